@@ -1,0 +1,216 @@
+#include "arch_config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include "yaml_reader.h"
+
+namespace mixpim::sim {
+
+namespace {
+
+const std::vector<std::string_view> kSignedWeightsNames = {"offset", "differential"};
+const std::vector<std::string_view> kAdcResolutionNames = {"fixed", "per_layer"};
+const std::vector<std::string_view> kNocTopologyNames = {"mesh", "cmesh"};
+const std::vector<std::string_view> kMappingModeNames = {"layer_pipelined", "layer_by_layer"};
+
+constexpr int kMaxInheritanceDepth = 16;
+
+template <typename Enum>
+Enum enum_at(size_t index) {
+  return static_cast<Enum>(index);
+}
+
+// Reads the preset file and, recursively, its bases; returns the merged tree.
+YamlNode load_with_bases(const std::string& path, std::vector<std::string>& files,
+                         Diagnostics& diagnostics) {
+  YamlNode tree = load_yaml_file(path);
+  files.push_back(path);
+  if (!tree.is_map()) return tree;  // validation reports the shape
+  auto base_it = std::find_if(tree.entries.begin(), tree.entries.end(),
+                              [](const YamlMapEntry& e) { return e.key == "base"; });
+  if (base_it == tree.entries.end()) return tree;
+
+  YamlNode base_node = base_it->value;
+  tree.entries.erase(base_it);
+  if (!base_node.is_scalar() || base_node.scalar.empty()) {
+    diagnostics.add(base_node.where, "base",
+                    "expected the path of another preset, got " + base_node.describe());
+    return tree;
+  }
+  namespace fs = std::filesystem;
+  std::string base_path =
+      (fs::path(path).parent_path() / fs::path(base_node.scalar)).lexically_normal().string();
+  if (std::find(files.begin(), files.end(), base_path) != files.end()) {
+    diagnostics.add(base_node.where, "base", "inheritance cycle through " + base_path);
+    return tree;
+  }
+  if (static_cast<int>(files.size()) >= kMaxInheritanceDepth) {
+    diagnostics.add(base_node.where, "base",
+                    "more than " + std::to_string(kMaxInheritanceDepth) + " levels of base presets");
+    return tree;
+  }
+  YamlNode merged;
+  try {
+    merged = load_with_bases(base_path, files, diagnostics);
+  } catch (const InputError& e) {
+    // Name the `base:` line that led here as well as the base file's own problem.
+    for (const Diagnostic& d : e.diagnostics()) {
+      diagnostics.add(d.where, d.key_path, d.message + " (base of " + base_node.where.to_string() + ")");
+    }
+    return tree;
+  }
+  merge_yaml(merged, tree);
+  return merged;
+}
+
+}  // namespace
+
+std::string_view to_string(SignedWeights value) { return kSignedWeightsNames.at(static_cast<size_t>(value)); }
+std::string_view to_string(AdcResolution value) { return kAdcResolutionNames.at(static_cast<size_t>(value)); }
+std::string_view to_string(NocTopology value) { return kNocTopologyNames.at(static_cast<size_t>(value)); }
+std::string_view to_string(MappingMode value) { return kMappingModeNames.at(static_cast<size_t>(value)); }
+
+ArchConfig arch_config_from_yaml(const YamlNode& root) {
+  Diagnostics diagnostics;
+  ArchConfig config;
+  {
+    MapReader top(&root, "", diagnostics, root.where);
+    if (!top.present()) diagnostics.throw_if_any();
+    config.name = top.string("name").value_or("");
+    config.description = top.string_or("description", "");
+    config.tech = top.string("tech").value_or("");
+    config.clock_mhz = top.number("clock_mhz", 1, 100'000).value_or(0);
+
+    {
+      MapReader chip = top.map("chip", true);
+      config.chip.tiles = static_cast<int>(chip.integer("tiles", 1, 1 << 20).value_or(0));
+      {
+        MapReader noc = chip.map("noc", true);
+        NocConfig& n = config.chip.noc;
+        n.topology = enum_at<NocTopology>(noc.choice("topology", kNocTopologyNames).value_or(0));
+        n.mesh_columns = static_cast<int>(noc.integer("mesh_columns", 1, 4096).value_or(0));
+        n.mesh_rows = static_cast<int>(noc.integer("mesh_rows", 1, 4096).value_or(0));
+        n.tiles_per_router = static_cast<int>(noc.integer_or("tiles_per_router", 1, 1, 64));
+        n.flit_bits = static_cast<int>(noc.integer("flit_bits", 1, 4096).value_or(0));
+        n.link_flits_per_cycle = static_cast<int>(noc.integer_or("link_flits_per_cycle", 1, 1, 64));
+        n.router_latency_cycles = static_cast<int>(noc.integer_or("router_latency_cycles", 1, 0, 1000));
+        if (n.topology == NocTopology::kMesh && n.tiles_per_router != 1) {
+          diagnostics.add(noc.where(), join_path(noc.path(), "tiles_per_router"),
+                          "a plain mesh has one tile per router; use topology: cmesh");
+        }
+        int64_t ports = int64_t{n.mesh_columns} * n.mesh_rows * n.tiles_per_router;
+        if (n.mesh_columns > 0 && n.mesh_rows > 0 && config.chip.tiles > ports) {
+          diagnostics.add(noc.where(), noc.path(),
+                          "mesh_columns x mesh_rows x tiles_per_router = " + std::to_string(ports) +
+                              " cannot attach chip.tiles = " + std::to_string(config.chip.tiles));
+        }
+      }
+      {
+        MapReader buffer = chip.map("global_buffer", true);
+        config.chip.global_buffer.capacity_bytes = buffer.integer("capacity_bytes", 0, int64_t{1} << 40).value_or(0);
+        config.chip.global_buffer.bandwidth_bytes_per_cycle =
+            static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
+      }
+      {
+        MapReader dram = chip.map("dram", false);
+        config.chip.dram.enabled = dram.boolean_or("enabled", false);
+        config.chip.dram.bandwidth_gb_per_s = dram.number_or("bandwidth_gb_per_s", 0, 0, 1e6);
+        if (config.chip.dram.enabled && config.chip.dram.bandwidth_gb_per_s <= 0) {
+          diagnostics.add(dram.where(), join_path(dram.path(), "bandwidth_gb_per_s"),
+                          "must be positive when dram.enabled is true");
+        }
+      }
+    }
+    {
+      MapReader tile = top.map("tile", true);
+      TileConfig& t = config.tile;
+      t.pes = static_cast<int>(tile.integer("pes", 1, 4096).value_or(0));
+      {
+        MapReader buffer = tile.map("buffer", true);
+        t.buffer.capacity_bytes = buffer.integer("capacity_bytes", 1, int64_t{1} << 40).value_or(0);
+        t.buffer.bandwidth_bytes_per_cycle =
+            static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
+      }
+      t.output_register_bytes = static_cast<int>(tile.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+      t.activation_units = static_cast<int>(tile.integer("activation_units", 1, 4096).value_or(0));
+      t.pool_units = static_cast<int>(tile.integer("pool_units", 1, 4096).value_or(0));
+      t.shift_add_units = static_cast<int>(tile.integer("shift_add_units", 1, 4096).value_or(0));
+    }
+    {
+      MapReader pe = top.map("pe", true);
+      PeConfig& p = config.pe;
+      p.crossbars = static_cast<int>(pe.integer("crossbars", 1, 4096).value_or(0));
+      {
+        MapReader xbar = pe.map("crossbar", true);
+        CrossbarConfig& c = p.crossbar;
+        c.rows = static_cast<int>(xbar.integer("rows", 2, 8192).value_or(0));
+        c.columns = static_cast<int>(xbar.integer("columns", 2, 8192).value_or(0));
+        c.bits_per_cell = static_cast<int>(xbar.integer("bits_per_cell", 1, 8).value_or(0));
+        c.read_latency_ns = xbar.number("read_latency_ns", 1e-3, 1e6).value_or(0);
+        c.signed_weights =
+            enum_at<SignedWeights>(xbar.choice("signed_weights", kSignedWeightsNames).value_or(0));
+        if (c.signed_weights == SignedWeights::kDifferential && c.columns % 2 != 0) {
+          diagnostics.add(xbar.where(), join_path(xbar.path(), "columns"),
+                          "differential weights use column pairs: columns must be even, got " +
+                              std::to_string(c.columns));
+        }
+      }
+      {
+        MapReader dac = pe.map("dac", true);
+        p.dac.bits = static_cast<int>(dac.integer("bits", 1, 8).value_or(1));
+      }
+      {
+        MapReader adc = pe.map("adc", true);
+        p.adc.count = static_cast<int>(adc.integer("count", 1, 1 << 20).value_or(0));
+        p.adc.bits = static_cast<int>(adc.integer("bits", 1, 16).value_or(0));
+        p.adc.sample_rate_msps = adc.number("sample_rate_msps", 1e-3, 1e6).value_or(0);
+        p.adc.resolution =
+            enum_at<AdcResolution>(adc.choice_or("resolution", 0, kAdcResolutionNames));
+        int64_t columns = int64_t{p.crossbars} * p.crossbar.columns;
+        if (p.adc.count > 0 && columns > 0 && p.adc.count > columns) {
+          diagnostics.add(adc.where(), join_path(adc.path(), "count"),
+                          "more ADCs (" + std::to_string(p.adc.count) +
+                              ") than crossbar columns in the PE (" + std::to_string(columns) + ")");
+        }
+      }
+      p.shift_add_units = static_cast<int>(pe.integer("shift_add_units", 1, 4096).value_or(0));
+      p.input_register_bytes = static_cast<int>(pe.integer("input_register_bytes", 1, 1 << 30).value_or(0));
+      p.output_register_bytes = static_cast<int>(pe.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+    }
+    {
+      MapReader mapping = top.map("mapping", false);
+      MappingConfig& m = config.mapping;
+      m.mode = enum_at<MappingMode>(mapping.choice_or("mode", 0, kMappingModeNames));
+      m.allow_reprogramming = mapping.boolean_or("allow_reprogramming", false);
+      m.split_channel_slices = mapping.boolean_or("split_channel_slices", false);
+    }
+  }
+  diagnostics.throw_if_any();
+  config.resolved = root;
+  return config;
+}
+
+ArchConfig load_arch_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Diagnostics diagnostics;
+  std::vector<std::string> files;
+  YamlNode root = load_with_bases(path, files, diagnostics);
+  if (root.is_null()) root.kind = YamlNode::Kind::kMap;  // empty file: report missing keys
+  for (const std::string& assignment : overrides) apply_override(root, assignment, diagnostics);
+  if (!diagnostics.empty()) {
+    // Keep going so that the schema check adds its findings to the same report.
+    try {
+      arch_config_from_yaml(root);
+    } catch (const InputError& e) {
+      for (const Diagnostic& d : e.diagnostics()) diagnostics.add(d.where, d.key_path, d.message);
+    }
+    diagnostics.throw_if_any();
+  }
+  ArchConfig config = arch_config_from_yaml(root);
+  config.files = std::move(files);
+  config.overrides = overrides;
+  return config;
+}
+
+}  // namespace mixpim::sim

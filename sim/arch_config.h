@@ -1,0 +1,122 @@
+#pragma once
+// Architecture configuration: the validated, typed form of configs/arch/*.yaml.
+// Loading is two-layered (raw located YAML tree -> validated struct): every problem in a
+// preset, its bases and the --set overrides is reported at once with file, line and key.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "yaml_tree.h"
+
+namespace mixpim::sim {
+
+enum class SignedWeights { kOffset, kDifferential };
+enum class AdcResolution { kFixed, kPerLayer };
+enum class NocTopology { kMesh, kCmesh };
+enum class MappingMode { kLayerPipelined, kLayerByLayer };
+
+std::string_view to_string(SignedWeights value);
+std::string_view to_string(AdcResolution value);
+std::string_view to_string(NocTopology value);
+std::string_view to_string(MappingMode value);
+
+struct CrossbarConfig {
+  int rows = 0;
+  int columns = 0;
+  int bits_per_cell = 0;
+  double read_latency_ns = 0;  // one analog read of the whole array (one input bit-cycle)
+  SignedWeights signed_weights = SignedWeights::kOffset;
+};
+
+struct DacConfig {
+  int bits = 1;  // input bits applied per crossbar read (1 = bit-serial)
+};
+
+struct AdcConfig {
+  int count = 0;  // ADCs per PE, shared by all crossbar columns through a column mux
+  int bits = 0;
+  double sample_rate_msps = 0;
+  AdcResolution resolution = AdcResolution::kFixed;
+};
+
+struct PeConfig {
+  int crossbars = 0;
+  CrossbarConfig crossbar;
+  DacConfig dac;
+  AdcConfig adc;
+  int shift_add_units = 0;
+  int input_register_bytes = 0;
+  int output_register_bytes = 0;
+};
+
+struct BufferConfig {
+  int64_t capacity_bytes = 0;
+  int bandwidth_bytes_per_cycle = 0;
+};
+
+struct TileConfig {
+  int pes = 0;
+  BufferConfig buffer;
+  int output_register_bytes = 0;
+  int activation_units = 0;
+  int pool_units = 0;
+  int shift_add_units = 0;
+};
+
+struct NocConfig {
+  NocTopology topology = NocTopology::kMesh;
+  int mesh_columns = 0;  // routers per row
+  int mesh_rows = 0;
+  int tiles_per_router = 1;  // concentration (1 for a plain mesh)
+  int flit_bits = 0;
+  int link_flits_per_cycle = 1;
+  int router_latency_cycles = 1;
+};
+
+struct DramConfig {
+  bool enabled = false;  // count off-chip traffic for loading inputs and weights
+  double bandwidth_gb_per_s = 0;
+};
+
+struct ChipConfig {
+  int tiles = 0;
+  NocConfig noc;
+  BufferConfig global_buffer;
+  DramConfig dram;
+};
+
+struct MappingConfig {
+  MappingMode mode = MappingMode::kLayerPipelined;
+  bool allow_reprogramming = false;   // time-multiplex arrays when the network does not fit
+  bool split_channel_slices = false;  // may one channel's slices span two arrays
+};
+
+struct ArchConfig {
+  std::string name;
+  std::string description;
+  std::string tech;  // technology table name: configs/tech/<tech>.yaml
+  double clock_mhz = 0;
+  ChipConfig chip;
+  TileConfig tile;
+  PeConfig pe;
+  MappingConfig mapping;
+
+  std::vector<std::string> files;  // the preset first, then its bases
+  std::vector<std::string> overrides;  // --set assignments, in order
+  YamlNode resolved;  // merged tree after inheritance and overrides, for the config echo
+
+  int64_t crossbars_total() const {
+    return int64_t{chip.tiles} * tile.pes * pe.crossbars;
+  }
+};
+
+// Loads a preset, following `base:` links (relative to the including file), then applies
+// `overrides` ("pe.crossbar.rows=256"), then validates. Throws InputError with all problems.
+ArchConfig load_arch_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Validates an already-resolved tree (used by load_arch_config and by tests).
+ArchConfig arch_config_from_yaml(const YamlNode& root);
+
+}  // namespace mixpim::sim

@@ -1,0 +1,161 @@
+#include "cli.h"
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <iostream>
+#include <mixpim/version.h>
+
+#include "arch_config.h"
+#include "atomic_file.h"
+#include "config_echo.h"
+#include "diagnostics.h"
+#include "precision.h"
+#include "workload.h"
+#include "workload_report.h"
+
+namespace mixpim::sim {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  std::function<int(const std::vector<std::string>&, std::ostream&, std::ostream&)> run;
+};
+
+// Thrown for command-line mistakes; reported with a pointer to --help.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses `args` against `options`; returns false (after printing help) for --help.
+bool parse_options(const std::string& command, const std::vector<std::string>& args,
+                   po::options_description& options, po::variables_map& values,
+                   const std::string& usage, std::ostream& out) {
+  options.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), values);
+    if (values.count("help")) {
+      out << "usage: mixpim " << command << " " << usage << "\n\n" << options << "\n";
+      return false;
+    }
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return true;
+}
+
+// Writes `content` to `path`, or to `out` when path is "-" or empty.
+void emit(const std::string& path, const std::string& content, std::ostream& out) {
+  if (path.empty() || path == "-") {
+    out << content;
+  } else {
+    write_file_atomically(path, content);
+  }
+}
+
+int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  po::options_description options("options");
+  std::string workload_path;
+  std::string precision_path;
+  std::string output_path;
+  options.add_options()
+      ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
+      ("precision,p", po::value(&precision_path),
+       "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
+      ("json", "print JSON (layers[] and totals) instead of a table")
+      ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
+  po::variables_map values;
+  if (!parse_options("info", args, options, values, "--workload FILE [--precision FILE] [--json]", out)) {
+    return kExitOk;
+  }
+  const Network network = load_network(workload_path);
+  const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
+                                                          : load_profile(precision_path, network);
+  const std::string content = values.count("json")
+                                  ? workload_summary_json(network, profile).dump(2) + "\n"
+                                  : workload_summary_text(network, profile);
+  emit(output_path, content, out);
+  return kExitOk;
+}
+
+int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  po::options_description options("options");
+  std::string arch_path;
+  std::vector<std::string> overrides;
+  std::string output_path;
+  options.add_options()
+      ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
+      ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
+      ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
+  po::variables_map values;
+  if (!parse_options("config", args, options, values, "--arch FILE [--set key=value]...", out)) {
+    return kExitOk;
+  }
+  const ArchConfig config = load_arch_config(arch_path, overrides);
+  emit(output_path, arch_config_json(config).dump(2) + "\n", out);
+  return kExitOk;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"info", "per-layer shapes, MACs, weights, bits and weight memory of a workload", cmd_info},
+      {"config", "validate an architecture preset (+ --set overrides) and print it resolved", cmd_config},
+  };
+  return list;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: mixpim <command> [options]\n"
+         "       mixpim --version | --help\n\n"
+         "mixpim simulates processing-in-memory DNN accelerators built from crossbar arrays,\n"
+         "for mixed-precision quantized networks.\n\ncommands:\n";
+  for (const Command& c : commands()) out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  out << "\n'mixpim <command> --help' describes a command's options.\n"
+         "exit codes: 0 success, 1 internal or I/O failure, 2 bad input or usage\n";
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    print_usage(err);
+    return kExitBadInput;
+  }
+  const std::string& first = args.front();
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(out);
+    return kExitOk;
+  }
+  if (first == "--version") {
+    out << "mixpim " << kVersion;
+    if (kGitRevision[0] != '\0') out << " (" << kGitRevision << ")";
+    out << "\n";
+    return kExitOk;
+  }
+  for (const Command& command : commands()) {
+    if (first != command.name) continue;
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+      return command.run(rest, out, err);
+    } catch (const UsageError& e) {
+      err << "mixpim " << command.name << ": " << e.what() << "\n"
+          << "Try 'mixpim " << command.name << " --help'.\n";
+      return kExitBadInput;
+    } catch (const InputError& e) {
+      for (const Diagnostic& d : e.diagnostics()) err << "error: " << d.to_string() << "\n";
+      return kExitBadInput;
+    } catch (const std::exception& e) {
+      err << "mixpim " << command.name << ": error: " << e.what() << "\n";
+      return kExitFailure;
+    }
+  }
+  err << "mixpim: unknown command '" << first << "'\n";
+  print_usage(err);
+  return kExitBadInput;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,60 @@
+#include "config_echo.h"
+
+#include <string>
+
+namespace mixpim::sim {
+
+nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
+  using json = nlohmann::ordered_json;
+  auto buffer = [](const BufferConfig& b) {
+    return json{{"capacity_bytes", b.capacity_bytes},
+                {"bandwidth_bytes_per_cycle", b.bandwidth_bytes_per_cycle}};
+  };
+  json out;
+  out["name"] = c.name;
+  out["description"] = c.description;
+  out["tech"] = c.tech;
+  out["clock_mhz"] = c.clock_mhz;
+  out["chip"] = {
+      {"tiles", c.chip.tiles},
+      {"noc",
+       {{"topology", std::string(to_string(c.chip.noc.topology))},
+        {"tiles_per_router", c.chip.noc.tiles_per_router},
+        {"mesh_columns", c.chip.noc.mesh_columns},
+        {"mesh_rows", c.chip.noc.mesh_rows},
+        {"flit_bits", c.chip.noc.flit_bits},
+        {"link_flits_per_cycle", c.chip.noc.link_flits_per_cycle},
+        {"router_latency_cycles", c.chip.noc.router_latency_cycles}}},
+      {"global_buffer", buffer(c.chip.global_buffer)},
+      {"dram", {{"enabled", c.chip.dram.enabled}, {"bandwidth_gb_per_s", c.chip.dram.bandwidth_gb_per_s}}}};
+  out["tile"] = {{"pes", c.tile.pes},
+                 {"buffer", buffer(c.tile.buffer)},
+                 {"output_register_bytes", c.tile.output_register_bytes},
+                 {"activation_units", c.tile.activation_units},
+                 {"pool_units", c.tile.pool_units},
+                 {"shift_add_units", c.tile.shift_add_units}};
+  out["pe"] = {{"crossbars", c.pe.crossbars},
+               {"crossbar",
+                {{"rows", c.pe.crossbar.rows},
+                 {"columns", c.pe.crossbar.columns},
+                 {"bits_per_cell", c.pe.crossbar.bits_per_cell},
+                 {"read_latency_ns", c.pe.crossbar.read_latency_ns},
+                 {"signed_weights", std::string(to_string(c.pe.crossbar.signed_weights))}}},
+               {"dac", {{"bits", c.pe.dac.bits}}},
+               {"adc",
+                {{"count", c.pe.adc.count},
+                 {"bits", c.pe.adc.bits},
+                 {"sample_rate_msps", c.pe.adc.sample_rate_msps},
+                 {"resolution", std::string(to_string(c.pe.adc.resolution))}}},
+               {"shift_add_units", c.pe.shift_add_units},
+               {"input_register_bytes", c.pe.input_register_bytes},
+               {"output_register_bytes", c.pe.output_register_bytes}};
+  out["mapping"] = {{"mode", std::string(to_string(c.mapping.mode))},
+                    {"allow_reprogramming", c.mapping.allow_reprogramming},
+                    {"split_channel_slices", c.mapping.split_channel_slices}};
+  out["files"] = c.files;
+  out["overrides"] = c.overrides;
+  return out;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,63 @@
+#pragma once
+// Network IR: a list of layers in execution order with explicit, checked shapes.
+// Shapes are [C, H, W] for feature maps and [N] for vectors (batch of one).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diagnostics.h"
+
+namespace mixpim::sim {
+
+enum class LayerType { kConv2d, kLinear, kMaxPool, kAvgPool, kGlobalAvgPool, kRelu, kAdd, kFlatten };
+
+std::string_view to_string(LayerType type);
+
+using Shape = std::vector<int64_t>;
+std::string to_string(const Shape& shape);  // "[64, 32, 32]"
+
+inline constexpr int kNetworkInput = -1;  // producer index meaning "the network's input"
+
+struct Layer {
+  std::string name;
+  LayerType type = LayerType::kRelu;
+  std::vector<int> producers;  // indices into Network::layers, or kNetworkInput
+  Shape input_shape;
+  Shape output_shape;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+  SourceLocation where;
+
+  // conv2d and linear: the layers that hold weights in crossbars.
+  bool has_weights() const { return type == LayerType::kConv2d || type == LayerType::kLinear; }
+  int64_t in_channels() const { return input_shape[0]; }   // features for linear
+  int64_t out_channels() const { return output_shape[0]; }  // features for linear
+  int64_t kernel_area() const { return int64_t{kernel_h} * kernel_w; }
+  // Output positions per inference: one matrix-vector product each (im2col).
+  int64_t output_pixels() const {
+    return output_shape.size() == 3 ? output_shape[1] * output_shape[2] : 1;
+  }
+  // Dense (unpruned) counts; zero for layers without weights.
+  int64_t dense_weights() const;
+  int64_t dense_macs() const;
+};
+
+struct Network {
+  std::string name;
+  std::string family;  // `network:` key, e.g. "vgg19"
+  std::string dataset;
+  Shape input_shape;
+  std::vector<Layer> layers;
+  std::string source_path;
+
+  // Index of the layer called `name`, or -1.
+  int index_of(std::string_view name) const;
+};
+
+// Loads and checks a network file. Throws InputError listing every problem found.
+Network load_network(const std::string& path);
+
+}  // namespace mixpim::sim

@@ -1,0 +1,146 @@
+// End-to-end: the real `mixpim` binary on the shipped files. Checks exit codes, that stdout
+// carries only the requested output, and JSON totals against closed forms.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/test_util.h"
+
+namespace mixpim {
+namespace {
+
+using test::source_path;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `mixpim <args>` from the source directory (so relative paths are the user's paths).
+Result run(const std::string& args) {
+  test::TempDir dir;
+  const std::string command = std::string("cd '") + MIXPIM_SOURCE_DIR + "' && '" + MIXPIM_CLI_PATH +
+                              "' " + args + " > '" + dir.file("out") + "' 2> '" + dir.file("err") + "'";
+  const int status = std::system(command.c_str());
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_all(dir.file("out"));
+  r.err = read_all(dir.file("err"));
+  return r;
+}
+
+TEST(Cli, VersionHelpAndUsageErrors) {
+  Result r = run("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("mixpim 0.1.0", 0), 0u) << r.out;
+  r = run("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("info"), std::string::npos);
+  EXPECT_NE(r.out.find("config"), std::string::npos);
+  r = run("");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  r = run("info --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--workload"), std::string::npos);
+  r = run("info --workload workloads/vgg19-cifar10.yaml --bogus");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("Try 'mixpim info --help'"), std::string::npos) << r.err;
+  r = run("info");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("workload"), std::string::npos) << r.err;
+}
+
+TEST(Cli, InfoJsonTotalsMatchClosedForm) {
+  Result r = run("info --workload workloads/vgg19-cifar10.yaml --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const auto j = nlohmann::json::parse(r.out);  // stdout holds JSON only (no SystemC banner)
+  EXPECT_EQ(j["totals"]["macs"], 398136320);
+  EXPECT_EQ(j["totals"]["weights"], 20024000);
+  EXPECT_EQ(j["totals"]["weight_memory_bits"], 16 * 20024000);  // default: 16-bit baseline
+  EXPECT_EQ(j["layers"].size(), j["totals"]["layers"]);
+  EXPECT_EQ(j["layers"][0]["name"], "conv1_1");
+  EXPECT_EQ(j["layers"][0]["macs"], 64 * 32 * 32 * 3 * 9);
+}
+
+TEST(Cli, InfoWithProfiles) {
+  Result r = run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/uniform8.yaml --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["totals"]["weight_memory_bits"], 8 * 11164352);
+  EXPECT_EQ(j["precision"]["name"], "uniform8");
+
+  r = run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/resnet18/pruned.yaml --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_LT(j["totals"]["macs"].get<int64_t>(), 555422720);
+  EXPECT_LT(j["totals"]["weights"].get<int64_t>(), 11164352);
+
+  r = run("info -w workloads/vgg19-cifar10.yaml -p workloads/profiles/vgg19/mixed-layer.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("conv5_4"), std::string::npos);
+  EXPECT_NE(r.out.find("total"), std::string::npos);
+  EXPECT_NE(r.out.find("398,136,320"), std::string::npos) << r.out;
+}
+
+TEST(Cli, InfoWritesOutputFileAtomically) {
+  test::TempDir dir;
+  Result r = run("info -w workloads/vgg19-cifar10.yaml --json -o '" + dir.file("info.json") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(nlohmann::json::parse(read_all(dir.file("info.json")))["totals"]["macs"], 398136320);
+}
+
+TEST(Cli, BadInputExitsTwoWithLocatedMessage) {
+  Result r = run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/vgg19/mixed-layer.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("error: workloads/profiles/vgg19/mixed-layer.yaml:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("network: profile is for \"vgg19\""), std::string::npos) << r.err;
+
+  r = run("info -w workloads/nope.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "error: workloads/nope.yaml: cannot open file\n");
+}
+
+TEST(Cli, ConfigValidatesPresetAndOverrides) {
+  Result r = run("config --arch configs/arch/isaac.yaml --set pe.crossbar.rows=256");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["pe"]["crossbar"]["rows"], 256);
+  EXPECT_EQ(j["pe"]["crossbar"]["columns"], 128);
+  EXPECT_EQ(j["overrides"][0], "pe.crossbar.rows=256");
+
+  r = run("config --arch configs/arch/isaac.yaml --set pe.adc.bits=eight");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "error: --set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"\n");
+}
+
+TEST(Cli, ConfigErrorInFileNamesLineAndKey) {
+  test::TempDir dir;
+  std::string text = read_all(source_path("configs/arch/isaac.yaml"));
+  text.replace(text.find("  pes: 12"), 9, "  pes: lots");
+  const std::string path = dir.write("broken.yaml", text);
+  Result r = run("config --arch '" + path + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(path + ":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tile.pes: expected integer in [1, 4096], got \"lots\""), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mixpim

@@ -1,0 +1,56 @@
+#pragma once
+// Shared test helpers: a scratch directory removed at the end of the test, and the
+// first diagnostic of an InputError.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "sim/diagnostics.h"
+
+namespace mixpim::test {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "mixpim-test-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data()) ? pattern : "";
+    EXPECT_FALSE(path_.empty());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string write(const std::string& name, const std::string& content) const {
+    std::ofstream(file(name), std::ios::binary) << content;
+    return file(name);
+  }
+
+ private:
+  std::string path_;
+};
+
+inline std::string source_path(const std::string& relative) {
+  return std::string(MIXPIM_SOURCE_DIR) + "/" + relative;
+}
+
+// Runs `load` and returns the error text it throws ("" if it does not throw InputError).
+inline std::string input_error_of(const std::function<void()>& load) {
+  try {
+    load();
+  } catch (const sim::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace mixpim::test
