@@ -1,0 +1,345 @@
+#include "mapping.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+namespace mixpim::sim {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// A kept output channel waiting to be packed.
+struct ChannelItem {
+  int channel;
+  int bits;
+  int slices;
+};
+
+std::vector<ChannelItem> sorted_channels(const LayerPrecision& p, int bits_per_cell) {
+  std::vector<ChannelItem> items;
+  for (size_t j = 0; j < p.weight_bits.size(); ++j) {
+    if (!p.kept[j]) continue;
+    const int bits = p.weight_bits[j];
+    items.push_back({static_cast<int>(j), bits, static_cast<int>(ceil_div(bits, bits_per_cell))});
+  }
+  std::sort(items.begin(), items.end(), [](const ChannelItem& a, const ChannelItem& b) {
+    if (a.slices != b.slices) return a.slices > b.slices;
+    if (a.bits != b.bits) return a.bits > b.bits;
+    return a.channel < b.channel;
+  });
+  return items;
+}
+
+// Next-fit packing of whole channels, or contiguous packing of slices when splitting is
+// allowed.
+std::vector<ColumnArray> pack_columns(const std::vector<ChannelItem>& items, int array_columns,
+                                      int columns_per_slice, bool split) {
+  std::vector<ColumnArray> arrays(1);
+  for (const ChannelItem& item : items) {
+    if (!split) {
+      const int width = item.slices * columns_per_slice;
+      if (arrays.back().used_columns + width > array_columns) arrays.emplace_back();
+      ColumnArray& array = arrays.back();
+      array.spans.push_back({item.channel, item.bits, 0, item.slices, array.used_columns, columns_per_slice});
+      array.used_columns += width;
+      continue;
+    }
+    int slice = 0;
+    while (slice < item.slices) {
+      int room = (array_columns - arrays.back().used_columns) / columns_per_slice;
+      if (room == 0) {
+        arrays.emplace_back();
+        room = array_columns / columns_per_slice;
+      }
+      ColumnArray& array = arrays.back();
+      const int take = std::min(room, item.slices - slice);
+      array.spans.push_back({item.channel, item.bits, slice, take, array.used_columns, columns_per_slice});
+      array.used_columns += take * columns_per_slice;
+      slice += take;
+    }
+  }
+  return arrays;
+}
+
+int64_t pes_for(const LayerMapping& m, int64_t replication, int crossbars_per_pe) {
+  return ceil_div(m.arrays() * replication, crossbars_per_pe);
+}
+
+// MVMs per copy after replication, times input cycles: the pipeline-stage time in reads.
+int64_t stage_reads(const LayerMapping& m, int64_t replication) {
+  return ceil_div(m.mvms, replication) * m.input_cycles * m.passes;
+}
+
+// Smallest replication above `r` that shortens the stage (0 when none can).
+int64_t next_useful_replication(const LayerMapping& m, int64_t r) {
+  const int64_t per_copy = ceil_div(m.mvms, r);
+  if (per_copy <= 1) return 0;
+  return ceil_div(m.mvms, per_copy - 1);
+}
+
+// Layer-pipelined: raise the replication of the slowest stage while the PEs last. The
+// stage time of a layer depends only on its own replication and never grows with it, so
+// stopping when the slowest stage cannot be shortened gives the smallest possible maximum.
+void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget, int crossbars_per_pe) {
+  int64_t used = 0;
+  for (LayerMapping* m : layers) used += pes_for(*m, m->replication, crossbars_per_pe);
+  while (true) {
+    LayerMapping* slowest = nullptr;
+    for (LayerMapping* m : layers) {
+      if (slowest == nullptr || stage_reads(*m, m->replication) > stage_reads(*slowest, slowest->replication)) {
+        slowest = m;
+      }
+    }
+    if (slowest == nullptr) return;
+    const int64_t next = next_useful_replication(*slowest, slowest->replication);
+    if (next == 0) return;
+    const int64_t extra = pes_for(*slowest, next, crossbars_per_pe) -
+                          pes_for(*slowest, slowest->replication, crossbars_per_pe);
+    if (used + extra > pe_budget) return;
+    used += extra;
+    slowest->replication = next;
+  }
+}
+
+// Layer-by-layer with resident weights: layers run one after another, so spend spare PEs
+// where they save the most reads per PE (greedy on the total).
+void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget, int crossbars_per_pe) {
+  int64_t used = 0;
+  for (LayerMapping* m : layers) used += pes_for(*m, m->replication, crossbars_per_pe);
+  while (true) {
+    LayerMapping* best = nullptr;
+    int64_t best_next = 0;
+    double best_gain = 0;
+    for (LayerMapping* m : layers) {
+      const int64_t next = next_useful_replication(*m, m->replication);
+      if (next == 0) continue;
+      const int64_t extra = pes_for(*m, next, crossbars_per_pe) - pes_for(*m, m->replication, crossbars_per_pe);
+      if (used + extra > pe_budget) continue;
+      const double saved = static_cast<double>(stage_reads(*m, m->replication) - stage_reads(*m, next));
+      const double gain = extra == 0 ? std::numeric_limits<double>::infinity() : saved / static_cast<double>(extra);
+      if (best == nullptr || gain > best_gain) {
+        best = m;
+        best_next = next;
+        best_gain = gain;
+      }
+    }
+    if (best == nullptr) return;
+    used += pes_for(*best, best_next, crossbars_per_pe) - pes_for(*best, best->replication, crossbars_per_pe);
+    best->replication = best_next;
+  }
+}
+
+// Assigns consecutive PEs (and so tiles) to `layers` starting at PE 0; returns PEs used.
+int64_t assign_pes(std::vector<LayerMapping*>& layers, int crossbars_per_pe, int pes_per_tile) {
+  int64_t next_pe = 0;
+  for (LayerMapping* m : layers) {
+    m->pes = pes_for(*m, m->replication, crossbars_per_pe);
+    m->first_pe = next_pe;
+    m->first_tile = static_cast<int>(next_pe / pes_per_tile);
+    m->last_tile = static_cast<int>((next_pe + m->pes - 1) / pes_per_tile);
+    next_pe += m->pes;
+  }
+  return next_pe;
+}
+
+}  // namespace
+
+std::vector<ColumnGroup> ColumnArray::groups(int bits_per_cell) const {
+  std::vector<ColumnGroup> out;
+  std::set<int> shifts;
+  for (const ColumnSpan& span : spans) {
+    if (out.empty() || out.back().bits != span.bits) {
+      if (!out.empty()) out.back().slice_shifts.assign(shifts.begin(), shifts.end());
+      shifts.clear();
+      out.push_back({span.bits, span.first_column, 0, 0, {}});
+    }
+    ColumnGroup& group = out.back();
+    group.columns += span.columns();
+    group.channels += 1;
+    for (int s = span.first_slice; s < span.first_slice + span.slices; ++s) shifts.insert(s * bits_per_cell);
+  }
+  if (!out.empty()) out.back().slice_shifts.assign(shifts.begin(), shifts.end());
+  return out;
+}
+
+int64_t LayerMapping::used_columns() const {
+  int64_t total = 0;
+  for (const ColumnArray& a : column_arrays) total += a.used_columns;
+  return total;
+}
+
+int64_t LayerMapping::active_cells() const { return rows * used_columns(); }
+
+double LayerMapping::row_utilization(int array_rows) const {
+  return static_cast<double>(rows) / static_cast<double>(row_blocks() * array_rows);
+}
+
+double LayerMapping::column_utilization(int array_columns) const {
+  return static_cast<double>(used_columns()) /
+         static_cast<double>(static_cast<int64_t>(column_arrays.size()) * array_columns);
+}
+
+double LayerMapping::cell_utilization(int array_rows, int array_columns) const {
+  return static_cast<double>(active_cells()) /
+         (static_cast<double>(arrays()) * array_rows * array_columns);
+}
+
+int64_t LayerMapping::reads_per_inference() const { return stage_reads(*this, replication); }
+
+int64_t NetworkMapping::arrays() const {
+  int64_t total = 0;
+  for (const LayerMapping& m : layers) total += m.arrays();
+  return total;
+}
+
+int64_t NetworkMapping::arrays_placed() const {
+  int64_t total = 0;
+  for (const LayerMapping& m : layers) total += m.arrays_placed();
+  return total;
+}
+
+LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
+                       const std::vector<std::vector<bool>>& masks, int layer_index,
+                       const ArchConfig& arch) {
+  const Layer& layer = network.layers.at(layer_index);
+  const LayerPrecision& precision = profile.layers.at(layer_index);
+  const CrossbarConfig& xbar = arch.pe.crossbar;
+  LayerMapping m;
+  m.layer = layer_index;
+  m.name = layer.name;
+  const int producer = layer.producers.at(0);
+  const int64_t kept_inputs = producer == kNetworkInput
+                                  ? layer.in_channels()
+                                  : std::count(masks[producer].begin(), masks[producer].end(), true);
+  m.rows = kept_inputs * layer.kernel_area();
+  m.kept_outputs = precision.kept_count();
+  for (int64_t row = 0; row < m.rows; row += xbar.rows) {
+    m.row_block_rows.push_back(static_cast<int>(std::min<int64_t>(xbar.rows, m.rows - row)));
+  }
+  m.activation_bits = precision.activation_bits;
+  m.input_cycles = static_cast<int>(ceil_div(precision.activation_bits, arch.pe.dac.bits));
+  m.mvms = layer.output_pixels();
+
+  const int columns_per_slice = xbar.signed_weights == SignedWeights::kDifferential ? 2 : 1;
+  const std::vector<ChannelItem> items = sorted_channels(precision, xbar.bits_per_cell);
+  if (!arch.mapping.split_channel_slices && !items.empty() &&
+      items.front().slices * columns_per_slice > xbar.columns) {
+    const ChannelItem& wide = items.front();
+    throw InputError({{SourceLocation{profile.source_path.empty() ? network.source_path : profile.source_path, 0, 0},
+                       "layers." + layer.name,
+                       "channel " + std::to_string(wide.channel) + " has " + std::to_string(wide.bits) +
+                           "-bit weights: " + std::to_string(wide.slices * columns_per_slice) +
+                           " columns at " + std::to_string(xbar.bits_per_cell) + " bits per cell" +
+                           (columns_per_slice == 2 ? " (differential)" : "") + ", but arrays have " +
+                           std::to_string(xbar.columns) +
+                           "; set mapping.split_channel_slices: true to let slices span arrays"}});
+  }
+  m.column_arrays = pack_columns(items, xbar.columns, columns_per_slice, arch.mapping.split_channel_slices);
+  return m;
+}
+
+NetworkMapping map_network(const Network& network, const PrecisionProfile& profile,
+                           const ArchConfig& arch) {
+  const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
+  NetworkMapping out;
+  out.mode = arch.mapping.mode;
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    if (network.layers[i].has_weights()) {
+      out.layers.push_back(map_layer(network, profile, masks, static_cast<int>(i), arch));
+    }
+  }
+  const int per_pe = arch.pe.crossbars;
+  const int per_tile = arch.tile.pes;
+  out.pes_available = int64_t{arch.chip.tiles} * per_tile;
+  out.arrays_available = out.pes_available * per_pe;
+
+  int64_t pes_needed = 0;
+  for (const LayerMapping& m : out.layers) pes_needed += pes_for(m, 1, per_pe);
+
+  std::vector<LayerMapping*> all;
+  for (LayerMapping& m : out.layers) all.push_back(&m);
+
+  if (pes_needed <= out.pes_available) {
+    // Everything resident: replicate with the spare PEs, then place in layer order.
+    out.segments = {0};
+    if (out.mode == MappingMode::kLayerPipelined) {
+      balance_pipeline(all, out.pes_available, per_pe);
+    } else {
+      balance_sequence(all, out.pes_available, per_pe);
+    }
+    out.pes_used = assign_pes(all, per_pe, per_tile);
+    out.tiles_used = static_cast<int>(ceil_div(out.pes_used, per_tile));
+    return out;
+  }
+
+  if (!arch.mapping.allow_reprogramming) {
+    int64_t before = 0;
+    for (const LayerMapping& m : out.layers) {
+      const int64_t pes = pes_for(m, 1, per_pe);
+      if (before + pes > out.pes_available) {
+        const std::string origin = arch.files.empty() ? "architecture" : arch.files.front();
+        throw InputError({{SourceLocation{origin, 0, 0}, "",
+                           "network " + network.name + " does not fit: layer " + m.name + " needs " +
+                               std::to_string(m.arrays()) + " arrays (" + std::to_string(pes) +
+                               " PEs of " + std::to_string(per_pe) + " arrays), but the layers before it hold " +
+                               std::to_string(before) + " of the chip's " + std::to_string(out.pes_available) +
+                               " PEs (" + std::to_string(out.arrays_available) + " arrays); the whole network needs " +
+                               std::to_string(pes_needed) +
+                               " PEs. Use larger arrays or more tiles, or set mapping.allow_reprogramming: true"}});
+      }
+      before += pes;
+    }
+  }
+
+  // Time-multiplexed: weights are rewritten while the inference runs.
+  out.resident = false;
+  // A layer larger than the whole chip runs in passes, each on the whole chip.
+  auto place_alone_in_passes = [&](LayerMapping& m) {
+    m.passes = ceil_div(pes_for(m, 1, per_pe), out.pes_available);
+    m.pes = out.pes_available;
+    m.first_pe = 0;
+    m.first_tile = 0;
+    m.last_tile = arch.chip.tiles - 1;
+    out.pes_used = out.pes_available;
+  };
+  if (out.mode == MappingMode::kLayerByLayer) {
+    // Each layer in turn gets the whole chip.
+    for (LayerMapping& m : out.layers) {
+      out.segments.push_back(static_cast<int>(&m - out.layers.data()));
+      if (pes_for(m, 1, per_pe) > out.pes_available) {
+        place_alone_in_passes(m);
+        continue;
+      }
+      std::vector<LayerMapping*> one = {&m};
+      balance_pipeline(one, out.pes_available, per_pe);
+      out.pes_used = std::max(out.pes_used, assign_pes(one, per_pe, per_tile));
+    }
+  } else {
+    // Consecutive layers that fit together form a segment, pipelined inside.
+    size_t i = 0;
+    while (i < out.layers.size()) {
+      std::vector<LayerMapping*> segment;
+      int64_t pes = 0;
+      out.segments.push_back(static_cast<int>(i));
+      while (i < out.layers.size() && (segment.empty() || pes + pes_for(out.layers[i], 1, per_pe) <= out.pes_available)) {
+        pes += pes_for(out.layers[i], 1, per_pe);
+        segment.push_back(&out.layers[i]);
+        ++i;
+        if (pes > out.pes_available) break;  // a layer larger than the chip stands alone
+      }
+      if (segment.size() == 1 && pes > out.pes_available) {
+        place_alone_in_passes(*segment.front());
+        continue;
+      }
+      balance_pipeline(segment, out.pes_available, per_pe);
+      out.pes_used = std::max(out.pes_used, assign_pes(segment, per_pe, per_tile));
+    }
+  }
+  for (const LayerMapping& m : out.layers) out.reprogram_cell_writes += m.active_cells() * m.replication;
+  out.tiles_used = static_cast<int>(ceil_div(out.pes_used, per_tile));
+  return out;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,123 @@
+#pragma once
+// Workload compiler: maps every conv2d/linear layer onto crossbar arrays, replicates layers
+// under the chip's crossbar budget and places them on PEs and tiles.
+//
+// Rules (README "Mapping rules" has a worked example):
+// - A layer is a GEMM (im2col): rows = kept input channels x kh x kw, one matrix-vector
+//   product (MVM) per output pixel.
+// - Output channel j with w_j weight bits takes ceil(w_j / bits_per_cell) column slices
+//   (x2 with differential encoding: a positive and a negative column per slice). Pruned
+//   channels take no columns.
+// - Rows split into row blocks of the array height; partial sums of row blocks are added
+//   digitally. Every row block repeats the same column layout.
+// - Columns: channels sorted by width (slices, then bits, descending; ties by channel index)
+//   are packed next-fit into arrays of the array width, so channels of one bit-width sit
+//   together and share shift amounts. A channel's slices stay in one array unless
+//   mapping.split_channel_slices allows spanning arrays (then columns pack contiguously).
+//   Next-fit on sizes sorted in decreasing order never needs more arrays when sizes shrink
+//   or channels disappear, so fewer bits or more pruning never costs arrays.
+// - An activation of a bits takes ceil(a / dac_bits) input cycles (bit-serial input).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch_config.h"
+#include "precision.h"
+#include "workload.h"
+
+namespace mixpim::sim {
+
+// Consecutive columns of one array that hold slices [first_slice, first_slice + slices) of
+// one output channel. Slice s holds weight bits [s*bits_per_cell, (s+1)*bits_per_cell) and is
+// shifted left by s*bits_per_cell in the shift-add unit. With differential encoding each
+// slice is a column pair: positive part at the even column, negative part at the odd one.
+struct ColumnSpan {
+  int channel = 0;
+  int bits = 0;
+  int first_slice = 0;
+  int slices = 0;
+  int first_column = 0;
+  int columns_per_slice = 1;  // 1 offset, 2 differential
+
+  int columns() const { return slices * columns_per_slice; }
+};
+
+// Channels of one bit-width side by side in an array: the shift-add unit applies
+// `slice_shifts` to their slices.
+struct ColumnGroup {
+  int bits = 0;
+  int first_column = 0;
+  int columns = 0;
+  int channels = 0;  // channels with at least one slice here
+  std::vector<int> slice_shifts;  // shift of each slice position, in bits
+};
+
+// Column layout of one array; identical for every row block of the layer.
+struct ColumnArray {
+  std::vector<ColumnSpan> spans;
+  int used_columns = 0;
+  std::vector<ColumnGroup> groups(int bits_per_cell) const;
+};
+
+struct LayerMapping {
+  int layer = 0;  // index into Network::layers
+  std::string name;
+  int64_t rows = 0;                  // GEMM rows: kept inputs x kh x kw
+  int64_t kept_outputs = 0;
+  std::vector<int> row_block_rows;   // active rows of each row block
+  std::vector<ColumnArray> column_arrays;
+  int activation_bits = 0;
+  int input_cycles = 0;              // ceil(activation bits / DAC bits)
+  int64_t mvms = 0;                  // output pixels per inference (all replicas together)
+
+  // Placement (filled by place_network).
+  int64_t replication = 1;           // copies of the layer's arrays sharing its MVMs
+  int64_t pes = 0;                   // PEs holding the copies
+  int64_t first_pe = 0;              // global index of its first PE
+  int first_tile = 0, last_tile = -1;
+  int64_t passes = 1;                // > 1: the layer exceeds the chip and is reprogrammed in parts
+
+  int64_t row_blocks() const { return static_cast<int64_t>(row_block_rows.size()); }
+  int64_t arrays() const { return row_blocks() * static_cast<int64_t>(column_arrays.size()); }
+  int64_t arrays_placed() const { return arrays() * replication; }
+  int64_t used_columns() const;   // columns of one row block (summed over column arrays)
+  int64_t active_cells() const;   // rows x used columns of one copy
+  // Fractions of the arrays' rows, columns and cells that hold weights, in (0, 1].
+  double row_utilization(int array_rows) const;
+  double column_utilization(int array_columns) const;
+  double cell_utilization(int array_rows, int array_columns) const;
+  // Digital additions merging row-block partial sums: (row blocks - 1) per output value.
+  int64_t partial_sum_merges() const { return (row_blocks() - 1) * kept_outputs * mvms; }
+  // Pipeline time of the layer in crossbar reads per inference: ceil(mvms / replication)
+  // MVMs per copy, each input_cycles reads, times reprogramming passes.
+  int64_t reads_per_inference() const;
+};
+
+struct NetworkMapping {
+  MappingMode mode = MappingMode::kLayerPipelined;
+  std::vector<LayerMapping> layers;  // weight layers, in network order
+  int64_t pes_available = 0;
+  int64_t arrays_available = 0;
+  int64_t pes_used = 0;
+  int tiles_used = 0;
+  bool resident = true;              // false: weights are rewritten (time-multiplexed)
+  int64_t reprogram_cell_writes = 0; // cells written per inference when not resident
+  std::vector<int> segments;         // first layer (index into layers) of each resident segment
+
+  int64_t arrays() const;         // one copy of every layer
+  int64_t arrays_placed() const;  // with replication
+};
+
+// Maps one layer (no placement). Throws InputError when a channel is wider than the array
+// and splitting is not allowed.
+LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
+                       const std::vector<std::vector<bool>>& masks, int layer,
+                       const ArchConfig& arch);
+
+// Maps every weight layer, then replicates and places them (see mapping.cpp for the
+// policies). Throws InputError when the network does not fit and reprogramming is off.
+NetworkMapping map_network(const Network& network, const PrecisionProfile& profile,
+                           const ArchConfig& arch);
+
+}  // namespace mixpim::sim
