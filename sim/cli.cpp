@@ -9,6 +9,8 @@
 #include "atomic_file.h"
 #include "config_echo.h"
 #include "diagnostics.h"
+#include "mapping.h"
+#include "mapping_report.h"
 #include "precision.h"
 #include "workload.h"
 #include "workload_report.h"
@@ -82,6 +84,37 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostre
   return kExitOk;
 }
 
+int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  po::options_description options("options");
+  std::string arch_path;
+  std::vector<std::string> overrides;
+  std::string workload_path;
+  std::string precision_path;
+  std::string output_path;
+  options.add_options()
+      ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
+      ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
+      ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
+      ("precision,p", po::value(&precision_path),
+       "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
+      ("json", "print JSON (layers[] and totals) instead of a table")
+      ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
+  po::variables_map values;
+  if (!parse_options("map", args, options, values,
+                     "--arch FILE --workload FILE [--precision FILE] [--set key=value]... [--json]", out)) {
+    return kExitOk;
+  }
+  const ArchConfig arch = load_arch_config(arch_path, overrides);
+  const Network network = load_network(workload_path);
+  const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
+                                                          : load_profile(precision_path, network);
+  const NetworkMapping mapping = map_network(network, profile, arch);
+  const std::string content = values.count("json") ? mapping_json(network, arch, mapping).dump(2) + "\n"
+                                                   : mapping_text(network, arch, mapping);
+  emit(output_path, content, out);
+  return kExitOk;
+}
+
 int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
   po::options_description options("options");
   std::string arch_path;
@@ -103,6 +136,7 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ost
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"info", "per-layer shapes, MACs, weights, bits and weight memory of a workload", cmd_info},
+      {"map", "map a workload onto crossbars, PEs and tiles (arrays, utilisation, replication)", cmd_map},
       {"config", "validate an architecture preset (+ --set overrides) and print it resolved", cmd_config},
   };
   return list;

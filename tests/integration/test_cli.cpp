@@ -142,5 +142,36 @@ TEST(Cli, ConfigErrorInFileNamesLineAndKey) {
   EXPECT_NE(r.err.find("tile.pes: expected integer in [1, 4096], got \"lots\""), std::string::npos) << r.err;
 }
 
+TEST(Cli, MapPrintsArraysUtilisationAndTotals) {
+  Result r = run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["totals"]["arrays"], 9788);  // closed form in test_mapping.cpp
+  EXPECT_LE(j["totals"]["tiles"].get<int>(), 168);
+  EXPECT_EQ(j["layers"].size(), 17u);
+  EXPECT_EQ(j["layers"][0]["arrays"], 4);
+  EXPECT_EQ(j["layers"][0]["row_blocks"], 1);
+  for (const auto& layer : j["layers"]) {
+    EXPECT_GT(layer["row_utilization"].get<double>(), 0.0);
+    EXPECT_LE(layer["row_utilization"].get<double>(), 1.0);
+    EXPECT_GE(layer["replication"].get<int>(), 1);
+  }
+  r = run("map -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+          "-p workloads/profiles/resnet18/mixed-channel.yaml --set pe.crossbar.rows=256");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("256x128 arrays"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("layer4.1.conv2"), std::string::npos) << r.out;
+}
+
+TEST(Cli, MapOfANetworkThatDoesNotFitExitsTwo) {
+  Result r = run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not fit: layer conv3_2"), std::string::npos) << r.err;
+  r = run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4 "
+          "--set mapping.allow_reprogramming=true --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out)["totals"]["resident"].get<bool>());
+}
+
 }  // namespace
 }  // namespace mixpim
