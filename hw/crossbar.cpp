@@ -10,8 +10,9 @@ std::ostream& operator<<(std::ostream& out, const MvmRequest& r) {
              << ", columns=" << r.active_columns << ", input_cycles=" << r.input_cycles << "}";
 }
 
+// sc_module_name is taken by value: SystemC's naming stack relies on that copy.
 Crossbar::Crossbar(sc_core::sc_module_name name, int rows, int columns,
-                   sc_core::sc_time read_latency)
+                   const sc_core::sc_time& read_latency)
     : sc_module(name), rows_(rows), columns_(columns), read_latency_(read_latency) {
   SC_HAS_PROCESS(Crossbar);
   SC_THREAD(run);

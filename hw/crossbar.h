@@ -30,7 +30,8 @@ class Crossbar : public sc_core::sc_module {
   sc_core::sc_fifo_out<MvmRequest> done;  // the request, once its last input slice is read
 
   // rows/columns bound the active ones; requests outside them are reported as SystemC errors.
-  Crossbar(sc_core::sc_module_name name, int rows, int columns, sc_core::sc_time read_latency);
+  Crossbar(sc_core::sc_module_name name, int rows, int columns,
+           const sc_core::sc_time& read_latency);
 
   // xbar.activate: one per input slice; xbar.row_cycles / xbar.column_cycles: active rows and
   // columns times input slices (what row drivers and sense circuits spend energy on).

@@ -1,5 +1,6 @@
 #include "mapping_report.h"
 
+#include <array>
 #include <cstdio>
 #include <set>
 
@@ -10,9 +11,9 @@ namespace mixpim::sim {
 namespace {
 
 std::string percent(double fraction) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%.1f%%", 100.0 * fraction);
-  return text;
+  std::array<char, 16> text{};
+  std::snprintf(text.data(), text.size(), "%.1f%%", 100.0 * fraction);
+  return text.data();
 }
 
 // Distinct weight bit-widths placed in the layer's arrays.

@@ -156,13 +156,13 @@ TEST(WorkloadErrors, DeclaredInputMustMatchProducer) {
   std::string error = load_error(std::string(kHeader) +
       "  - {name: c1, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [4, 8, 8]}\n"
       "  - {name: r1, type: relu, input: [4, 8, 9], output: [4, 8, 9]}\n");
-  EXPECT_EQ(error, "net.yaml:6:55: layers[1].input: declared [4, 8, 9] but layer \"c1\" produces [4, 8, 8]");
+  EXPECT_EQ(error, "net.yaml:6:35: layers[1].input: declared [4, 8, 9] but layer \"c1\" produces [4, 8, 8]");
 }
 
 TEST(WorkloadErrors, DeclaredOutputMustMatchParameters) {
   std::string error = load_error(std::string(kHeader) +
       "  - {name: c1, type: conv2d, kernel: 3, stride: 2, input: [3, 8, 8], output: [4, 8, 8]}\n");
-  EXPECT_EQ(error, "net.yaml:5:77: layers[0].output: declared [4, 8, 8] but conv2d of [3, 8, 8] gives [4, 3, 3]");
+  EXPECT_EQ(error, "net.yaml:5:78: layers[0].output: declared [4, 8, 8] but conv2d of [3, 8, 8] gives [4, 3, 3]");
 }
 
 TEST(WorkloadErrors, KernelLargerThanInput) {
@@ -185,9 +185,9 @@ TEST(WorkloadErrors, UnknownAndForwardProducersDuplicateNamesAndUnknownKeys) {
       "  - {name: r2, type: relu, input: [3, 8, 8], output: [3, 8, 8], colour: red}\n"
       "  - {name: r2, type: relu, input: [3, 8, 8], output: [3, 8, 8]}\n"
       "  - {name: x, type: softmax, input: [3, 8, 8], output: [3, 8, 8]}\n");
-  EXPECT_NE(error.find("net.yaml:5:34: layers[0].from[0]: no earlier layer named \"r2\""), std::string::npos) << error;
-  EXPECT_NE(error.find("net.yaml:6:67: layers[1].colour: unknown key"), std::string::npos) << error;
-  EXPECT_NE(error.find("net.yaml:7:11: layers[2].name: duplicate layer name \"r2\""), std::string::npos) << error;
+  EXPECT_NE(error.find("net.yaml:5:35: layers[0].from[0]: no earlier layer named \"r2\""), std::string::npos) << error;
+  EXPECT_NE(error.find("net.yaml:6:65: layers[1].colour: unknown key"), std::string::npos) << error;
+  EXPECT_NE(error.find("net.yaml:7:12: layers[2].name: duplicate layer name \"r2\""), std::string::npos) << error;
   EXPECT_NE(error.find("layers[3].type: expected one of {conv2d, linear, maxpool, avgpool, global_avgpool, relu, add, flatten}, got \"softmax\""), std::string::npos) << error;
 }
 
