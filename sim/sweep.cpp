@@ -1,0 +1,942 @@
+#include "sweep.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+#include "arch_config.h"
+#include "precision.h"
+#include "workload.h"
+#include "yaml_reader.h"
+#include "yaml_tree.h"
+
+namespace mixpim::sim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string_view> kSpecialKeys = {kSweepArch, kSweepWorkload, kSweepPrecision,
+                                                    kSweepEngine};
+const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
+constexpr const char* kDefaultEngine = "analytic";
+
+bool is_special(std::string_view key) {
+  return std::find(kSpecialKeys.begin(), kSpecialKeys.end(), key) != kSpecialKeys.end();
+}
+
+bool is_path_key(std::string_view key) { return is_special(key) && key != kSweepEngine; }
+
+// "pe.crossbar.rows": dot-separated names of letters, digits and underscores.
+bool is_key_path(std::string_view key) {
+  if (key.empty()) return false;
+  bool component_empty = true;
+  for (char c : key) {
+    if (c == '.') {
+      if (component_empty) return false;
+      component_empty = true;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      component_empty = false;
+    } else {
+      return false;
+    }
+  }
+  return !component_empty;
+}
+
+bool needs_quotes_in_flow(const std::string& text) {
+  if (text.empty()) return true;
+  if (text.front() == ' ' || text.back() == ' ') return true;
+  return text.find_first_of(",[]{}:#'\"\n&*!|>%@`") != std::string::npos;
+}
+
+// YAML flow text that parses back to the same node (for --set values and CSV cells).
+std::string flow_text(const YamlNode& node, bool nested) {
+  switch (node.kind) {
+    case YamlNode::Kind::kNull:
+      return "null";
+    case YamlNode::Kind::kScalar:
+      if (node.quoted || (nested && needs_quotes_in_flow(node.scalar))) {
+        return nlohmann::json(node.scalar).dump();  // JSON strings are YAML double-quoted
+      }
+      return node.scalar;
+    case YamlNode::Kind::kSequence: {
+      std::string text = "[";
+      for (size_t i = 0; i < node.items.size(); ++i) {
+        text += (i ? ", " : "") + flow_text(node.items[i], true);
+      }
+      return text + "]";
+    }
+    case YamlNode::Kind::kMap: {
+      std::string text = "{";
+      for (size_t i = 0; i < node.entries.size(); ++i) {
+        const std::string& key = node.entries[i].key;
+        text += (i ? ", " : "") + (needs_quotes_in_flow(key) ? nlohmann::json(key).dump() : key) +
+                ": " + flow_text(node.entries[i].value, true);
+      }
+      return text + "}";
+    }
+  }
+  return "";
+}
+
+class SpecParser {
+ public:
+  SpecParser(std::string path, Diagnostics& diagnostics)
+      : path_(std::move(path)), diagnostics_(diagnostics) {
+    spec_dir_ = fs::path(path_).parent_path();
+  }
+
+  SweepSpec parse(const YamlNode& root) {
+    SweepSpec spec;
+    spec.path = path_;
+    YamlNode empty;
+    empty.kind = YamlNode::Kind::kMap;
+    empty.where = {path_, 1, 1};
+    const YamlNode& top_node = root.is_null() ? empty : root;
+    MapReader top(&top_node, "", diagnostics_, {path_, 1, 1});
+    spec.name = top.string_or("name", fs::path(path_).stem().string());
+    spec.description = top.string_or("description", "");
+    {
+      MapReader base = top.map("base", false);
+      for (std::string_view key : kSpecialKeys) {
+        const YamlNode* node = base.get(key, false);
+        if (node == nullptr) continue;
+        const std::string path = join_path("base", key);
+        std::optional<SweepValue> value = parse_value(std::string(key), *node, path);
+        if (value) spec.base.push_back({std::string(key), key_where(top_node, key, node), *value});
+      }
+      const YamlNode* set = base.get("set", false);
+      if (set != nullptr) parse_set(*set, spec.sets);
+    }
+    const YamlNode* axes = top.get("axes", false);
+    if (axes != nullptr) parse_axes(*axes, spec.axes);
+    top.finish();
+
+    // arch and workload must come from somewhere.
+    for (std::string_view key : {kSweepArch, kSweepWorkload}) {
+      bool given = std::any_of(spec.base.begin(), spec.base.end(),
+                               [&](const SweepBaseEntry& e) { return e.key == key; });
+      for (const SweepAxis& axis : spec.axes) {
+        for (const SweepKey& k : axis.keys) given = given || k.key == key;
+      }
+      if (!given) {
+        diagnostics_.add(top.where(), join_path("base", key),
+                         "missing required key (give it in base or as an axis)");
+      }
+    }
+    const size_t count = count_sweep_points(spec);
+    if (count > kMaxSweepPoints) {
+      diagnostics_.add(axes != nullptr ? axes->where : top.where(), "axes",
+                       "the axes make " + (count == SIZE_MAX ? std::string("too many")
+                                                             : std::to_string(count)) +
+                           " points (at most " + std::to_string(kMaxSweepPoints) + ")");
+    }
+    return spec;
+  }
+
+ private:
+  // Where base.<key> is written (errors about the key point at it, not at its value).
+  static SourceLocation key_where(const YamlNode& top, std::string_view key, const YamlNode* value) {
+    const YamlNode* base = top.find("base");
+    if (base != nullptr) {
+      for (const YamlMapEntry& e : base->entries) {
+        if (e.key == key) return e.key_where;
+      }
+    }
+    return value->where;
+  }
+
+  std::optional<SweepValue> parse_value(const std::string& key, const YamlNode& node,
+                                        const std::string& path) {
+    SweepValue value;
+    value.where = node.where;
+    if (key == kSweepEngine) {
+      std::optional<size_t> choice = read_choice(node, path, kEngines, diagnostics_);
+      if (!choice) return std::nullopt;
+      value.text = value.resolved = std::string(kEngines[*choice]);
+      return value;
+    }
+    if (is_path_key(key)) {
+      if (!node.is_scalar() || node.scalar.empty()) {
+        diagnostics_.add(node.where, path, "expected a file path, got " + node.describe());
+        return std::nullopt;
+      }
+      value.text = node.scalar;
+      // Relative to the spec file, like `base:` in presets; absolute so that point processes
+      // (and Slurm jobs) can run from any directory.
+      value.resolved = fs::absolute(spec_dir_ / fs::path(node.scalar)).lexically_normal().string();
+      return value;
+    }
+    if (node.is_null()) {
+      diagnostics_.add(node.where, path, "expected a value, got nothing (null)");
+      return std::nullopt;
+    }
+    value.text = value.resolved = flow_text(node, false);
+    return value;
+  }
+
+  bool check_key(const YamlNode& node, const std::string& path, bool allow_special,
+                 std::string& key) {
+    if (!node.is_scalar() || node.quoted || !is_key_path(node.scalar)) {
+      diagnostics_.add(node.where, path,
+                       "expected a key path like pe.crossbar.rows" +
+                           std::string(allow_special ? " or one of arch, workload, precision, engine"
+                                                     : "") +
+                           ", got " + node.describe());
+      return false;
+    }
+    key = node.scalar;
+    if (!allow_special && is_special(key)) {
+      diagnostics_.add(node.where, path,
+                       "\"" + key + "\" is not an architecture key: give it as base." + key);
+      return false;
+    }
+    return true;
+  }
+
+  void parse_set(const YamlNode& set, std::vector<SweepBaseEntry>& out) {
+    if (!set.is_map()) {
+      diagnostics_.add(set.where, "base.set",
+                       "expected a map of key paths to values, got " + set.describe());
+      return;
+    }
+    for (const YamlMapEntry& entry : set.entries) {
+      const std::string path = "base.set." + entry.key;
+      YamlNode key_node;
+      key_node.kind = YamlNode::Kind::kScalar;
+      key_node.scalar = entry.key;
+      key_node.where = entry.key_where;
+      std::string key;
+      if (!check_key(key_node, path, false, key)) continue;
+      std::optional<SweepValue> value = parse_value(key, entry.value, path);
+      if (value) out.push_back({key, entry.key_where, *value});
+    }
+  }
+
+  std::optional<SweepKey> parse_key(MapReader& reader, const std::string& path) {
+    const YamlNode* key_node = reader.get("key", true);
+    const YamlNode* values = reader.get("values", true);
+    SweepKey key;
+    if (key_node == nullptr || !check_key(*key_node, join_path(path, "key"), true, key.key)) {
+      return std::nullopt;
+    }
+    key.where = key_node->where;
+    auto first = axis_keys_.emplace(key.key, key.where);
+    if (!first.second) {
+      diagnostics_.add(key.where, join_path(path, "key"),
+                       "\"" + key.key + "\" is already an axis (at " +
+                           first.first->second.to_string() + ")");
+      return std::nullopt;
+    }
+    if (values == nullptr) return std::nullopt;
+    const std::string values_path = join_path(path, "values");
+    if (!values->is_sequence() || values->items.empty()) {
+      diagnostics_.add(values->where, values_path,
+                       "expected a non-empty list of values, got " +
+                           (values->is_sequence() ? std::string("an empty list") : values->describe()));
+      return std::nullopt;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < values->items.size(); ++i) {
+      std::optional<SweepValue> value =
+          parse_value(key.key, values->items[i], index_path(values_path, i));
+      if (value) {
+        key.values.push_back(*value);
+      } else {
+        ok = false;
+      }
+    }
+    return ok ? std::optional<SweepKey>(std::move(key)) : std::nullopt;
+  }
+
+  void parse_axes(const YamlNode& axes, std::vector<SweepAxis>& out) {
+    if (!axes.is_sequence()) {
+      diagnostics_.add(axes.where, "axes", "expected a list of axes, got " + axes.describe());
+      return;
+    }
+    for (size_t i = 0; i < axes.items.size(); ++i) {
+      const YamlNode& item = axes.items[i];
+      const std::string path = index_path("axes", i);
+      MapReader reader(&item, path, diagnostics_, item.where);
+      if (!reader.present()) continue;
+      SweepAxis axis;
+      axis.where = item.where;
+      if (item.find("zip") != nullptr) {
+        const YamlNode* zip = reader.get("zip", true);
+        if (item.find("key") != nullptr || item.find("values") != nullptr) {
+          diagnostics_.add(item.where, path,
+                           "an axis has either key and values, or zip: not both");
+          reader.allow("key");
+          reader.allow("values");
+          continue;
+        }
+        axis.zipped = true;
+        const std::string zip_path = join_path(path, "zip");
+        if (!zip->is_sequence() || zip->items.empty()) {
+          diagnostics_.add(zip->where, zip_path,
+                           "expected a non-empty list of {key, values}, got " + zip->describe());
+          continue;
+        }
+        bool ok = true;
+        for (size_t j = 0; j < zip->items.size(); ++j) {
+          const std::string entry_path = index_path(zip_path, j);
+          MapReader entry(&zip->items[j], entry_path, diagnostics_, zip->items[j].where);
+          if (!entry.present()) {
+            ok = false;
+            continue;
+          }
+          std::optional<SweepKey> key = parse_key(entry, entry_path);
+          if (!key) {
+            ok = false;
+            continue;
+          }
+          if (!axis.keys.empty() && key->values.size() != axis.keys.front().values.size()) {
+            diagnostics_.add(key->where, join_path(entry_path, "values"),
+                             "zipped lists must have equal lengths: " + key->key + " has " +
+                                 std::to_string(key->values.size()) + " values, " +
+                                 axis.keys.front().key + " has " +
+                                 std::to_string(axis.keys.front().values.size()));
+            ok = false;
+            continue;
+          }
+          axis.keys.push_back(std::move(*key));
+        }
+        if (!ok) continue;
+      } else {
+        std::optional<SweepKey> key = parse_key(reader, path);
+        if (!key) continue;
+        axis.keys.push_back(std::move(*key));
+      }
+      if (!check_duplicate_values(axis, path)) continue;
+      out.push_back(std::move(axis));
+    }
+  }
+
+  // Two equal values (tuples, for a zip) on one axis would make two identical points.
+  bool check_duplicate_values(const SweepAxis& axis, const std::string& path) {
+    std::map<std::string, size_t> seen;
+    for (size_t v = 0; v < axis.size(); ++v) {
+      std::string tuple;
+      for (const SweepKey& key : axis.keys) tuple += key.values[v].text + '\x1f';
+      auto inserted = seen.emplace(tuple, v);
+      if (!inserted.second) {
+        diagnostics_.add(axis.keys.front().values[v].where,
+                         index_path(join_path(path, axis.zipped ? "zip[0].values" : "values"), v),
+                         "duplicate value (same as entry " + std::to_string(inserted.first->second) +
+                             "): two identical points");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string path_;
+  fs::path spec_dir_;
+  Diagnostics& diagnostics_;
+  std::map<std::string, SourceLocation> axis_keys_;
+};
+
+// One point before formatting: every setting with the spec location it came from.
+struct Setting {
+  std::string key;
+  SourceLocation key_where;
+  const SweepValue* value = nullptr;
+};
+
+struct PointPlan {
+  Setting arch, workload, precision, engine;
+  std::vector<Setting> sets;
+  std::vector<const SweepValue*> columns;
+};
+
+PointPlan plan_point(const SweepSpec& spec, size_t index) {
+  PointPlan plan;
+  auto special = [&](const std::string& key) -> Setting& {
+    if (key == kSweepArch) return plan.arch;
+    if (key == kSweepWorkload) return plan.workload;
+    if (key == kSweepPrecision) return plan.precision;
+    return plan.engine;
+  };
+  for (const SweepBaseEntry& e : spec.base) special(e.key) = {e.key, e.where, &e.value};
+  for (const SweepBaseEntry& e : spec.sets) plan.sets.push_back({e.key, e.where, &e.value});
+  // Mixed radix, last axis fastest.
+  std::vector<size_t> choice(spec.axes.size());
+  for (size_t a = spec.axes.size(); a-- > 0;) {
+    const size_t n = std::max<size_t>(1, spec.axes[a].size());
+    choice[a] = index % n;
+    index /= n;
+  }
+  for (size_t a = 0; a < spec.axes.size(); ++a) {
+    for (const SweepKey& key : spec.axes[a].keys) {
+      const SweepValue* value = &key.values[choice[a]];
+      plan.columns.push_back(value);
+      if (is_special(key.key)) {
+        special(key.key) = {key.key, key.where, value};
+        continue;
+      }
+      auto existing = std::find_if(plan.sets.begin(), plan.sets.end(),
+                                   [&](const Setting& s) { return s.key == key.key; });
+      if (existing != plan.sets.end()) {
+        *existing = {key.key, key.where, value};  // the axis overrides base.set
+      } else {
+        plan.sets.push_back({key.key, key.where, value});
+      }
+    }
+  }
+  return plan;
+}
+
+std::string assignment(const Setting& s) { return s.key + "=" + s.value->resolved; }
+
+// FNV-1a, 64 bits, folded to 32: short, stable across platforms and runs.
+std::string short_hash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buffer[9];
+  std::snprintf(buffer, sizeof buffer, "%08x", static_cast<unsigned>((h ^ (h >> 32)) & 0xffffffffu));
+  return buffer;
+}
+
+nlohmann::json key_echo(const SweepKey& key) {
+  nlohmann::json values = nlohmann::json::array();
+  for (const SweepValue& v : key.values) values.push_back(v.text);
+  return {{"key", key.key}, {"values", values}};
+}
+
+nlohmann::json spec_echo(const SweepSpec& spec) {
+  nlohmann::json base = nlohmann::json::object();
+  for (const SweepBaseEntry& e : spec.base) base[e.key] = e.value.text;
+  nlohmann::json sets = nlohmann::json::object();
+  for (const SweepBaseEntry& e : spec.sets) sets[e.key] = e.value.text;
+  if (!sets.empty()) base["set"] = sets;
+  nlohmann::json axes = nlohmann::json::array();
+  for (const SweepAxis& axis : spec.axes) {
+    if (!axis.zipped) {
+      axes.push_back(key_echo(axis.keys.front()));
+      continue;
+    }
+    nlohmann::json zip = nlohmann::json::array();
+    for (const SweepKey& key : axis.keys) zip.push_back(key_echo(key));
+    axes.push_back({{"zip", zip}});
+  }
+  nlohmann::json echo = {{"path", fs::absolute(spec.path).lexically_normal().string()},
+                         {"name", spec.name},
+                         {"base", base},
+                         {"axes", axes}};
+  if (!spec.description.empty()) echo["description"] = spec.description;
+  return echo;
+}
+
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string json_cell(const nlohmann::json* value) {
+  if (value == nullptr || value->is_null()) return "";
+  if (value->is_string()) return value->get<std::string>();
+  if (value->is_number() || value->is_boolean()) return value->dump();
+  return "";
+}
+
+const nlohmann::json* json_at(const nlohmann::json& json, std::initializer_list<const char*> path) {
+  const nlohmann::json* node = &json;
+  for (const char* key : path) {
+    if (!node->is_object()) return nullptr;
+    auto it = node->find(key);
+    if (it == node->end()) return nullptr;
+    node = &*it;
+  }
+  return node;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Totals and baseline fields copied into points.csv: column name, then JSON path.
+struct MetricColumn {
+  const char* column;
+  const char* section;
+  const char* key;
+};
+const std::vector<MetricColumn>& metric_table() {
+  static const std::vector<MetricColumn> table = {
+      {"energy_pj", "totals", "energy_pj"},
+      {"latency_ns", "totals", "latency_ns"},
+      {"area_mm2", "totals", "area_mm2"},
+      {"tops_per_w", "totals", "tops_per_w"},
+      {"tops_per_mm2", "totals", "tops_per_mm2"},
+      {"throughput_inferences_per_s", "totals", "throughput_inferences_per_s"},
+      {"edp_pj_ns", "totals", "edp_pj_ns"},
+      {"macs", "totals", "macs"},
+      {"energy_reduction", "baseline", "energy_reduction"},
+      {"latency_ratio", "baseline", "latency_ratio"},
+  };
+  return table;
+}
+
+}  // namespace
+
+namespace {
+
+SweepSpec parse_spec_tree(const YamlNode& root, const std::string& path) {
+  Diagnostics diagnostics;
+  SpecParser parser(path, diagnostics);
+  if (!root.is_null() && !root.is_map()) {
+    diagnostics.add(root.where, "", "expected a map with name, base and axes, got " + root.describe());
+    diagnostics.throw_if_any();
+  }
+  SweepSpec spec = parser.parse(root);
+  diagnostics.throw_if_any();
+  return spec;
+}
+
+}  // namespace
+
+SweepSpec parse_sweep_spec_text(const std::string& text, const std::string& path) {
+  return parse_spec_tree(load_yaml_text(text, path), path);
+}
+
+SweepSpec parse_sweep_spec(const std::string& path) {
+  // File-level problems (missing file, YAML syntax) throw from load_yaml_file.
+  return parse_spec_tree(load_yaml_file(path), path);
+}
+
+size_t count_sweep_points(const SweepSpec& spec) {
+  size_t count = 1;
+  for (const SweepAxis& axis : spec.axes) {
+    const size_t n = axis.size();
+    if (n == 0) return 0;
+    if (count > std::numeric_limits<size_t>::max() / n) return std::numeric_limits<size_t>::max();
+    count *= n;
+  }
+  return count;
+}
+
+Sweep expand_sweep(const SweepSpec& spec) {
+  Sweep sweep;
+  sweep.name = spec.name;
+  sweep.spec = spec_echo(spec);
+  for (const SweepAxis& axis : spec.axes) {
+    for (const SweepKey& key : axis.keys) sweep.columns.push_back(key.key);
+  }
+  const size_t count = count_sweep_points(spec);
+  if (count > kMaxSweepPoints) {
+    throw InputError({{SourceLocation{spec.path, 0, 0}, "axes", "too many points"}});
+  }
+  const size_t width = std::max<size_t>(4, std::to_string(count ? count - 1 : 0).size());
+  for (size_t i = 0; i < count; ++i) {
+    const PointPlan plan = plan_point(spec, i);
+    SweepPoint point;
+    point.index = i;
+    const std::string engine = plan.engine.value ? plan.engine.value->resolved : kDefaultEngine;
+    // The hash covers what the spec says (paths as written), so ids survive moving the tree.
+    std::string canonical = "engine=" + engine + "\n";
+    point.args = {"run"};
+    for (const Setting* s : {&plan.arch, &plan.workload, &plan.precision}) {
+      if (s->value == nullptr) continue;
+      canonical += s->key + "=" + s->value->text + "\n";
+      point.args.push_back("--" + s->key);
+      point.args.push_back(s->value->resolved);
+    }
+    for (const Setting& s : plan.sets) {
+      canonical += "set " + assignment(s) + "\n";
+      point.args.push_back("--set");
+      point.args.push_back(assignment(s));
+    }
+    point.args.push_back("--engine");
+    point.args.push_back(engine);
+    std::string index = std::to_string(i);
+    point.id = std::string(width - index.size(), '0') + index + "-" + short_hash(canonical);
+    for (const SweepValue* v : plan.columns) point.values.push_back(v->text);
+    sweep.points.push_back(std::move(point));
+  }
+  return sweep;
+}
+
+void check_sweep_inputs(const SweepSpec& spec) {
+  Diagnostics diagnostics;
+  std::set<std::string> reported;
+  auto add = [&](SourceLocation where, std::string key, std::string message) {
+    Diagnostic d{std::move(where), std::move(key), std::move(message)};
+    if (reported.insert(d.to_string()).second) diagnostics.add(d.where, d.key_path, d.message);
+  };
+  // A file that cannot be opened is reported at the spec line naming it.
+  auto relocate_file_error = [&](const Diagnostic& d, const Setting& s) {
+    if (d.where.line == 0 && d.where.origin == s.value->resolved) {
+      add(s.value->where, s.key, s.value->text + ": " + d.message);
+    } else {
+      add(d.where, d.key_path, d.message);
+    }
+  };
+
+  std::set<std::string> archs_checked;
+  std::map<std::string, std::optional<Network>> networks;
+  std::set<std::string> profiles_checked;
+  const size_t count = count_sweep_points(spec);
+  for (size_t i = 0; i < count && i < kMaxSweepPoints; ++i) {
+    const PointPlan plan = plan_point(spec, i);
+    if (plan.arch.value != nullptr) {
+      std::vector<std::string> overrides;
+      std::map<std::string, const Setting*> by_origin;
+      std::string signature = plan.arch.value->resolved;
+      for (const Setting& s : plan.sets) {
+        overrides.push_back(assignment(s));
+        by_origin["--set " + overrides.back()] = &s;
+        signature += "\n" + overrides.back();
+      }
+      if (archs_checked.insert(signature).second) {
+        try {
+          load_arch_config(plan.arch.value->resolved, overrides);
+        } catch (const InputError& e) {
+          for (const Diagnostic& d : e.diagnostics()) {
+            auto it = by_origin.find(d.where.origin);
+            if (it == by_origin.end()) {
+              relocate_file_error(d, plan.arch);
+              continue;
+            }
+            const Setting& s = *it->second;
+            if (d.message.rfind("unknown key", 0) == 0) {
+              const bool dotless = s.key.find('.') == std::string::npos;
+              add(s.key_where, s.key,
+                  dotless ? "unknown key: not arch, workload, precision or engine, nor a "
+                            "top-level architecture key"
+                          : "unknown architecture key " + d.key_path + " " +
+                                d.message.substr(std::string("unknown key ").size()));
+            } else {
+              add(s.value->where, d.key_path, d.message);
+            }
+          }
+        }
+      }
+    }
+    if (plan.workload.value == nullptr) continue;
+    const std::string& workload = plan.workload.value->resolved;
+    auto found = networks.find(workload);
+    if (found == networks.end()) {
+      std::optional<Network> network;
+      try {
+        network = load_network(workload);
+      } catch (const InputError& e) {
+        for (const Diagnostic& d : e.diagnostics()) relocate_file_error(d, plan.workload);
+      }
+      found = networks.emplace(workload, std::move(network)).first;
+    }
+    if (plan.precision.value == nullptr || !found->second) continue;
+    const std::string& precision = plan.precision.value->resolved;
+    if (!profiles_checked.insert(workload + "\n" + precision).second) continue;
+    try {
+      load_profile(precision, *found->second);
+    } catch (const InputError& e) {
+      for (const Diagnostic& d : e.diagnostics()) {
+        if (d.where.line == 0 && d.where.origin == precision) {
+          relocate_file_error(d, plan.precision);
+        } else {
+          // Name the workload too: a profile can be fine for one network and not another.
+          add(d.where, d.key_path,
+              d.message + " (with workload " + plan.workload.value->text + ", " +
+                  plan.precision.value->where.to_string() + ")");
+        }
+      }
+    }
+  }
+  diagnostics.throw_if_any();
+}
+
+Sweep load_sweep(const std::string& path) {
+  const SweepSpec spec = parse_sweep_spec(path);
+  check_sweep_inputs(spec);
+  return expand_sweep(spec);
+}
+
+nlohmann::json sweep_to_json(const Sweep& sweep) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const SweepPoint& p : sweep.points) {
+    points.push_back({{"index", p.index}, {"id", p.id}, {"values", p.values}, {"args", p.args}});
+  }
+  return {{"schema_version", 1},
+          {"name", sweep.name},
+          {"spec", sweep.spec},
+          {"columns", sweep.columns},
+          {"points", points}};
+}
+
+Sweep sweep_from_json(const nlohmann::json& json) {
+  try {
+    Sweep sweep;
+    if (json.at("schema_version").get<int>() != 1) {
+      throw std::runtime_error("unsupported schema_version");
+    }
+    sweep.name = json.at("name").get<std::string>();
+    sweep.spec = json.at("spec");
+    sweep.columns = json.at("columns").get<std::vector<std::string>>();
+    for (const nlohmann::json& p : json.at("points")) {
+      SweepPoint point;
+      point.index = p.at("index").get<size_t>();
+      point.id = p.at("id").get<std::string>();
+      point.values = p.at("values").get<std::vector<std::string>>();
+      point.args = p.at("args").get<std::vector<std::string>>();
+      // Ids name directories: refuse anything that could leave points/.
+      if (point.id.empty() || point.id.find('/') != std::string::npos || point.id[0] == '.') {
+        throw std::runtime_error("bad point id \"" + point.id + "\"");
+      }
+      if (point.index != sweep.points.size() || point.values.size() != sweep.columns.size()) {
+        throw std::runtime_error("point " + point.id + " does not match the columns or order");
+      }
+      sweep.points.push_back(std::move(point));
+    }
+    return sweep;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("malformed sweep.json: ") + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("malformed sweep.json: ") + e.what());
+  }
+}
+
+std::string_view to_string(PointStatus status) {
+  switch (status) {
+    case PointStatus::kPending:
+      return "pending";
+    case PointStatus::kFinished:
+      return "finished";
+    case PointStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+PointResult read_point_result(const std::string& point_dir) {
+  PointResult result;
+  const fs::path dir(point_dir);
+  std::error_code ec;
+  if (fs::is_regular_file(dir / "report.json", ec)) {
+    try {
+      result.report = nlohmann::json::parse(read_text(dir / "report.json"));
+      if (!result.report.is_object()) throw std::runtime_error("not a JSON object");
+      result.status = PointStatus::kFinished;
+    } catch (const std::exception& e) {
+      result.status = PointStatus::kFailed;
+      result.report = nlohmann::json();
+      result.error = std::string("report.json is unreadable: ") + e.what() + "\n";
+    }
+    return result;
+  }
+  if (fs::is_regular_file(dir / "error.txt", ec)) {
+    result.status = PointStatus::kFailed;
+    result.error = read_text(dir / "error.txt");
+  }
+  return result;
+}
+
+std::string point_error_text(std::string_view stderr_text, const std::string& ending) {
+  std::string text(stderr_text.size() > kMaxErrorStderrBytes
+                       ? stderr_text.substr(stderr_text.size() - kMaxErrorStderrBytes)
+                       : stderr_text);
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  return text + ending + "\n";
+}
+
+const std::vector<std::string>& sweep_metric_columns() {
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> names;
+    for (const MetricColumn& m : metric_table()) names.push_back(m.column);
+    return names;
+  }();
+  return columns;
+}
+
+std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& results) {
+  std::set<std::string> energy_components;
+  std::set<std::string> area_components;
+  for (const PointResult& r : results) {
+    const nlohmann::json* components = json_at(r.report, {"components"});
+    if (r.status != PointStatus::kFinished || components == nullptr || !components->is_object()) {
+      continue;
+    }
+    for (auto it = components->begin(); it != components->end(); ++it) {
+      if (json_at(it.value(), {"energy_pj"}) != nullptr) energy_components.insert(it.key());
+      if (json_at(it.value(), {"area_mm2"}) != nullptr) area_components.insert(it.key());
+    }
+  }
+  std::vector<std::string> header = {"id", "status"};
+  header.insert(header.end(), sweep.columns.begin(), sweep.columns.end());
+  header.push_back("workload_name");
+  header.push_back("precision_name");
+  for (const MetricColumn& m : metric_table()) header.push_back(m.column);
+  for (const std::string& c : energy_components) header.push_back("energy_pj." + c);
+  for (const std::string& c : area_components) header.push_back("area_mm2." + c);
+
+  std::string csv;
+  auto add_row = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) csv += (i ? "," : "") + csv_cell(cells[i]);
+    csv += "\n";
+  };
+  add_row(header);
+  for (size_t i = 0; i < sweep.points.size(); ++i) {
+    const SweepPoint& p = sweep.points[i];
+    static const PointResult kPending;
+    const PointResult& r = i < results.size() ? results[i] : kPending;
+    std::vector<std::string> row = {p.id, std::string(to_string(r.status))};
+    row.insert(row.end(), p.values.begin(), p.values.end());
+    const nlohmann::json& report = r.report;
+    row.push_back(json_cell(json_at(report, {"run", "workload", "name"})));
+    row.push_back(json_cell(json_at(report, {"run", "precision", "name"})));
+    for (const MetricColumn& m : metric_table()) {
+      row.push_back(json_cell(json_at(report, {m.section, m.key})));
+    }
+    for (const std::string& c : energy_components) {
+      row.push_back(json_cell(json_at(report, {"components", c.c_str(), "energy_pj"})));
+    }
+    for (const std::string& c : area_components) {
+      row.push_back(json_cell(json_at(report, {"components", c.c_str(), "area_mm2"})));
+    }
+    add_row(row);
+  }
+  return csv;
+}
+
+nlohmann::json sweep_summary(const Sweep& sweep, const std::vector<PointResult>& results) {
+  size_t finished = 0, failed = 0, pending = 0;
+  nlohmann::json points = nlohmann::json::array();
+  for (size_t i = 0; i < sweep.points.size(); ++i) {
+    const SweepPoint& p = sweep.points[i];
+    const PointStatus status = i < results.size() ? results[i].status : PointStatus::kPending;
+    finished += status == PointStatus::kFinished;
+    failed += status == PointStatus::kFailed;
+    pending += status == PointStatus::kPending;
+    nlohmann::json values = nlohmann::json::object();
+    for (size_t c = 0; c < sweep.columns.size() && c < p.values.size(); ++c) {
+      values[sweep.columns[c]] = p.values[c];
+    }
+    nlohmann::json entry = {
+        {"index", p.index}, {"id", p.id}, {"status", to_string(status)}, {"values", values}};
+    if (status == PointStatus::kFailed) {
+      std::string error = results[i].error;
+      while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+      constexpr size_t kMaxShown = 4000;
+      if (error.size() > kMaxShown) error = "..." + error.substr(error.size() - kMaxShown);
+      entry["error"] = error;
+    }
+    points.push_back(std::move(entry));
+  }
+  return {{"schema_version", 1},
+          {"name", sweep.name},
+          {"spec", sweep.spec},
+          {"columns", sweep.columns},
+          {"counts",
+           {{"total", sweep.points.size()},
+            {"finished", finished},
+            {"failed", failed},
+            {"pending", pending}}},
+          {"points", points}};
+}
+
+namespace {
+
+std::string shell_quote(const std::string& word) {
+  std::string quoted = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string slurm_points_list(const Sweep& sweep) {
+  std::string text;
+  for (const SweepPoint& p : sweep.points) {
+    text += shell_quote(p.id);
+    for (const std::string& arg : p.args) {
+      // A newline inside an argument would split the line; flow text never has one.
+      std::string flat = arg;
+      std::replace(flat.begin(), flat.end(), '\n', ' ');
+      text += " " + shell_quote(flat);
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::string& runner,
+                         const std::vector<std::string>& sbatch_options, int max_parallel) {
+  const size_t n = sweep.points.size();
+  std::string job_name;
+  for (char c : sweep.name) job_name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  std::ostringstream s;
+  s << "#!/bin/bash\n"
+    << "# Slurm job array for mixpim sweep \"" << job_name << "\" (" << n
+    << " points), written by `mixpim sweep --emit-slurm`.\n"
+    << "#   submit:  sbatch " << dir << "/sweep.slurm\n"
+    << "#   collect: mixpim sweep --collect " << dir << "\n"
+    << "# Task i runs line i+1 of points.txt into points/<id>/ exactly as a local\n"
+    << "# `mixpim sweep --out` does; finished points are skipped, so resubmitting resumes.\n"
+    << "# Without a cluster: for i in $(seq 0 " << (n ? n - 1 : 0)
+    << "); do SLURM_ARRAY_TASK_ID=$i bash sweep.slurm; done\n"
+    << "#SBATCH --job-name=mixpim-" << job_name << "\n"
+    << "#SBATCH --array=0-" << (n ? n - 1 : 0);
+  if (max_parallel > 0) s << "%" << max_parallel;
+  s << "\n"
+    << "#SBATCH --ntasks=1\n"
+    << "#SBATCH --cpus-per-task=1\n"
+    << "#SBATCH --output=" << dir << "/slurm/%A_%a.out\n";
+  for (const std::string& option : sbatch_options) s << "#SBATCH " << option << "\n";
+  s << "set -u\n"
+    << "sweep_dir=" << shell_quote(dir) << "\n"
+    << "runner=${MIXPIM_SWEEP_RUNNER:-" << shell_quote(runner) << "}\n"
+    << "task=${SLURM_ARRAY_TASK_ID:?not set: run through sbatch, or set it to test}\n"
+    << "case $task in ''|*[!0-9]*) echo \"bad SLURM_ARRAY_TASK_ID: $task\" >&2; exit 2;; esac\n"
+    << "line=$(sed -n \"$((task + 1))p\" \"$sweep_dir/points.txt\")\n"
+    << "if [ -z \"$line\" ]; then echo \"no point $task in $sweep_dir/points.txt\" >&2; exit 2; fi\n"
+    << "eval \"set -- $line\"  # points.txt holds single-quoted words only\n"
+    << "id=$1\n"
+    << "shift\n"
+    << "out=$sweep_dir/points/$id\n"
+    << "if [ -f \"$out/report.json\" ]; then echo \"point $id: already finished\"; exit 0; fi\n"
+    << "mkdir -p \"$out\" || exit 1\n"
+    << "rm -f \"$out/error.txt\"\n"
+    << "\"$runner\" \"$@\" --out \"$out\" > \"$out/stdout.txt\" 2> \"$out/stderr.txt\" < /dev/null\n"
+    << "code=$?\n"
+    << "if [ \"$code\" -eq 0 ] && [ -f \"$out/report.json\" ]; then echo \"point $id: finished\"; exit 0; fi\n"
+    << "# Same error.txt as a local sweep: the tail of stderr, then how the run ended.\n"
+    << "if [ \"$code\" -eq 0 ]; then ending='exit code: 0 (no report.json written)'\n"
+    << "elif [ \"$code\" -gt 128 ]; then ending=\"killed by signal $((code - 128))\"\n"
+    << "else ending=\"exit code: $code\"; fi\n"
+    << "tmp=$out/error.txt.tmp.$$\n"
+    << "{\n"
+    << "  tail -c " << kMaxErrorStderrBytes << " \"$out/stderr.txt\"\n"
+    << "  if [ -s \"$out/stderr.txt\" ] && [ -n \"$(tail -c 1 \"$out/stderr.txt\")\" ]; then echo; fi\n"
+    << "  echo \"$ending\"\n"
+    << "} > \"$tmp\" && mv -f \"$tmp\" \"$out/error.txt\"\n"
+    << "echo \"point $id: failed ($ending)\" >&2\n"
+    << "exit 1\n";
+  return s.str();
+}
+
+}  // namespace mixpim::sim
