@@ -12,6 +12,8 @@ namespace {
 
 const std::vector<std::string_view> kSignedWeightsNames = {"offset", "differential"};
 const std::vector<std::string_view> kAdcResolutionNames = {"fixed", "per_layer"};
+const std::vector<std::string_view> kAdcFullScaleNames = {"exact_bound", "clip"};
+const std::vector<std::string_view> kAdcRoundingNames = {"nearest", "floor"};
 const std::vector<std::string_view> kNocTopologyNames = {"mesh", "cmesh"};
 const std::vector<std::string_view> kMappingModeNames = {"layer_pipelined", "layer_by_layer"};
 
@@ -69,6 +71,8 @@ YamlNode load_with_bases(const std::string& path, std::vector<std::string>& file
 
 std::string_view to_string(SignedWeights value) { return kSignedWeightsNames.at(static_cast<size_t>(value)); }
 std::string_view to_string(AdcResolution value) { return kAdcResolutionNames.at(static_cast<size_t>(value)); }
+std::string_view to_string(AdcFullScale value) { return kAdcFullScaleNames.at(static_cast<size_t>(value)); }
+std::string_view to_string(AdcRounding value) { return kAdcRoundingNames.at(static_cast<size_t>(value)); }
 std::string_view to_string(NocTopology value) { return kNocTopologyNames.at(static_cast<size_t>(value)); }
 std::string_view to_string(MappingMode value) { return kMappingModeNames.at(static_cast<size_t>(value)); }
 
@@ -96,6 +100,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         n.flit_bits = static_cast<int>(noc.integer("flit_bits", 1, 4096).value_or(0));
         n.link_flits_per_cycle = static_cast<int>(noc.integer_or("link_flits_per_cycle", 1, 1, 64));
         n.router_latency_cycles = static_cast<int>(noc.integer_or("router_latency_cycles", 1, 0, 1000));
+        n.router_ports = static_cast<int>(noc.integer_or("router_ports", 5, 1, 64));
         if (n.topology == NocTopology::kMesh && n.tiles_per_router != 1) {
           diagnostics.add(noc.where(), join_path(noc.path(), "tiles_per_router"),
                           "a plain mesh has one tile per router; use topology: cmesh");
@@ -134,6 +139,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
             static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
       }
       t.output_register_bytes = static_cast<int>(tile.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+      t.bus_bits = static_cast<int>(tile.integer_or("bus_bits", 256, 1, 1 << 16));
       t.activation_units = static_cast<int>(tile.integer("activation_units", 1, 4096).value_or(0));
       t.pool_units = static_cast<int>(tile.integer("pool_units", 1, 4096).value_or(0));
       t.shift_add_units = static_cast<int>(tile.integer("shift_add_units", 1, 4096).value_or(0));
@@ -168,6 +174,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         p.adc.sample_rate_msps = adc.number("sample_rate_msps", 1e-3, 1e6).value_or(0);
         p.adc.resolution =
             enum_at<AdcResolution>(adc.choice_or("resolution", 0, kAdcResolutionNames));
+        p.adc.full_scale = enum_at<AdcFullScale>(adc.choice_or("full_scale", 0, kAdcFullScaleNames));
+        p.adc.rounding = enum_at<AdcRounding>(adc.choice_or("rounding", 0, kAdcRoundingNames));
         int64_t columns = int64_t{p.crossbars} * p.crossbar.columns;
         if (p.adc.count > 0 && columns > 0 && p.adc.count > columns) {
           diagnostics.add(adc.where(), join_path(adc.path(), "count"),

@@ -14,11 +14,16 @@ namespace mixpim::sim {
 
 enum class SignedWeights { kOffset, kDifferential };
 enum class AdcResolution { kFixed, kPerLayer };
+// Functional ADC model (sim/functional.h): what the top code means, and how sums round.
+enum class AdcFullScale { kExactBound, kClip };
+enum class AdcRounding { kNearest, kFloor };
 enum class NocTopology { kMesh, kCmesh };
 enum class MappingMode { kLayerPipelined, kLayerByLayer };
 
 std::string_view to_string(SignedWeights value);
 std::string_view to_string(AdcResolution value);
+std::string_view to_string(AdcFullScale value);
+std::string_view to_string(AdcRounding value);
 std::string_view to_string(NocTopology value);
 std::string_view to_string(MappingMode value);
 
@@ -39,6 +44,11 @@ struct AdcConfig {
   int bits = 0;
   double sample_rate_msps = 0;
   AdcResolution resolution = AdcResolution::kFixed;
+  // exact_bound: the range covers the largest column sum (rows x (2^cell bits - 1) x
+  // (2^DAC bits - 1)); with fewer bits the low-order bits are dropped (step 2^(needed - bits)).
+  // clip: one code per unit of sum, sums above 2^bits - 1 saturate.
+  AdcFullScale full_scale = AdcFullScale::kExactBound;
+  AdcRounding rounding = AdcRounding::kNearest;  // of sums between two codes (exact_bound)
 };
 
 struct PeConfig {
@@ -60,6 +70,7 @@ struct TileConfig {
   int pes = 0;
   BufferConfig buffer;
   int output_register_bytes = 0;
+  int bus_bits = 256;  // buffer-to-PE bus width (ISAAC: 384 wires)
   int activation_units = 0;
   int pool_units = 0;
   int shift_add_units = 0;
@@ -73,6 +84,7 @@ struct NocConfig {
   int flit_bits = 0;
   int link_flits_per_cycle = 1;
   int router_latency_cycles = 1;
+  int router_ports = 5;  // 4 mesh directions + local (ISAAC: 8, cmesh with 4 tiles)
 };
 
 struct DramConfig {

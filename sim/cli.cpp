@@ -1,17 +1,22 @@
 #include "cli.h"
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <mixpim/version.h>
 
+#include "analytic.h"
 #include "arch_config.h"
 #include "atomic_file.h"
 #include "config_echo.h"
 #include "diagnostics.h"
+#include "energy_model.h"
 #include "mapping.h"
 #include "mapping_report.h"
 #include "precision.h"
+#include "run_report.h"
+#include "tech_table.h"
 #include "workload.h"
 #include "workload_report.h"
 
@@ -115,6 +120,95 @@ int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   return kExitOk;
 }
 
+// Maps, analyses and evaluates one configuration; `run.mapping` points into `mapping`.
+RunCase evaluate_case(const Network& network, const PrecisionProfile& profile, const ArchConfig& arch,
+                      const TechTable& table, NetworkMapping& mapping) {
+  mapping = map_network(network, profile, arch);
+  RunCase run;
+  run.network = &network;
+  run.profile = &profile;
+  run.arch = &arch;
+  run.mapping = &mapping;
+  run.evaluation = evaluate(analyze(network, profile, arch, mapping), arch, table);
+  return run;
+}
+
+std::string join_command(const std::string& command, const std::vector<std::string>& args) {
+  std::string text = "mixpim " + command;
+  for (const std::string& a : args) {
+    const bool plain = a.find_first_of(" \t'\"$") == std::string::npos && !a.empty();
+    text += " " + (plain ? a : "'" + a + "'");
+  }
+  return text;
+}
+
+int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  po::options_description options("options");
+  std::string arch_path;
+  std::vector<std::string> overrides;
+  std::string workload_path;
+  std::string precision_path;
+  std::string engine = "analytic";
+  std::string tech_path;
+  std::string out_dir;
+  options.add_options()
+      ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
+      ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
+      ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
+      ("precision,p", po::value(&precision_path),
+       "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
+      ("engine,e", po::value(&engine)->default_value("analytic"), "analytic")
+      ("tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")
+      ("out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")
+      ("no-baseline", "skip the uniform 16-bit baseline run");
+  po::variables_map values;
+  if (!parse_options("run", args, options, values,
+                     "--arch FILE --workload FILE [--precision FILE] [--set key=value]... --out DIR", out)) {
+    return kExitOk;
+  }
+  if (engine != "analytic") {
+    throw UsageError("unknown engine '" + engine + "' (available: analytic)");
+  }
+  const ArchConfig arch = load_arch_config(arch_path, overrides);
+  const Network network = load_network(workload_path);
+  const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
+                                                          : load_profile(precision_path, network);
+  const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
+  NetworkMapping mapping;
+  const RunCase run = evaluate_case(network, profile, arch, table, mapping);
+
+  // The 16-bit baseline on the same hardware; if it does not fit where the profile does, it
+  // is time-multiplexed (and the report says so) rather than refused.
+  const PrecisionProfile baseline_profile = uniform_profile(network, kBaselineBits);
+  ArchConfig baseline_arch = arch;
+  NetworkMapping baseline_mapping;
+  RunCase baseline;
+  bool reprogrammed = false;
+  const bool with_baseline = values.count("no-baseline") == 0;
+  if (with_baseline) {
+    try {
+      baseline = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+    } catch (const InputError&) {
+      baseline_arch.mapping.allow_reprogramming = true;
+      reprogrammed = true;
+      baseline = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+    }
+  }
+  RunInfo info;
+  info.engine = engine;
+  info.version = kVersion;
+  info.git_revision = kGitRevision;
+  info.command = join_command("run", args);
+  const nlohmann::ordered_json report =
+      run_report_json(run, table, info, with_baseline ? &baseline : nullptr, reprogrammed);
+  std::filesystem::create_directories(out_dir);
+  write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
+  write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
+  write_file_atomically(out_dir + "/layers.csv", layers_csv(report));
+  out << run_summary_text(report) << "  written    " << out_dir << "/report.json, report.md, layers.csv\n";
+  return kExitOk;
+}
+
 int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
   po::options_description options("options");
   std::string arch_path;
@@ -137,6 +231,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"info", "per-layer shapes, MACs, weights, bits and weight memory of a workload", cmd_info},
       {"map", "map a workload onto crossbars, PEs and tiles (arrays, utilisation, replication)", cmd_map},
+      {"run", "simulate a workload: energy, latency, area, throughput, 16-bit baseline comparison", cmd_run},
       {"config", "validate an architecture preset (+ --set overrides) and print it resolved", cmd_config},
   };
   return list;

@@ -24,12 +24,14 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
         {"mesh_rows", c.chip.noc.mesh_rows},
         {"flit_bits", c.chip.noc.flit_bits},
         {"link_flits_per_cycle", c.chip.noc.link_flits_per_cycle},
-        {"router_latency_cycles", c.chip.noc.router_latency_cycles}}},
+        {"router_latency_cycles", c.chip.noc.router_latency_cycles},
+        {"router_ports", c.chip.noc.router_ports}}},
       {"global_buffer", buffer(c.chip.global_buffer)},
       {"dram", {{"enabled", c.chip.dram.enabled}, {"bandwidth_gb_per_s", c.chip.dram.bandwidth_gb_per_s}}}};
   out["tile"] = {{"pes", c.tile.pes},
                  {"buffer", buffer(c.tile.buffer)},
                  {"output_register_bytes", c.tile.output_register_bytes},
+                 {"bus_bits", c.tile.bus_bits},
                  {"activation_units", c.tile.activation_units},
                  {"pool_units", c.tile.pool_units},
                  {"shift_add_units", c.tile.shift_add_units}};
@@ -45,7 +47,9 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                 {{"count", c.pe.adc.count},
                  {"bits", c.pe.adc.bits},
                  {"sample_rate_msps", c.pe.adc.sample_rate_msps},
-                 {"resolution", std::string(to_string(c.pe.adc.resolution))}}},
+                 {"resolution", std::string(to_string(c.pe.adc.resolution))},
+                 {"full_scale", std::string(to_string(c.pe.adc.full_scale))},
+                 {"rounding", std::string(to_string(c.pe.adc.rounding))}}},
                {"shift_add_units", c.pe.shift_add_units},
                {"input_register_bytes", c.pe.input_register_bytes},
                {"output_register_bytes", c.pe.output_register_bytes}};

@@ -1,0 +1,64 @@
+#pragma once
+// Analytic engine: closed-form event counts and latency of one inference (batch 1) of a mapped
+// network. It produces counts and times only; energy comes from EnergyModel (energy_model.h)
+// so that every engine is charged from the same table. README "Energy, latency and area
+// model" states every equation; tests/unit/test_analytic.cpp checks them by hand.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "action_counts.h"
+#include "arch_config.h"
+#include "mapping.h"
+#include "precision.h"
+#include "workload.h"
+
+namespace mixpim::sim {
+
+struct LayerPerformance {
+  int layer = 0;  // index into Network::layers
+  std::string name;
+  LayerType type = LayerType::kRelu;
+  int mapping = -1;  // index into NetworkMapping::layers for weight layers, else -1
+  ActionCounts counts;
+  int adc_bits = 0;  // conversions' resolution (weight layers)
+  int64_t macs = 0;  // kept MACs (pruning applied)
+  int first_tile = 0, last_tile = 0;
+  // Lower bounds on the layer's time; the stage time is their maximum and `bound` names it.
+  std::map<std::string, double> bounds_ns;
+  double time_ns = 0;
+  std::string bound;
+  double start_ns = 0, end_ns = 0;  // in the single-inference schedule
+};
+
+struct PerformanceResult {
+  std::vector<LayerPerformance> layers;  // every network layer, in order
+  ActionCounts io_counts;                // network input/output traffic and reprogramming
+  double latency_ns = 0;                 // one inference, start to finish, without reprogramming
+  double interval_ns = 0;                // time between inferences in steady state, likewise
+  // Not resident: arrays are programmed row by row, all arrays in parallel, once per segment
+  // and once per extra pass; the time per round (rows x write_row_latency_ns) comes from the
+  // technology table and is added by evaluate() (energy_model.h).
+  int64_t reprogram_rounds = 0;
+  int tiles_used = 0;
+
+  ActionCounts total_counts() const;
+  int64_t macs() const;
+};
+
+// ADC bits of a layer: the configured resolution, or with `resolution: per_layer` the fewest
+// bits that hold every column sum exactly, ceil(log2(rows x (2^b_c - 1) x (2^d - 1) + 1)),
+// capped at the configured resolution.
+int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch);
+
+// Bits each layer's output is stored with: the activation bits of the weight layers that
+// consume it (through relu, pools, add, flatten; the widest if several), or 16 for the
+// network output.
+std::vector<int> output_bits(const Network& network, const PrecisionProfile& profile);
+
+PerformanceResult analyze(const Network& network, const PrecisionProfile& profile,
+                          const ArchConfig& arch, const NetworkMapping& mapping);
+
+}  // namespace mixpim::sim

@@ -1,0 +1,129 @@
+#include "energy_model.h"
+
+namespace mixpim::sim {
+
+AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
+  AreaBreakdown a;
+  const PeConfig& pe = arch.pe;
+  const double arrays = pe.crossbars;
+  auto per_instance = [&](const std::string& name) { return t.component(name).area_mm2; };
+  a.pe_mm2["xbar"] = arrays * t.xbar_area_mm2(pe.crossbar.rows, pe.crossbar.columns);
+  a.pe_mm2["dac"] = arrays * pe.crossbar.rows * t.dac_area_mm2(pe.dac.bits);
+  a.pe_mm2["sample_hold"] = arrays * pe.crossbar.columns * per_instance("sample_hold");
+  a.pe_mm2["adc"] = pe.adc.count * t.adc_area_mm2(pe.adc.bits);
+  a.pe_mm2["shift_add"] = pe.shift_add_units * per_instance("shift_add");
+  a.pe_mm2["input_register"] = pe.input_register_bytes * per_instance("input_register");
+  a.pe_mm2["output_register"] = pe.output_register_bytes * per_instance("output_register");
+  for (const auto& [name, mm2] : a.pe_mm2) {
+    a.pe_total_mm2 += mm2;
+    a.tile_mm2[name] = mm2 * arch.tile.pes;
+  }
+  const TileConfig& tile = arch.tile;
+  a.tile_mm2["tile_buffer"] = static_cast<double>(tile.buffer.capacity_bytes) * per_instance("tile_buffer");
+  a.tile_mm2["tile_bus"] = per_instance("tile_bus");
+  a.tile_mm2["tile_output_register"] = tile.output_register_bytes * per_instance("tile_output_register");
+  a.tile_mm2["activation_unit"] = tile.activation_units * per_instance("activation_unit");
+  a.tile_mm2["pool_unit"] = tile.pool_units * per_instance("pool_unit");
+  a.tile_mm2["tile_shift_add"] = tile.shift_add_units * per_instance("tile_shift_add");
+  a.tile_mm2["router"] = per_instance("router") / arch.chip.noc.tiles_per_router;  // shared (cmesh)
+  for (const auto& [name, mm2] : a.tile_mm2) {
+    a.tile_total_mm2 += mm2;
+    a.chip_mm2[name] = mm2 * arch.chip.tiles;
+  }
+  a.chip_mm2["global_buffer"] = static_cast<double>(arch.chip.global_buffer.capacity_bytes) * per_instance("global_buffer");
+  for (const auto& [name, mm2] : a.chip_mm2) a.chip_total_mm2 += mm2;
+
+  // Leakage follows the same instance counts as area.
+  auto leak = [&](const std::string& name) { return t.component(name).leakage_mw; };
+  std::map<std::string, double>& l = a.tile_leakage_mw;
+  l["xbar"] = tile.pes * arrays * leak("xbar");
+  l["dac"] = tile.pes * arrays * pe.crossbar.rows * leak("dac");
+  l["sample_hold"] = tile.pes * arrays * pe.crossbar.columns * leak("sample_hold");
+  l["adc"] = tile.pes * pe.adc.count * leak("adc");
+  l["shift_add"] = tile.pes * pe.shift_add_units * leak("shift_add");
+  l["input_register"] = tile.pes * pe.input_register_bytes * leak("input_register");
+  l["output_register"] = tile.pes * pe.output_register_bytes * leak("output_register");
+  l["tile_buffer"] = static_cast<double>(tile.buffer.capacity_bytes) * leak("tile_buffer");
+  l["tile_bus"] = leak("tile_bus");
+  l["tile_output_register"] = tile.output_register_bytes * leak("tile_output_register");
+  l["activation_unit"] = tile.activation_units * leak("activation_unit");
+  l["pool_unit"] = tile.pool_units * leak("pool_unit");
+  l["tile_shift_add"] = tile.shift_add_units * leak("tile_shift_add");
+  l["router"] = leak("router") / arch.chip.noc.tiles_per_router;
+  a.global_leakage_mw = static_cast<double>(arch.chip.global_buffer.capacity_bytes) * leak("global_buffer");
+  return a;
+}
+
+std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const TechTable& t) {
+  const PeConfig& pe = arch.pe;
+  const TileConfig& tile = arch.tile;
+  const double ghz = arch.clock_mhz / 1000.0;
+  const double reads_per_ns = pe.crossbars / pe.crossbar.read_latency_ns;  // array reads per ns, one PE
+  const double conversions_per_ns = pe.adc.count * pe.adc.sample_rate_msps / 1000.0;
+  const double pes = tile.pes;
+  // Events per ns x pJ per event = mW.
+  std::map<std::string, double> p;
+  p["xbar"] = pes * reads_per_ns * pe.crossbar.rows * pe.crossbar.columns * t.energy_pj("xbar", "read_cell");
+  p["dac"] = pes * reads_per_ns * pe.crossbar.rows * t.dac_energy_pj(pe.dac.bits);
+  p["sample_hold"] = pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
+  p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(pe.adc.bits);
+  p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
+  p["output_register"] = pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");
+  p["input_register"] = pes * 2 * reads_per_ns * pe.crossbar.rows * pe.dac.bits / 8.0 *
+                        t.energy_pj("input_register", "access_byte");
+  p["tile_buffer"] = tile.buffer.bandwidth_bytes_per_cycle * ghz * t.energy_pj("tile_buffer", "read_byte");
+  p["tile_bus"] = tile.bus_bits / 8.0 * ghz * t.energy_pj("tile_bus", "byte");
+  p["tile_output_register"] = 2.0 * tile.shift_add_units * ghz * t.energy_pj("tile_output_register", "access_byte");
+  p["activation_unit"] = tile.activation_units * ghz * t.energy_pj("activation_unit", "op");
+  p["pool_unit"] = tile.pool_units * ghz * t.energy_pj("pool_unit", "op");
+  p["tile_shift_add"] = tile.shift_add_units * ghz * t.energy_pj("tile_shift_add", "op");
+  p["router"] = static_cast<double>(arch.chip.noc.router_ports) * arch.chip.noc.link_flits_per_cycle * ghz *
+                t.energy_pj("router", "flit_hop") / arch.chip.noc.tiles_per_router;
+  const AreaBreakdown area = area_breakdown(arch, t);
+  for (const auto& [name, mw] : area.tile_leakage_mw) p[name] += mw;
+  return p;
+}
+
+std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, const TechTable& t,
+                                                const ArchConfig& arch, int adc_bits) {
+  std::map<std::string, double> energy;
+  for (const auto& [key, count] : counts.entries()) {
+    const auto& [component, action] = key;
+    double per_event = t.energy_pj(component, action);
+    if (component == "adc" && action == "convert") per_event = t.adc_energy_pj(adc_bits);
+    if (component == "dac" && action == "convert") per_event = t.dac_energy_pj(arch.pe.dac.bits);
+    energy[component] += static_cast<double>(count) * per_event;
+  }
+  return energy;
+}
+
+Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch, const TechTable& t) {
+  Evaluation e;
+  e.performance = performance;
+  e.area = area_breakdown(arch, t);
+  e.reprogram_ns = static_cast<double>(performance.reprogram_rounds) * arch.pe.crossbar.rows *
+                   t.component("xbar").write_row_latency_ns;
+  e.latency_ns = performance.latency_ns + e.reprogram_ns;
+  e.interval_ns = performance.interval_ns + e.reprogram_ns;
+
+  for (const LayerPerformance& layer : performance.layers) {
+    e.layer_energy_pj.push_back(dynamic_energy_pj(layer.counts, t, arch, layer.adc_bits));
+    for (const auto& [name, pj] : e.layer_energy_pj.back()) e.components[name].dynamic_pj += pj;
+  }
+  for (const auto& [name, pj] : dynamic_energy_pj(performance.io_counts, t, arch, arch.pe.adc.bits)) {
+    e.components[name].dynamic_pj += pj;
+  }
+  // mW x ns = pJ.
+  for (const auto& [name, mw] : e.area.tile_leakage_mw) {
+    e.components[name].leakage_pj += mw * performance.tiles_used * e.interval_ns;
+  }
+  e.components["global_buffer"].leakage_pj += e.area.global_leakage_mw * e.interval_ns;
+  for (const auto& [name, mm2] : e.area.chip_mm2) e.components[name].area_mm2 = mm2;
+  for (const auto& [name, c] : e.components) {
+    e.dynamic_pj += c.dynamic_pj;
+    e.leakage_pj += c.leakage_pj;
+  }
+  return e;
+}
+
+}  // namespace mixpim::sim

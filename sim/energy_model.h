@@ -1,0 +1,71 @@
+#pragma once
+// Counts in, energy out: dynamic energy = sum of events x energy per event (technology table),
+// leakage = power of the used hardware x time per inference; area per component, PE, tile and
+// chip; peak power at full activity (what ISAAC's Table 2 reports).
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analytic.h"
+#include "arch_config.h"
+#include "tech_table.h"
+
+namespace mixpim::sim {
+
+// Instances of each component in one PE, one tile (router share included) and the chip.
+struct AreaBreakdown {
+  std::map<std::string, double> pe_mm2;    // per component, one PE
+  std::map<std::string, double> tile_mm2;  // per component, one tile (its PEs included)
+  double pe_total_mm2 = 0;
+  double tile_total_mm2 = 0;
+  double chip_total_mm2 = 0;               // tiles + global buffer
+  std::map<std::string, double> chip_mm2;  // per component, whole chip
+  std::map<std::string, double> tile_leakage_mw;  // per component, one tile
+  double global_leakage_mw = 0;            // global buffer
+};
+
+AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& table);
+
+// Power of one tile with every component busy at its peak rate (the rates of the
+// architecture: one crossbar read per read latency, ADCs at their sample rate, digital units,
+// buffer and bus once per clock, router ports once per clock), per component, plus leakage.
+std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const TechTable& table);
+
+// Dynamic energy of counts, with ADC conversions at `adc_bits`, per component.
+std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, const TechTable& table,
+                                                const ArchConfig& arch, int adc_bits);
+
+struct ComponentResult {
+  double dynamic_pj = 0;
+  double leakage_pj = 0;
+  double area_mm2 = 0;
+  double energy_pj() const { return dynamic_pj + leakage_pj; }
+};
+
+struct Evaluation {
+  PerformanceResult performance;
+  std::vector<std::map<std::string, double>> layer_energy_pj;  // per layer, per component (dynamic)
+  std::map<std::string, ComponentResult> components;
+  AreaBreakdown area;
+  double reprogram_ns = 0;
+  double latency_ns = 0;    // including reprogramming
+  double interval_ns = 0;   // including reprogramming
+  double dynamic_pj = 0;
+  double leakage_pj = 0;
+  double energy_pj() const { return dynamic_pj + leakage_pj; }
+  double throughput_inferences_per_s() const { return 1e9 / interval_ns; }
+  int64_t ops() const { return 2 * performance.macs(); }
+  double tops_per_w() const { return static_cast<double>(ops()) / energy_pj(); }  // ops/pJ = TOPS/W
+  double tops_per_mm2() const {
+    return static_cast<double>(ops()) * throughput_inferences_per_s() / 1e12 / area.chip_total_mm2;
+  }
+};
+
+// Energy, leakage and area of an analysed network. Leakage is charged for the tiles the
+// mapping uses (unused tiles are assumed power-gated) and the global buffer, over the time
+// between inferences.
+Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch,
+                    const TechTable& table);
+
+}  // namespace mixpim::sim

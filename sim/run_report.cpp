@@ -1,0 +1,275 @@
+#include "run_report.h"
+
+#include <array>
+#include <cstdio>
+#include <set>
+
+#include "config_echo.h"
+
+namespace mixpim::sim {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+ordered_json totals_json(const RunCase& run) {
+  const Evaluation& e = run.evaluation;
+  ordered_json t;
+  t["energy_pj"] = e.energy_pj();
+  t["dynamic_energy_pj"] = e.dynamic_pj;
+  t["leakage_energy_pj"] = e.leakage_pj;
+  t["latency_ns"] = e.latency_ns;
+  t["interval_ns"] = e.interval_ns;
+  t["reprogram_ns"] = e.reprogram_ns;
+  t["throughput_inferences_per_s"] = e.throughput_inferences_per_s();
+  t["power_mw"] = e.energy_pj() / e.interval_ns * 1.0;  // pJ / ns = mW
+  t["area_mm2"] = e.area.chip_total_mm2;
+  t["macs"] = e.performance.macs();
+  t["ops"] = e.ops();
+  t["tops_per_w"] = e.tops_per_w();
+  t["tops_per_mm2"] = e.tops_per_mm2();
+  t["edp_pj_ns"] = e.energy_pj() * e.latency_ns;
+  return t;
+}
+
+ordered_json components_json(const RunCase& run) {
+  const Evaluation& e = run.evaluation;
+  std::map<std::string, std::map<std::string, int64_t>> counts;
+  const ActionCounts total = e.performance.total_counts();
+  for (const auto& [key, n] : total.entries()) counts[key.first][key.second] = n;
+  ordered_json out = ordered_json::object();
+  for (const auto& [name, c] : e.components) {
+    ordered_json j;
+    j["energy_pj"] = c.energy_pj();
+    j["dynamic_energy_pj"] = c.dynamic_pj;
+    j["leakage_energy_pj"] = c.leakage_pj;
+    j["area_mm2"] = c.area_mm2;
+    j["counts"] = ordered_json::object();
+    for (const auto& [action, n] : counts[name]) j["counts"][action] = n;
+    out[name] = j;
+  }
+  return out;
+}
+
+ordered_json layers_json(const RunCase& run) {
+  const Evaluation& e = run.evaluation;
+  const PerformanceResult& p = e.performance;
+  ordered_json layers = ordered_json::array();
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const LayerPerformance& l = p.layers[i];
+    ordered_json j;
+    j["name"] = l.name;
+    j["type"] = std::string(to_string(l.type));
+    j["macs"] = l.macs;
+    double energy = 0;
+    for (const auto& [name, pj] : e.layer_energy_pj[i]) energy += pj;
+    j["energy_pj"] = energy;
+    j["time_ns"] = l.time_ns;
+    j["bound"] = l.bound;
+    j["bounds_ns"] = ordered_json::object();
+    for (const auto& [name, ns] : l.bounds_ns) j["bounds_ns"][name] = ns;
+    j["start_ns"] = l.start_ns;
+    j["end_ns"] = l.end_ns;
+    j["tiles"] = {l.first_tile, l.last_tile};
+    if (l.mapping >= 0) {
+      const LayerMapping& m = run.mapping->layers[l.mapping];
+      const CrossbarConfig& x = run.arch->pe.crossbar;
+      j["adc_bits"] = l.adc_bits;
+      j["activation_bits"] = m.activation_bits;
+      j["arrays"] = m.arrays();
+      j["replication"] = m.replication;
+      j["row_utilization"] = m.row_utilization(x.rows);
+      j["column_utilization"] = m.column_utilization(x.columns);
+    }
+    j["components"] = ordered_json::object();
+    for (const auto& [name, pj] : e.layer_energy_pj[i]) j["components"][name] = pj;
+    j["counts"] = ordered_json::object();
+    for (const auto& [key, n] : l.counts.entries()) j["counts"][key.first + "." + key.second] = n;
+    layers.push_back(j);
+  }
+  return layers;
+}
+
+std::string fixed(double value, int decimals) {
+  std::array<char, 64> text{};
+  std::snprintf(text.data(), text.size(), "%.*f", decimals, value);
+  return text.data();
+}
+
+std::string general(double value) {
+  std::array<char, 64> text{};
+  std::snprintf(text.data(), text.size(), "%.4g", value);
+  return text.data();
+}
+
+}  // namespace
+
+ordered_json run_report_json(const RunCase& run, const TechTable& table, const RunInfo& info,
+                             const RunCase* baseline, bool baseline_reprogrammed) {
+  ordered_json r;
+  r["schema_version"] = kReportSchemaVersion;
+  ordered_json& meta = r["run"];
+  meta["engine"] = info.engine;
+  meta["mixpim_version"] = info.version;
+  meta["git_revision"] = info.git_revision;
+  meta["command"] = info.command;
+  meta["arch"] = {{"name", run.arch->name}, {"files", run.arch->files}, {"overrides", run.arch->overrides}};
+  meta["arch"]["config"] = arch_config_json(*run.arch);
+  meta["tech"] = {{"name", table.name}, {"path", table.path}, {"sha256", table.sha256},
+                  {"technology_nm", table.technology_nm}};
+  meta["workload"] = {{"name", run.network->name}, {"path", run.network->source_path},
+                      {"network", run.network->family}, {"dataset", run.network->dataset}};
+  meta["precision"] = {{"name", run.profile->name},
+                       {"path", run.profile->source_path},
+                       {"description", run.profile->description}};
+  const NetworkMapping& m = *run.mapping;
+  r["mapping"] = {{"mode", std::string(to_string(m.mode))},
+                  {"resident", m.resident},
+                  {"arrays", m.arrays()},
+                  {"arrays_placed", m.arrays_placed()},
+                  {"arrays_available", m.arrays_available},
+                  {"pes_used", m.pes_used},
+                  {"tiles_used", m.tiles_used},
+                  {"segments", m.segments.size()},
+                  {"reprogram_cell_writes", m.reprogram_cell_writes}};
+  r["totals"] = totals_json(run);
+  r["components"] = components_json(run);
+  const AreaBreakdown& a = run.evaluation.area;
+  r["area"] = {{"pe_mm2", a.pe_total_mm2}, {"tile_mm2", a.tile_total_mm2}, {"chip_mm2", a.chip_total_mm2},
+               {"pe", a.pe_mm2}, {"tile", a.tile_mm2}};
+  r["layers"] = layers_json(run);
+  if (baseline != nullptr) {
+    const Evaluation& b = baseline->evaluation;
+    const Evaluation& e = run.evaluation;
+    ordered_json j;
+    j["precision"] = baseline->profile->name;
+    j["reprogrammed"] = baseline_reprogrammed;
+    j["energy_pj"] = b.energy_pj();
+    j["latency_ns"] = b.latency_ns;
+    j["interval_ns"] = b.interval_ns;
+    j["arrays"] = baseline->mapping->arrays();
+    j["tops_per_w"] = b.tops_per_w();
+    // Reduction = baseline / profile (> 1 means the profile is cheaper); ratio = profile / baseline.
+    j["energy_reduction"] = b.energy_pj() / e.energy_pj();
+    j["latency_ratio"] = e.latency_ns / b.latency_ns;
+    j["throughput_ratio"] = b.interval_ns / e.interval_ns;
+    j["components"] = ordered_json::object();
+    std::set<std::string> names;
+    for (const auto& [name, c] : b.components) names.insert(name);
+    for (const auto& [name, c] : e.components) names.insert(name);
+    for (const std::string& name : names) {
+      const double base = b.components.count(name) ? b.components.at(name).energy_pj() : 0.0;
+      const double mine = e.components.count(name) ? e.components.at(name).energy_pj() : 0.0;
+      ordered_json c = {{"baseline_energy_pj", base}, {"energy_pj", mine}};
+      c["reduction"] = mine > 0 ? ordered_json(base / mine) : ordered_json(nullptr);
+      j["components"][name] = c;
+    }
+    r["baseline"] = j;
+  }
+  return r;
+}
+
+std::string run_report_markdown(const ordered_json& r) {
+  const ordered_json& t = r["totals"];
+  const ordered_json& run = r["run"];
+  std::string md;
+  md += "# mixpim report: " + run["workload"]["name"].get<std::string>() + " / " +
+        run["precision"]["name"].get<std::string>() + " on " + run["arch"]["name"].get<std::string>() + "\n\n";
+  md += "Made by `" + run["command"].get<std::string>() + "` (mixpim " + run["mixpim_version"].get<std::string>();
+  if (!run["git_revision"].get<std::string>().empty()) md += ", " + run["git_revision"].get<std::string>();
+  md += "), engine `" + run["engine"].get<std::string>() + "`.\n\n";
+  md += "| input | file |\n|---|---|\n";
+  md += "| architecture | `" + (run["arch"]["files"].empty() ? std::string() : run["arch"]["files"][0].get<std::string>()) + "`";
+  for (const auto& o : run["arch"]["overrides"]) md += " `--set " + o.get<std::string>() + "`";
+  md += " |\n";
+  md += "| technology table | `" + run["tech"]["path"].get<std::string>() + "` (sha256 " +
+        run["tech"]["sha256"].get<std::string>().substr(0, 12) + ") |\n";
+  md += "| workload | `" + run["workload"]["path"].get<std::string>() + "` |\n";
+  const std::string profile_path = run["precision"]["path"].get<std::string>();
+  md += "| precision | " + (profile_path.empty() ? std::string("built-in ") + run["precision"]["name"].get<std::string>()
+                                                    : "`" + profile_path + "`") + " |\n\n";
+  md += "## Totals\n\n| metric | value |\n|---|---|\n";
+  md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) + " uJ |\n";
+  md += "| latency | " + general(t["latency_ns"].get<double>() / 1e3) + " us |\n";
+  md += "| throughput | " + general(t["throughput_inferences_per_s"].get<double>()) + " inferences/s |\n";
+  md += "| area | " + general(t["area_mm2"].get<double>()) + " mm2 |\n";
+  md += "| TOPS/W | " + general(t["tops_per_w"].get<double>()) + " |\n";
+  md += "| TOPS/mm2 | " + general(t["tops_per_mm2"].get<double>()) + " |\n";
+  md += "| arrays (placed / available) | " + std::to_string(r["mapping"]["arrays_placed"].get<int64_t>()) + " / " +
+        std::to_string(r["mapping"]["arrays_available"].get<int64_t>()) + " |\n";
+  if (r.contains("baseline")) {
+    const ordered_json& b = r["baseline"];
+    md += "| energy reduction vs 16-bit | " + fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
+    md += "| latency vs 16-bit | " + fixed(b["latency_ratio"].get<double>(), 3) + "x |\n";
+  }
+  md += "\n## Energy by component\n\n| component | energy (nJ) | share | area (mm2) |";
+  if (r.contains("baseline")) md += " 16-bit energy (nJ) | reduction |";
+  md += "\n|---|---|---|---|";
+  if (r.contains("baseline")) md += "---|---|";
+  md += "\n";
+  const double total = t["energy_pj"].get<double>();
+  for (const auto& [name, c] : r["components"].items()) {
+    md += "| " + name + " | " + general(c["energy_pj"].get<double>() / 1e3) + " | " +
+          fixed(100.0 * c["energy_pj"].get<double>() / total, 1) + "% | " + general(c["area_mm2"].get<double>()) + " |";
+    if (r.contains("baseline")) {
+      const ordered_json& bc = r["baseline"]["components"][name];
+      md += " " + general(bc["baseline_energy_pj"].get<double>() / 1e3) + " | " +
+            (bc["reduction"].is_null() ? std::string("-") : fixed(bc["reduction"].get<double>(), 2) + "x") + " |";
+    }
+    md += "\n";
+  }
+  md += "\n## Layers\n\n| layer | type | MACs | ADC bits | arrays | copies | time (us) | bound | energy (nJ) |\n"
+        "|---|---|---|---|---|---|---|---|---|\n";
+  for (const ordered_json& l : r["layers"]) {
+    md += "| " + l["name"].get<std::string>() + " | " + l["type"].get<std::string>() + " | " +
+          std::to_string(l["macs"].get<int64_t>()) + " | " +
+          (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + " | " +
+          (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
+          (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + " | " +
+          general(l["time_ns"].get<double>() / 1e3) + " | " + l["bound"].get<std::string>() + " | " +
+          general(l["energy_pj"].get<double>() / 1e3) + " |\n";
+  }
+  return md;
+}
+
+std::string layers_csv(const ordered_json& r) {
+  std::set<std::string> components;
+  for (const auto& [name, c] : r["components"].items()) components.insert(name);
+  std::string csv = "layer,type,macs,adc_bits,arrays,replication,time_ns,bound,start_ns,end_ns,energy_pj";
+  for (const std::string& c : components) csv += ",energy_pj." + c;
+  csv += "\n";
+  for (const ordered_json& l : r["layers"]) {
+    csv += l["name"].get<std::string>() + "," + l["type"].get<std::string>() + "," +
+           std::to_string(l["macs"].get<int64_t>()) + "," +
+           (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + "," +
+           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
+           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + "," +
+           ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
+           ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
+           ordered_json(l["energy_pj"]).dump();
+    for (const std::string& c : components) {
+      csv += "," + (l["components"].contains(c) ? l["components"][c].dump() : std::string("0"));
+    }
+    csv += "\n";
+  }
+  return csv;
+}
+
+std::string run_summary_text(const ordered_json& r) {
+  const ordered_json& t = r["totals"];
+  std::string s = r["run"]["workload"]["name"].get<std::string>() + " / " +
+                  r["run"]["precision"]["name"].get<std::string>() + " on " +
+                  r["run"]["arch"]["name"].get<std::string>() + " (" + r["run"]["engine"].get<std::string>() + ")\n";
+  s += "  energy     " + general(t["energy_pj"].get<double>() / 1e6) + " uJ per inference\n";
+  s += "  latency    " + general(t["latency_ns"].get<double>() / 1e3) + " us, throughput " +
+       general(t["throughput_inferences_per_s"].get<double>()) + " inferences/s\n";
+  s += "  area       " + general(t["area_mm2"].get<double>()) + " mm2, " + general(t["tops_per_w"].get<double>()) +
+       " TOPS/W, " + general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
+  if (r.contains("baseline")) {
+    s += "  vs 16-bit  energy reduction " + fixed(r["baseline"]["energy_reduction"].get<double>(), 2) +
+         "x, latency " + fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
+  }
+  return s;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,46 @@
+#pragma once
+// `mixpim run` outputs: report.json (the one stats schema), report.md and layers.csv.
+// Every number is traceable: the report echoes the resolved configuration, the technology
+// table's path and SHA-256, the workload and profile files, the version and git revision.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "arch_config.h"
+#include "energy_model.h"
+#include "mapping.h"
+#include "precision.h"
+#include "tech_table.h"
+#include "workload.h"
+
+namespace mixpim::sim {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+// One evaluated configuration: what went in and what came out.
+struct RunCase {
+  const Network* network = nullptr;
+  const PrecisionProfile* profile = nullptr;
+  const ArchConfig* arch = nullptr;
+  const NetworkMapping* mapping = nullptr;
+  Evaluation evaluation;
+};
+
+struct RunInfo {
+  std::string engine = "analytic";
+  std::string version;
+  std::string git_revision;
+  std::string command;  // the command line that produced the report
+};
+
+// `baseline` is the same network at uniform 16 bits on the same hardware (null: omitted).
+// `baseline_reprogrammed` tells that the baseline needed mapping.allow_reprogramming.
+nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table, const RunInfo& info,
+                                       const RunCase* baseline, bool baseline_reprogrammed);
+
+std::string run_report_markdown(const nlohmann::ordered_json& report);
+std::string layers_csv(const nlohmann::ordered_json& report);
+// A few lines for the terminal.
+std::string run_summary_text(const nlohmann::ordered_json& report);
+
+}  // namespace mixpim::sim

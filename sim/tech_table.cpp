@@ -1,0 +1,227 @@
+#include "tech_table.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "yaml_reader.h"
+#include "yaml_tree.h"
+
+namespace mixpim::sim {
+
+namespace {
+
+// Components that have a reference size and how it scales (see TechTable).
+const std::map<std::string, std::vector<std::string>>& reference_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys = {
+      {"xbar", {"rows", "columns"}}, {"adc", {"bits"}}, {"dac", {"bits"}}};
+  return keys;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& required_actions() {
+  static const std::vector<std::pair<std::string, std::string>> actions = {
+      {"xbar", "read_cell"},
+      {"xbar", "write_cell"},
+      {"dac", "convert"},
+      {"sample_hold", "sample"},
+      {"adc", "convert"},
+      {"shift_add", "op"},
+      {"input_register", "access_byte"},
+      {"output_register", "access_byte"},
+      {"tile_buffer", "read_byte"},
+      {"tile_buffer", "write_byte"},
+      {"tile_bus", "byte"},
+      {"tile_output_register", "access_byte"},
+      {"activation_unit", "op"},
+      {"pool_unit", "op"},
+      {"tile_shift_add", "op"},
+      {"router", "flit_hop"},
+      {"global_buffer", "read_byte"},
+      {"global_buffer", "write_byte"},
+      {"dram", "byte"},
+  };
+  return actions;
+}
+
+const TechComponent& TechTable::component(const std::string& name) const {
+  auto it = components.find(name);
+  if (it == components.end()) throw std::logic_error("tech table lacks component " + name);
+  return it->second;
+}
+
+double TechTable::energy_pj(const std::string& name, const std::string& action) const {
+  const TechComponent& c = component(name);
+  auto it = c.energy_pj.find(action);
+  if (it == c.energy_pj.end()) throw std::logic_error("tech table lacks " + name + "." + action);
+  return it->second;
+}
+
+double TechTable::adc_energy_pj(int bits) const {
+  return energy_pj("adc", "convert") * std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
+}
+
+double TechTable::adc_area_mm2(int bits) const {
+  return component("adc").area_mm2 * std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
+}
+
+double TechTable::dac_energy_pj(int bits) const {
+  return energy_pj("dac", "convert") * std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
+}
+
+double TechTable::dac_area_mm2(int bits) const {
+  return component("dac").area_mm2 * std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
+}
+
+double TechTable::xbar_area_mm2(int rows, int columns) const {
+  const TechComponent& x = component("xbar");
+  const double reference_cells = static_cast<double>(x.reference.at("rows") * x.reference.at("columns"));
+  return x.area_mm2 * static_cast<double>(rows) * static_cast<double>(columns) / reference_cells;
+}
+
+TechTable load_tech_table(const std::string& path) {
+  const YamlNode root = load_yaml_file(path);
+  Diagnostics diagnostics;
+  TechTable table;
+  table.path = path;
+  {
+    MapReader top(&root, "", diagnostics, root.where);
+    if (!top.present()) diagnostics.throw_if_any();
+    table.name = top.string("name").value_or("");
+    top.integer("version", 1, 1);
+    table.technology_nm = static_cast<int>(top.integer("technology_nm", 1, 1000).value_or(0));
+    top.string_or("description", "");
+    top.allow("units");
+    const YamlNode* components = top.get("components", true);
+    if (components != nullptr && !components->is_map()) {
+      diagnostics.add(components->where, "components", "expected a map of components, got " + components->describe());
+    } else if (components != nullptr) {
+      for (const YamlMapEntry& entry : components->entries) {
+        const std::string cpath = join_path("components", entry.key);
+        MapReader c(&entry.value, cpath, diagnostics, entry.key_where);
+        TechComponent& out = table.components[entry.key];
+        out.area_mm2 = c.number("area_mm2", 0, 1e6).value_or(0);
+        out.leakage_mw = c.number("leakage_mw", 0, 1e9).value_or(0);
+        if (const YamlNode* energies = c.get("energy_pj", true)) {
+          if (!energies->is_map() || energies->entries.empty()) {
+            diagnostics.add(energies->where, join_path(cpath, "energy_pj"),
+                            "expected a map of action: energy, got " + energies->describe());
+          } else {
+            for (const YamlMapEntry& e : energies->entries) {
+              auto value = read_number(e.value, join_path(join_path(cpath, "energy_pj"), e.key), 0, 1e9, diagnostics);
+              out.energy_pj[e.key] = value.value_or(0);  // present: not reported missing too
+            }
+          }
+        }
+        auto keys = reference_keys().find(entry.key);
+        if (keys != reference_keys().end()) {
+          MapReader reference = c.map("reference", true);
+          for (const std::string& key : keys->second) {
+            out.reference[key] = reference.integer(key, 1, 1 << 20).value_or(1);
+          }
+        }
+        if (entry.key == "xbar") {
+          out.write_row_latency_ns = c.number("write_row_latency_ns", 0, 1e12).value_or(0);
+        }
+      }
+      std::string missing;
+      for (const auto& [name, action] : required_actions()) {
+        auto it = table.components.find(name);
+        if (it == table.components.end() || it->second.energy_pj.count(action) == 0) {
+          missing += (missing.empty() ? "" : ", ") + name + "." + action;
+        }
+      }
+      if (!missing.empty()) {
+        diagnostics.add(components->where, "components", "the energy model needs actions this table lacks: " + missing);
+      }
+    }
+  }
+  diagnostics.throw_if_any();
+  table.sha256 = sha256_hex(read_bytes(path));
+  return table;
+}
+
+std::string resolve_tech_path(const ArchConfig& arch) {
+  namespace fs = std::filesystem;
+  const YamlNode* node = arch.resolved.find("tech");
+  SourceLocation where = node != nullptr ? node->where : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
+  // The file that set `tech` (a base preset, or the first preset for a --set override).
+  std::string origin = where.line > 0 ? where.origin : (arch.files.empty() ? "" : arch.files.front());
+  const fs::path dir = fs::path(origin).parent_path();
+  const std::string& tech = arch.tech;
+  const bool is_path = tech.size() > 5 && tech.compare(tech.size() - 5, 5, ".yaml") == 0;
+  fs::path path = is_path ? (fs::path(tech).is_absolute() ? fs::path(tech) : dir / tech)
+                          : dir / ".." / "tech" / (tech + ".yaml");
+  path = path.lexically_normal();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) {
+    throw InputError({{where, "tech", "no technology table " + path.string() +
+                                          " (a name means configs/tech/<name>.yaml beside the presets)"}});
+  }
+  return path.string();
+}
+
+// SHA-256 (FIPS 180-4), small and dependency-free: only for provenance hashes of input files.
+std::string sha256_hex(const std::string& bytes) {
+  static constexpr std::array<uint32_t, 64> k = {
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::string data = bytes;
+  const uint64_t bit_length = static_cast<uint64_t>(bytes.size()) * 8;
+  data.push_back(static_cast<char>(0x80));
+  while (data.size() % 64 != 56) data.push_back(0);
+  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((bit_length >> (8 * i)) & 0xff));
+  auto rotr = [](uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+  for (size_t block = 0; block < data.size(); block += 64) {
+    std::array<uint32_t, 64> w{};
+    for (int i = 0; i < 16; ++i) {
+      for (int b = 0; b < 4; ++b) {
+        w[i] = (w[i] << 8) | static_cast<uint8_t>(data[block + 4 * i + b]);
+      }
+    }
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::array<uint32_t, 8> v = h;
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
+      const uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+      const uint32_t t1 = v[7] + s1 + ch + k[i] + w[i];
+      const uint32_t s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
+      const uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+      const uint32_t t2 = s0 + maj;
+      v = {t1 + t2, v[0], v[1], v[2], v[3] + t1, v[4], v[5], v[6]};
+    }
+    for (int i = 0; i < 8; ++i) h[i] += v[i];
+  }
+  std::string hex;
+  for (uint32_t word : h) {
+    std::array<char, 9> part{};
+    std::snprintf(part.data(), part.size(), "%08x", word);
+    hex += part.data();
+  }
+  return hex;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,60 @@
+#pragma once
+// Technology tables (configs/tech/*.yaml): energy per event, leakage power and area of every
+// hardware component, as data. The model asks for (component, action) pairs; a table that
+// lacks any of them is rejected once, with every missing pair listed.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "arch_config.h"
+
+namespace mixpim::sim {
+
+struct TechComponent {
+  double area_mm2 = 0;    // per instance (an array, converter, unit, router, or byte of storage)
+  double leakage_mw = 0;  // per instance
+  std::map<std::string, double> energy_pj;  // action -> energy per event
+  // Reference attributes for scaling (xbar: rows, columns; adc and dac: bits).
+  std::map<std::string, int64_t> reference;
+  double write_row_latency_ns = 0;  // xbar only: programming time of one row
+};
+
+struct TechTable {
+  std::string name;
+  int technology_nm = 0;
+  std::string path;
+  std::string sha256;  // of the file's bytes, echoed in reports
+  std::map<std::string, TechComponent> components;
+
+  // Energy of one `action` of `component`; the pair must exist (checked at load).
+  double energy_pj(const std::string& component, const std::string& action) const;
+  const TechComponent& component(const std::string& name) const;
+  // ADC conversion energy and ADC area at `bits`: the reference values times 2^(bits - ref).
+  // Walden's figure of merit (energy per conversion step constant across resolutions).
+  double adc_energy_pj(int bits) const;
+  double adc_area_mm2(int bits) const;
+  // DAC likewise (2^(bits - ref)): a d-bit DAC drives 2^d levels.
+  double dac_energy_pj(int bits) const;
+  double dac_area_mm2(int bits) const;
+  // Crossbar area scaled by cells from the reference array.
+  double xbar_area_mm2(int rows, int columns) const;
+};
+
+// Every (component, action) the energy model charges.
+const std::vector<std::pair<std::string, std::string>>& required_actions();
+
+// Loads and validates a table. Throws InputError listing every problem (missing components
+// or actions included).
+TechTable load_tech_table(const std::string& path);
+
+// Where the architecture's `tech:` points: a name resolves to configs/tech/<name>.yaml next
+// to the preset that set it (<preset dir>/../tech/), a path ending in .yaml is relative to
+// that preset. Throws InputError naming the key when the file does not exist.
+std::string resolve_tech_path(const ArchConfig& arch);
+
+// SHA-256 of a byte string, lowercase hex (for report provenance).
+std::string sha256_hex(const std::string& bytes);
+
+}  // namespace mixpim::sim

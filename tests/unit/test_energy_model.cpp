@@ -1,0 +1,279 @@
+// Energy, latency and area model: a one-layer network whose every count, energy and time is
+// worked out by hand here; ISAAC's published tile totals (ISCA 2016, Table 2); monotonicity
+// of energy in the bits; the 16-bit profile against itself; technology-table validation.
+#include "sim/energy_model.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "sim/analytic.h"
+#include "sim/tech_table.h"
+#include "tests/test_util.h"
+
+namespace mixpim::sim {
+namespace {
+
+using test::input_error_of;
+using test::source_path;
+
+ArchConfig isaac() { return load_arch_config(source_path("configs/arch/isaac.yaml")); }
+TechTable isaac_table() { return load_tech_table(source_path("configs/tech/isaac-32nm.yaml")); }
+
+Network one_conv(int64_t cin, int64_t cout, int k, int64_t size) {
+  Network n;
+  n.name = "one-conv";
+  n.family = "test";
+  n.input_shape = {cin, size, size};
+  Layer conv;
+  conv.name = "conv";
+  conv.type = LayerType::kConv2d;
+  conv.producers = {kNetworkInput};
+  conv.input_shape = {cin, size, size};
+  conv.output_shape = {cout, size, size};
+  conv.kernel_h = conv.kernel_w = k;
+  conv.pad_h = conv.pad_w = k / 2;
+  n.layers.push_back(conv);
+  return n;
+}
+
+// One tile of one PE with two 128x128 arrays: a 3x3 conv from 16 to 8 channels on 4x4 maps,
+// 8-bit weights, 4-bit activations.
+struct OneLayer : ::testing::Test {
+  void SetUp() override {
+    arch = isaac();
+    arch.chip.tiles = 1;
+    arch.chip.noc.topology = NocTopology::kMesh;
+    arch.chip.noc.tiles_per_router = 1;
+    arch.chip.noc.mesh_columns = arch.chip.noc.mesh_rows = 1;
+    arch.tile.pes = 1;
+    arch.pe.crossbars = 2;
+    network = one_conv(16, 8, 3, 4);
+    profile = uniform_profile(network, 8);
+    profile.layers[0].activation_bits = 4;
+    mapping = map_network(network, profile, arch);
+    perf = analyze(network, profile, arch, mapping);
+  }
+  ArchConfig arch;
+  Network network;
+  PrecisionProfile profile;
+  NetworkMapping mapping;
+  PerformanceResult perf;
+};
+
+TEST_F(OneLayer, CountsByHand) {
+  // rows = 16 x 9 = 144: blocks of 128 and 16 (B = 2); 8 channels x 4 slices = 32 columns in
+  // one array (A = 1, 8 spans); M = 16 MVMs, I = 4 input cycles; one copy.
+  ASSERT_EQ(mapping.layers[0].replication, 1);
+  const ActionCounts& c = perf.layers[0].counts;
+  EXPECT_EQ(c.get("xbar", "read_cell"), 16 * 4 * 144 * 32);  // M I rows columns
+  EXPECT_EQ(c.get("dac", "convert"), 16 * 4 * 144);           // M I rows A
+  EXPECT_EQ(c.get("adc", "convert"), 16 * 4 * 2 * 32);        // M I B columns
+  EXPECT_EQ(c.get("sample_hold", "sample"), 4096);
+  EXPECT_EQ(c.get("shift_add", "op"), 4096);
+  EXPECT_EQ(c.get("output_register", "access_byte"), 2 * 4096);
+  // Input bytes per MVM: 128 x 4 / 8 + 16 x 4 / 8 = 72.
+  EXPECT_EQ(c.get("input_register", "access_byte"), 2 * 16 * 72);
+  EXPECT_EQ(c.get("tile_buffer", "read_byte"), 16 * 72);
+  EXPECT_EQ(c.get("tile_bus", "byte"), 16 * 72 + 2 * 16 * 2 * 8);
+  EXPECT_EQ(c.get("tile_shift_add", "op"), 16 * (2 * 8 - 8));  // (B - 1) x 8 outputs x M
+  EXPECT_EQ(c.get("tile_output_register", "access_byte"), 2 * 16 * 8);
+  EXPECT_EQ(c.get("tile_buffer", "write_byte"), 8 * 16 * 16 / 8);  // network output: 16 bits
+  // The 4-bit input image (16 x 4 x 4 x 4 bits = 128 B = 32 flits of 32 bits) crosses one
+  // router from the global buffer.
+  EXPECT_EQ(c.get("router", "flit_hop"), 32);
+  EXPECT_EQ(perf.io_counts.get("global_buffer", "read_byte"), 128);
+  EXPECT_EQ(perf.io_counts.get("global_buffer", "write_byte"), 256);
+  EXPECT_EQ(perf.io_counts.get("router", "flit_hop"), 64);
+  EXPECT_EQ(c.get("xbar", "write_cell"), 0);  // resident
+  EXPECT_EQ(perf.macs(), 16 * 144 * 8);
+}
+
+TEST_F(OneLayer, LatencyByHand) {
+  const LayerPerformance& l = perf.layers[0];
+  // 16 MVMs x 4 reads x 100 ns.
+  EXPECT_DOUBLE_EQ(l.bounds_ns.at("crossbar"), 6400.0);
+  // The PE converts 2 x 32 columns per read with 8 ADCs at 1.28 GS/s: 8 x 0.78125 ns.
+  EXPECT_DOUBLE_EQ(l.bounds_ns.at("adc"), 64 * 6.25);
+  // 128 merges on one tile S+A at 1.2 GHz; (1152 + 256) buffer bytes at 32 B per cycle;
+  // 32 flits on one 1-flit link.
+  EXPECT_NEAR(l.bounds_ns.at("digital"), 128 / 1.2, 1e-9);
+  EXPECT_NEAR(l.bounds_ns.at("buffer"), 1408 / (32 * 1.2), 1e-9);
+  EXPECT_NEAR(l.bounds_ns.at("noc"), 32 / 1.2, 1e-9);
+  EXPECT_EQ(l.bound, "crossbar");
+  EXPECT_DOUBLE_EQ(perf.latency_ns, 6400.0);
+  EXPECT_DOUBLE_EQ(perf.interval_ns, 6400.0);
+}
+
+TEST_F(OneLayer, EnergyByHand) {
+  const TechTable t = isaac_table();
+  const Evaluation e = evaluate(perf, arch, t);
+  const double expected =
+      294912 * t.energy_pj("xbar", "read_cell") + 9216 * t.energy_pj("dac", "convert") +
+      4096 * t.energy_pj("sample_hold", "sample") + 4096 * t.energy_pj("adc", "convert") +
+      4096 * t.energy_pj("shift_add", "op") + 8192 * t.energy_pj("output_register", "access_byte") +
+      2304 * t.energy_pj("input_register", "access_byte") + 1152 * t.energy_pj("tile_buffer", "read_byte") +
+      256 * t.energy_pj("tile_buffer", "write_byte") + 1664 * t.energy_pj("tile_bus", "byte") +
+      128 * t.energy_pj("tile_shift_add", "op") + 256 * t.energy_pj("tile_output_register", "access_byte") +
+      96 * t.energy_pj("router", "flit_hop") + 128 * t.energy_pj("global_buffer", "read_byte") +
+      256 * t.energy_pj("global_buffer", "write_byte");
+  EXPECT_NEAR(e.dynamic_pj, expected, 1e-9 * expected);
+  EXPECT_EQ(e.leakage_pj, 0.0);  // ISAAC's table attributes all power to events
+  EXPECT_NEAR(e.components.at("adc").dynamic_pj, 4096 * 1.5625, 1e-9);
+  EXPECT_DOUBLE_EQ(e.tops_per_w(), 2.0 * 16 * 144 * 8 / e.energy_pj());
+
+  // With a leaking table, leakage = the used tile's leakage power x the interval (mW x ns = pJ).
+  const TechTable g = load_tech_table(source_path("configs/tech/generic-45nm.yaml"));
+  const Evaluation leaky = evaluate(perf, arch, g);
+  double tile_mw = 0;
+  for (const auto& [name, mw] : leaky.area.tile_leakage_mw) tile_mw += mw;
+  const double expected_leak = (tile_mw + leaky.area.global_leakage_mw) * 6400.0;
+  EXPECT_GT(expected_leak, 0);
+  EXPECT_NEAR(leaky.leakage_pj, expected_leak, 1e-9 * expected_leak);
+}
+
+TEST_F(OneLayer, PerLayerAdcResolutionUsesTheExactBound) {
+  // 128 rows x (2^2 - 1) x (2^1 - 1) = 384 needs 9 bits: an 8-bit ADC stays at 8, a 12-bit one drops to 9.
+  arch.pe.adc.resolution = AdcResolution::kPerLayer;
+  EXPECT_EQ(adc_bits_for(mapping.layers[0], arch), 8);
+  arch.pe.adc.bits = 12;
+  EXPECT_EQ(adc_bits_for(mapping.layers[0], arch), 9);
+  const TechTable t = isaac_table();
+  EXPECT_DOUBLE_EQ(t.adc_energy_pj(9), 2 * 1.5625);  // 2^bits scaling from the 8-bit reference
+  EXPECT_DOUBLE_EQ(t.adc_energy_pj(6), 1.5625 / 4);
+}
+
+// ISAAC, ISCA 2016, Table 2: one tile (12 IMAs + eDRAM, bus, router share, activation,
+// S+A, max-pool, OR) is 330 mW and 0.372 mm2; 168 tiles are 62.5 mm2 without the HyperTransport links.
+TEST(IsaacReproduction, TileAreaAndPowerWithin2Percent) {
+  const ArchConfig arch = isaac();
+  const TechTable t = isaac_table();
+  const AreaBreakdown area = area_breakdown(arch, t);
+  EXPECT_NEAR(area.tile_total_mm2, 0.372, 0.02 * 0.372);
+  EXPECT_NEAR(area.pe_total_mm2, 0.0131, 0.02 * 0.0131);  // IMA: 0.157 mm2 / 12
+  EXPECT_NEAR(area.chip_total_mm2 - area.chip_mm2.at("global_buffer"), 62.5, 0.02 * 62.5);
+  double power = 0;
+  for (const auto& [name, mw] : tile_peak_power_mw(arch, t)) power += mw;
+  EXPECT_NEAR(power, 330.0, 0.02 * 330.0);
+  const auto p = tile_peak_power_mw(arch, t);
+  EXPECT_NEAR(p.at("adc"), 12 * 16.0, 0.02 * 12 * 16.0);
+  EXPECT_NEAR(p.at("tile_buffer"), 20.7, 0.02 * 20.7);
+  EXPECT_NEAR(p.at("router"), 42.0 / 4, 0.02 * 42.0 / 4);
+}
+
+// A layer that keeps all 96 arrays of one tile busy (1x1 conv, 128 inputs, 1536 outputs of
+// 16-bit weights = 96 arrays of 16 channels x 8 slices, 16-bit inputs): the analog part of
+// the PEs must draw what Table 2 lists for it, 12 x (2.4 + 4 + 0.01 + 16 + 0.2) mW.
+TEST(IsaacReproduction, SaturatedTileDrawsTable2AnalogPower) {
+  ArchConfig arch = isaac();
+  arch.chip.tiles = 1;
+  arch.chip.noc.mesh_columns = arch.chip.noc.mesh_rows = 1;
+  const Network n = one_conv(128, 1536, 1, 8);
+  const PrecisionProfile p = uniform_profile(n, 16);
+  const NetworkMapping m = map_network(n, p, arch);
+  ASSERT_EQ(m.arrays_placed(), 96);
+  const PerformanceResult perf = analyze(n, p, arch, m);
+  EXPECT_DOUBLE_EQ(perf.layers[0].time_ns, 64 * 16 * 100.0);
+  const Evaluation e = evaluate(perf, arch, isaac_table());
+  double analog_pj = 0;
+  for (const char* c : {"xbar", "dac", "sample_hold", "adc", "shift_add"}) analog_pj += e.components.at(c).dynamic_pj;
+  const double expected_mw = 12 * (2.4 + 4 + 0.01 + 16 + 0.2);
+  EXPECT_NEAR(analog_pj / perf.layers[0].time_ns, expected_mw, 0.02 * expected_mw);
+}
+
+// Fewer bits (weights per channel and activations) never cost more energy: random profiles
+// on VGG19 and ResNet18, each compared with a copy whose bits were lowered at random.
+TEST(Monotonicity, FewerBitsNeverCostMoreEnergy) {
+  const ArchConfig arch = isaac();
+  const TechTable t = isaac_table();
+  std::mt19937 rng(7);
+  for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
+    const Network n = load_network(source_path(file));
+    for (int trial = 0; trial < 6; ++trial) {
+      PrecisionProfile high = uniform_profile(n, 16);
+      for (LayerPrecision& l : high.layers) {
+        if (l.weight_bits.empty()) continue;
+        l.activation_bits = 2 + static_cast<int>(rng() % 15);
+        for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
+      }
+      PrecisionProfile low = high;
+      for (LayerPrecision& l : low.layers) {
+        if (l.weight_bits.empty()) continue;
+        l.activation_bits -= static_cast<int>(rng() % l.activation_bits);
+        for (int& b : l.weight_bits) b -= static_cast<int>(rng() % b);
+      }
+      const auto energy = [&](const PrecisionProfile& p) {
+        const NetworkMapping m = map_network(n, p, arch);
+        return evaluate(analyze(n, p, arch, m), arch, t).energy_pj();
+      };
+      EXPECT_LE(energy(low), energy(high)) << file << " trial " << trial;
+    }
+  }
+}
+
+// Fewer bits never take longer where crossbars and ADCs bind. (Where the tile's one S+A unit
+// binds, a smaller layer packed into fewer tiles has fewer adders: see README.)
+TEST(Monotonicity, FewerBitsNeverTakeLongerInLayerByLayerMode) {
+  ArchConfig arch = isaac();
+  arch.mapping.mode = MappingMode::kLayerByLayer;
+  arch.tile.shift_add_units = 64;
+  arch.tile.activation_units = 64;
+  arch.tile.pool_units = 64;
+  const Network n = load_network(source_path("workloads/vgg19-cifar10.yaml"));
+  double previous = 0;
+  for (int bits : {2, 4, 6, 8, 12, 16}) {
+    const PrecisionProfile p = uniform_profile(n, bits);
+    const NetworkMapping m = map_network(n, p, arch);
+    const double latency = analyze(n, p, arch, m).latency_ns;
+    EXPECT_GE(latency, previous) << bits;
+    previous = latency;
+  }
+}
+
+TEST(Baseline, SixteenBitProfileAgainstItselfIsExactlyOne) {
+  const ArchConfig arch = isaac();
+  const TechTable t = isaac_table();
+  const Network n = load_network(source_path("workloads/resnet18-cifar10.yaml"));
+  const PrecisionProfile file = load_profile(source_path("workloads/profiles/uniform16.yaml"), n);
+  const PrecisionProfile builtin = uniform_profile(n, 16);
+  const NetworkMapping a = map_network(n, file, arch);
+  const NetworkMapping b = map_network(n, builtin, arch);
+  const Evaluation ea = evaluate(analyze(n, file, arch, a), arch, t);
+  const Evaluation eb = evaluate(analyze(n, builtin, arch, b), arch, t);
+  EXPECT_EQ(ea.energy_pj() / eb.energy_pj(), 1.0);
+  EXPECT_EQ(ea.latency_ns / eb.latency_ns, 1.0);
+}
+
+TEST(TechTable, MissingActionsAreListedTogether) {
+  test::TempDir dir;
+  const std::string path = dir.write("t.yaml",
+      "name: t\nversion: 1\ntechnology_nm: 32\ncomponents:\n"
+      "  adc: {reference: {bits: 8}, area_mm2: 1, leakage_mw: 0, energy_pj: {convert: 1}}\n"
+      "  dac: {area_mm2: 1, leakage_mw: 0, energy_pj: {convert: -1}, colour: red}\n");
+  const std::string error = input_error_of([&] { load_tech_table(path); });
+  EXPECT_NE(error.find("t.yaml:6:58: components.dac.energy_pj.convert: expected number in [0, 1e+09], got \"-1\""), std::string::npos) << error;
+  EXPECT_NE(error.find("components.dac.colour: unknown key"), std::string::npos) << error;
+  EXPECT_NE(error.find("components.dac.reference: missing required key"), std::string::npos) << error;
+  EXPECT_NE(error.find("the energy model needs actions this table lacks: xbar.read_cell, xbar.write_cell, sample_hold.sample, "), std::string::npos) << error;
+  EXPECT_NE(error.find("dram.byte"), std::string::npos) << error;
+}
+
+TEST(TechTable, ShippedTablesLoadAndPresetNamesResolve) {
+  for (const char* name : {"isaac-32nm", "generic-45nm"}) {
+    const TechTable t = load_tech_table(source_path(std::string("configs/tech/") + name + ".yaml"));
+    EXPECT_EQ(t.name, name);
+    EXPECT_EQ(t.sha256.size(), 64u);
+  }
+  ArchConfig arch = isaac();
+  EXPECT_EQ(resolve_tech_path(arch), source_path("configs/tech/isaac-32nm.yaml"));
+  arch = load_arch_config(source_path("configs/arch/isaac.yaml"), {"tech=nonexistent"});
+  EXPECT_NE(input_error_of([&] { resolve_tech_path(arch); }).find("tech: no technology table"), std::string::npos);
+}
+
+TEST(TechTable, Sha256OfKnownStrings) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace mixpim::sim
