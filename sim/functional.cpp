@@ -1,0 +1,1021 @@
+#include "functional.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+#include "npy.h"
+#include "yaml_tree.h"
+
+namespace mixpim::sim {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Shared arithmetic (part of the quantization semantics, identical in both paths).
+
+int64_t element_count(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+// floor(v / 2^s) without relying on the sign behaviour of >> on negative values.
+int64_t floor_shift(int64_t v, int s) {
+  if (s == 0) return v;
+  if (v >= 0) return v >> s;
+  return -((-(v + 1)) >> s) - 1;
+}
+
+// round(v / 2^s), halves up.
+int64_t round_shift(int64_t v, int s) {
+  if (s == 0) return v;
+  return floor_shift(v + (int64_t{1} << (s - 1)), s);
+}
+
+// round(sum / n), halves up (n > 0).
+int64_t div_round(int64_t sum, int64_t n) {
+  const int64_t num = 2 * sum + n, den = 2 * n;
+  int64_t q = num / den;
+  if ((num % den != 0) && ((num < 0) != (den < 0))) --q;
+  return q;
+}
+
+// SplitMix64 finaliser: independent seeds for the streams of (seed, tensor).
+uint64_t mix_seed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// A batch of integer tensors: `batch` images of `shape`, C order.
+struct Tensor {
+  Shape shape;
+  int batch = 0;
+  std::vector<int64_t> data;
+
+  int64_t per_image() const { return element_count(shape); }
+  bool empty() const { return data.empty() && batch == 0; }
+};
+
+Tensor zeros(const Shape& shape, int batch) {
+  Tensor t;
+  t.shape = shape;
+  t.batch = batch;
+  t.data.assign(static_cast<size_t>(element_count(shape) * batch), 0);
+  return t;
+}
+
+// The requantisation of a weight layer's input (header comment): shift, round, clamp.
+int calibrate_shift(const Tensor& x, int bits) {
+  int64_t max_value = 0;
+  for (int64_t v : x.data) max_value = std::max(max_value, v);
+  const int64_t top = (int64_t{1} << bits) - 1;
+  int s = 0;
+  while (s < 62 && round_shift(max_value, s) > top) ++s;
+  return s;
+}
+
+Tensor requantize(const Tensor& x, int shift, int bits) {
+  Tensor out = x;
+  const int64_t top = (int64_t{1} << bits) - 1;
+  for (int64_t& v : out.data) v = std::clamp<int64_t>(round_shift(v, shift), 0, top);
+  return out;
+}
+
+// Weights of one conv2d/linear layer, dense [Cout, Cin, kh, kw] (linear: kh = kw = 1).
+struct LayerWeights {
+  std::vector<int32_t> values;
+};
+
+// ---------------------------------------------------------------------------------------
+// The exact integer reference: plain loops over dense tensors, no knowledge of the mapping.
+
+namespace reference {
+
+Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
+  const int64_t cin = layer.input_shape[0], h = layer.input_shape[1], wd = layer.input_shape[2];
+  const int64_t cout = layer.output_shape[0], ho = layer.output_shape[1],
+                wo = layer.output_shape[2];
+  const int kh = layer.kernel_h, kw = layer.kernel_w, sh = layer.stride_h, sw = layer.stride_w;
+  const int ph = layer.pad_h, pw = layer.pad_w;
+  Tensor out = zeros(layer.output_shape, x.batch);
+  for (int n = 0; n < x.batch; ++n) {
+    for (int64_t co = 0; co < cout; ++co) {
+      int64_t* o = out.data.data() + (n * cout + co) * ho * wo;
+      for (int64_t ci = 0; ci < cin; ++ci) {
+        const int64_t* plane = x.data.data() + (n * cin + ci) * h * wd;
+        for (int ky = 0; ky < kh; ++ky) {
+          for (int kx = 0; kx < kw; ++kx) {
+            const int64_t wv = w.values[static_cast<size_t>(((co * cin + ci) * kh + ky) * kw + kx)];
+            if (wv == 0) continue;
+            // Output columns whose input column ox*sw - pw + kx lies inside the image.
+            int64_t ox_lo = 0;
+            while (ox_lo < wo && ox_lo * sw - pw + kx < 0) ++ox_lo;
+            int64_t ox_hi = wo;
+            while (ox_hi > ox_lo && (ox_hi - 1) * sw - pw + kx >= wd) --ox_hi;
+            for (int64_t oy = 0; oy < ho; ++oy) {
+              const int64_t iy = oy * sh - ph + ky;
+              if (iy < 0 || iy >= h) continue;
+              const int64_t* row = plane + iy * wd - pw + kx;
+              int64_t* orow = o + oy * wo;
+              for (int64_t ox = ox_lo; ox < ox_hi; ++ox) orow[ox] += wv * row[ox * sw];
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Tensor linear(const Layer& layer, const Tensor& x, const LayerWeights& w) {
+  const int64_t in = layer.input_shape[0], outs = layer.output_shape[0];
+  Tensor out = zeros(layer.output_shape, x.batch);
+  for (int n = 0; n < x.batch; ++n) {
+    for (int64_t o = 0; o < outs; ++o) {
+      int64_t acc = 0;
+      for (int64_t i = 0; i < in; ++i)
+        acc += w.values[static_cast<size_t>(o * in + i)] * x.data[n * in + i];
+      out.data[n * outs + o] = acc;
+    }
+  }
+  return out;
+}
+
+Tensor relu(const Tensor& x) {
+  Tensor out = x;
+  for (int64_t& v : out.data) v = v < 0 ? 0 : v;
+  return out;
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = a;
+  for (size_t i = 0; i < out.data.size(); ++i) out.data[i] += b.data[i];
+  return out;
+}
+
+// maxpool (max of in-bounds values) or avgpool (window sum / area, padding counts as zero).
+Tensor pool(const Layer& layer, const Tensor& x, bool max_pool) {
+  const int64_t c = layer.input_shape[0], h = layer.input_shape[1], wd = layer.input_shape[2];
+  const int64_t ho = layer.output_shape[1], wo = layer.output_shape[2];
+  Tensor out = zeros(layer.output_shape, x.batch);
+  for (int n = 0; n < x.batch; ++n) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const int64_t* plane = x.data.data() + (n * c + ch) * h * wd;
+      for (int64_t oy = 0; oy < ho; ++oy) {
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          int64_t best = std::numeric_limits<int64_t>::min(), sum = 0;
+          for (int ky = 0; ky < layer.kernel_h; ++ky) {
+            for (int kx = 0; kx < layer.kernel_w; ++kx) {
+              const int64_t iy = oy * layer.stride_h - layer.pad_h + ky;
+              const int64_t ix = ox * layer.stride_w - layer.pad_w + kx;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+              best = std::max(best, plane[iy * wd + ix]);
+              sum += plane[iy * wd + ix];
+            }
+          }
+          if (best == std::numeric_limits<int64_t>::min()) best = 0;  // window all padding
+          out.data[((n * c + ch) * ho + oy) * wo + ox] =
+              max_pool ? best : div_round(sum, layer.kernel_area());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Tensor global_avgpool(const Layer& layer, const Tensor& x) {
+  const int64_t c = layer.input_shape[0], area = layer.input_shape[1] * layer.input_shape[2];
+  Tensor out = zeros(layer.output_shape, x.batch);
+  for (int n = 0; n < x.batch; ++n) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      int64_t sum = 0;
+      for (int64_t i = 0; i < area; ++i) sum += x.data[(n * c + ch) * area + i];
+      out.data[n * c + ch] = div_round(sum, area);
+    }
+  }
+  return out;
+}
+
+}  // namespace reference
+
+// ---------------------------------------------------------------------------------------
+// PIM path: crossbar arrays built from the mapping, ADC, shift-add, digital units.
+
+struct AdcModel {
+  bool lossless = true;  // every possible sum converts exactly: skip the conversion
+  bool clip_mode = false;
+  bool nearest = true;
+  int step_shift = 0;    // exact_bound: log2 of the step
+  int64_t top_code = 0;  // 2^bits - 1
+};
+
+AdcModel adc_model(const ArchConfig& arch) {
+  AdcModel m;
+  const int needed = adc_bits_needed(arch);
+  m.lossless = arch.pe.adc.bits >= needed;
+  m.clip_mode = arch.pe.adc.full_scale == AdcFullScale::kClip;
+  m.nearest = arch.pe.adc.rounding == AdcRounding::kNearest;
+  m.step_shift = m.clip_mode ? 0 : std::max(0, needed - arch.pe.adc.bits);
+  m.top_code = (int64_t{1} << arch.pe.adc.bits) - 1;
+  return m;
+}
+
+struct AdcCounts {
+  int64_t clipped = 0;
+  int64_t lossy = 0;
+};
+
+inline int64_t convert(int64_t sum, const AdcModel& m, bool& clipped) {
+  int64_t code = m.step_shift == 0 ? sum
+                 : m.nearest       ? (sum + (int64_t{1} << (m.step_shift - 1))) >> m.step_shift
+                                   : sum >> m.step_shift;
+  clipped = code > m.top_code;
+  if (clipped) code = m.top_code;
+  return code << m.step_shift;
+}
+
+// Column values of one array for one MVM: per column, sum over input cycles t of
+// ADC(column sum of cycle t) << (t * dac_bits). planes: input bit q over the block's rows,
+// words per plane; cells: per column, bits_per_cell bit planes over the rows.
+struct KernelArgs {
+  const uint64_t* planes;
+  const uint8_t* active;  // per input cycle: any input bit set
+  const uint64_t* cells;
+  int words, activation_bits, dac_bits, cycles, bits_per_cell, columns;
+  const AdcModel* adc;
+  int64_t* out;
+  AdcCounts* counts;
+};
+
+__attribute__((always_inline)) inline void column_values_body(const KernelArgs& k) {
+  const int words = k.words, b = k.bits_per_cell, d = k.dac_bits;
+  for (int c = 0; c < k.columns; ++c) {
+    const uint64_t* cp = k.cells + static_cast<size_t>(c) * b * words;
+    int64_t acc = 0;
+    for (int t = 0; t < k.cycles; ++t) {
+      if (!k.active[t]) continue;  // no input bit: every column sums to 0, converted exactly
+      int64_t sum = 0;
+      for (int i = 0; i < d; ++i) {
+        const int q = t * d + i;
+        if (q >= k.activation_bits) break;
+        const uint64_t* xp = k.planes + static_cast<size_t>(q) * words;
+        for (int cb = 0; cb < b; ++cb) {
+          const uint64_t* bits = cp + static_cast<size_t>(cb) * words;
+          int64_t ones = 0;
+          for (int w = 0; w < words; ++w) ones += __builtin_popcountll(xp[w] & bits[w]);
+          sum += ones << (i + cb);
+        }
+      }
+      if (!k.adc->lossless) {
+        bool clipped = false;
+        const int64_t converted = convert(sum, *k.adc, clipped);
+        k.counts->clipped += clipped;
+        k.counts->lossy += converted != sum;
+        sum = converted;
+      }
+      acc += sum << (t * d);
+    }
+    k.out[c] = acc;
+  }
+}
+
+void column_values_generic(const KernelArgs& k) { column_values_body(k); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The hot loop with the POPCNT instruction, chosen at run time (the build targets baseline
+// x86-64, where __builtin_popcountll is a slow library call).
+__attribute__((target("popcnt"))) void column_values_popcnt(const KernelArgs& k) {
+  column_values_body(k);
+}
+#endif
+
+using ColumnKernel = void (*)(const KernelArgs&);
+
+ColumnKernel column_kernel() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("popcnt")) return column_values_popcnt;
+#endif
+  return column_values_generic;
+}
+
+// What the shift-add unit does with one column.
+struct PimColumn {
+  int channel = 0;
+  int shift = 0;          // slice shift s * bits_per_cell
+  bool negative = false;  // differential: the negative column of a pair
+};
+
+// One conv2d/linear layer on its arrays.
+class PimLayer {
+ public:
+  PimLayer(const Layer& layer, const LayerMapping& mapping, const LayerPrecision& precision,
+           const std::vector<int>& kept_inputs, const LayerWeights& weights, const ArchConfig& arch)
+      : layer_(layer), mapping_(mapping), adc_(adc_model(arch)) {
+    bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
+    dac_bits_ = arch.pe.dac.bits;
+    activation_bits_ = mapping.activation_bits;
+    cycles_ = mapping.input_cycles;
+    const int64_t area = layer.kernel_area();
+    if (mapping.rows != static_cast<int64_t>(kept_inputs.size()) * area) {
+      throw std::logic_error("functional: mapping of " + layer.name + " has " +
+                             std::to_string(mapping.rows) + " rows, expected " +
+                             std::to_string(kept_inputs.size() * area));
+    }
+    // Row r = (kept input index, ky, kx): where its input comes from.
+    const int64_t cin = layer.in_channels();
+    row_channel_.resize(static_cast<size_t>(mapping.rows));
+    row_ky_.resize(row_channel_.size());
+    row_kx_.resize(row_channel_.size());
+    for (int64_t r = 0; r < mapping.rows; ++r) {
+      row_channel_[r] = kept_inputs[static_cast<size_t>(r / area)];
+      row_ky_[r] = static_cast<int>((r % area) / layer.kernel_w);
+      row_kx_[r] = static_cast<int>(r % layer.kernel_w);
+    }
+    auto weight_at = [&](int channel, int64_t r) -> int64_t {
+      return weights.values[static_cast<size_t>((channel * cin + row_channel_[r]) * area +
+                                                row_ky_[r] * layer.kernel_w + row_kx_[r])];
+    };
+
+    const int64_t cell_mask = (int64_t{1} << bits_per_cell_) - 1;
+    offset_.assign(static_cast<size_t>(layer.out_channels()), 0);
+    for (const ColumnArray& array : mapping.column_arrays) {
+      std::vector<PimColumn> columns(static_cast<size_t>(array.used_columns));
+      for (const ColumnSpan& span : array.spans) {
+        const bool differential = span.columns_per_slice == 2;
+        if (!differential) offset_[span.channel] = int64_t{1} << (span.bits - 1);
+        for (int s = 0; s < span.slices; ++s) {
+          for (int part = 0; part < span.columns_per_slice; ++part) {
+            PimColumn& col = columns[span.first_column + s * span.columns_per_slice + part];
+            col.channel = span.channel;
+            col.shift = (span.first_slice + s) * bits_per_cell_;
+            col.negative = part == 1;
+          }
+        }
+      }
+      columns_.push_back(std::move(columns));
+    }
+    (void)precision;
+
+    // Program the cells: per row block and column array, per column, bit planes of the cell
+    // values over the block's rows.
+    int64_t first_row = 0;
+    for (int block_rows : mapping.row_block_rows) {
+      const int words = (block_rows + 63) / 64;
+      block_first_row_.push_back(first_row);
+      block_words_.push_back(words);
+      for (size_t a = 0; a < mapping.column_arrays.size(); ++a) {
+        const std::vector<PimColumn>& columns = columns_[a];
+        std::vector<uint64_t> cells(columns.size() * bits_per_cell_ * words, 0);
+        for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
+          const bool differential = span.columns_per_slice == 2;
+          for (int s = 0; s < span.slices; ++s) {
+            const int slice_shift = (span.first_slice + s) * bits_per_cell_;
+            for (int part = 0; part < span.columns_per_slice; ++part) {
+              const int column = span.first_column + s * span.columns_per_slice + part;
+              uint64_t* planes =
+                  cells.data() + static_cast<size_t>(column) * bits_per_cell_ * words;
+              for (int r = 0; r < block_rows; ++r) {
+                const int64_t w = weight_at(span.channel, first_row + r);
+                int64_t stored;  // the bits this slice's cell holds
+                if (!differential) {
+                  stored = w + (int64_t{1} << (span.bits - 1));
+                } else {
+                  stored = (part == 0) ? (w > 0 ? w : 0) : (w < 0 ? -w : 0);
+                }
+                const int64_t cell = (stored >> slice_shift) & cell_mask;
+                for (int cb = 0; cb < bits_per_cell_; ++cb) {
+                  if ((cell >> cb) & 1) planes[cb * words + r / 64] |= uint64_t{1} << (r % 64);
+                }
+              }
+            }
+          }
+        }
+        cells_.push_back(std::move(cells));
+      }
+      first_row += block_rows;
+    }
+  }
+
+  // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
+  Tensor run(const Tensor& x, AdcCounts& counts) const {
+    static const ColumnKernel kernel = column_kernel();
+    const bool conv = layer_.type == LayerType::kConv2d;
+    const int64_t h = conv ? layer_.input_shape[1] : 1, wd = conv ? layer_.input_shape[2] : 1;
+    const int64_t ho = conv ? layer_.output_shape[1] : 1, wo = conv ? layer_.output_shape[2] : 1;
+    const int64_t cout = layer_.out_channels();
+    Tensor out = zeros(layer_.output_shape, x.batch);
+    const int64_t rows = mapping_.rows;
+    std::vector<int64_t> input(static_cast<size_t>(rows));
+    std::vector<int64_t> acc(static_cast<size_t>(cout));
+    size_t max_words = 0, max_columns = 0;
+    for (int w : block_words_) max_words = std::max<size_t>(max_words, w);
+    for (const auto& c : columns_) max_columns = std::max(max_columns, c.size());
+    std::vector<uint64_t> planes(max_words * activation_bits_);
+    std::vector<uint8_t> active(static_cast<size_t>(cycles_));
+    std::vector<int64_t> values(max_columns);
+    const size_t arrays = columns_.size();
+
+    for (int n = 0; n < x.batch; ++n) {
+      const int64_t* image = x.data.data() + n * x.per_image();
+      for (int64_t oy = 0; oy < ho; ++oy) {
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          // im2col: the input vector of this MVM, in row order.
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t iy = oy * layer_.stride_h - layer_.pad_h + row_ky_[r];
+            const int64_t ix = ox * layer_.stride_w - layer_.pad_w + row_kx_[r];
+            const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
+            input[r] = inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0;
+          }
+          std::fill(acc.begin(), acc.end(), 0);
+          for (size_t block = 0; block < block_words_.size(); ++block) {
+            const int words = block_words_[block];
+            const int64_t first = block_first_row_[block];
+            const int block_rows = mapping_.row_block_rows[block];
+            // Bit-serial input: plane q holds bit q of every row's activation.
+            std::fill(planes.begin(),
+                      planes.begin() + static_cast<size_t>(words) * activation_bits_, 0);
+            int64_t input_sum = 0;
+            for (int r = 0; r < block_rows; ++r) {
+              uint64_t v = static_cast<uint64_t>(input[first + r]);
+              input_sum += static_cast<int64_t>(v);
+              while (v != 0) {
+                const int q = __builtin_ctzll(v);
+                planes[static_cast<size_t>(q) * words + r / 64] |= uint64_t{1} << (r % 64);
+                v &= v - 1;
+              }
+            }
+            bool any = false;
+            for (int t = 0; t < cycles_; ++t) {
+              active[t] = 0;
+              for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
+                   ++q) {
+                for (int w = 0; w < words; ++w)
+                  active[t] |= planes[static_cast<size_t>(q) * words + w] != 0;
+              }
+              any |= active[t] != 0;
+            }
+            if (!any) continue;  // all-zero input: every column sum and the offset term are 0
+            for (size_t a = 0; a < arrays; ++a) {
+              const std::vector<PimColumn>& columns = columns_[a];
+              KernelArgs args{planes.data(), active.data(),    cells_[block * arrays + a].data(),
+                              words,         activation_bits_, dac_bits_,
+                              cycles_,       bits_per_cell_,   static_cast<int>(columns.size()),
+                              &adc_,         values.data(),    &counts};
+              kernel(args);
+              // Shift-add: slice shift, sign of the column, into the channel's partial sum.
+              for (size_t c = 0; c < columns.size(); ++c) {
+                const int64_t v = values[c] * (int64_t{1} << columns[c].shift);
+                acc[columns[c].channel] += columns[c].negative ? -v : v;
+              }
+            }
+            // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally.
+            for (int64_t j = 0; j < cout; ++j) acc[j] -= offset_[j] * input_sum;
+          }
+          int64_t* o = out.data.data() + n * out.per_image();
+          for (int64_t j = 0; j < cout; ++j) o[(j * ho + oy) * wo + ox] = acc[j];
+        }
+      }
+    }
+    return out;
+  }
+
+  // Conversions of one run: MVMs x row blocks x used columns x input cycles.
+  int64_t conversions(int batch) const {
+    return int64_t{batch} * mapping_.mvms * mapping_.row_blocks() * mapping_.used_columns() *
+           cycles_;
+  }
+
+ private:
+  const Layer& layer_;
+  const LayerMapping& mapping_;
+  AdcModel adc_;
+  int bits_per_cell_ = 1, dac_bits_ = 1, activation_bits_ = 1, cycles_ = 1;
+  std::vector<int> row_channel_, row_ky_, row_kx_;
+  std::vector<int64_t> offset_;                  // per output channel (0: differential or pruned)
+  std::vector<std::vector<PimColumn>> columns_;  // per column array
+  std::vector<int64_t> block_first_row_;
+  std::vector<int> block_words_;
+  std::vector<std::vector<uint64_t>> cells_;  // [block * column arrays + array]
+};
+
+// The tile's digital units (activation, pooling, residual add), written apart from the
+// reference: they stream one output row at a time through a window buffer.
+namespace digital {
+
+Tensor relu(const Tensor& x) {
+  Tensor out = zeros(x.shape, x.batch);
+  std::transform(x.data.begin(), x.data.end(), out.data.begin(),
+                 [](int64_t v) { return std::max<int64_t>(v, 0); });
+  return out;
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = zeros(a.shape, a.batch);
+  std::transform(a.data.begin(), a.data.end(), b.data.begin(), out.data.begin(),
+                 [](int64_t u, int64_t v) { return u + v; });
+  return out;
+}
+
+Tensor pool(const Layer& layer, const Tensor& x, bool max_pool) {
+  const int64_t c = layer.input_shape[0], h = layer.input_shape[1], wd = layer.input_shape[2];
+  const int64_t ho = layer.output_shape[1], wo = layer.output_shape[2];
+  Tensor out = zeros(layer.output_shape, x.batch);
+  const int64_t planes = int64_t{x.batch} * c;
+  std::vector<int64_t> best(static_cast<size_t>(wo)), sum(static_cast<size_t>(wo));
+  std::vector<uint8_t> seen(static_cast<size_t>(wo));
+  for (int64_t p = 0; p < planes; ++p) {
+    const int64_t* in = x.data.data() + p * h * wd;
+    int64_t* o = out.data.data() + p * ho * wo;
+    for (int64_t oy = 0; oy < ho; ++oy) {
+      std::fill(sum.begin(), sum.end(), 0);
+      std::fill(seen.begin(), seen.end(), 0);
+      for (int ky = 0; ky < layer.kernel_h; ++ky) {
+        const int64_t iy = oy * layer.stride_h - layer.pad_h + ky;
+        if (iy < 0 || iy >= h) continue;
+        const int64_t* row = in + iy * wd;
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          for (int kx = 0; kx < layer.kernel_w; ++kx) {
+            const int64_t ix = ox * layer.stride_w - layer.pad_w + kx;
+            if (ix < 0 || ix >= wd) continue;
+            const int64_t v = row[ix];
+            best[ox] = seen[ox] ? std::max(best[ox], v) : v;
+            seen[ox] = 1;
+            sum[ox] += v;
+          }
+        }
+      }
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        o[oy * wo + ox] =
+            max_pool ? (seen[ox] ? best[ox] : 0) : div_round(sum[ox], layer.kernel_area());
+      }
+    }
+  }
+  return out;
+}
+
+Tensor global_avgpool(const Layer& layer, const Tensor& x) {
+  const int64_t area = layer.input_shape[1] * layer.input_shape[2];
+  Tensor out = zeros(layer.output_shape, x.batch);
+  for (size_t p = 0; p < out.data.size(); ++p) {
+    const auto first = x.data.begin() + static_cast<std::ptrdiff_t>(p * area);
+    out.data[p] = div_round(std::accumulate(first, first + area, int64_t{0}), area);
+  }
+  return out;
+}
+
+}  // namespace digital
+
+// ---------------------------------------------------------------------------------------
+// Inputs: random or from .npy files.
+
+struct DataFiles {
+  std::optional<Tensor> input;
+  std::string input_path;
+  std::map<int, LayerWeights> weights;  // by layer index
+  std::vector<std::pair<std::string, std::string>> weight_files;
+};
+
+// Input channels of `layer` that have weight rows (kept channels of its producer).
+std::vector<bool> input_mask(const Network& network, const std::vector<std::vector<bool>>& masks,
+                             int layer) {
+  const int producer = network.layers[layer].producers.at(0);
+  if (producer == kNetworkInput)
+    return std::vector<bool>(static_cast<size_t>(network.layers[layer].in_channels()), true);
+  return masks[producer];
+}
+
+Shape weight_shape(const Layer& layer) {
+  if (layer.type == LayerType::kLinear) return {layer.out_channels(), layer.in_channels()};
+  return {layer.out_channels(), layer.in_channels(), layer.kernel_h, layer.kernel_w};
+}
+
+// Zeroes the weights of pruned output channels and of input channels without rows.
+void apply_pruning(const Layer& layer, const LayerPrecision& precision,
+                   const std::vector<bool>& kept_in, LayerWeights& w) {
+  const int64_t cin = layer.in_channels(), area = layer.kernel_area();
+  for (int64_t co = 0; co < layer.out_channels(); ++co) {
+    for (int64_t ci = 0; ci < cin; ++ci) {
+      if (precision.kept[co] && kept_in[ci]) continue;
+      std::fill_n(w.values.begin() + (co * cin + ci) * area, area, 0);
+    }
+  }
+}
+
+LayerWeights random_weights(const Layer& layer, const LayerPrecision& precision, uint64_t seed,
+                            int layer_index) {
+  std::mt19937_64 rng(mix_seed(seed, static_cast<uint64_t>(layer_index) + 1));
+  LayerWeights w;
+  const int64_t per_channel = layer.in_channels() * layer.kernel_area();
+  w.values.resize(static_cast<size_t>(layer.out_channels() * per_channel));
+  for (int64_t co = 0; co < layer.out_channels(); ++co) {
+    const int bits = precision.weight_bits[co];
+    for (int64_t i = 0; i < per_channel; ++i) {
+      // The top `bits` bits of a draw: uniform over the channel's range on every platform.
+      const auto u = static_cast<int64_t>(rng() >> (64 - bits));
+      w.values[co * per_channel + i] = static_cast<int32_t>(u - (int64_t{1} << (bits - 1)));
+    }
+  }
+  return w;
+}
+
+Tensor random_input(const Shape& shape, int batch, int bits, uint64_t seed) {
+  std::mt19937_64 rng(mix_seed(seed, 0));
+  Tensor t = zeros(shape, batch);
+  for (int64_t& v : t.data) v = static_cast<int64_t>(rng() >> (64 - bits));
+  return t;
+}
+
+DataFiles load_data_files(const std::string& map_path, const Network& network,
+                          const PrecisionProfile& profile, int batch) {
+  DataFiles files;
+  if (map_path.empty()) return files;
+  const YamlNode root = load_yaml_file(map_path);
+  Diagnostics diagnostics;
+  if (!root.is_map()) {
+    diagnostics.add(
+        root.where, "",
+        "expected a map from layer names (or `input`) to .npy files, got " + root.describe());
+    diagnostics.throw_if_any();
+  }
+  namespace fs = std::filesystem;
+  const fs::path base = fs::path(map_path).parent_path();
+  for (const YamlMapEntry& entry : root.entries) {
+    if (!entry.value.is_scalar() || entry.value.scalar.empty()) {
+      diagnostics.add(entry.value.where, entry.key,
+                      "expected the path of a .npy file, got " + entry.value.describe());
+      continue;
+    }
+    const std::string path = (base / fs::path(entry.value.scalar)).lexically_normal().string();
+    const int index = entry.key == "input" ? kNetworkInput : network.index_of(entry.key);
+    if (entry.key != "input" && (index < 0 || !network.layers[index].has_weights())) {
+      diagnostics.add(entry.key_where, entry.key,
+                      index < 0
+                          ? "no layer of that name in " + network.name +
+                                " (keys: conv2d/linear layer names or `input`)"
+                          : "layer " + entry.key +
+                                " has no weights (keys: conv2d/linear layer names or `input`)");
+      continue;
+    }
+    try {
+      const NpyArray array = read_npy(path);
+      if (index == kNetworkInput) {
+        Shape expected = network.input_shape;
+        expected.insert(expected.begin(), batch);
+        if (!(batch == 1 && array.shape == network.input_shape)) {
+          expect_npy_shape(
+              array, expected,
+              "network input of " + network.name + " (batch " + std::to_string(batch) + ")");
+        }
+        Tensor t;
+        t.shape = network.input_shape;
+        t.batch = batch;
+        t.data = npy_integer_values(array);
+        for (size_t i = 0; i < t.data.size(); ++i) {
+          if (t.data[i] < 0 || t.data[i] > (int64_t{1} << 40)) {
+            throw InputError({{SourceLocation{path, 0, 0}, "",
+                               "element " + std::to_string(i) + " is " + std::to_string(t.data[i]) +
+                                   ": network inputs are unsigned activations, expected integers "
+                                   "in [0, 2^40]"}});
+          }
+        }
+        files.input = std::move(t);
+        files.input_path = path;
+        continue;
+      }
+      const Layer& layer = network.layers[index];
+      expect_npy_shape(array, weight_shape(layer),
+                       "weights of " + std::string(to_string(layer.type)) + " layer " + layer.name);
+      std::vector<int64_t> values = npy_integer_values(array);
+      const LayerPrecision& precision = profile.layers[index];
+      const int64_t per_channel = layer.in_channels() * layer.kernel_area();
+      LayerWeights w;
+      w.values.resize(values.size());
+      for (size_t i = 0; i < values.size(); ++i) {
+        const int64_t co = static_cast<int64_t>(i) / per_channel;
+        const int bits = precision.weight_bits[co];
+        const int64_t lo = -(int64_t{1} << (bits - 1)), hi = (int64_t{1} << (bits - 1)) - 1;
+        if (precision.kept[co] && (values[i] < lo || values[i] > hi)) {
+          throw InputError(
+              {{SourceLocation{path, 0, 0}, "",
+                "weights of layer " + layer.name + ": element " + std::to_string(i) +
+                    " (output channel " + std::to_string(co) + ") is " + std::to_string(values[i]) +
+                    ", outside the channel's " + std::to_string(bits) + "-bit range [" +
+                    std::to_string(lo) + ", " + std::to_string(hi) + "]"}});
+        }
+        w.values[i] = precision.kept[co] ? static_cast<int32_t>(values[i]) : 0;
+      }
+      files.weights[index] = std::move(w);
+      files.weight_files.emplace_back(layer.name, path);
+    } catch (const InputError& e) {
+      // Name the map entry that led to the file as well.
+      for (const Diagnostic& d : e.diagnostics()) {
+        diagnostics.add(d.where, d.key_path,
+                        d.message + " (from " + entry.value.where.to_string() + ")");
+      }
+    }
+  }
+  diagnostics.throw_if_any();
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------
+// Comparison.
+
+struct ErrorStats {
+  int64_t max_abs = 0;
+  double rms = 0;
+  int64_t mismatches = 0;
+};
+
+ErrorStats compare(const Tensor& got, const Tensor& want) {
+  ErrorStats s;
+  double sq = 0;
+  for (size_t i = 0; i < want.data.size(); ++i) {
+    const int64_t diff = got.data[i] - want.data[i];
+    if (diff == 0) continue;
+    const int64_t mag = diff < 0 ? -diff : diff;
+    s.max_abs = std::max(s.max_abs, mag);
+    s.mismatches += 1;
+    sq += static_cast<double>(diff) * static_cast<double>(diff);
+  }
+  if (!want.data.empty()) s.rms = std::sqrt(sq / static_cast<double>(want.data.size()));
+  return s;
+}
+
+double rms_of(const Tensor& t) {
+  double sq = 0;
+  for (int64_t v : t.data) sq += static_cast<double>(v) * static_cast<double>(v);
+  return t.data.empty() ? 0 : std::sqrt(sq / static_cast<double>(t.data.size()));
+}
+
+// Fraction of images whose arg-max (first maximum) agrees.
+double top1_agreement(const Tensor& got, const Tensor& want) {
+  if (want.batch == 0) return 0;
+  const int64_t per = want.per_image();
+  int agree = 0;
+  for (int n = 0; n < want.batch; ++n) {
+    auto first_max = [&](const Tensor& t) {
+      const auto begin = t.data.begin() + n * per;
+      return std::max_element(begin, begin + per) - begin;
+    };
+    agree += first_max(got) == first_max(want);
+  }
+  return static_cast<double>(agree) / want.batch;
+}
+
+}  // namespace
+
+int adc_bits_needed(const ArchConfig& arch) {
+  const int64_t max_sum = int64_t{arch.pe.crossbar.rows} *
+                          ((int64_t{1} << arch.pe.crossbar.bits_per_cell) - 1) *
+                          ((int64_t{1} << arch.pe.dac.bits) - 1);
+  int bits = 0;
+  while ((max_sum >> bits) != 0) ++bits;
+  return std::max(bits, 1);
+}
+
+int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped) {
+  const AdcModel m = adc_model(arch);
+  bool c = false;
+  const int64_t out = m.lossless ? sum : convert(sum, m, c);
+  if (clipped != nullptr) *clipped = c;
+  return out;
+}
+
+FunctionalResult run_functional(const Network& network, const PrecisionProfile& profile,
+                                const ArchConfig& arch, const NetworkMapping& mapping,
+                                const FunctionalOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.batch < 1 || options.batch > (1 << 20)) {
+    throw InputError(
+        {{SourceLocation{"--batch", 0, 0}, "",
+          "expected a batch size in [1, 1048576], got " + std::to_string(options.batch)}});
+  }
+  if (profile.layers.size() != network.layers.size()) {
+    throw std::invalid_argument("functional: profile does not belong to network " + network.name);
+  }
+  const int batch = options.batch;
+  const int layer_count = static_cast<int>(network.layers.size());
+  std::vector<const LayerMapping*> layer_map(network.layers.size(), nullptr);
+  for (const LayerMapping& m : mapping.layers) {
+    if (m.layer < 0 || m.layer >= layer_count || network.layers[m.layer].name != m.name) {
+      throw std::invalid_argument("functional: mapping does not belong to network " + network.name);
+    }
+    layer_map[m.layer] = &m;
+  }
+  for (int i = 0; i < layer_count; ++i) {
+    if (network.layers[i].has_weights() && layer_map[i] == nullptr) {
+      throw std::invalid_argument("functional: layer " + network.layers[i].name + " is not mapped");
+    }
+  }
+
+  DataFiles files = load_data_files(options.data_map_path, network, profile, batch);
+  const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
+
+  // Last layer reading each tensor, so tensors can be freed early.
+  std::vector<int> last_use(network.layers.size(), -1);
+  int input_last_use = -1;
+  int first_weight_bits = 8;
+  bool have_first_bits = false;
+  for (int i = 0; i < layer_count; ++i) {
+    for (int p : network.layers[i].producers)
+      (p == kNetworkInput ? input_last_use : last_use[p]) = i;
+    if (network.layers[i].has_weights() && !have_first_bits) {
+      first_weight_bits = profile.layers[i].activation_bits;
+      have_first_bits = true;
+    }
+  }
+  const int final_layer = layer_count - 1;
+
+  FunctionalResult result;
+  result.seed = options.seed;
+  result.batch = batch;
+  result.adc_bits = arch.pe.adc.bits;
+  result.adc_bits_needed = adc_bits_needed(arch);
+  result.input_source = files.input ? files.input_path : "random";
+  result.weight_files = files.weight_files;
+  result.final_layer = network.layers.empty() ? "" : network.layers.back().name;
+
+  Tensor input = files.input
+                     ? std::move(*files.input)
+                     : random_input(network.input_shape, batch, first_weight_bits, options.seed);
+  std::vector<Tensor> ref(network.layers.size()), e2e(network.layers.size());
+  auto ref_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : ref[p]; };
+  auto e2e_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : e2e[p]; };
+  bool exact = true;
+
+  for (int i = 0; i < layer_count; ++i) {
+    if (options.progress) options.progress(i, layer_count);
+    const Layer& layer = network.layers[i];
+    const int p0 = layer.producers.at(0);
+    FunctionalLayerResult lr;
+    lr.name = layer.name;
+    lr.type = layer.type;
+    Tensor iso;
+    switch (layer.type) {
+      case LayerType::kConv2d:
+      case LayerType::kLinear: {
+        const LayerPrecision& precision = profile.layers[i];
+        const std::vector<bool> kept_in = input_mask(network, masks, i);
+        std::vector<int> kept_inputs;
+        for (size_t c = 0; c < kept_in.size(); ++c) {
+          if (kept_in[c]) kept_inputs.push_back(static_cast<int>(c));
+        }
+        auto from_file = files.weights.find(i);
+        LayerWeights weights = from_file != files.weights.end()
+                                   ? std::move(from_file->second)
+                                   : random_weights(layer, precision, options.seed, i);
+        apply_pruning(layer, precision, kept_in, weights);
+        const int bits = precision.activation_bits;
+        lr.activation_bits = bits;
+        lr.input_shift = calibrate_shift(ref_of(p0), bits);
+        const Tensor x = requantize(ref_of(p0), lr.input_shift, bits);
+        ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights)
+                                                  : reference::linear(layer, x, weights);
+        const PimLayer pim(layer, *layer_map[i], precision, kept_inputs, weights, arch);
+        AdcCounts counts;
+        iso = pim.run(x, counts);
+        lr.adc_conversions = pim.conversions(batch);
+        lr.adc_clipped = counts.clipped;
+        lr.adc_lossy = counts.lossy;
+        if (options.end_to_end) {
+          const Tensor xe = requantize(e2e_of(p0), lr.input_shift, bits);
+          AdcCounts ignored;
+          e2e[i] = xe.data == x.data ? iso : pim.run(xe, ignored);
+        }
+        break;
+      }
+      case LayerType::kRelu:
+        ref[i] = reference::relu(ref_of(p0));
+        iso = digital::relu(ref_of(p0));
+        if (options.end_to_end) e2e[i] = digital::relu(e2e_of(p0));
+        break;
+      case LayerType::kAdd: {
+        const int p1 = layer.producers.at(1);
+        ref[i] = reference::add(ref_of(p0), ref_of(p1));
+        iso = digital::add(ref_of(p0), ref_of(p1));
+        if (options.end_to_end) e2e[i] = digital::add(e2e_of(p0), e2e_of(p1));
+        break;
+      }
+      case LayerType::kMaxPool:
+      case LayerType::kAvgPool: {
+        const bool max_pool = layer.type == LayerType::kMaxPool;
+        ref[i] = reference::pool(layer, ref_of(p0), max_pool);
+        iso = digital::pool(layer, ref_of(p0), max_pool);
+        if (options.end_to_end) e2e[i] = digital::pool(layer, e2e_of(p0), max_pool);
+        break;
+      }
+      case LayerType::kGlobalAvgPool:
+        ref[i] = reference::global_avgpool(layer, ref_of(p0));
+        iso = digital::global_avgpool(layer, ref_of(p0));
+        if (options.end_to_end) e2e[i] = digital::global_avgpool(layer, e2e_of(p0));
+        break;
+      case LayerType::kFlatten:
+        ref[i] = ref_of(p0);
+        ref[i].shape = layer.output_shape;
+        iso = ref[i];
+        if (options.end_to_end) {
+          e2e[i] = e2e_of(p0);
+          e2e[i].shape = layer.output_shape;
+        }
+        break;
+    }
+
+    lr.outputs = static_cast<int64_t>(ref[i].data.size());
+    const ErrorStats isolated = compare(iso, ref[i]);
+    lr.max_abs_error = isolated.max_abs;
+    lr.rms_error = isolated.rms;
+    lr.mismatches = isolated.mismatches;
+    lr.reference_rms = rms_of(ref[i]);
+    exact = exact && isolated.mismatches == 0;
+    if (options.end_to_end) {
+      const ErrorStats end_to_end = compare(e2e[i], ref[i]);
+      lr.end_to_end_max_abs_error = end_to_end.max_abs;
+      lr.end_to_end_rms_error = end_to_end.rms;
+      exact = exact && end_to_end.mismatches == 0;
+    }
+    if (i == final_layer) {
+      result.top1_agreement = top1_agreement(iso, ref[i]);
+      if (options.end_to_end) result.end_to_end_top1_agreement = top1_agreement(e2e[i], ref[i]);
+      result.final_reference = ref[i].data;
+      result.final_pim = options.end_to_end ? e2e[i].data : iso.data;
+    }
+    result.layers.push_back(std::move(lr));
+
+    // Free what no later layer reads.
+    for (int p : layer.producers) {
+      if (p == kNetworkInput ? input_last_use == i : last_use[p] == i) {
+        Tensor& r = p == kNetworkInput ? input : ref[p];
+        Tensor& e = p == kNetworkInput ? input : e2e[p];
+        r = Tensor();
+        e = Tensor();
+      }
+    }
+  }
+  result.exact = exact;
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+nlohmann::ordered_json functional_json(const FunctionalResult& result) {
+  using json = nlohmann::ordered_json;
+  json out;
+  out["seed"] = result.seed;
+  out["batch"] = result.batch;
+  out["inputs"] = result.input_source;
+  json weights = json::object();
+  for (const auto& [layer, path] : result.weight_files) weights[layer] = path;
+  out["weight_files"] = weights;
+  out["adc_bits"] = result.adc_bits;
+  out["adc_bits_needed"] = result.adc_bits_needed;
+  out["exact"] = result.exact;
+  out["final_layer"] = result.final_layer;
+  out["top1_agreement"] = result.top1_agreement;
+  out["end_to_end_top1_agreement"] = result.end_to_end_top1_agreement;
+  int64_t conversions = 0, clipped = 0, lossy = 0, max_abs = 0;
+  json layers = json::array();
+  for (const FunctionalLayerResult& l : result.layers) {
+    json j;
+    j["name"] = l.name;
+    j["type"] = std::string(to_string(l.type));
+    j["outputs"] = l.outputs;
+    j["max_abs_error"] = l.max_abs_error;
+    j["rms_error"] = l.rms_error;
+    j["mismatches"] = l.mismatches;
+    j["reference_rms"] = l.reference_rms;
+    j["end_to_end_max_abs_error"] = l.end_to_end_max_abs_error;
+    j["end_to_end_rms_error"] = l.end_to_end_rms_error;
+    if (l.type == LayerType::kConv2d || l.type == LayerType::kLinear) {
+      j["activation_bits"] = l.activation_bits;
+      j["input_shift"] = l.input_shift;
+      j["adc_conversions"] = l.adc_conversions;
+      j["adc_clipped"] = l.adc_clipped;
+      j["adc_lossy"] = l.adc_lossy;
+      conversions += l.adc_conversions;
+      clipped += l.adc_clipped;
+      lossy += l.adc_lossy;
+    }
+    max_abs = std::max(max_abs, l.max_abs_error);
+    layers.push_back(std::move(j));
+  }
+  out["totals"] = {{"max_abs_error", max_abs},
+                   {"adc_conversions", conversions},
+                   {"adc_clipped", clipped},
+                   {"adc_lossy", lossy}};
+  out["layers"] = std::move(layers);
+  return out;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,128 @@
+#pragma once
+// Functional, bit-accurate engine: pushes quantized integers through the mapped crossbar
+// arrays and compares every layer with an exact integer reference.
+//
+// Quantization semantics (identical in the reference and the PIM path):
+// - Weights of output channel j are signed integers of w_j bits (the profile's per-channel
+//   width): [-2^(w_j-1), 2^(w_j-1) - 1]. Pruned output channels, and weight rows of pruned
+//   input channels, are zero (they have no cells).
+// - The input of every conv2d/linear layer is unsigned, of the layer's `activation_bits` a:
+//   the producer's integer tensor X becomes clamp(round(X / 2^s), 0, 2^a - 1), rounding half
+//   up. The shift s is calibrated per layer on the reference run over the whole batch (the
+//   smallest s that keeps the reference's largest value in range) and is then used unchanged
+//   by both paths, so a layer is exact exactly when its MVMs are.
+// - conv2d/linear produce the raw integer accumulator (no bias). relu = max(0, x); add = a + b;
+//   maxpool takes the maximum of the window's in-bounds values; avgpool and global_avgpool
+//   divide the window sum (padding counts as zeros) by the window area, rounding half up;
+//   flatten reshapes in C order.
+// - The network input is random in [0, 2^a - 1], a = activation bits of the first weight layer
+//   (or integers from a .npy file); weights are random over each channel's range unless a
+//   .npy file gives them. Random values come from std::mt19937_64 streams seeded from
+//   (seed, layer), so a file given for one layer leaves every other tensor unchanged.
+//
+// The PIM path uses the compiler's mapping (sim/mapping.h) as the hardware would: rows are
+// ordered (kept input channel, ky, kx) and split into the mapping's row blocks; each column of
+// a ColumnSpan holds one weight slice (offset encoding: bits of w + 2^(w-1); differential:
+// bits of |w| in the positive or the negative column of a pair). For every array and input
+// cycle (DAC slice of `dac.bits` input bits) each column's integer sum over the block's rows
+// is converted by the ADC model, then shifted by the slice shift and the input-bit position
+// and added; the offset (2^(w-1) x sum of the block's inputs) is removed digitally, row-block
+// partial sums are merged, and relu/pool/add/flatten run as digital units (own code, not the
+// reference's).
+//
+// ADC model (pe.adc): the largest column sum is rows x (2^bits_per_cell - 1) x (2^dac_bits - 1)
+// with the array's physical rows; `adc_bits_needed` bits represent it. With
+// full_scale: exact_bound the range covers it, so an ADC of B < needed bits has a step of
+// 2^(needed - B): sums round (nearest or floor) to a multiple of the step, and codes above
+// 2^B - 1 saturate. With full_scale: clip the step is 1 and sums above 2^B - 1 saturate.
+// Either way B >= needed bits converts every sum exactly.
+//
+// Errors: each layer's PIM path is fed the reference's input for that layer, so per-layer
+// errors do not compound ("isolated"); a second pass where the PIM path feeds itself gives
+// the end-to-end errors and the end-to-end top-1 agreement of the final layer.
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "arch_config.h"
+#include "mapping.h"
+#include "precision.h"
+#include "workload.h"
+
+namespace mixpim::sim {
+
+struct FunctionalOptions {
+  uint64_t seed = 1;
+  int batch = 1;
+  // Optional YAML map: a weight layer's name, or `input`, -> .npy file (paths relative to the
+  // map). Weights: [Cout, Cin, kh, kw] (conv2d) or [out, in] (linear), integers within each
+  // channel's range. Input: [batch, C, H, W] ([C, H, W] when batch is 1), non-negative
+  // integers.
+  std::string data_map_path;
+  bool end_to_end = true;  // also run the PIM path on its own outputs
+  // Called before each layer (index into Network::layers, layer count); may be empty.
+  std::function<void(int layer, int layers)> progress;
+};
+
+struct FunctionalLayerResult {
+  std::string name;
+  LayerType type = LayerType::kRelu;
+  int64_t outputs = 0;  // values compared: batch x output elements
+  // Isolated: the layer's PIM path fed the reference's input.
+  int64_t max_abs_error = 0;
+  double rms_error = 0;
+  int64_t mismatches = 0;    // outputs that differ from the reference
+  double reference_rms = 0;  // RMS of the reference output, to put the errors in scale
+  // End-to-end: the PIM path fed by its own previous layers (0 when end_to_end is off).
+  int64_t end_to_end_max_abs_error = 0;
+  double end_to_end_rms_error = 0;
+  // conv2d/linear only.
+  int activation_bits = 0;
+  int input_shift = 0;          // calibrated requantisation shift of the layer input
+  int64_t adc_conversions = 0;  // column conversions of the isolated pass
+  int64_t adc_clipped = 0;      // conversions that saturated at the top code
+  int64_t adc_lossy = 0;        // conversions whose result differs from the analog sum
+};
+
+struct FunctionalResult {
+  std::vector<FunctionalLayerResult> layers;  // every network layer, in order
+  uint64_t seed = 0;
+  int batch = 0;
+  std::string input_source;                                       // "random" or the .npy path
+  std::vector<std::pair<std::string, std::string>> weight_files;  // layer -> .npy path
+  int adc_bits = 0;
+  int adc_bits_needed = 0;
+  std::string final_layer;
+  double top1_agreement = 0;             // final layer, isolated
+  double end_to_end_top1_agreement = 0;  // final layer, PIM path end to end
+  bool exact = false;                    // every layer equals the reference (both passes)
+  // Final layer outputs, batch x output elements (not in functional_json): the reference and
+  // the PIM path end to end (isolated when end_to_end is off).
+  std::vector<int64_t> final_reference;
+  std::vector<int64_t> final_pim;
+  double wall_seconds = 0;  // not deterministic: not in functional_json
+};
+
+// Bits needed to convert every column sum exactly: bit width of
+// rows x (2^bits_per_cell - 1) x (2^dac_bits - 1). At most log2(rows) + bits per cell + DAC
+// bits.
+int adc_bits_needed(const ArchConfig& arch);
+
+// The ADC model of the header comment, for one column sum in [0, max sum]; sets *clipped when
+// the sum saturated. Exposed for tests.
+int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped = nullptr);
+
+// Runs the reference and the PIM path. `mapping` must come from map_network(network,
+// profile, arch). Throws InputError for bad options or data files (naming the file and, for
+// shape mismatches, the expected shape).
+FunctionalResult run_functional(const Network& network, const PrecisionProfile& profile,
+                                const ArchConfig& arch, const NetworkMapping& mapping,
+                                const FunctionalOptions& options);
+
+// The `functional` block of report.json (deterministic: no wall time).
+nlohmann::ordered_json functional_json(const FunctionalResult& result);
+
+}  // namespace mixpim::sim

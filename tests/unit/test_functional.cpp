@@ -1,0 +1,501 @@
+// Functional engine: the bit-accurate PIM path (slices, bit-serial inputs, ADC, shift-add,
+// row-block merges) against the integer reference. Every layer of both shipped networks is
+// exact at the ADC bound under per-channel and random profiles, for both signed-weight
+// encodings; below the bound the error is non-zero and grows as ADC bits drop. Weights and
+// inputs from .npy files, and clear errors for bad ones.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sim/functional.h"
+#include "tests/test_util.h"
+
+namespace mixpim::sim {
+namespace {
+
+using test::input_error_of;
+using test::source_path;
+
+ArchConfig arch_with(std::vector<std::string> overrides) {
+  overrides.push_back("mapping.allow_reprogramming=true");
+  return load_arch_config(source_path("configs/arch/isaac.yaml"), overrides);
+}
+
+FunctionalResult run(const Network& net, const PrecisionProfile& profile, const ArchConfig& arch,
+                     FunctionalOptions options = {}) {
+  return run_functional(net, profile, arch, map_network(net, profile, arch), options);
+}
+
+bool is_weight_layer(const FunctionalLayerResult& l) {
+  return l.type == LayerType::kConv2d || l.type == LayerType::kLinear;
+}
+
+// Every layer equals the reference in both passes, and the final arg-max agrees.
+void expect_exact(const FunctionalResult& r, const std::string& what) {
+  EXPECT_TRUE(r.exact) << what;
+  for (const FunctionalLayerResult& l : r.layers) {
+    EXPECT_EQ(l.max_abs_error, 0) << what << ": " << l.name;
+    EXPECT_EQ(l.end_to_end_max_abs_error, 0) << what << ": " << l.name;
+    EXPECT_EQ(l.mismatches, 0) << what << ": " << l.name;
+    if (is_weight_layer(l)) {
+      EXPECT_GT(l.adc_conversions, 0) << l.name;
+      EXPECT_EQ(l.adc_lossy, 0) << l.name;
+      EXPECT_EQ(l.adc_clipped, 0) << l.name;
+    }
+  }
+  EXPECT_EQ(r.top1_agreement, 1.0) << what;
+  EXPECT_EQ(r.end_to_end_top1_agreement, 1.0) << what;
+  EXPECT_EQ(r.final_reference, r.final_pim) << what;
+}
+
+// The exactness must not be vacuous: the reference outputs are far from all-zero.
+void expect_nontrivial(const FunctionalResult& r, const std::string& what) {
+  int weight_layers = 0, nonzero = 0;
+  for (const FunctionalLayerResult& l : r.layers) {
+    if (!is_weight_layer(l)) continue;
+    ++weight_layers;
+    nonzero += l.reference_rms > 0;
+  }
+  EXPECT_EQ(nonzero, weight_layers) << what;
+}
+
+// Random per-channel bits, per-layer activation bits and some pruning.
+PrecisionProfile random_profile(const Network& net, std::mt19937& rng, int max_weight_bits,
+                                int max_activation_bits) {
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  PrecisionProfile p = uniform_profile(net, 8);
+  p.name = "random";
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    if (!net.layers[i].has_weights()) continue;
+    LayerPrecision& lp = p.layers[i];
+    lp.activation_bits = uniform(1, max_activation_bits);
+    for (int& b : lp.weight_bits) b = uniform(1, max_weight_bits);
+    if (uniform(0, 3) == 0 && lp.kept.size() > 1) {  // prune a random subset, keep >= 1
+      for (size_t c = 0; c < lp.kept.size(); ++c) lp.kept[c] = uniform(0, 2) != 0;
+      lp.kept[static_cast<size_t>(uniform(0, static_cast<int>(lp.kept.size()) - 1))] = true;
+    }
+  }
+  return p;
+}
+
+// A small network with every layer type: strided and non-square convs, a shortcut conv into
+// a residual add, max- and avg-pools with padding, global average pool, flatten, linear.
+Network mini_network(const test::TempDir& dir, int size) {
+  const std::string s = std::to_string(size), h = std::to_string(size / 2 + size % 2);
+  const std::string p = std::to_string((size / 2 + size % 2) / 2 + 1);
+  const std::string yaml =
+      "name: mini\nnetwork: mini\ndataset: test\ninput: [3, " + s + ", " + s +
+      "]\nlayers:\n"
+      "  - {name: conv1, type: conv2d, kernel: 3, padding: 1, input: [3, " +
+      s + ", " + s + "], output: [16, " + s + ", " + s +
+      "]}\n"
+      "  - {name: relu1, type: relu, input: [16, " +
+      s + ", " + s + "], output: [16, " + s + ", " + s +
+      "]}\n"
+      "  - {name: pool1, type: maxpool, kernel: 3, stride: 1, padding: 1, input: [16, " +
+      s + ", " + s + "], output: [16, " + s + ", " + s +
+      "]}\n"
+      "  - {name: conv2, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [16, " +
+      s + ", " + s + "], output: [24, " + h + ", " + h +
+      "]}\n"
+      "  - {name: relu2, type: relu, input: [24, " +
+      h + ", " + h + "], output: [24, " + h + ", " + h +
+      "]}\n"
+      "  - {name: conv3, type: conv2d, kernel: [3, 1], padding: [1, 0], input: [24, " +
+      h + ", " + h + "], output: [24, " + h + ", " + h +
+      "]}\n"
+      "  - {name: short, type: conv2d, from: [pool1], kernel: 1, stride: 2, input: [16, " +
+      s + ", " + s + "], output: [24, " + h + ", " + h +
+      "]}\n"
+      "  - {name: add, type: add, from: [conv3, short], input: [24, " +
+      h + ", " + h + "], output: [24, " + h + ", " + h +
+      "]}\n"
+      "  - {name: relu3, type: relu, input: [24, " +
+      h + ", " + h + "], output: [24, " + h + ", " + h +
+      "]}\n"
+      "  - {name: apool, type: avgpool, kernel: 2, stride: 2, padding: 1, input: [24, " +
+      h + ", " + h + "], output: [24, " + p + ", " + p +
+      "]}\n"
+      "  - {name: gap, type: global_avgpool, input: [24, " +
+      p + ", " + p +
+      "], output: [24, 1, 1]}\n"
+      "  - {name: flatten, type: flatten, input: [24, 1, 1], output: [24]}\n"
+      "  - {name: fc, type: linear, input: [24], output: [10]}\n";
+  return load_network(dir.write("mini-" + s + ".yaml", yaml));
+}
+
+TEST(FunctionalAdc, NeededBitsAndConversion) {
+  const ArchConfig isaac = arch_with({});
+  EXPECT_EQ(adc_bits_needed(isaac), 9);  // 128 x 3 x 1 = 384
+  EXPECT_LE(adc_bits_needed(isaac), 7 + 2 + 1);
+  const ArchConfig big =
+      arch_with({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=4", "pe.dac.bits=2"});
+  EXPECT_EQ(adc_bits_needed(big), 14);  // 256 x 15 x 3 = 11520
+
+  // ISAAC at 8 bits: step 2 over the 9-bit range.
+  EXPECT_EQ(adc_convert(383, isaac), 384);  // nearest rounds half up
+  EXPECT_EQ(adc_convert(382, isaac), 382);
+  const ArchConfig floor = arch_with({"pe.adc.rounding=floor"});
+  EXPECT_EQ(adc_convert(383, floor), 382);
+  const ArchConfig six = arch_with({"pe.adc.bits=6"});  // step 8, top code 63 -> 504
+  EXPECT_EQ(adc_convert(100, six), 104);
+  EXPECT_EQ(adc_convert(99, six), 96);
+  bool clipped = true;
+  EXPECT_EQ(adc_convert(384, six, &clipped), 384);
+  EXPECT_FALSE(clipped);
+  // 255 rows of 1-bit cells: sums up to 255 (8 bits); a 4-bit ADC has step 16 and top code
+  // 15, so 255 rounds to code 16 and saturates at 240.
+  const ArchConfig odd =
+      arch_with({"pe.crossbar.rows=255", "pe.crossbar.bits_per_cell=1", "pe.adc.bits=4"});
+  EXPECT_EQ(adc_convert(255, odd, &clipped), 240);
+  EXPECT_TRUE(clipped);
+  EXPECT_EQ(adc_convert(247, odd, &clipped), 240);
+  EXPECT_FALSE(clipped);
+  const ArchConfig clip = arch_with({"pe.adc.full_scale=clip", "pe.adc.bits=8"});
+  EXPECT_EQ(adc_convert(200, clip, &clipped), 200);
+  EXPECT_FALSE(clipped);
+  EXPECT_EQ(adc_convert(300, clip, &clipped), 255);
+  EXPECT_TRUE(clipped);
+  const ArchConfig exact = arch_with({"pe.adc.bits=9"});
+  for (int64_t sum = 0; sum <= 384; ++sum) EXPECT_EQ(adc_convert(sum, exact), sum);
+}
+
+TEST(FunctionalAdc, ConfigKeysValidatedAndEchoed) {
+  const std::string bad = input_error_of([] { arch_with({"pe.adc.full_scale=wide"}); });
+  EXPECT_NE(bad.find("pe.adc.full_scale"), std::string::npos) << bad;
+  const std::string rounding = input_error_of([] { arch_with({"pe.adc.rounding=up"}); });
+  EXPECT_NE(rounding.find("pe.adc.rounding"), std::string::npos) << rounding;
+  const ArchConfig isaac = arch_with({});
+  EXPECT_EQ(isaac.pe.adc.full_scale, AdcFullScale::kExactBound);
+  EXPECT_EQ(isaac.pe.adc.rounding, AdcRounding::kNearest);
+  EXPECT_EQ(to_string(AdcFullScale::kClip), "clip");
+  EXPECT_EQ(to_string(AdcRounding::kFloor), "floor");
+}
+
+// The shipped networks under their per-channel and pruned profiles, offset and differential,
+// at the bound log2(rows) + bits per cell + DAC bits and at exactly the needed bits.
+TEST(FunctionalExact, ShippedNetworksEveryLayerAtTheBound) {
+  struct Case {
+    std::string network, profile;
+    std::vector<std::string> arch;
+  };
+  const std::vector<Case> cases = {
+      {"resnet18-cifar10", "resnet18/mixed-channel", {"pe.adc.bits=10"}},
+      {"vgg19-cifar10",
+       "vgg19/mixed-channel",
+       {"pe.adc.bits=10", "pe.crossbar.signed_weights=differential"}},
+      {"resnet18-cifar10",
+       "resnet18/pruned",
+       {"pe.adc.bits=9", "pe.crossbar.signed_weights=differential", "pe.adc.full_scale=clip"}},
+  };
+  for (const Case& c : cases) {
+    const Network net = load_network(source_path("workloads/" + c.network + ".yaml"));
+    const PrecisionProfile profile =
+        load_profile(source_path("workloads/profiles/" + c.profile + ".yaml"), net);
+    const ArchConfig arch = arch_with(c.arch);
+    ASSERT_GE(arch.pe.adc.bits, adc_bits_needed(arch));
+    const FunctionalResult r = run(net, profile, arch);
+    ASSERT_EQ(r.layers.size(), net.layers.size());
+    expect_exact(r, c.network + " " + c.profile);
+    expect_nontrivial(r, c.network);
+  }
+}
+
+// Random per-channel profiles (1-16 bit weights, pruning) on both networks.
+TEST(FunctionalExact, ShippedNetworksRandomPerChannelProfiles) {
+  std::mt19937 rng(2024);
+  {
+    const Network net = load_network(source_path("workloads/resnet18-cifar10.yaml"));
+    const PrecisionProfile profile = random_profile(net, rng, 16, 8);
+    const ArchConfig arch = arch_with({"pe.adc.bits=9"});
+    FunctionalOptions options;
+    options.seed = 5;
+    const FunctionalResult r = run(net, profile, arch, options);
+    expect_exact(r, "resnet18 random offset");
+    expect_nontrivial(r, "resnet18 random");
+  }
+  {
+    const Network net = load_network(source_path("workloads/vgg19-cifar10.yaml"));
+    const PrecisionProfile profile = random_profile(net, rng, 16, 8);
+    const ArchConfig arch = arch_with({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=3",
+                                       "pe.dac.bits=2", "pe.crossbar.signed_weights=differential",
+                                       "pe.adc.bits=13"});  // 256 x 7 x 3 = 5376: 13 bits
+    ASSERT_EQ(adc_bits_needed(arch), 13);
+    FunctionalOptions options;
+    options.seed = 6;
+    const FunctionalResult r = run(net, profile, arch, options);
+    expect_exact(r, "vgg19 random differential");
+    expect_nontrivial(r, "vgg19 random");
+  }
+}
+
+// Many random architectures (array size, bits per cell, DAC bits, encoding, split slices) and
+// profiles on a small network with every layer type; batch of 3.
+TEST(FunctionalExact, RandomArchitecturesAndProfiles) {
+  test::TempDir dir;
+  const Network net = mini_network(dir, 9);
+  std::mt19937 rng(99);
+  auto pick = [&](std::vector<std::string> values) { return values[rng() % values.size()]; };
+  for (int trial = 0; trial < 24; ++trial) {
+    const PrecisionProfile profile = random_profile(net, rng, 16, 12);
+    const std::string rows = pick({"16", "32", "64", "128", "256"});
+    const std::string bpc = pick({"1", "2", "3", "4"});
+    const std::string dac = pick({"1", "2", "3"});
+    const std::string enc = trial % 2 == 0 ? "offset" : "differential";
+    ArchConfig arch =
+        arch_with({"pe.crossbar.rows=" + rows, "pe.crossbar.columns=" + pick({"32", "64"}),
+                   "pe.crossbar.bits_per_cell=" + bpc, "pe.dac.bits=" + dac,
+                   "pe.crossbar.signed_weights=" + enc,
+                   "mapping.split_channel_slices=" + pick({"true", "false"})});
+    arch.pe.adc.bits = adc_bits_needed(arch);
+    arch.pe.adc.full_scale = trial % 3 == 0 ? AdcFullScale::kClip : AdcFullScale::kExactBound;
+    const std::string what = "trial " + std::to_string(trial) + ": rows " + rows + ", " + bpc +
+                             " bits/cell, dac " + dac + ", " + enc;
+    FunctionalOptions options;
+    options.seed = static_cast<uint64_t>(trial);
+    options.batch = 3;
+    const FunctionalResult r = run(net, profile, arch, options);
+    expect_exact(r, what);
+  }
+}
+
+// Below the bound the error is non-zero and grows as bits drop, for both encodings and every
+// ADC mode; at and above the bound it is zero.
+TEST(FunctionalAdc, ErrorGrowsAsBitsDrop) {
+  test::TempDir dir;
+  const Network net = mini_network(dir, 16);
+  PrecisionProfile profile = uniform_profile(net, 8);
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    if (!net.layers[i].has_weights()) continue;
+    for (size_t c = 0; c < profile.layers[i].weight_bits.size(); ++c) {
+      profile.layers[i].weight_bits[c] = c % 2 == 0 ? 8 : 5;  // per-channel mix
+    }
+  }
+  struct Mode {
+    std::string encoding, full_scale, rounding;
+  };
+  const std::vector<Mode> modes = {{"offset", "exact_bound", "nearest"},
+                                   {"offset", "exact_bound", "floor"},
+                                   {"differential", "exact_bound", "nearest"},
+                                   {"differential", "exact_bound", "floor"},
+                                   {"offset", "clip", "nearest"},
+                                   {"differential", "clip", "nearest"}};
+  for (const Mode& m : modes) {
+    const std::string what = m.encoding + " " + m.full_scale + " " + m.rounding;
+    ArchConfig arch =
+        arch_with({"pe.crossbar.signed_weights=" + m.encoding, "pe.crossbar.rows=64",
+                   "pe.adc.full_scale=" + m.full_scale, "pe.adc.rounding=" + m.rounding});
+    const int needed = adc_bits_needed(arch);  // 64 x 3 = 192: 8 bits
+    ASSERT_EQ(needed, 8);
+    const NetworkMapping mapping = map_network(net, profile, arch);
+    std::vector<double> rms;  // sum over conv layers of the isolated RMS error / reference RMS
+    std::vector<int64_t> lossy;
+    for (int bits = needed + 1; bits >= 2; --bits) {
+      arch.pe.adc.bits = bits;
+      FunctionalOptions options;
+      options.end_to_end = false;
+      const FunctionalResult r = run_functional(net, profile, arch, mapping, options);
+      double total = 0;
+      int64_t conversions_lossy = 0;
+      for (const FunctionalLayerResult& l : r.layers) {
+        if (l.type != LayerType::kConv2d) continue;
+        total += l.rms_error / l.reference_rms;
+        conversions_lossy += l.adc_lossy;
+        if (bits >= needed) {
+          EXPECT_EQ(l.max_abs_error, 0) << what << " " << l.name << " at " << bits;
+        }
+      }
+      if (bits >= needed) {
+        EXPECT_TRUE(r.exact) << what;
+      }
+      if (bits < needed && m.full_scale == "exact_bound") {
+        EXPECT_GT(total, 0) << what << " at " << bits;
+        EXPECT_FALSE(r.exact);
+      }
+      rms.push_back(total);
+      lossy.push_back(conversions_lossy);
+    }
+    // Monotone over the sweep (bits drop along the vector); strictly once errors appear.
+    for (size_t k = 1; k < rms.size(); ++k) {
+      EXPECT_GE(lossy[k], lossy[k - 1]) << what << " step " << k;
+      if (rms[k - 1] > 0) {
+        EXPECT_GT(rms[k], rms[k - 1])
+            << what << " at " << (needed + 1 - static_cast<int>(k)) << " bits";
+      } else {
+        EXPECT_GE(rms[k], rms[k - 1]) << what;
+      }
+    }
+    EXPECT_GT(rms.back(), 0) << what;  // 2 bits always lose something
+  }
+}
+
+TEST(FunctionalResults, DeterministicJsonAndBatch) {
+  test::TempDir dir;
+  const Network net = mini_network(dir, 8);
+  const PrecisionProfile profile = uniform_profile(net, 6);
+  const ArchConfig arch = arch_with({"pe.adc.bits=5"});
+  FunctionalOptions options;
+  options.batch = 16;
+  options.seed = 3;
+  const FunctionalResult a = run(net, profile, arch, options);
+  const FunctionalResult b = run(net, profile, arch, options);
+  EXPECT_EQ(functional_json(a).dump(), functional_json(b).dump());
+  EXPECT_EQ(a.final_reference.size(), 16u * 10u);
+  options.seed = 4;
+  const FunctionalResult c = run(net, profile, arch, options);
+  EXPECT_NE(a.final_reference, c.final_reference);
+  EXPECT_FALSE(a.exact);
+  EXPECT_GE(a.top1_agreement, 0.0);
+  EXPECT_LE(a.end_to_end_top1_agreement, 1.0);
+  // Errors compound end to end; isolated ones do not, but both are non-zero somewhere.
+  int64_t e2e = 0;
+  for (const FunctionalLayerResult& l : a.layers) e2e += l.end_to_end_max_abs_error;
+  EXPECT_GT(e2e, 0);
+
+  const nlohmann::ordered_json j = functional_json(a);
+  for (const char* key :
+       {"seed", "batch", "inputs", "weight_files", "adc_bits", "adc_bits_needed", "exact",
+        "final_layer", "top1_agreement", "end_to_end_top1_agreement", "totals", "layers"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["batch"], 16);
+  EXPECT_EQ(j["final_layer"], "fc");
+  EXPECT_EQ(j["inputs"], "random");
+  ASSERT_EQ(j["layers"].size(), net.layers.size());
+  const auto& conv1 = j["layers"][0];
+  for (const char* key :
+       {"name", "type", "outputs", "max_abs_error", "rms_error", "mismatches", "reference_rms",
+        "end_to_end_max_abs_error", "end_to_end_rms_error", "activation_bits", "input_shift",
+        "adc_conversions", "adc_clipped", "adc_lossy"}) {
+    EXPECT_TRUE(conv1.contains(key)) << key;
+  }
+  EXPECT_EQ(conv1["outputs"], 16 * 16 * 8 * 8);
+  EXPECT_FALSE(j["layers"][1].contains("adc_conversions"));  // relu
+  EXPECT_EQ(j["totals"]["adc_conversions"].get<int64_t>() > 0, true);
+
+  options.batch = 0;
+  EXPECT_NE(input_error_of([&] { run(net, profile, arch, options); }).find("batch"),
+            std::string::npos);
+}
+
+// ---- .npy data --------------------------------------------------------------------------
+
+std::string npy(const std::string& descr, const std::vector<int64_t>& shape,
+                const std::string& data) {
+  std::string dims;
+  for (int64_t d : shape) dims += std::to_string(d) + ", ";
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY\x01";
+  out += '\0';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  return out + header + data;
+}
+
+std::string npy_i32(const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
+  std::string data(values.size() * 4, '\0');
+  std::memcpy(data.data(), values.data(), data.size());
+  return npy("<i4", shape, data);
+}
+
+// input [1, 3, 3] -> conv 3x3 (1 channel) -> flatten -> linear 1 -> 2.
+Network tiny_network(const test::TempDir& dir) {
+  return load_network(
+      dir.write("tiny.yaml",
+                "name: tiny\nnetwork: tiny\ndataset: test\ninput: [1, 3, 3]\nlayers:\n"
+                "  - {name: conv, type: conv2d, kernel: 3, input: [1, 3, 3], output: [1, 1, 1]}\n"
+                "  - {name: flatten, type: flatten, input: [1, 1, 1], output: [1]}\n"
+                "  - {name: fc, type: linear, input: [1], output: [2]}\n"));
+}
+
+TEST(FunctionalData, WeightsAndInputsFromNpy) {
+  test::TempDir dir;
+  const Network net = tiny_network(dir);
+  const PrecisionProfile profile = uniform_profile(net, 8);
+  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
+  dir.write("x.npy", npy_i32({1, 1, 3, 3}, {0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  dir.write("conv.npy", npy_i32({1, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, -1}));
+  // float64 holding integers is accepted
+  std::vector<double> fc = {2.0, -3.0};
+  std::string fc_data(16, '\0');
+  std::memcpy(fc_data.data(), fc.data(), 16);
+  dir.write("fc.npy", npy("<f8", {2, 1}, fc_data));
+  FunctionalOptions options;
+  options.data_map_path = dir.write("data.yaml", "input: x.npy\nconv: conv.npy\nfc: fc.npy\n");
+  const FunctionalResult r = run(net, profile, arch, options);
+  // conv = 0 + 1 + ... + 7 - 8 = 20; fc = [40, -60].
+  EXPECT_EQ(r.final_reference, (std::vector<int64_t>{40, -60}));
+  expect_exact(r, "tiny");
+  EXPECT_EQ(r.input_source, dir.file("x.npy"));
+  ASSERT_EQ(r.weight_files.size(), 2u);
+  EXPECT_EQ(functional_json(r)["weight_files"]["conv"], dir.file("conv.npy"));
+
+  // Only some layers from files: the others stay random and unchanged.
+  options.data_map_path.clear();
+  const FunctionalResult random = run(net, profile, arch, options);
+  options.data_map_path = dir.write("fc-only.yaml", "fc: fc.npy\n");
+  const FunctionalResult fc_only = run(net, profile, arch, options);
+  EXPECT_EQ(fc_only.layers[0].reference_rms, random.layers[0].reference_rms);
+  options.data_map_path = dir.write("conv-only.yaml", "conv: conv.npy\n");
+  const FunctionalResult conv_only = run(net, profile, arch, options);
+  EXPECT_NE(conv_only.layers[0].reference_rms, random.layers[0].reference_rms);
+  expect_exact(conv_only, "tiny, conv from file");
+}
+
+TEST(FunctionalData, BadNpyFilesNameFileAndExpectedShape) {
+  test::TempDir dir;
+  const Network net = tiny_network(dir);
+  PrecisionProfile profile = uniform_profile(net, 8);
+  profile.layers[2].weight_bits = {4, 8};
+  const ArchConfig arch = arch_with({});
+  auto error_for = [&](const std::string& map, int batch = 1) {
+    FunctionalOptions options;
+    options.batch = batch;
+    options.data_map_path = dir.write("map.yaml", map);
+    return input_error_of([&] { run(net, profile, arch, options); });
+  };
+  dir.write("wrong.npy", npy_i32({1, 2, 3}, {1, 2, 3, 4, 5, 6}));
+  std::string e = error_for("conv: wrong.npy\n");
+  EXPECT_NE(e.find(dir.file("wrong.npy")), std::string::npos) << e;
+  EXPECT_NE(e.find("expected shape (1, 1, 3, 3), got (1, 2, 3)"), std::string::npos) << e;
+  EXPECT_NE(e.find("map.yaml:1:7"), std::string::npos) << e;
+
+  e = error_for("input: wrong.npy\n", 2);
+  EXPECT_NE(e.find("expected shape (2, 1, 3, 3)"), std::string::npos) << e;
+
+  dir.write("range.npy", npy_i32({2, 1}, {3, 9}));  // channel 0 has 4 bits: [-8, 7]
+  EXPECT_EQ(error_for("fc: range.npy\n"), "");      // 9 fits channel 1's 8 bits
+  dir.write("range2.npy", npy_i32({2, 1}, {9, 3}));
+  e = error_for("fc: range2.npy\n");
+  EXPECT_NE(e.find("4-bit range [-8, 7]"), std::string::npos) << e;
+
+  dir.write("negative.npy", npy_i32({1, 1, 3, 3}, {0, 1, 2, 3, -4, 5, 6, 7, 8}));
+  e = error_for("input: negative.npy\n");
+  EXPECT_NE(e.find("negative.npy"), std::string::npos) << e;
+  EXPECT_NE(e.find("unsigned"), std::string::npos) << e;
+
+  dir.write("garbage.npy", "not numpy at all");
+  e = error_for("conv: garbage.npy\n");
+  EXPECT_NE(e.find("garbage.npy: not a NumPy .npy file"), std::string::npos) << e;
+
+  e = error_for("conv: absent.npy\n");
+  EXPECT_NE(e.find("absent.npy: cannot open file"), std::string::npos) << e;
+
+  e = error_for("conv: wrong.npy\nnope: x.npy\nflatten: x.npy\n");
+  EXPECT_NE(e.find("map.yaml:2:1: nope: no layer of that name"), std::string::npos) << e;
+  EXPECT_NE(e.find("flatten: layer flatten has no weights"), std::string::npos) << e;
+  EXPECT_NE(e.find("wrong.npy"), std::string::npos) << e;  // every problem at once
+
+  e = error_for("[a, b]\n");
+  EXPECT_NE(e.find("expected a map"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace mixpim::sim
