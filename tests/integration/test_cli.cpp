@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -171,6 +173,96 @@ TEST(Cli, MapOfANetworkThatDoesNotFitExitsTwo) {
           "--set mapping.allow_reprogramming=true --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(nlohmann::json::parse(r.out)["totals"]["resident"].get<bool>());
+}
+
+// --- mixpim run ------------------------------------------------------------------------
+
+TEST(CliRun, WritesTheThreeOutputsWithConsistentTotals) {
+  test::TempDir dir;
+  const std::string out = dir.file("vgg");
+  Result r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -o '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("energy reduction 1.00x"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read_all(out + "/report.json"));
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["run"]["engine"], "analytic");
+  EXPECT_EQ(j["run"]["tech"]["name"], "isaac-32nm");
+  EXPECT_EQ(j["run"]["tech"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(j["totals"]["macs"], 398136320);  // closed form in test_workload.cpp
+  EXPECT_EQ(j["totals"]["ops"], 2 * 398136320LL);
+  EXPECT_EQ(j["mapping"]["arrays"], 9788);       // closed form in test_mapping.cpp
+  double components = 0;
+  for (const auto& [name, c] : j["components"].items()) components += c["energy_pj"].get<double>();
+  const double energy = j["totals"]["energy_pj"].get<double>();
+  EXPECT_NEAR(components, energy, 1e-9 * energy);
+  double layers = 0;
+  for (const auto& l : j["layers"]) layers += l["energy_pj"].get<double>();
+  EXPECT_LT(layers, energy);  // the rest is network input/output traffic
+  EXPECT_GT(layers, 0.99 * energy);
+  EXPECT_DOUBLE_EQ(j["totals"]["tops_per_w"].get<double>(), 2.0 * 398136320 / energy);
+  EXPECT_DOUBLE_EQ(j["baseline"]["energy_reduction"].get<double>(), 1.0);  // 16-bit vs 16-bit
+  EXPECT_DOUBLE_EQ(j["baseline"]["latency_ratio"].get<double>(), 1.0);
+  EXPECT_EQ(j["layers"].size(), 40u);  // 16 conv + 16 relu + 5 pools + gap + flatten + fc
+  // layers.csv: a header and one row per layer; report.md names its inputs.
+  const std::string csv = read_all(out + "/layers.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 41);
+  EXPECT_EQ(csv.rfind("layer,type,macs,", 0), 0u);
+  const std::string md = read_all(out + "/report.md");
+  EXPECT_NE(md.find("`configs/tech/isaac-32nm.yaml`"), std::string::npos);
+  EXPECT_NE(md.find("| conv5_4 | conv2d |"), std::string::npos);
+}
+
+TEST(CliRun, MixedProfileReducesEnergyAndSameInputsGiveIdenticalBytes) {
+  test::TempDir dir;
+  const std::string args = "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+                           "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" + dir.file("r") + "'";
+  Result r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string first = read_all(dir.file("r/report.json"));
+  r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_all(dir.file("r/report.json")), first);
+  const auto j = nlohmann::json::parse(first);
+  EXPECT_GT(j["baseline"]["energy_reduction"].get<double>(), 1.5);
+  EXPECT_LT(j["baseline"]["energy_pj"].get<double>(), 1e12);
+  EXPECT_GT(j["baseline"]["components"]["adc"]["reduction"].get<double>(), 1.5);
+}
+
+TEST(CliRun, BadInputExitsTwoAndLeavesEarlierOutputsIntact) {
+  test::TempDir dir;
+  const std::string out = dir.file("r");
+  Result r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -p workloads/profiles/uniform8.yaml -o '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string before = read_all(out + "/report.json");
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set pe.adc.bits=eight -o '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "error: --set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"\n");
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4 -o '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not fit: layer conv3_2"), std::string::npos) << r.err;
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --engine warp -o '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown engine 'warp'"), std::string::npos) << r.err;
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set tech=nope -o '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("tech: no technology table"), std::string::npos) << r.err;
+  EXPECT_EQ(read_all(out + "/report.json"), before);
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) left.push_back(entry.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"layers.csv", "report.json", "report.md"}));  // no temporaries
+}
+
+TEST(CliRun, BaselineThatDoesNotFitIsTimeMultiplexedAndSaysSo) {
+  // 40 tiles hold VGG19 at 4 bits but not at 16 bits.
+  test::TempDir dir;
+  Result r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -p workloads/profiles/uniform4.yaml "
+                 "--set chip.tiles=40 -o '" + dir.file("r") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(read_all(dir.file("r/report.json")));
+  EXPECT_TRUE(j["mapping"]["resident"].get<bool>());
+  EXPECT_TRUE(j["baseline"]["reprogrammed"].get<bool>());
+  EXPECT_GT(j["baseline"]["energy_reduction"].get<double>(), 4.0);
 }
 
 }  // namespace
