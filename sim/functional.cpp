@@ -319,8 +319,8 @@ struct PimColumn {
 // One conv2d/linear layer on its arrays.
 class PimLayer {
  public:
-  PimLayer(const Layer& layer, const LayerMapping& mapping, const LayerPrecision& precision,
-           const std::vector<int>& kept_inputs, const LayerWeights& weights, const ArchConfig& arch)
+  PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
+           const LayerWeights& weights, const ArchConfig& arch)
       : layer_(layer), mapping_(mapping), adc_(adc_model(arch)) {
     bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
     dac_bits_ = arch.pe.dac.bits;
@@ -365,7 +365,6 @@ class PimLayer {
       }
       columns_.push_back(std::move(columns));
     }
-    (void)precision;
 
     // Program the cells: per row block and column array, per column, bit planes of the cell
     // values over the block's rows.
@@ -883,7 +882,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         const Tensor x = requantize(ref_of(p0), lr.input_shift, bits);
         ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights)
                                                   : reference::linear(layer, x, weights);
-        const PimLayer pim(layer, *layer_map[i], precision, kept_inputs, weights, arch);
+        const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch);
         AdcCounts counts;
         iso = pim.run(x, counts);
         lr.adc_conversions = pim.conversions(batch);
