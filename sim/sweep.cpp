@@ -491,6 +491,7 @@ const std::vector<MetricColumn>& metric_table() {
       {"throughput_inferences_per_s", "totals", "throughput_inferences_per_s"},
       {"edp_pj_ns", "totals", "edp_pj_ns"},
       {"macs", "totals", "macs"},
+      {"resident", "mapping", "resident"},  // false: time-multiplexed (weights reprogrammed)
       {"energy_reduction", "baseline", "energy_reduction"},
       {"latency_ratio", "baseline", "latency_ratio"},
   };

@@ -127,8 +127,9 @@ std::string point_error_text(std::string_view stderr_text, const std::string& en
 const std::vector<std::string>& sweep_metric_columns();
 
 // points.csv: id, status, each axis column, workload_name, precision_name, the headline
-// metrics, energy_pj.<component> and area_mm2.<component> for every component any finished
-// point reports (sorted). Rows in point order; identical whatever order points ran in.
+// metrics (sweep_metric_columns(): totals, mapping.resident, baseline energy_reduction and
+// latency_ratio), energy_pj.<component> and area_mm2.<component> for every component any
+// finished point reports (sorted). Rows in point order; identical whatever order points ran in.
 std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& results);
 
 // summary.json: spec echo, counts and per-point status, values and error.

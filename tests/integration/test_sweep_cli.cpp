@@ -336,6 +336,30 @@ TEST_F(SweepCli, SlurmScriptRunLocallyEqualsLocalSweep) {
   EXPECT_NE(r.err.find("no point 8"), std::string::npos) << r.err;
 }
 
+TEST_F(SweepCli, PlotScriptDrawsFiguresAndReport) {
+  if (std::system("/usr/bin/python3 -c 'import matplotlib, numpy' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with matplotlib is not installed";
+  }
+  const std::string out = dir_.file("out");
+  ASSERT_EQ(run_into(out, "-j 2", "FAKE_FAIL=rows=512").exit_code, 1);
+  const Result r = shell("/usr/bin/python3 " + quote(source_path("scripts/plot_sweep.py")) + " " +
+                         quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* png : {"energy_vs_array_size.png", "energy_breakdown.png",
+                          "energy_reduction.png", "latency_area_vs_array_size.png"}) {
+    EXPECT_EQ(read_all(out + "/" + png).substr(1, 3), "PNG") << png;
+  }
+  const std::string report = read_all(out + "/report.md");
+  EXPECT_NE(report.find("![Energy by component](energy_breakdown.png)"), std::string::npos);
+  EXPECT_NE(report.find("| vgg19-cifar10 | uniform8 | 128 | 0.01024 | 0.384 | 16.5 | 1.25 |"), std::string::npos) << report;
+  EXPECT_NE(report.find("**failed**"), std::string::npos);
+  EXPECT_NE(report.find("fake failure for rows=512"), std::string::npos);
+  // Nothing half-written is left behind.
+  for (const auto& entry : fs::directory_iterator(out)) {
+    EXPECT_EQ(entry.path().filename().string().rfind(".tmp", 0), std::string::npos) << entry.path();
+  }
+}
+
 TEST_F(SweepCli, BadSpecAndUsageErrorsExitTwoWithoutWriting) {
   std::string text = spec_text();
   text.replace(text.find("pe.crossbar.rows"), 16, "pe.crossbar.rowz");

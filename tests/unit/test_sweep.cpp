@@ -303,6 +303,7 @@ nlohmann::json fake_report(double energy, nlohmann::json components) {
                       {"tops_per_w", 2.25}, {"tops_per_mm2", 0.5},
                       {"throughput_inferences_per_s", 1e6}, {"edp_pj_ns", energy * 1000},
                       {"macs", 398136320}}},
+          {"mapping", {{"resident", true}}},
           {"components", components},
           {"baseline", {{"energy_pj", 4 * energy}, {"energy_reduction", 4.0}, {"latency_ratio", 1}}}};
 }
@@ -327,12 +328,12 @@ TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
   EXPECT_FALSE(std::getline(in, extra));
   EXPECT_EQ(header,
             "id,status,pe.crossbar.rows,precision,workload_name,precision_name,energy_pj,latency_ns,"
-            "area_mm2,tops_per_w,tops_per_mm2,throughput_inferences_per_s,edp_pj_ns,macs,"
+            "area_mm2,tops_per_w,tops_per_mm2,throughput_inferences_per_s,edp_pj_ns,macs,resident,"
             "energy_reduction,latency_ratio,energy_pj.adc,energy_pj.router,energy_pj.xbar,"
             "area_mm2.xbar");
   EXPECT_EQ(row0, "0000-abcdef00,finished,64,u8.yaml,vgg19-cifar10,uniform8,1.5,1000,12.5,2.25,0.5,"
-                  "1000000.0,1500.0,398136320,4.0,1,0.5,,1.0,2.0");
-  EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,");
+                  "1000000.0,1500.0,398136320,true,4.0,1,0.5,,1.0,2.0");
+  EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,");
   EXPECT_EQ(row2.substr(0, 41), "0002-abcdef02,finished,256,\"a,b.yaml\",vgg");
   EXPECT_EQ(row2.substr(row2.size() - 5), ",,3,,");  // no adc, router 3, no xbar
 }
