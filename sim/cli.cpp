@@ -12,9 +12,11 @@
 #include "config_echo.h"
 #include "diagnostics.h"
 #include "energy_model.h"
+#include "functional.h"
 #include "mapping.h"
 #include "mapping_report.h"
 #include "precision.h"
+#include "sweep.h"
 #include "run_report.h"
 #include "tech_table.h"
 #include "workload.h"
@@ -151,13 +153,19 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string engine = "analytic";
   std::string tech_path;
   std::string out_dir;
+  FunctionalOptions functional;
   options.add_options()
       ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
       ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
       ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
       ("precision,p", po::value(&precision_path),
        "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
-      ("engine,e", po::value(&engine)->default_value("analytic"), "analytic")
+      ("engine,e", po::value(&engine)->default_value("analytic"),
+       "analytic, or functional (analytic timing and energy plus bit-accurate data through the arrays)")
+      ("seed", po::value(&functional.seed)->default_value(1), "functional: seed of the random inputs and weights")
+      ("batch", po::value(&functional.batch)->default_value(1), "functional: inputs per batch (top-1 agreement)")
+      ("data", po::value(&functional.data_map_path),
+       "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")
       ("tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")
       ("out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")
       ("no-baseline", "skip the uniform 16-bit baseline run");
@@ -166,8 +174,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                      "--arch FILE --workload FILE [--precision FILE] [--set key=value]... --out DIR", out)) {
     return kExitOk;
   }
-  if (engine != "analytic") {
-    throw UsageError("unknown engine '" + engine + "' (available: analytic)");
+  if (engine != "analytic" && engine != "functional") {
+    throw UsageError("unknown engine '" + engine + "' (available: analytic, functional)");
   }
   const ArchConfig arch = load_arch_config(arch_path, overrides);
   const Network network = load_network(workload_path);
@@ -199,8 +207,11 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   info.version = kVersion;
   info.git_revision = kGitRevision;
   info.command = join_command("run", args);
-  const nlohmann::ordered_json report =
+  nlohmann::ordered_json report =
       run_report_json(run, table, info, with_baseline ? &baseline : nullptr, reprogrammed);
+  if (engine == "functional") {
+    report["functional"] = functional_json(run_functional(network, profile, arch, mapping, functional));
+  }
   std::filesystem::create_directories(out_dir);
   write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
   write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
@@ -233,6 +244,7 @@ const std::vector<Command>& commands() {
       {"map", "map a workload onto crossbars, PEs and tiles (arrays, utilisation, replication)", cmd_map},
       {"run", "simulate a workload: energy, latency, area, throughput, 16-bit baseline comparison", cmd_run},
       {"config", "validate an architecture preset (+ --set overrides) and print it resolved", cmd_config},
+      {"sweep", "run a sweep spec's points in parallel (resumable); Slurm arrays; points.csv", cmd_sweep},
   };
   return list;
 }

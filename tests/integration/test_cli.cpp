@@ -265,5 +265,28 @@ TEST(CliRun, BaselineThatDoesNotFitIsTimeMultiplexedAndSaysSo) {
   EXPECT_GT(j["baseline"]["energy_reduction"].get<double>(), 4.0);
 }
 
+TEST(CliRun, FunctionalEngineIsExactWithEnoughAdcBitsAndLossyBelow) {
+  test::TempDir dir;
+  // ISAAC's 128-row arrays at 2 bits per cell and 1-bit DACs need 9 ADC bits for exact sums.
+  const std::string base = "run -e functional -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+                           "-p workloads/profiles/resnet18/mixed-channel.yaml --no-baseline ";
+  Result r = run(base + "--set pe.adc.bits=9 -o '" + dir.file("exact") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(read_all(dir.file("exact/report.json")));
+  EXPECT_EQ(j["run"]["engine"], "functional");
+  EXPECT_TRUE(j["functional"]["exact"].get<bool>());
+  EXPECT_EQ(j["functional"]["totals"]["max_abs_error"], 0);
+  EXPECT_EQ(j["functional"]["top1_agreement"], 1.0);
+  EXPECT_GT(j["totals"]["energy_pj"].get<double>(), 0);  // timing and energy from the analytic model
+  EXPECT_FALSE(j.contains("baseline"));
+  r = run(base + "--set pe.adc.bits=6 -o '" + dir.file("lossy") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(read_all(dir.file("lossy/report.json")));
+  EXPECT_FALSE(j["functional"]["exact"].get<bool>());
+  EXPECT_GT(j["functional"]["totals"]["max_abs_error"].get<int64_t>(), 0);
+  r = run(base + "--batch 0 -o '" + dir.file("bad") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 }  // namespace
 }  // namespace mixpim
