@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "analytic.h"
 #include "npy.h"
 #include "yaml_tree.h"
 
@@ -231,6 +232,19 @@ AdcModel adc_model(const ArchConfig& arch) {
   return m;
 }
 
+// With pe.adc.resolution: per_layer the ADC of a layer is set to the layer's own largest
+// column sum (its largest row block): the bits of adc_bits_for() (sim/analytic.h, the same
+// bits the energy model charges), exact unless the configured resolution caps them.
+AdcModel adc_model(const ArchConfig& arch, const LayerMapping& mapping) {
+  if (arch.pe.adc.resolution != AdcResolution::kPerLayer) return adc_model(arch);
+  ArchConfig layer_arch = arch;
+  int rows = 1;
+  for (int r : mapping.row_block_rows) rows = std::max(rows, r);
+  layer_arch.pe.crossbar.rows = rows;  // the full scale covers the layer's active rows
+  layer_arch.pe.adc.bits = adc_bits_for(mapping, arch);
+  return adc_model(layer_arch);
+}
+
 struct AdcCounts {
   int64_t clipped = 0;
   int64_t lossy = 0;
@@ -321,7 +335,7 @@ class PimLayer {
  public:
   PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
            const LayerWeights& weights, const ArchConfig& arch)
-      : layer_(layer), mapping_(mapping), adc_(adc_model(arch)) {
+      : layer_(layer), mapping_(mapping), adc_(adc_model(arch, mapping)) {
     bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
     dac_bits_ = arch.pe.dac.bits;
     activation_bits_ = mapping.activation_bits;

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "sim/functional.h"
+
+#include "sim/analytic.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -203,6 +205,23 @@ TEST(FunctionalExact, ShippedNetworksEveryLayerAtTheBound) {
     expect_exact(r, c.network + " " + c.profile);
     expect_nontrivial(r, c.network);
   }
+}
+
+// pe.adc.resolution: per_layer sets each layer's ADC to its own largest column sum (the
+// bits the energy model charges, sim/analytic.h adc_bits_for): exact when the configured
+// resolution does not cap it, lossy when it does.
+TEST(FunctionalAdc, PerLayerResolutionIsExactUnlessCapped) {
+  const Network net = load_network(source_path("workloads/resnet18-cifar10.yaml"));
+  const PrecisionProfile profile =
+      load_profile(source_path("workloads/profiles/resnet18/mixed-channel.yaml"), net);
+  const ArchConfig generous = arch_with({"pe.adc.resolution=per_layer", "pe.adc.bits=16"});
+  const NetworkMapping m = map_network(net, profile, generous);
+  EXPECT_EQ(adc_bits_for(m.layers[0], generous), 7);  // conv1: 27 rows x 3 x 1 = 81
+  EXPECT_EQ(adc_bits_for(m.layers[1], generous), 9);  // 128-row blocks: 384
+  expect_exact(run(net, profile, generous), "per_layer, 16-bit cap");
+  const FunctionalResult capped = run(net, profile, arch_with({"pe.adc.resolution=per_layer", "pe.adc.bits=6"}));
+  EXPECT_FALSE(capped.exact);
+  EXPECT_GT(capped.layers[0].max_abs_error, 0);  // conv1 needs 7 bits
 }
 
 // Random per-channel profiles (1-16 bit weights, pruning) on both networks.
