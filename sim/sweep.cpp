@@ -137,8 +137,8 @@ class SpecParser {
     const size_t count = count_sweep_points(spec);
     if (count > kMaxSweepPoints) {
       diagnostics_.add(axes != nullptr ? axes->where : top.where(), "axes",
-                       "the axes make " + (count == SIZE_MAX ? std::string("too many")
-                                                             : std::to_string(count)) +
+                       "the axes make " +
+                           (count == SIZE_MAX ? std::string("too many") : std::to_string(count)) +
                            " points (at most " + std::to_string(kMaxSweepPoints) + ")");
     }
     return spec;
@@ -146,7 +146,8 @@ class SpecParser {
 
  private:
   // Where base.<key> is written (errors about the key point at it, not at its value).
-  static SourceLocation key_where(const YamlNode& top, std::string_view key, const YamlNode* value) {
+  static SourceLocation key_where(const YamlNode& top, std::string_view key,
+                                  const YamlNode* value) {
     const YamlNode* base = top.find("base");
     if (base != nullptr) {
       for (const YamlMapEntry& e : base->entries) {
@@ -188,11 +189,11 @@ class SpecParser {
   bool check_key(const YamlNode& node, const std::string& path, bool allow_special,
                  std::string& key) {
     if (!node.is_scalar() || node.quoted || !is_key_path(node.scalar)) {
-      diagnostics_.add(node.where, path,
-                       "expected a key path like pe.crossbar.rows" +
-                           std::string(allow_special ? " or one of arch, workload, precision, engine"
-                                                     : "") +
-                           ", got " + node.describe());
+      diagnostics_.add(
+          node.where, path,
+          "expected a key path like pe.crossbar.rows" +
+              std::string(allow_special ? " or one of arch, workload, precision, engine" : "") +
+              ", got " + node.describe());
       return false;
     }
     key = node.scalar;
@@ -233,17 +234,18 @@ class SpecParser {
     key.where = key_node->where;
     auto first = axis_keys_.emplace(key.key, key.where);
     if (!first.second) {
-      diagnostics_.add(key.where, join_path(path, "key"),
-                       "\"" + key.key + "\" is already an axis (at " +
-                           first.first->second.to_string() + ")");
+      diagnostics_.add(
+          key.where, join_path(path, "key"),
+          "\"" + key.key + "\" is already an axis (at " + first.first->second.to_string() + ")");
       return std::nullopt;
     }
     if (values == nullptr) return std::nullopt;
     const std::string values_path = join_path(path, "values");
     if (!values->is_sequence() || values->items.empty()) {
-      diagnostics_.add(values->where, values_path,
-                       "expected a non-empty list of values, got " +
-                           (values->is_sequence() ? std::string("an empty list") : values->describe()));
+      diagnostics_.add(
+          values->where, values_path,
+          "expected a non-empty list of values, got " +
+              (values->is_sequence() ? std::string("an empty list") : values->describe()));
       return std::nullopt;
     }
     bool ok = true;
@@ -274,8 +276,7 @@ class SpecParser {
       if (item.find("zip") != nullptr) {
         const YamlNode* zip = reader.get("zip", true);
         if (item.find("key") != nullptr || item.find("values") != nullptr) {
-          diagnostics_.add(item.where, path,
-                           "an axis has either key and values, or zip: not both");
+          diagnostics_.add(item.where, path, "an axis has either key and values, or zip: not both");
           reader.allow("key");
           reader.allow("values");
           continue;
@@ -332,8 +333,8 @@ class SpecParser {
       if (!inserted.second) {
         diagnostics_.add(axis.keys.front().values[v].where,
                          index_path(join_path(path, axis.zipped ? "zip[0].values" : "values"), v),
-                         "duplicate value (same as entry " + std::to_string(inserted.first->second) +
-                             "): two identical points");
+                         "duplicate value (same as entry " +
+                             std::to_string(inserted.first->second) + "): two identical points");
         return false;
       }
     }
@@ -406,7 +407,8 @@ std::string short_hash(const std::string& text) {
     h *= 1099511628211ull;
   }
   char buffer[9];
-  std::snprintf(buffer, sizeof buffer, "%08x", static_cast<unsigned>((h ^ (h >> 32)) & 0xffffffffu));
+  std::snprintf(buffer, sizeof buffer, "%08x",
+                static_cast<unsigned>((h ^ (h >> 32)) & 0xffffffffu));
   return buffer;
 }
 
@@ -506,7 +508,8 @@ SweepSpec parse_spec_tree(const YamlNode& root, const std::string& path) {
   Diagnostics diagnostics;
   SpecParser parser(path, diagnostics);
   if (!root.is_null() && !root.is_map()) {
-    diagnostics.add(root.where, "", "expected a map with name, base and axes, got " + root.describe());
+    diagnostics.add(root.where, "",
+                    "expected a map with name, base and axes, got " + root.describe());
     diagnostics.throw_if_any();
   }
   SweepSpec spec = parser.parse(root);
@@ -856,6 +859,37 @@ nlohmann::json sweep_summary(const Sweep& sweep, const std::vector<PointResult>&
 
 namespace {
 
+// The per-task logic of sweep.slurm, after the #SBATCH header and the two variables.
+// points.txt holds single-quoted words only, so `eval set --` cannot run anything else.
+constexpr const char* kSlurmBody =
+    R"SH(task=${SLURM_ARRAY_TASK_ID:?not set: run through sbatch, or set it to test}
+case $task in ''|*[!0-9]*) echo "bad SLURM_ARRAY_TASK_ID: $task" >&2; exit 2;; esac
+line=$(sed -n "$((task + 1))p" "$sweep_dir/points.txt")
+if [ -z "$line" ]; then echo "no point $task in $sweep_dir/points.txt" >&2; exit 2; fi
+eval "set -- $line"
+id=$1
+shift
+out=$sweep_dir/points/$id
+if [ -f "$out/report.json" ]; then echo "point $id: already finished"; exit 0; fi
+mkdir -p "$out" || exit 1
+rm -f "$out/error.txt"
+"$runner" "$@" --out "$out" > "$out/stdout.txt" 2> "$out/stderr.txt" < /dev/null
+code=$?
+if [ "$code" -eq 0 ] && [ -f "$out/report.json" ]; then echo "point $id: finished"; exit 0; fi
+# Same error.txt as a local sweep: the tail of stderr, then how the run ended.
+if [ "$code" -eq 0 ]; then ending='exit code: 0 (no report.json written)'
+elif [ "$code" -gt 128 ]; then ending="killed by signal $((code - 128))"
+else ending="exit code: $code"; fi
+tmp=$out/error.txt.tmp.$$
+{
+  tail -c @TAIL_BYTES@ "$out/stderr.txt"
+  if [ -s "$out/stderr.txt" ] && [ -n "$(tail -c 1 "$out/stderr.txt")" ]; then echo; fi
+  echo "$ending"
+} > "$tmp" && mv -f "$tmp" "$out/error.txt"
+echo "point $id: failed ($ending)" >&2
+exit 1
+)SH";
+
 std::string shell_quote(const std::string& word) {
   std::string quoted = "'";
   for (char c : word) {
@@ -889,7 +923,9 @@ std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::
                          const std::vector<std::string>& sbatch_options, int max_parallel) {
   const size_t n = sweep.points.size();
   std::string job_name;
-  for (char c : sweep.name) job_name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  for (char c : sweep.name) {
+    job_name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  }
   std::ostringstream s;
   s << "#!/bin/bash\n"
     << "# Slurm job array for mixpim sweep \"" << job_name << "\" (" << n
@@ -911,33 +947,11 @@ std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::
   s << "set -u\n"
     << "sweep_dir=" << shell_quote(dir) << "\n"
     << "runner=${MIXPIM_SWEEP_RUNNER:-" << shell_quote(runner) << "}\n"
-    << "task=${SLURM_ARRAY_TASK_ID:?not set: run through sbatch, or set it to test}\n"
-    << "case $task in ''|*[!0-9]*) echo \"bad SLURM_ARRAY_TASK_ID: $task\" >&2; exit 2;; esac\n"
-    << "line=$(sed -n \"$((task + 1))p\" \"$sweep_dir/points.txt\")\n"
-    << "if [ -z \"$line\" ]; then echo \"no point $task in $sweep_dir/points.txt\" >&2; exit 2; fi\n"
-    << "eval \"set -- $line\"  # points.txt holds single-quoted words only\n"
-    << "id=$1\n"
-    << "shift\n"
-    << "out=$sweep_dir/points/$id\n"
-    << "if [ -f \"$out/report.json\" ]; then echo \"point $id: already finished\"; exit 0; fi\n"
-    << "mkdir -p \"$out\" || exit 1\n"
-    << "rm -f \"$out/error.txt\"\n"
-    << "\"$runner\" \"$@\" --out \"$out\" > \"$out/stdout.txt\" 2> \"$out/stderr.txt\" < /dev/null\n"
-    << "code=$?\n"
-    << "if [ \"$code\" -eq 0 ] && [ -f \"$out/report.json\" ]; then echo \"point $id: finished\"; exit 0; fi\n"
-    << "# Same error.txt as a local sweep: the tail of stderr, then how the run ended.\n"
-    << "if [ \"$code\" -eq 0 ]; then ending='exit code: 0 (no report.json written)'\n"
-    << "elif [ \"$code\" -gt 128 ]; then ending=\"killed by signal $((code - 128))\"\n"
-    << "else ending=\"exit code: $code\"; fi\n"
-    << "tmp=$out/error.txt.tmp.$$\n"
-    << "{\n"
-    << "  tail -c " << kMaxErrorStderrBytes << " \"$out/stderr.txt\"\n"
-    << "  if [ -s \"$out/stderr.txt\" ] && [ -n \"$(tail -c 1 \"$out/stderr.txt\")\" ]; then echo; fi\n"
-    << "  echo \"$ending\"\n"
-    << "} > \"$tmp\" && mv -f \"$tmp\" \"$out/error.txt\"\n"
-    << "echo \"point $id: failed ($ending)\" >&2\n"
-    << "exit 1\n";
-  return s.str();
+    << kSlurmBody;
+  std::string script = s.str();
+  const std::string tail_bytes = "@TAIL_BYTES@";
+  script.replace(script.find(tail_bytes), tail_bytes.size(), std::to_string(kMaxErrorStderrBytes));
+  return script;
 }
 
 }  // namespace mixpim::sim

@@ -39,7 +39,7 @@ struct SweepUsageError : std::runtime_error {
 };
 
 constexpr const char* kUsage =
-    "SPEC --out DIR [-j N]          run every point (resumes in an existing DIR)\n"
+    "SPEC --out DIR [-j N]           run every point (resumes in an existing DIR)\n"
     "       mixpim sweep SPEC --emit-slurm DIR       write a Slurm job array for the same layout\n"
     "       mixpim sweep --collect DIR               rebuild points.csv and summary.json\n"
     "       mixpim sweep SPEC --dry-run              list the points and their arguments";
@@ -56,8 +56,11 @@ std::string read_text(const fs::path& path) {
 std::string duration_text(double seconds) {
   const long total = static_cast<long>(seconds + 0.5);
   std::ostringstream s;
-  if (total >= 3600) s << total / 3600 << ":" << std::setw(2) << std::setfill('0') << (total / 60) % 60;
-  else s << total / 60;
+  if (total >= 3600) {
+    s << total / 3600 << ":" << std::setw(2) << std::setfill('0') << (total / 60) % 60;
+  } else {
+    s << total / 60;
+  }
   s << ":" << std::setw(2) << std::setfill('0') << total % 60;
   return s.str();
 }
@@ -93,8 +96,13 @@ std::string ending_text(const ProcessOutcome& outcome, bool has_report) {
 class Progress {
  public:
   Progress(std::ostream& err, bool tty, const Sweep& sweep, size_t already_done, size_t to_run)
-      : err_(err), tty_(tty), sweep_(sweep), total_(sweep.points.size()), done_(already_done),
-        to_run_(to_run), start_(Clock::now()) {}
+      : err_(err),
+        tty_(tty),
+        sweep_(sweep),
+        total_(sweep.points.size()),
+        done_(already_done),
+        to_run_(to_run),
+        start_(Clock::now()) {}
 
   void point_done(size_t index, bool ok, double seconds, const std::string& error) {
     ++done_;
@@ -331,7 +339,8 @@ int emit_slurm(const Sweep& sweep, const fs::path& dir, const std::string& runne
   write_file_atomically((dir / "sweep.json").string(), sweep_to_json(sweep).dump(2) + "\n");
   write_file_atomically((dir / "points.txt").string(), slurm_points_list(sweep));
   const std::string script = (dir / "sweep.slurm").string();
-  write_file_atomically(script, slurm_script(sweep, dir.string(), runner, sbatch_options, max_parallel));
+  write_file_atomically(script,
+                        slurm_script(sweep, dir.string(), runner, sbatch_options, max_parallel));
   ::chmod(script.c_str(), 0755);
   out << "wrote " << script << " (" << sweep.points.size() << " array tasks) and "
       << (dir / "points.txt").string() << "\n"
@@ -369,6 +378,7 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
   std::string out_dir, slurm_dir, collect_dir, runner;
   std::vector<std::string> sbatch_options;
   int jobs = 0;
+  // clang-format off
   options.add_options()
       ("out,o", po::value(&out_dir), "run the points into this directory (resumes)")
       ("jobs,j", po::value(&jobs), "points run at once (default: number of cores); with "
@@ -382,6 +392,7 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
        "program run per point as `PROGRAM run ... --out DIR` (default: this mixpim; "
        "environment: MIXPIM_SWEEP_RUNNER)")
       ("help,h", "show this help");
+  // clang-format on
   po::options_description hidden;
   std::string spec_path;
   hidden.add_options()("spec", po::value(&spec_path));
@@ -411,7 +422,8 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
     throw SweepUsageError("--jobs must be in [1, 1024]");
   }
   if (!collect_dir.empty()) {
-    if (!spec_path.empty()) throw SweepUsageError("--collect takes no spec (it reads DIR/sweep.json)");
+    if (!spec_path.empty())
+      throw SweepUsageError("--collect takes no spec (it reads DIR/sweep.json)");
     return collect(absolute_dir(collect_dir), out, err);
   }
   if (spec_path.empty()) throw SweepUsageError("missing the sweep spec file");

@@ -91,6 +91,7 @@ class SweepCli : public ::testing::Test {
     spec_ = dir_.write("spec.yaml", spec_text());
   }
 
+  // clang-format off
   static std::string spec_text() {
     return "name: fake\n"
            "base:\n"
@@ -103,6 +104,7 @@ class SweepCli : public ::testing::Test {
            "      - " + source_path("workloads/profiles/uniform8.yaml") + "\n"
            "  - {key: pe.crossbar.rows, values: [64, 128, 256, 512]}\n";
   }
+  // clang-format on
 
   // Runs a shell command line (env assignments allowed in front), capturing stdout/stderr.
   Result shell(const std::string& command) {
@@ -123,8 +125,8 @@ class SweepCli : public ::testing::Test {
 
   Result run_into(const std::string& out, const std::string& extra = "",
                   const std::string& env = "") {
-    return sweep(quote(spec_) + " --out " + quote(out) + " --runner " + quote(runner_) + " " + extra,
-                 env);
+    return sweep(
+        quote(spec_) + " --out " + quote(out) + " --runner " + quote(runner_) + " " + extra, env);
   }
 
   // Starts `mixpim sweep` in the background; returns its pid.
@@ -179,9 +181,12 @@ TEST_F(SweepCli, FullRunWritesEveryOutputAndJ1EqualsJ2) {
   std::string header, first;
   std::getline(lines, header);
   std::getline(lines, first);
-  EXPECT_EQ(header.rfind("id,status,precision,pe.crossbar.rows,workload_name,precision_name,energy_pj,", 0), 0u)
+  EXPECT_EQ(header.rfind(
+                "id,status,precision,pe.crossbar.rows,workload_name,precision_name,energy_pj,", 0),
+            0u)
       << header;
-  EXPECT_NE(header.find(",energy_pj.adc,energy_pj.dac,energy_pj.xbar,area_mm2.adc,"), std::string::npos)
+  EXPECT_NE(header.find(",energy_pj.adc,energy_pj.dac,energy_pj.xbar,area_mm2.adc,"),
+            std::string::npos)
       << header;
   EXPECT_EQ(first.rfind("0000-", 0), 0u) << first;
   EXPECT_NE(first.find(",finished," + source_path("workloads/profiles/uniform16.yaml") +
@@ -248,8 +253,9 @@ TEST_F(SweepCli, ResumeAfterSigkillEqualsAnUninterruptedRun) {
   const std::string reference = dir_.file("reference"), out = dir_.file("out");
   ASSERT_EQ(run_into(reference, "-j 2").exit_code, 0);
 
-  const pid_t pid = start(quote(spec_) + " --out " + quote(out) + " -j 2 --runner " + quote(runner_),
-                          "FAKE_SLEEP=0.25");
+  const pid_t pid =
+      start(quote(spec_) + " --out " + quote(out) + " -j 2 --runner " + quote(runner_),
+            "FAKE_SLEEP=0.25");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (count_reports(out) < 3 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -275,8 +281,8 @@ TEST_F(SweepCli, ResumeAfterSigkillEqualsAnUninterruptedRun) {
 
 TEST_F(SweepCli, InterruptStopsChildrenAndLeavesPointsPending) {
   const std::string out = dir_.file("out");
-  const pid_t pid = start(quote(spec_) + " --out " + quote(out) + " -j 2 --runner " + quote(runner_),
-                          "FAKE_SLEEP=0.3");
+  const pid_t pid = start(
+      quote(spec_) + " --out " + quote(out) + " -j 2 --runner " + quote(runner_), "FAKE_SLEEP=0.3");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (count_reports(out) < 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -297,8 +303,8 @@ TEST_F(SweepCli, SlurmScriptRunLocallyEqualsLocalSweep) {
   const std::string local = dir_.file("local"), cluster = dir_.file("cluster");
   ASSERT_EQ(run_into(local, "-j 2", "FAKE_FAIL=rows=512").exit_code, 1);
 
-  Result r = sweep(quote(spec_) + " --emit-slurm " + quote(cluster) + " -j 3 --runner " +
-                   quote(runner_));
+  Result r =
+      sweep(quote(spec_) + " --emit-slurm " + quote(cluster) + " -j 3 --runner " + quote(runner_));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string script = read_all(cluster + "/sweep.slurm");
   EXPECT_NE(script.find("#SBATCH --array=0-7%3\n"), std::string::npos) << script;
@@ -342,8 +348,8 @@ TEST_F(SweepCli, PlotScriptDrawsFiguresAndReport) {
   }
   const std::string out = dir_.file("out");
   ASSERT_EQ(run_into(out, "-j 2", "FAKE_FAIL=rows=512").exit_code, 1);
-  const Result r = shell("/usr/bin/python3 " + quote(source_path("scripts/plot_sweep.py")) + " " +
-                         quote(out));
+  const Result r =
+      shell("/usr/bin/python3 " + quote(source_path("scripts/plot_sweep.py")) + " " + quote(out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* png : {"energy_vs_array_size.png", "energy_breakdown.png",
                           "energy_reduction.png", "latency_area_vs_array_size.png"}) {
@@ -351,7 +357,9 @@ TEST_F(SweepCli, PlotScriptDrawsFiguresAndReport) {
   }
   const std::string report = read_all(out + "/report.md");
   EXPECT_NE(report.find("![Energy by component](energy_breakdown.png)"), std::string::npos);
-  EXPECT_NE(report.find("| vgg19-cifar10 | uniform8 | 128 | 0.01024 | 0.384 | 16.5 | 1.25 |"), std::string::npos) << report;
+  EXPECT_NE(report.find("| vgg19-cifar10 | uniform8 | 128 | 0.01024 | 0.384 | 16.5 | 1.25 |"),
+            std::string::npos)
+      << report;
   EXPECT_NE(report.find("**failed**"), std::string::npos);
   EXPECT_NE(report.find("fake failure for rows=512"), std::string::npos);
   // Nothing half-written is left behind.

@@ -1,13 +1,12 @@
 // Sweep specs: parsing, located errors, expansion (cartesian x zip), ids, the manifest, and
 // the points.csv / summary.json builders. Running points is tested end to end in
 // tests/integration/test_sweep_cli.cpp.
-#include "sim/sweep.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "sim/sweep.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -23,9 +22,9 @@ std::string write_spec(const test::TempDir& dir, const std::string& body,
 }
 
 std::string base_block() {
-  return "base:\n"
-         "  arch: " + source_path("configs/arch/isaac.yaml") + "\n"
-         "  workload: " + source_path("workloads/vgg19-cifar10.yaml") + "\n";
+  const std::string arch = source_path("configs/arch/isaac.yaml");
+  const std::string workload = source_path("workloads/vgg19-cifar10.yaml");
+  return "base:\n  arch: " + arch + "\n  workload: " + workload + "\n";
 }
 
 bool has(const std::vector<std::string>& args, const std::string& word) {
@@ -52,8 +51,7 @@ TEST(SweepSpec, CartesianTimesZipExpandsInOrder) {
 
   const Sweep sweep = expand_sweep(spec);
   ASSERT_EQ(sweep.points.size(), 6u);
-  EXPECT_EQ(sweep.columns,
-            (std::vector<std::string>{"pe.crossbar.rows", "workload", "precision"}));
+  EXPECT_EQ(sweep.columns, (std::vector<std::string>{"pe.crossbar.rows", "workload", "precision"}));
   // First axis outermost, last innermost.
   EXPECT_EQ(sweep.points[0].values, (std::vector<std::string>{"64", "w/v.yaml", "p/u8.yaml"}));
   EXPECT_EQ(sweep.points[1].values, (std::vector<std::string>{"64", "w/r.yaml", "p/u4.yaml"}));
@@ -86,15 +84,17 @@ TEST(SweepSpec, PointCountsForCombinations) {
   EXPECT_EQ(count("axes: [{key: a.b, values: [1, 2]}, {key: a.c, values: [1, 2, 3]},"
                   " {key: a.d, values: [5, 6, 7, 8, 9]}]\n"),
             30u);
-  EXPECT_EQ(count("axes: [{zip: [{key: a.b, values: [1, 2, 3]}, {key: a.c, values: [4, 5, 6]}]}]\n"),
-            3u);
+  EXPECT_EQ(
+      count("axes: [{zip: [{key: a.b, values: [1, 2, 3]}, {key: a.c, values: [4, 5, 6]}]}]\n"), 3u);
   EXPECT_EQ(count("axes: [{zip: [{key: a.b, values: [1, 2]}, {key: a.c, values: [4, 5]}]},"
-                  " {zip: [{key: a.d, values: [1, 2, 3]}, {key: engine, values: [analytic, cycle, functional]}]},"
+                  " {zip: [{key: a.d, values: [1, 2, 3]}, {key: engine, values: [analytic, cycle, "
+                  "functional]}]},"
                   " {key: a.e, values: [1, 2]}]\n"),
             12u);
   // The shipped example: 6 (network, profile) pairs x 4 square sizes.
-  EXPECT_EQ(expand_sweep(parse_sweep_spec(source_path("configs/sweeps/array-size.yaml"))).points.size(),
-            24u);
+  EXPECT_EQ(
+      expand_sweep(parse_sweep_spec(source_path("configs/sweeps/array-size.yaml"))).points.size(),
+      24u);
 }
 
 TEST(SweepSpec, IdsAreStableUniqueAndPadded) {
@@ -145,21 +145,21 @@ TEST(SweepSpec, AxisOverridesBaseSetAndValuesKeepTheirYaml) {
 TEST(SweepSpec, EveryProblemIsReportedAtOnceWithLocation) {
   const std::string error = input_error_of([] {
     parse_sweep_spec_text(
-        "name: bad\n"                                                     // 1
-        "colour: blue\n"                                                  // 2
-        "base: {arch: a.yaml, engine: quantum}\n"                         // 3
-        "axes:\n"                                                         // 4
-        "  - {key: pe.crossbar.rows, vals: [1]}\n"                        // 5
-        "  - zip:\n"                                                      // 6
-        "      - {key: pe.x, values: [1, 2, 3]}\n"                        // 7
-        "      - {key: pe.y, values: [1, 2]}\n"                           // 8
-        "  - {key: pe.z, values: []}\n"                                   // 9
-        "  - {key: pe.x, values: [1]}\n"                                  // 10
-        "  - {key: pe.w, values: 4}\n"                                    // 11
-        "  - {key: pe.v, values: [1], zip: []}\n"                         // 12
-        "  - {key: pe..u, values: [1]}\n"                                 // 13
-        "  - {key: pe.t, values: [1, 2, 1]}\n"                            // 14
-        "  - {key: arch, values: [\"\"]}\n",                              // 15
+        "name: bad\n"                               // 1
+        "colour: blue\n"                            // 2
+        "base: {arch: a.yaml, engine: quantum}\n"   // 3
+        "axes:\n"                                   // 4
+        "  - {key: pe.crossbar.rows, vals: [1]}\n"  // 5
+        "  - zip:\n"                                // 6
+        "      - {key: pe.x, values: [1, 2, 3]}\n"  // 7
+        "      - {key: pe.y, values: [1, 2]}\n"     // 8
+        "  - {key: pe.z, values: []}\n"             // 9
+        "  - {key: pe.x, values: [1]}\n"            // 10
+        "  - {key: pe.w, values: 4}\n"              // 11
+        "  - {key: pe.v, values: [1], zip: []}\n"   // 12
+        "  - {key: pe..u, values: [1]}\n"           // 13
+        "  - {key: pe.t, values: [1, 2, 1]}\n"      // 14
+        "  - {key: arch, values: [\"\"]}\n",        // 15
         "bad.yaml");
   });
   EXPECT_NE(error.find("bad.yaml:2:1: colour: unknown key"), std::string::npos) << error;
@@ -173,14 +173,18 @@ TEST(SweepSpec, EveryProblemIsReportedAtOnceWithLocation) {
                        "lengths: pe.y has 2 values, pe.x has 3"),
             std::string::npos)
       << error;
-  EXPECT_NE(error.find("bad.yaml:9:25: axes[2].values: expected a non-empty list of values, got an empty list"),
-            std::string::npos)
+  EXPECT_NE(
+      error.find(
+          "bad.yaml:9:25: axes[2].values: expected a non-empty list of values, got an empty list"),
+      std::string::npos)
       << error;
-  EXPECT_NE(error.find("bad.yaml:10:11: axes[3].key: \"pe.x\" is already an axis (at bad.yaml:7:15)"),
-            std::string::npos)
+  EXPECT_NE(
+      error.find("bad.yaml:10:11: axes[3].key: \"pe.x\" is already an axis (at bad.yaml:7:15)"),
+      std::string::npos)
       << error;
-  EXPECT_NE(error.find("bad.yaml:11:25: axes[4].values: expected a non-empty list of values, got \"4\""),
-            std::string::npos)
+  EXPECT_NE(
+      error.find("bad.yaml:11:25: axes[4].values: expected a non-empty list of values, got \"4\""),
+      std::string::npos)
       << error;
   EXPECT_NE(error.find("bad.yaml:12:5: axes[5]: an axis has either key and values, or zip"),
             std::string::npos)
@@ -189,7 +193,8 @@ TEST(SweepSpec, EveryProblemIsReportedAtOnceWithLocation) {
       << error;
   EXPECT_NE(error.find("bad.yaml:14:32: axes[7].values[2]: duplicate value"), std::string::npos)
       << error;
-  EXPECT_NE(error.find("bad.yaml:15:26: axes[8].values[0]: expected a file path"), std::string::npos)
+  EXPECT_NE(error.find("bad.yaml:15:26: axes[8].values[0]: expected a file path"),
+            std::string::npos)
       << error;
   EXPECT_NE(error.find("base.workload: missing required key (give it in base or as an axis)"),
             std::string::npos)
@@ -199,11 +204,13 @@ TEST(SweepSpec, EveryProblemIsReportedAtOnceWithLocation) {
 TEST(SweepSpec, FileLevelErrors) {
   EXPECT_EQ(input_error_of([] { parse_sweep_spec("/nonexistent/sweep.yaml"); }),
             "/nonexistent/sweep.yaml: cannot open file");
-  EXPECT_NE(input_error_of([] { parse_sweep_spec_text("- a\n- b\n", "list.yaml"); })
-                .find("list.yaml:1:1: expected a map with name, base and axes"),
+  EXPECT_NE(input_error_of([] {
+              parse_sweep_spec_text("- a\n- b\n", "list.yaml");
+            }).find("list.yaml:1:1: expected a map with name, base and axes"),
             std::string::npos);
-  EXPECT_NE(input_error_of([] { parse_sweep_spec_text("axes: [\n", "syntax.yaml"); })
-                .find("YAML syntax error"),
+  EXPECT_NE(input_error_of([] {
+              parse_sweep_spec_text("axes: [\n", "syntax.yaml");
+            }).find("YAML syntax error"),
             std::string::npos);
   // An empty file: the required keys are missing.
   EXPECT_NE(input_error_of([] { parse_sweep_spec_text("", "empty.yaml"); }).find("base.arch"),
@@ -217,20 +224,21 @@ TEST(SweepSpec, FileLevelErrors) {
   for (int i = 0; i < 6; ++i) {
     axes += "  - {key: k.a" + std::to_string(i) + ", values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\n";
   }
-  EXPECT_NE(input_error_of([&] { parse_sweep_spec_text(axes, "big.yaml"); })
-                .find("the axes make 1000000 points (at most 100000)"),
+  EXPECT_NE(input_error_of([&] {
+              parse_sweep_spec_text(axes, "big.yaml");
+            }).find("the axes make 1000000 points (at most 100000)"),
             std::string::npos);
 }
 
 TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
   test::TempDir dir;
-  const std::string path = write_spec(
-      dir, base_block() +                                                 // 1-3
-               "  set: {pe.adc.bitz: 8}\n"                                // 4
-               "axes:\n"                                                  // 5
-               "  - {key: pe.crossbar.rows, values: [64, 0]}\n"           // 6
-               "  - {key: profile, values: [x]}\n"                        // 7
-               "  - {key: precision, values: [nope.yaml]}\n");            // 8
+  const std::string path =
+      write_spec(dir, base_block() +                                        // 1-3
+                          "  set: {pe.adc.bitz: 8}\n"                       // 4
+                          "axes:\n"                                         // 5
+                          "  - {key: pe.crossbar.rows, values: [64, 0]}\n"  // 6
+                          "  - {key: profile, values: [x]}\n"               // 7
+                          "  - {key: precision, values: [nope.yaml]}\n");   // 8
   const std::string error = input_error_of([&] { load_sweep(path); });
   EXPECT_NE(error.find(path + ":4:9: pe.adc.bitz: unknown architecture key pe.adc.bitz"),
             std::string::npos)
@@ -247,7 +255,9 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
 
   // A profile that does not fit a network of the sweep names the point's workload.
   const std::string mismatch = write_spec(
-      dir, base_block() + "  precision: " + source_path("workloads/profiles/resnet18/pruned.yaml") + "\n",
+      dir,
+      base_block() + "  precision: " + source_path("workloads/profiles/resnet18/pruned.yaml") +
+          "\n",
       "mismatch.yaml");
   const std::string error2 = input_error_of([&] { load_sweep(mismatch); });
   EXPECT_NE(error2.find("profile is for \"resnet18\""), std::string::npos) << error2;
@@ -297,23 +307,29 @@ Sweep small_sweep() {
 }
 
 nlohmann::json fake_report(double energy, nlohmann::json components) {
-  return {{"schema_version", 1},
-          {"run", {{"workload", {{"name", "vgg19-cifar10"}}}, {"precision", {{"name", "uniform8"}}}}},
-          {"totals", {{"energy_pj", energy}, {"latency_ns", 1000}, {"area_mm2", 12.5},
-                      {"tops_per_w", 2.25}, {"tops_per_mm2", 0.5},
-                      {"throughput_inferences_per_s", 1e6}, {"edp_pj_ns", energy * 1000},
-                      {"macs", 398136320}}},
-          {"mapping", {{"resident", true}}},
-          {"components", components},
-          {"baseline", {{"energy_pj", 4 * energy}, {"energy_reduction", 4.0}, {"latency_ratio", 1}}}};
+  return {
+      {"schema_version", 1},
+      {"run", {{"workload", {{"name", "vgg19-cifar10"}}}, {"precision", {{"name", "uniform8"}}}}},
+      {"totals",
+       {{"energy_pj", energy},
+        {"latency_ns", 1000},
+        {"area_mm2", 12.5},
+        {"tops_per_w", 2.25},
+        {"tops_per_mm2", 0.5},
+        {"throughput_inferences_per_s", 1e6},
+        {"edp_pj_ns", energy * 1000},
+        {"macs", 398136320}}},
+      {"mapping", {{"resident", true}}},
+      {"components", components},
+      {"baseline", {{"energy_pj", 4 * energy}, {"energy_reduction", 4.0}, {"latency_ratio", 1}}}};
 }
 
 TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
   const Sweep sweep = small_sweep();
   std::vector<PointResult> results(3);
   results[0].status = PointStatus::kFinished;
-  results[0].report = fake_report(1.5, {{"xbar", {{"energy_pj", 1.0}, {"area_mm2", 2.0}}},
-                                        {"adc", {{"energy_pj", 0.5}}}});
+  results[0].report = fake_report(
+      1.5, {{"xbar", {{"energy_pj", 1.0}, {"area_mm2", 2.0}}}, {"adc", {{"energy_pj", 0.5}}}});
   results[1].status = PointStatus::kFailed;
   results[1].error = "error: boom\nexit code: 2\n";
   results[2].status = PointStatus::kFinished;
@@ -326,13 +342,15 @@ TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
   std::getline(in, row1);
   std::getline(in, row2);
   EXPECT_FALSE(std::getline(in, extra));
-  EXPECT_EQ(header,
-            "id,status,pe.crossbar.rows,precision,workload_name,precision_name,energy_pj,latency_ns,"
-            "area_mm2,tops_per_w,tops_per_mm2,throughput_inferences_per_s,edp_pj_ns,macs,resident,"
-            "energy_reduction,latency_ratio,energy_pj.adc,energy_pj.router,energy_pj.xbar,"
-            "area_mm2.xbar");
-  EXPECT_EQ(row0, "0000-abcdef00,finished,64,u8.yaml,vgg19-cifar10,uniform8,1.5,1000,12.5,2.25,0.5,"
-                  "1000000.0,1500.0,398136320,true,4.0,1,0.5,,1.0,2.0");
+  EXPECT_EQ(
+      header,
+      "id,status,pe.crossbar.rows,precision,workload_name,precision_name,energy_pj,latency_ns,"
+      "area_mm2,tops_per_w,tops_per_mm2,throughput_inferences_per_s,edp_pj_ns,macs,resident,"
+      "energy_reduction,latency_ratio,energy_pj.adc,energy_pj.router,energy_pj.xbar,"
+      "area_mm2.xbar");
+  EXPECT_EQ(row0,
+            "0000-abcdef00,finished,64,u8.yaml,vgg19-cifar10,uniform8,1.5,1000,12.5,2.25,0.5,"
+            "1000000.0,1500.0,398136320,true,4.0,1,0.5,,1.0,2.0");
   EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,");
   EXPECT_EQ(row2.substr(0, 41), "0002-abcdef02,finished,256,\"a,b.yaml\",vgg");
   EXPECT_EQ(row2.substr(row2.size() - 5), ",,3,,");  // no adc, router 3, no xbar
