@@ -167,8 +167,13 @@ def plot_energy_vs_array(sweep, out_dir):
     if not sweep.has_array_axis():
         return None, "no pe.crossbar.rows / pe.crossbar.columns axis"
     networks = ordered(sweep.network(r) for r in sweep.finished)
-    fig, axes = plt.subplots(1, len(networks), figsize=(5.5 * len(networks), 4), squeeze=False)
-    for ax, network in zip(axes[0], networks):
+    ncols = min(3, len(networks))
+    nrows = math.ceil(len(networks) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows), squeeze=False)
+    panels = [ax for row in axes for ax in row]
+    for ax in panels[len(networks):]:
+        ax.set_visible(False)
+    for ax, network in zip(panels, networks):
         rows = [r for r in sweep.finished if sweep.network(r) == network]
         sizes = sorted({sweep.array_size(r) for r in rows})
         for label in ordered(series_label(sweep, r) for r in rows):
@@ -179,9 +184,11 @@ def plot_energy_vs_array(sweep, out_dir):
         ax.set_title(network)
         ax.set_xlabel(sweep.array_axis_label())
         ax.set_ylabel("energy per inference (uJ)")
-        ax.grid(True, alpha=0.3)
+        ax.set_yscale("log")  # profiles differ by an order of magnitude or more
+        ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("Energy against array size")
+    fig.tight_layout()
     name = "energy_vs_array_size.png"
     save_figure(fig, os.path.join(out_dir, name))
     return name, None
@@ -246,11 +253,17 @@ def plot_reduction(sweep, out_dir):
     networks = ordered(sweep.network(r) for r in rows)
     profiles = ordered(series_label(sweep, r) for r in rows)
     sizes = sorted({sweep.array_size(r) for r in rows}) if sweep.has_array_axis() else [None]
-    fig, axes = plt.subplots(1, len(sizes), figsize=(max(4.5, 1.2 * len(networks) * len(profiles)) *
-                                                     min(len(sizes), 2) / 1.4 + 1, 4),
+    # Panels in a grid of at most two columns, each wide enough for its bars.
+    columns = min(len(sizes), 2)
+    grid_rows = math.ceil(len(sizes) / columns)
+    panel_width = min(14.0, max(4.5, 0.35 * len(networks) * len(profiles) + 1))
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(panel_width * columns, 4.2 * grid_rows),
                              squeeze=False, sharey=True)
     width = 0.8 / max(1, len(profiles))
-    for ax, size in zip(axes[0], sizes):
+    panels = [ax for row in axes for ax in row]
+    for ax in panels[len(sizes):]:
+        ax.set_visible(False)
+    for ax, size in zip(panels, sizes):
         for j, profile in enumerate(profiles):
             values = []
             for network in networks:
@@ -266,8 +279,9 @@ def plot_reduction(sweep, out_dir):
         ax.set_xticklabels(networks, fontsize=8)
         ax.set_title(f"{size[2]} arrays" if size else "")
         ax.grid(True, axis="y", alpha=0.3)
-    axes[0][0].set_ylabel("energy reduction vs 16-bit (x)")
-    axes[0][-1].legend(fontsize=8)
+    for row in axes:
+        row[0].set_ylabel("energy reduction vs 16-bit (x)")
+    panels[0].legend(fontsize=8, ncol=min(3, len(profiles)))
     fig.suptitle("Energy reduction against the 16-bit baseline on the same hardware")
     name = "energy_reduction.png"
     save_figure(fig, os.path.join(out_dir, name))
@@ -346,7 +360,11 @@ def report(sweep, figures, skipped, title):
     if spec.get("description"):
         out += [spec["description"].strip(), ""]
     if spec.get("path"):
-        out += [f"Spec: `{spec['path']}`", ""]
+        # Relative to the working directory when below it: reports are committed, and no path
+        # of the machine that made them belongs in them.
+        path = spec["path"]
+        relative = os.path.relpath(path) if os.path.isabs(path) else path
+        out += [f"Spec: `{path if relative.startswith('..') else relative}`", ""]
     total = counts.get("total", len(sweep.rows))
     finished = counts.get("finished", len(sweep.finished))
     out += [f"{total} points: {finished} finished, {counts.get('failed', 0)} failed, "

@@ -45,10 +45,14 @@ int64_t flit_hops(int64_t flits, int from_first, int from_last, int to_first, in
 }
 
 // Largest number of columns any PE converts per crossbar read: arrays of every copy are
-// placed in order (copy, row block, column array), `crossbars` per PE.
+// placed in order (copy, row block, column array), as many per PE as spreading them evenly
+// over the layer's PEs gives (at most `crossbars`).
 int64_t max_columns_per_pe(const LayerMapping& m, int crossbars_per_pe) {
   int64_t best = 0, current = 0, in_pe = 0;
   const int64_t copies = m.passes > 1 ? 1 : m.replication;
+  if (m.passes == 1 && m.pes > 0) {
+    crossbars_per_pe = static_cast<int>(std::min<int64_t>(crossbars_per_pe, (m.arrays() * copies + m.pes - 1) / m.pes));
+  }
   for (int64_t copy = 0; copy < copies; ++copy) {
     for (int64_t b = 0; b < m.row_blocks(); ++b) {
       for (const ColumnArray& array : m.column_arrays) {

@@ -72,62 +72,135 @@ int64_t stage_reads(const LayerMapping& m, int64_t replication) {
   return ceil_div(m.mvms, replication) * m.input_cycles * m.passes;
 }
 
-// Smallest replication above `r` that shortens the stage (0 when none can).
-int64_t next_useful_replication(const LayerMapping& m, int64_t r) {
-  const int64_t per_copy = ceil_div(m.mvms, r);
-  if (per_copy <= 1) return 0;
-  return ceil_div(m.mvms, per_copy - 1);
+// What the replication policies need to estimate a layer's stage time (the bounds that
+// sim/analytic.cpp charges, approximately): its crossbar reads, each as long as the read or
+// as the PE's ADCs take to convert its columns; the merging of its row blocks' partial sums
+// on the adders of the tiles it spans; and the activation units those tiles apply to its
+// outputs. Copies on more tiles bring more adders and activation units.
+struct StageModel {
+  int crossbars_per_pe = 1;
+  int pes_per_tile = 1;
+  double read_ns = 1;
+  int adcs_per_pe = 1;
+  double adc_ns = 1;                       // one conversion
+  double merges_per_ns_per_tile = 1;       // tile S+A units x clock
+  double activations_per_ns_per_tile = 1;  // activation units x clock
+};
+
+// Partial-sum merges per inference: every output of every row block and column span, minus
+// one per kept output.
+int64_t merge_ops(const LayerMapping& m) {
+  int64_t spans = 0;
+  for (const ColumnArray& a : m.column_arrays) spans += static_cast<int64_t>(a.spans.size());
+  return m.mvms * (m.row_blocks() * spans - m.kept_outputs);
 }
 
-// Layer-pipelined: raise the replication of the slowest stage while the PEs last. The
-// stage time of a layer depends only on its own replication and never grows with it, so
-// stopping when the slowest stage cannot be shortened gives the smallest possible maximum.
-void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget, int crossbars_per_pe) {
+// Stage time of a layer with `replication` copies spread over `pes` PEs (at least the PEs the
+// copies need; more spreads the arrays thinner to reach more tiles).
+double stage_ns(const LayerMapping& m, int64_t replication, int64_t pes, const StageModel& model) {
+  int widest = 0;
+  for (const ColumnArray& a : m.column_arrays) widest = std::max(widest, a.used_columns);
+  const int64_t arrays_per_pe = ceil_div(m.arrays() * replication, pes);
+  const double conversions = static_cast<double>(ceil_div(widest * arrays_per_pe, model.adcs_per_pe));
+  const double read = std::max(model.read_ns, conversions * model.adc_ns);
+  const double reads = static_cast<double>(stage_reads(m, replication)) * read;
+  const double tiles = static_cast<double>(ceil_div(pes, model.pes_per_tile));
+  const double merges = static_cast<double>(merge_ops(m)) / (model.merges_per_ns_per_tile * tiles);
+  const double activations = static_cast<double>(m.kept_outputs * m.mvms) / (model.activations_per_ns_per_tile * tiles);
+  return std::max({reads, merges, activations});
+}
+
+double stage_ns(const LayerMapping& m, const StageModel& model) {
+  return stage_ns(m, m.replication, m.pes, model);
+}
+
+// One step that shortens a layer's stage: another copy (the smallest replication that helps),
+// or the same copies spread over one more tile's worth of PEs (when the tile adders or
+// activation units bind: a layer that fewer bits made smaller can take back the tiles, and so
+// the adders, it had). The cheaper of the two in PEs; none when neither helps.
+struct Step {
+  int64_t replication = 0;
+  int64_t pes = 0;
+  bool valid() const { return replication > 0; }
+};
+
+Step next_step(const LayerMapping& m, const StageModel& model) {
+  const double now = stage_ns(m, model);
+  Step best;
+  for (int64_t next = m.replication + 1; next <= m.mvms; ++next) {
+    const int64_t pes = std::max(m.pes, pes_for(m, next, model.crossbars_per_pe));
+    if (stage_ns(m, next, pes, model) < now) {
+      best = {next, pes};
+      break;
+    }
+  }
+  const int64_t spread = (ceil_div(m.pes, model.pes_per_tile) + 1) * model.pes_per_tile;
+  if (stage_ns(m, m.replication, spread, model) < now && (!best.valid() || spread < best.pes)) {
+    best = {m.replication, spread};
+  }
+  return best;
+}
+
+// Layer-pipelined: shorten the slowest stage that can still be shortened, while the PEs
+// last. A layer's stage time depends only on its own allotment and never grows with it, so
+// the slowest stage of all ends as short as the steps can make it (throughput); the PEs left
+// then shorten the other stages, which fill the pipeline (latency).
+void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget, const StageModel& model) {
   int64_t used = 0;
-  for (LayerMapping* m : layers) used += pes_for(*m, m->replication, crossbars_per_pe);
+  for (LayerMapping* m : layers) {
+    m->pes = std::max(m->pes, pes_for(*m, m->replication, model.crossbars_per_pe));
+    used += m->pes;
+  }
+  std::vector<bool> done(layers.size(), false);  // no affordable step shortens it any more
   while (true) {
-    LayerMapping* slowest = nullptr;
-    for (LayerMapping* m : layers) {
-      if (slowest == nullptr || stage_reads(*m, m->replication) > stage_reads(*slowest, slowest->replication)) {
-        slowest = m;
+    int slowest = -1;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (!done[i] && (slowest < 0 || stage_ns(*layers[i], model) > stage_ns(*layers[slowest], model))) {
+        slowest = static_cast<int>(i);
       }
     }
-    if (slowest == nullptr) return;
-    const int64_t next = next_useful_replication(*slowest, slowest->replication);
-    if (next == 0) return;
-    const int64_t extra = pes_for(*slowest, next, crossbars_per_pe) -
-                          pes_for(*slowest, slowest->replication, crossbars_per_pe);
-    if (used + extra > pe_budget) return;
-    used += extra;
-    slowest->replication = next;
+    if (slowest < 0) return;
+    LayerMapping& m = *layers[slowest];
+    const Step step = next_step(m, model);
+    if (!step.valid() || used + step.pes - m.pes > pe_budget) {
+      done[slowest] = true;
+      continue;
+    }
+    used += step.pes - m.pes;
+    m.replication = step.replication;
+    m.pes = step.pes;
   }
 }
 
 // Layer-by-layer with resident weights: layers run one after another, so spend spare PEs
-// where they save the most reads per PE (greedy on the total).
-void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget, int crossbars_per_pe) {
+// where they save the most time per PE (greedy on the total).
+void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget, const StageModel& model) {
   int64_t used = 0;
-  for (LayerMapping* m : layers) used += pes_for(*m, m->replication, crossbars_per_pe);
+  for (LayerMapping* m : layers) {
+    m->pes = std::max(m->pes, pes_for(*m, m->replication, model.crossbars_per_pe));
+    used += m->pes;
+  }
   while (true) {
     LayerMapping* best = nullptr;
-    int64_t best_next = 0;
+    Step best_step;
     double best_gain = 0;
     for (LayerMapping* m : layers) {
-      const int64_t next = next_useful_replication(*m, m->replication);
-      if (next == 0) continue;
-      const int64_t extra = pes_for(*m, next, crossbars_per_pe) - pes_for(*m, m->replication, crossbars_per_pe);
+      const Step step = next_step(*m, model);
+      if (!step.valid()) continue;
+      const int64_t extra = step.pes - m->pes;
       if (used + extra > pe_budget) continue;
-      const double saved = static_cast<double>(stage_reads(*m, m->replication) - stage_reads(*m, next));
+      const double saved = stage_ns(*m, model) - stage_ns(*m, step.replication, step.pes, model);
       const double gain = extra == 0 ? std::numeric_limits<double>::infinity() : saved / static_cast<double>(extra);
       if (best == nullptr || gain > best_gain) {
         best = m;
-        best_next = next;
+        best_step = step;
         best_gain = gain;
       }
     }
     if (best == nullptr) return;
-    used += pes_for(*best, best_next, crossbars_per_pe) - pes_for(*best, best->replication, crossbars_per_pe);
-    best->replication = best_next;
+    used += best_step.pes - best->pes;
+    best->replication = best_step.replication;
+    best->pes = best_step.pes;
   }
 }
 
@@ -135,7 +208,7 @@ void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget, int
 int64_t assign_pes(std::vector<LayerMapping*>& layers, int crossbars_per_pe, int pes_per_tile) {
   int64_t next_pe = 0;
   for (LayerMapping* m : layers) {
-    m->pes = pes_for(*m, m->replication, crossbars_per_pe);
+    m->pes = std::max(m->pes, pes_for(*m, m->replication, crossbars_per_pe));  // may be spread
     m->first_pe = next_pe;
     m->first_tile = static_cast<int>(next_pe / pes_per_tile);
     m->last_tile = static_cast<int>((next_pe + m->pes - 1) / pes_per_tile);
@@ -252,6 +325,14 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
   }
   const int per_pe = arch.pe.crossbars;
   const int per_tile = arch.tile.pes;
+  StageModel model;
+  model.crossbars_per_pe = per_pe;
+  model.pes_per_tile = per_tile;
+  model.read_ns = arch.pe.crossbar.read_latency_ns;
+  model.adcs_per_pe = arch.pe.adc.count;
+  model.adc_ns = 1000.0 / arch.pe.adc.sample_rate_msps;
+  model.merges_per_ns_per_tile = arch.tile.shift_add_units * arch.clock_mhz / 1000.0;
+  model.activations_per_ns_per_tile = arch.tile.activation_units * arch.clock_mhz / 1000.0;
   out.pes_available = int64_t{arch.chip.tiles} * per_tile;
   out.arrays_available = out.pes_available * per_pe;
 
@@ -265,9 +346,9 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
     // Everything resident: replicate with the spare PEs, then place in layer order.
     out.segments = {0};
     if (out.mode == MappingMode::kLayerPipelined) {
-      balance_pipeline(all, out.pes_available, per_pe);
+      balance_pipeline(all, out.pes_available, model);
     } else {
-      balance_sequence(all, out.pes_available, per_pe);
+      balance_sequence(all, out.pes_available, model);
     }
     out.pes_used = assign_pes(all, per_pe, per_tile);
     out.tiles_used = static_cast<int>(ceil_div(out.pes_used, per_tile));
@@ -313,7 +394,7 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
         continue;
       }
       std::vector<LayerMapping*> one = {&m};
-      balance_pipeline(one, out.pes_available, per_pe);
+      balance_pipeline(one, out.pes_available, model);
       out.pes_used = std::max(out.pes_used, assign_pes(one, per_pe, per_tile));
     }
   } else {
@@ -333,7 +414,7 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
         place_alone_in_passes(*segment.front());
         continue;
       }
-      balance_pipeline(segment, out.pes_available, per_pe);
+      balance_pipeline(segment, out.pes_available, model);
       out.pes_used = std::max(out.pes_used, assign_pes(segment, per_pe, per_tile));
     }
   }

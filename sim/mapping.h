@@ -73,7 +73,8 @@ struct LayerMapping {
 
   // Placement (filled by place_network).
   int64_t replication = 1;           // copies of the layer's arrays sharing its MVMs
-  int64_t pes = 0;                   // PEs holding the copies
+  int64_t pes = 0;                   // PEs holding the copies (more than they fill when the
+                                     // layer is spread to reach more tiles' adders)
   int64_t first_pe = 0;              // global index of its first PE
   int first_tile = 0, last_tile = -1;
   int64_t passes = 1;                // > 1: the layer exceeds the chip and is reprogrammed in parts

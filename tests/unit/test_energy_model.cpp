@@ -181,52 +181,67 @@ TEST(IsaacReproduction, SaturatedTileDrawsTable2AnalogPower) {
   EXPECT_NEAR(analog_pj / perf.layers[0].time_ns, expected_mw, 0.02 * expected_mw);
 }
 
-// Fewer bits (weights per channel and activations) never cost more energy: random profiles
-// on VGG19 and ResNet18, each compared with a copy whose bits were lowered at random.
-TEST(Monotonicity, FewerBitsNeverCostMoreEnergy) {
-  const ArchConfig arch = isaac();
+// Fewer bits (weights per channel and activations) never cost more energy or time: random
+// profiles on VGG19 and ResNet18, each compared with a copy whose bits were lowered at random,
+// in both mapping modes on the ISAAC preset. Time is the time per inference in steady state
+// (throughput), and the latency of one inference in layer-by-layer mode; layer-pipelined, the
+// compiler spends spare PEs on throughput first, which can leave the latency of one inference
+// a few percent above that of a wider profile (README, "Latency"). Monotone time needs the
+// compiler to spread a layer that fewer bits made smaller back over the tiles, and so the
+// tile adders, it had.
+TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
   const TechTable t = isaac_table();
   std::mt19937 rng(7);
-  for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
-    const Network n = load_network(source_path(file));
-    for (int trial = 0; trial < 6; ++trial) {
-      PrecisionProfile high = uniform_profile(n, 16);
-      for (LayerPrecision& l : high.layers) {
-        if (l.weight_bits.empty()) continue;
-        l.activation_bits = 2 + static_cast<int>(rng() % 15);
-        for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
+  for (MappingMode mode : {MappingMode::kLayerPipelined, MappingMode::kLayerByLayer}) {
+    ArchConfig arch = isaac();
+    arch.mapping.mode = mode;
+    for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
+      const Network n = load_network(source_path(file));
+      for (int trial = 0; trial < 8; ++trial) {
+        PrecisionProfile high = uniform_profile(n, 16);
+        for (LayerPrecision& l : high.layers) {
+          if (l.weight_bits.empty()) continue;
+          l.activation_bits = 2 + static_cast<int>(rng() % 15);
+          for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
+        }
+        PrecisionProfile low = high;
+        for (LayerPrecision& l : low.layers) {
+          if (l.weight_bits.empty()) continue;
+          l.activation_bits -= static_cast<int>(rng() % l.activation_bits);
+          for (int& b : l.weight_bits) b -= static_cast<int>(rng() % b);
+        }
+        const auto evaluate_profile = [&](const PrecisionProfile& p) {
+          const NetworkMapping m = map_network(n, p, arch);
+          return evaluate(analyze(n, p, arch, m), arch, t);
+        };
+        const Evaluation e_high = evaluate_profile(high);
+        const Evaluation e_low = evaluate_profile(low);
+        const std::string what = std::string(file) + " " + std::string(to_string(mode)) + " trial " + std::to_string(trial);
+        EXPECT_LE(e_low.energy_pj(), e_high.energy_pj()) << what;
+        EXPECT_LE(e_low.interval_ns, e_high.interval_ns) << what;
+        if (mode == MappingMode::kLayerByLayer) EXPECT_LE(e_low.latency_ns, e_high.latency_ns) << what;
       }
-      PrecisionProfile low = high;
-      for (LayerPrecision& l : low.layers) {
-        if (l.weight_bits.empty()) continue;
-        l.activation_bits -= static_cast<int>(rng() % l.activation_bits);
-        for (int& b : l.weight_bits) b -= static_cast<int>(rng() % b);
-      }
-      const auto energy = [&](const PrecisionProfile& p) {
-        const NetworkMapping m = map_network(n, p, arch);
-        return evaluate(analyze(n, p, arch, m), arch, t).energy_pj();
-      };
-      EXPECT_LE(energy(low), energy(high)) << file << " trial " << trial;
     }
   }
 }
 
-// Fewer bits never take longer where crossbars and ADCs bind. (Where the tile's one S+A unit
-// binds, a smaller layer packed into fewer tiles has fewer adders: see README.)
-TEST(Monotonicity, FewerBitsNeverTakeLongerInLayerByLayerMode) {
-  ArchConfig arch = isaac();
-  arch.mapping.mode = MappingMode::kLayerByLayer;
-  arch.tile.shift_add_units = 64;
-  arch.tile.activation_units = 64;
-  arch.tile.pool_units = 64;
-  const Network n = load_network(source_path("workloads/vgg19-cifar10.yaml"));
-  double previous = 0;
-  for (int bits : {2, 4, 6, 8, 12, 16}) {
-    const PrecisionProfile p = uniform_profile(n, bits);
-    const NetworkMapping m = map_network(n, p, arch);
-    const double latency = analyze(n, p, arch, m).latency_ns;
-    EXPECT_GE(latency, previous) << bits;
-    previous = latency;
+// Against 16 bits, every shipped profile of both networks is cheaper and no slower.
+TEST(Monotonicity, ShippedProfilesNeverSlowerThanSixteenBits) {
+  const ArchConfig arch = isaac();
+  const TechTable t = isaac_table();
+  for (const char* family : {"vgg19", "resnet18"}) {
+    const Network n = load_network(source_path(std::string("workloads/") + family + "-cifar10.yaml"));
+    const PrecisionProfile base = uniform_profile(n, 16);
+    const NetworkMapping bm = map_network(n, base, arch);
+    const Evaluation b = evaluate(analyze(n, base, arch, bm), arch, t);
+    for (const std::string& profile : std::vector<std::string>{"uniform8", "uniform4", std::string(family) + "/mixed-layer",
+                                      std::string(family) + "/mixed-channel", std::string(family) + "/pruned"}) {
+      const PrecisionProfile p = load_profile(source_path("workloads/profiles/" + profile + ".yaml"), n);
+      const NetworkMapping m = map_network(n, p, arch);
+      const Evaluation e = evaluate(analyze(n, p, arch, m), arch, t);
+      EXPECT_LT(e.energy_pj(), b.energy_pj()) << family << " " << profile;
+      EXPECT_LE(e.latency_ns, b.latency_ns) << family << " " << profile;
+    }
   }
 }
 

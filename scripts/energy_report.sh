@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Regenerates the committed energy-reduction report, results/energy-reduction/: runs the sweep
+# configs/sweeps/energy-reduction.yaml (144 analytic points, resumable, both cores) into a
+# scratch directory, then draws the plots and report.md and copies points.csv into results/.
+# Expects a built tree (scripts/setup.sh); MIXPIM_BUILD_DIR (build), MIXPIM_OUT_DIR (out).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build_dir=${MIXPIM_BUILD_DIR:-build}
+scratch=${MIXPIM_OUT_DIR:-out}/energy-reduction-sweep
+results=results/energy-reduction
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+mkdir -p "$results"
+# From scratch: a sweep resumes finished points, which would keep results of an older binary.
+rm -rf "$scratch"
+"$build_dir/mixpim" sweep configs/sweeps/energy-reduction.yaml --out "$scratch" -j "$(nproc)"
+"$python" scripts/plot_sweep.py "$scratch" --out "$results" \
+  --title "Energy reduction of mixed-precision profiles against 16 bits (ISAAC-like PIM, analytic engine)"
+cp "$scratch/points.csv" "$results/.points.csv.tmp" && mv "$results/.points.csv.tmp" "$results/points.csv"
+echo "energy-reduction report: $results/report.md"
