@@ -1,0 +1,70 @@
+#include "pe.h"
+
+#include <algorithm>
+
+#include "dac_bank.h"
+#include "registers.h"
+#include "sample_hold.h"
+#include "shift_add.h"
+
+namespace mixpim::hw {
+
+int64_t busiest_pe_columns(const sim::LayerMapping& m, int crossbars_per_pe) {
+  int64_t best = 0, current = 0, in_pe = 0;
+  const int64_t copies = m.passes > 1 ? 1 : m.replication;
+  // Arrays spread evenly over the layer's PEs (a layer may take more PEs than it fills, to
+  // reach more tiles' adders): at most `crossbars_per_pe` each.
+  if (m.passes == 1 && m.pes > 0) {
+    crossbars_per_pe = static_cast<int>(
+        std::min<int64_t>(crossbars_per_pe, (m.arrays() * copies + m.pes - 1) / m.pes));
+  }
+  for (int64_t copy = 0; copy < copies; ++copy) {
+    for (int64_t b = 0; b < m.row_blocks(); ++b) {
+      for (const sim::ColumnArray& array : m.column_arrays) {
+        current += array.used_columns;
+        if (++in_pe == crossbars_per_pe) {
+          best = std::max(best, current);
+          current = in_pe = 0;
+        }
+      }
+    }
+  }
+  return std::max(best, current);
+}
+
+PeGroup::PeGroup(const sim::LayerMapping& mapping, const sim::ArchConfig& arch)
+    : m_(mapping),
+      column_arrays_(static_cast<int64_t>(mapping.column_arrays.size())),
+      arrays_placed_(mapping.arrays_placed()),
+      read_ns_(arch.pe.crossbar.read_latency_ns),
+      adc_(arch.pe.adc, busiest_pe_columns(mapping, arch.pe.crossbars)) {
+  for (int r : m_.row_block_rows) input_bytes_per_mvm_ += (int64_t{r} * m_.activation_bits + 7) / 8;
+  const int64_t mvms_per_copy = (m_.mvms + m_.replication - 1) / m_.replication * m_.passes;
+  reads_per_copy_ = mvms_per_copy * m_.input_cycles;
+}
+
+void PeGroup::execute(int64_t mvms, sim::ActionCounts& counts) const {
+  const int64_t cycles = m_.input_cycles;
+  const int64_t columns = m_.used_columns();
+  counts.add("xbar", "read_cell", mvms * cycles * m_.rows * columns);
+  DacBank::convert(mvms, cycles, m_.rows, column_arrays_, counts);
+  SampleHold::sample(mvms, cycles, m_.row_blocks(), columns, counts);
+  AdcBank::convert(mvms, cycles, m_.row_blocks(), columns, counts);
+  ShiftAdd::accumulate(mvms * cycles * m_.row_blocks() * columns, counts);
+  Registers::pe_inputs(mvms, column_arrays_, input_bytes_per_mvm_, counts);
+}
+
+PeGroup::Timing PeGroup::read_group(double issue_ns, double reads) {
+  const double x = reads * read_ns_;
+  const double a = reads * adc_.ns_per_read();
+  const double first_read = std::min(read_ns_, x);
+  const double last_conversion = std::min(adc_.ns_per_read(), a);
+  const double x_start = std::max(issue_ns, crossbar_free_ns_);
+  const double a_start = std::max(x_start + first_read, adc_free_ns_);
+  const double end = std::max(a_start + a, x_start + x + last_conversion);
+  crossbar_free_ns_ = std::max(x_start + x, end - last_conversion);
+  adc_free_ns_ = end;
+  return {end, crossbar_free_ns_};
+}
+
+}  // namespace mixpim::hw

@@ -1,0 +1,2 @@
+// Registers is header-only (counts only); the pair keeps hw/'s one-module-per-file layout.
+#include "registers.h"

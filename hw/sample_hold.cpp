@@ -1,0 +1,2 @@
+// SampleHold is header-only (counts only); the pair keeps hw/'s one-module-per-file layout.
+#include "sample_hold.h"
