@@ -150,6 +150,14 @@ TEST(CycleMatchesAnalytic, Resnet18Uniform8LayerByLayer) {
   EXPECT_NEAR(cycle.performance.interval_ns, analytic.interval_ns, 1e-6 * analytic.interval_ns);
 }
 
+TEST(CycleContention, Resnet18LayerByLayerNeverFasterThanAnalytic) {
+  Case c = load_case("resnet18", "uniform8", {"mapping.mode=layer_by_layer"});
+  const PerformanceResult analytic = sim::analyze(c.network, c.profile, c.arch, c.mapping);
+  const CycleResult cycle = run_cycle(c.network, c.profile, c.arch, c.mapping, CycleOptions{});
+  expect_same_counts(cycle.performance, analytic);
+  EXPECT_GE(cycle.performance.latency_ns, analytic.latency_ns);
+}
+
 // ---- Contention sources in isolation, on small hand-made programs ----
 
 sim::Layer conv(const std::string& name, int producer, int64_t cin, int64_t cout, int64_t size) {

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Times one inference of VGG19 and ResNet18 (CIFAR-10, per-channel mixed profiles, ISAAC preset
+# with 128x128 arrays) in the analytic and the cycle engine, each a separate `mixpim run`
+# process, and prints one table: wall seconds, peak RSS, simulated cycles per wall second,
+# events per wall second. Builds nothing: uses $MIXPIM_BUILD_DIR/mixpim (default build/).
+#   bash scripts/bench.sh              writes $MIXPIM_BUILD_DIR/bench.json too (BENCH_JSON=path)
+# Targets (cycle engine): under 2 s wall and under 1 GiB peak memory per network.
+# Events: the cycle engine's SystemC waits and notifications (report.json cycle.kernel_events);
+# "hw events" are the hardware events counted (sum of every action count), for both engines.
+# A sweep timing (scripts/bench_sweep.sh) can be appended: BENCH_SWEEP=1.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${MIXPIM_BUILD_DIR:-$root/build}
+case $build_dir in /*) ;; *) build_dir=$root/$build_dir ;; esac
+mixpim=$build_dir/mixpim
+bench_json=${BENCH_JSON:-$build_dir/bench.json}
+[ -x "$mixpim" ] || { echo "bench: $mixpim not built (cmake --build $build_dir)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mixpim-bench-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+have_time=0
+[ -x /usr/bin/time ] && have_time=1
+
+: > "$work/rows.tsv"
+for net in vgg19 resnet18; do
+  for engine in analytic cycle; do
+    out=$work/$net-$engine
+    cmd=("$mixpim" run --arch "$root/configs/arch/isaac.yaml" --workload "$root/workloads/$net-cifar10.yaml"
+         --precision "$root/workloads/profiles/$net/mixed-channel.yaml" --engine "$engine" --no-baseline
+         --out "$out")
+    status=0
+    start=$(date +%s.%N)
+    if [ "$have_time" = 1 ]; then
+      /usr/bin/time -v -o "$work/time-$net-$engine" "${cmd[@]}" > "$work/stdout-$net-$engine" 2> "$work/stderr-$net-$engine" || status=$?
+    else
+      "${cmd[@]}" > "$work/stdout-$net-$engine" 2> "$work/stderr-$net-$engine" || status=$?
+    fi
+    end=$(date +%s.%N)
+    rss=""
+    if [ "$have_time" = 1 ] && [ -f "$work/time-$net-$engine" ]; then
+      rss=$(awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$work/time-$net-$engine")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$net" "$engine" "$status" "$start" "$end" "$rss" "$out" >> "$work/rows.tsv"
+  done
+done
+
+python3 - "$work/rows.tsv" "$bench_json" <<'PY'
+import json, os, sys
+rows, path = sys.argv[1], sys.argv[2]
+results = []
+for line in open(rows):
+    net, engine, status, start, end, rss, out = line.rstrip("\n").split("\t")
+    wall = float(end) - float(start)
+    r = {"network": net, "engine": engine, "ok": status == "0", "wall_s": wall,
+         "peak_rss_mib": float(rss) if rss else None}
+    report = os.path.join(out, "report.json")
+    if r["ok"] and os.path.exists(report):
+        rep = json.load(open(report))
+        clock_mhz = rep["run"]["arch"]["config"].get("clock_mhz", 1200)
+        cycle = rep.get("cycle", {})
+        host = cycle.get("host", {})  # if the CLI ever records host stats there
+        if r["peak_rss_mib"] is None and "peak_rss_mib" in host:
+            r["peak_rss_mib"] = host["peak_rss_mib"]
+        cycles = cycle.get("simulated_cycles", round(rep["totals"]["latency_ns"] * clock_mhz / 1000))
+        hw_events = sum(sum(c.get("counts", {}).values()) for c in rep.get("components", {}).values())
+        r.update({"simulated_cycles": cycles, "simulated_cycles_per_s": cycles / wall,
+                  "kernel_events": cycle.get("kernel_events"),
+                  "kernel_events_per_s": cycle["kernel_events"] / wall if "kernel_events" in cycle else None,
+                  "hw_events": hw_events, "hw_events_per_s": hw_events / wall,
+                  "latency_ns": rep["totals"]["latency_ns"]})
+    results.append(r)
+
+def fmt(v, spec):
+    width = int(spec.split(".")[0] or 0)
+    return "-".rjust(width) if v is None else format(v, spec)
+
+print(f"{'network':<10} {'engine':<9} {'wall s':>8} {'peak MiB':>9} {'sim cycles/s':>13} "
+      f"{'events/s':>10} {'hw events/s':>12} {'target':>7}")
+for r in results:
+    if not r["ok"]:
+        print(f"{r['network']:<10} {r['engine']:<9} {'failed (see mixpim run ' + r['engine'] + ')':>40}")
+        continue
+    target = "-"
+    if r["engine"] == "cycle":
+        fast = r["wall_s"] < 2 and (r["peak_rss_mib"] is None or r["peak_rss_mib"] < 1024)
+        target = "ok" if fast else "SLOW"
+    print(f"{r['network']:<10} {r['engine']:<9} {r['wall_s']:>8.3f} {fmt(r['peak_rss_mib'], '9.1f')} "
+          f"{r['simulated_cycles_per_s']:>13.3e} {fmt(r['kernel_events_per_s'], '10.3e')} "
+          f"{r['hw_events_per_s']:>12.3e} {target:>7}")
+tmp = path + ".tmp"
+with open(tmp, "w") as f:
+    json.dump({"benchmarks": results}, f, indent=1)
+    f.write("\n")
+os.replace(tmp, path)
+print(f"written {path}")
+PY
+for net in vgg19 resnet18; do
+  if grep -q "unknown engine" "$work/stderr-$net-cycle" 2>/dev/null; then
+    echo "bench: this mixpim has no --engine cycle yet (tests/hw/test_cycle_engine.cpp times the engine in-process)" >&2
+    break
+  fi
+done
+if [ "${BENCH_SWEEP:-0}" = 1 ] && [ -f "$root/scripts/bench_sweep.sh" ]; then
+  bash "$root/scripts/bench_sweep.sh"
+fi
