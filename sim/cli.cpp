@@ -1,7 +1,9 @@
 #include "cli.h"
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <mixpim/version.h>
@@ -13,6 +15,8 @@
 #include "diagnostics.h"
 #include "energy_model.h"
 #include "functional.h"
+#include "process_pool.h"
+#include "hw/cycle_engine.h"
 #include "mapping.h"
 #include "mapping_report.h"
 #include "precision.h"
@@ -144,6 +148,55 @@ std::string join_command(const std::string& command, const std::vector<std::stri
   return text;
 }
 
+// The 16-bit baseline of a cycle run, simulated by the cycle engine in a child process (the
+// SystemC kernel elaborates once per process): replaces the analytic baseline's figures in
+// `report` with the child's. Throws std::runtime_error when the child fails.
+void cycle_baseline(nlohmann::ordered_json& report, const std::string& arch_path,
+                    const std::vector<std::string>& overrides, bool reprogram,
+                    const std::string& workload_path, const std::string& tech_path, bool contention,
+                    const std::string& out_dir) {
+  std::string dir = out_dir + "/.baseline-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("cannot create a directory in " + out_dir);
+  ProcessTask task;
+  task.argv = {"/proc/self/exe", "run", "--engine", "cycle", "--arch", arch_path, "--workload",
+               workload_path, "--tech", tech_path, "--no-baseline", "--out", dir};
+  for (const std::string& o : overrides) task.argv.insert(task.argv.end(), {"--set", o});
+  if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
+  if (!contention) task.argv.emplace_back("--no-contention");
+  task.stdout_path = dir + "/stdout.txt";
+  task.stderr_path = dir + "/stderr.txt";
+  ProcessOutcome outcome;
+  ProcessPool(1).run(1, [&](size_t) { return task; }, [&](size_t, const ProcessOutcome& o) { outcome = o; }, [] {});
+  std::ifstream in(dir + "/report.json");
+  std::error_code ignored;
+  if (!outcome.exited || outcome.exit_code != 0 || !in) {
+    std::ifstream err(dir + "/stderr.txt");
+    const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+    std::filesystem::remove_all(dir, ignored);
+    throw std::runtime_error("the cycle-engine 16-bit baseline failed: " + text);
+  }
+  const nlohmann::ordered_json child = nlohmann::ordered_json::parse(in);
+  in.close();
+  std::filesystem::remove_all(dir, ignored);
+  nlohmann::ordered_json& b = report["baseline"];
+  const nlohmann::ordered_json& t = report["totals"];
+  const nlohmann::ordered_json& ct = child["totals"];
+  b["engine"] = "cycle";
+  b["energy_pj"] = ct["energy_pj"];
+  b["latency_ns"] = ct["latency_ns"];
+  b["interval_ns"] = ct["interval_ns"];
+  b["tops_per_w"] = ct["tops_per_w"];
+  b["energy_reduction"] = ct["energy_pj"].get<double>() / t["energy_pj"].get<double>();
+  b["latency_ratio"] = t["latency_ns"].get<double>() / ct["latency_ns"].get<double>();
+  b["throughput_ratio"] = ct["interval_ns"].get<double>() / t["interval_ns"].get<double>();
+  for (auto& [name, c] : b["components"].items()) {
+    const double base = child["components"].contains(name) ? child["components"][name]["energy_pj"].get<double>() : 0.0;
+    const double mine = c["energy_pj"].get<double>();
+    c["baseline_energy_pj"] = base;
+    c["reduction"] = mine > 0 ? nlohmann::ordered_json(base / mine) : nlohmann::ordered_json(nullptr);
+  }
+}
+
 int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
   po::options_description options("options");
   std::string arch_path;
@@ -154,6 +207,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string tech_path;
   std::string out_dir;
   FunctionalOptions functional;
+  hw::CycleOptions cycle;
   options.add_options()
       ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
       ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
@@ -161,7 +215,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ("precision,p", po::value(&precision_path),
        "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
       ("engine,e", po::value(&engine)->default_value("analytic"),
-       "analytic, or functional (analytic timing and energy plus bit-accurate data through the arrays)")
+       "analytic (closed form), cycle (SystemC, contention), or functional (analytic timing and "
+       "energy plus bit-accurate data through the arrays)")
+      ("trace", po::value(&cycle.trace_path), "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")
+      ("no-contention", "cycle: no shared units or finite buffers (must equal the analytic engine)")
       ("seed", po::value(&functional.seed)->default_value(1), "functional: seed of the random inputs and weights")
       ("batch", po::value(&functional.batch)->default_value(1), "functional: inputs per batch (top-1 agreement)")
       ("data", po::value(&functional.data_map_path),
@@ -174,16 +231,28 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                      "--arch FILE --workload FILE [--precision FILE] [--set key=value]... --out DIR", out)) {
     return kExitOk;
   }
-  if (engine != "analytic" && engine != "functional") {
-    throw UsageError("unknown engine '" + engine + "' (available: analytic, functional)");
+  if (engine != "analytic" && engine != "cycle" && engine != "functional") {
+    throw UsageError("unknown engine '" + engine + "' (available: analytic, cycle, functional)");
   }
+  if (engine != "cycle" && (values.count("trace") || values.count("no-contention"))) {
+    throw UsageError("--trace and --no-contention need --engine cycle");
+  }
+  cycle.contention = values.count("no-contention") == 0;
   const ArchConfig arch = load_arch_config(arch_path, overrides);
   const Network network = load_network(workload_path);
   const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
                                                           : load_profile(precision_path, network);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   NetworkMapping mapping;
-  const RunCase run = evaluate_case(network, profile, arch, table, mapping);
+  RunCase run = evaluate_case(network, profile, arch, table, mapping);
+  // The cycle engine times the same program with SystemC; energy comes from its counts and
+  // times through the same model. (The kernel elaborates once per process, so the 16-bit
+  // baseline below always uses the analytic engine; the report says so.)
+  hw::CycleResult cycle_result;
+  if (engine == "cycle") {
+    cycle_result = hw::run_cycle(network, profile, arch, mapping, cycle);
+    run.evaluation = evaluate(cycle_result.performance, arch, table);
+  }
 
   // The 16-bit baseline on the same hardware; if it does not fit where the profile does, it
   // is time-multiplexed (and the report says so) rather than refused.
@@ -209,14 +278,26 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   info.command = join_command("run", args);
   nlohmann::ordered_json report =
       run_report_json(run, table, info, with_baseline ? &baseline : nullptr, reprogrammed);
+  std::filesystem::create_directories(out_dir);
+  if (engine == "cycle") {
+    report["cycle"] = hw::cycle_extras_json(cycle_result);
+    if (with_baseline) {
+      cycle_baseline(report, arch_path, overrides, reprogrammed, workload_path, table.path, cycle.contention, out_dir);
+    }
+  }
   if (engine == "functional") {
     report["functional"] = functional_json(run_functional(network, profile, arch, mapping, functional));
   }
-  std::filesystem::create_directories(out_dir);
   write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
   write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
   write_file_atomically(out_dir + "/layers.csv", layers_csv(report));
-  out << run_summary_text(report) << "  written    " << out_dir << "/report.json, report.md, layers.csv\n";
+  out << run_summary_text(report);
+  if (engine == "cycle") {
+    const nlohmann::ordered_json host = hw::cycle_host_json(cycle_result);
+    out << "  simulated  " << cycle_result.simulated_cycles << " cycles, " << cycle_result.kernel_events
+        << " kernel events in " << host.value("wall_s", 0.0) << " s\n";
+  }
+  out << "  written    " << out_dir << "/report.json, report.md, layers.csv\n";
   return kExitOk;
 }
 

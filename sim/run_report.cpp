@@ -143,6 +143,7 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
     const Evaluation& e = run.evaluation;
     ordered_json j;
     j["precision"] = baseline->profile->name;
+    j["engine"] = "analytic";  // one SystemC elaboration per process: baselines are analytic
     j["reprogrammed"] = baseline_reprogrammed;
     j["energy_pj"] = b.energy_pj();
     j["latency_ns"] = b.latency_ns;

@@ -219,7 +219,9 @@ TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
         const std::string what = std::string(file) + " " + std::string(to_string(mode)) + " trial " + std::to_string(trial);
         EXPECT_LE(e_low.energy_pj(), e_high.energy_pj()) << what;
         EXPECT_LE(e_low.interval_ns, e_high.interval_ns) << what;
-        if (mode == MappingMode::kLayerByLayer) EXPECT_LE(e_low.latency_ns, e_high.latency_ns) << what;
+        if (mode == MappingMode::kLayerByLayer) {
+          EXPECT_LE(e_low.latency_ns, e_high.latency_ns) << what;
+        }
       }
     }
   }

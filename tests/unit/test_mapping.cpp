@@ -142,9 +142,11 @@ void expect_bit_exact_placement(const RandomCase& c, const LayerMapping& m, std:
               auto it = cells.find(std::make_tuple(array, r, col));
               return it == cells.end() ? int64_t{0} : it->second;
             };
-            const int64_t shift = int64_t{s} * xbar.bits_per_cell;
+            // A multiply, not a shift: the differential value is negative, and shifting a
+            // negative number left is undefined before C++20 (UBSan caught it).
+            const int64_t weight = int64_t{1} << (int64_t{s} * xbar.bits_per_cell);
             rebuilt[rb * xbar.rows + r][span.channel] +=
-                differential ? (value_at(column) - value_at(column + 1)) << shift : value_at(column) << shift;
+                differential ? (value_at(column) - value_at(column + 1)) * weight : value_at(column) * weight;
           }
         }
       }
