@@ -179,7 +179,12 @@ Network load_network(const std::string& path) {
       const YamlNode& node = layers->items[i];
       const std::string path_i = index_path("layers", i);
       MapReader entry(&node, path_i, diagnostics, node.where);
-      if (!entry.present()) continue;
+      if (!entry.present()) {
+        // A placeholder keeps network.layers indexed like the items: names, `from` and the
+        // default producer (i - 1) all use item indices.
+        network.layers.emplace_back();
+        continue;
+      }
       Layer layer;
       layer.where = node.where;
       layer.name = entry.string("name").value_or("");

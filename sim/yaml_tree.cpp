@@ -37,6 +37,41 @@ std::string YamlNode::describe() const {
 
 namespace {
 
+// Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). yaml-cpp passes
+// raw bytes through unchecked, and strings end up in JSON reports, whose writer throws on
+// invalid UTF-8: so bad text is an input error here, at its location.
+bool valid_utf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    int extra = 0;
+    unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
+    if (c < 0x80) {
+      ++p;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      extra = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      extra = 2;
+      if (c == 0xe0) low = 0xa0;
+      if (c == 0xed) high = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      extra = 3;
+      if (c == 0xf0) low = 0x90;
+      if (c == 0xf4) high = 0x8f;
+    } else {
+      return false;
+    }
+    if (end - p <= extra || p[1] < low || p[1] > high) return false;
+    for (int i = 2; i <= extra; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xbf) return false;
+    }
+    p += extra + 1;
+  }
+  return true;
+}
+
 // Converts yaml-cpp's tree, counting nodes so that aliases cannot blow the tree up.
 class Converter {
  public:
@@ -64,6 +99,10 @@ class Converter {
       case YAML::NodeType::Scalar:
         out.kind = YamlNode::Kind::kScalar;
         out.scalar = node.Scalar();
+        if (!valid_utf8(out.scalar)) {
+          diagnostics_.add(out.where, "", "text is not valid UTF-8");
+          out.scalar.clear();
+        }
         out.quoted = node.Tag() != "?";  // "?" = plain scalar; quoted/tagged ones are strings
         break;
       case YAML::NodeType::Sequence:
@@ -84,6 +123,10 @@ class Converter {
             continue;
           }
           const std::string& key = pair.first.Scalar();
+          if (!valid_utf8(key)) {
+            diagnostics_.add(key_where, "", "key is not valid UTF-8");
+            continue;
+          }
           if (out.find(key) != nullptr) {
             diagnostics_.add(key_where, key, "duplicate key");
             continue;
