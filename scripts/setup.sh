@@ -9,7 +9,7 @@ packages=(
   g++ cmake make pkg-config
   libsystemc-dev libyaml-cpp-dev nlohmann-json3-dev libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-matplotlib python3-numpy python3-yaml
+  python3 python3-matplotlib python3-numpy python3-yaml time
 )
 missing=()
 for package in "${packages[@]}"; do
