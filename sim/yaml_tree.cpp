@@ -178,14 +178,18 @@ YamlNode load_yaml_file(const std::string& path) {
   if (!in) {
     throw InputError({{SourceLocation{path, 0, 0}, "", "cannot open file"}});
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw InputError({{SourceLocation{path, 0, 0}, "", "cannot read file"}});
-  std::string text = buffer.str();
-  if (text.size() > kMaxYamlFileBytes) {
-    throw InputError({{SourceLocation{path, 0, 0}, "",
-                       "file larger than " + std::to_string(kMaxYamlFileBytes >> 20) + " MiB"}});
+  // Chunks, stopping past the limit: a path may name a device that never ends (`base:
+  // /dev/zero` read until memory ran out).
+  std::string text;
+  std::vector<char> chunk(1 << 16);
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxYamlFileBytes) {
+      throw InputError({{SourceLocation{path, 0, 0}, "",
+                         "file larger than " + std::to_string(kMaxYamlFileBytes >> 20) + " MiB"}});
+    }
   }
+  if (in.bad()) throw InputError({{SourceLocation{path, 0, 0}, "", "cannot read file"}});
   if (text.find('\0') != std::string::npos) {
     throw InputError({{SourceLocation{path, 0, 0}, "", "not a text file (contains NUL bytes)"}});
   }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -796,6 +797,20 @@ TEST_F(FuzzMutations, FindingTextMustBeUtf8) {
   arch.replace(arch.find("a small chip"), 12, "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   const ArchConfig config = load_arch_config(put("arch.yaml", arch));
   EXPECT_NE(arch_config_json(config).dump().find("\xe2\x82\xac"), std::string::npos);
+}
+
+// Found while writing fuzz_sweep's path guard (a spec or preset may name any path):
+// load_yaml_file read the whole file before checking its size, so `base: /dev/zero` (or
+// `--arch /dev/zero`) read until memory ran out. It now stops just past the 64 MiB limit.
+TEST_F(FuzzMutations, FindingEndlessFileIsRefused) {
+  if (!std::filesystem::exists("/dev/zero")) GTEST_SKIP() << "no /dev/zero";
+  const std::string path = put("arch.yaml", "base: /dev/zero\n");
+  const std::string error = test::input_error_of([&] { load_arch_config(path); });
+  EXPECT_NE(error.find("/dev/zero: file larger than 64 MiB (base of " + path + ":1:7)"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(test::input_error_of([] { load_network("/dev/zero"); }).find("larger than"),
+            std::string::npos);
 }
 
 }  // namespace
