@@ -29,22 +29,6 @@ int64_t kept_count(const std::vector<bool>& mask) {
 int64_t spatial(const sim::Shape& s) { return s.size() == 3 ? s[1] * s[2] : 1; }
 int64_t rows_of(const sim::Shape& s) { return s.size() == 3 && s[1] > 0 ? s[1] : 1; }
 
-// Fraction of a producer's output a consumer needs before it starts (the analytic schedule).
-double start_fraction(const Layer& consumer, const sim::Shape& out) {
-  if (out.size() != 3 || out[1] <= 0) return 1.0;
-  switch (consumer.type) {
-    case LayerType::kConv2d:
-    case LayerType::kMaxPool:
-    case LayerType::kAvgPool:
-      return std::min(1.0, static_cast<double>(consumer.kernel_h) / static_cast<double>(out[1]));
-    case LayerType::kRelu:
-    case LayerType::kAdd:
-      return std::min(1.0, 1.0 / static_cast<double>(out[1]));
-    default:
-      return 1.0;
-  }
-}
-
 InputEdge::Window window_of(const Layer& consumer, const sim::Shape& out) {
   if (out.size() != 3 || consumer.output_shape.size() != 3) return InputEdge::Window::kAll;
   switch (consumer.type) {
@@ -186,6 +170,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       const sim::LayerMapping& m = mapping.layers[static_cast<size_t>(p.mapping)];
       p.first_tile = m.first_tile;
       p.last_tile = std::max(m.first_tile, m.last_tile);
+      p.tile_shares = sim::tile_shares(m, arch.tile.pes);
       p.pe = std::make_unique<PeGroup>(m, arch);
       p.mvms = m.mvms;
       p.kept_outputs = m.kept_outputs;
@@ -201,15 +186,18 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       if (!mapping.resident) p.write_cells = m.active_cells() * m.replication;
       p.bounds_ns["crossbar"] = p.pe->crossbar_bound_ns();
       p.bounds_ns["adc"] = p.pe->adc_bound_ns();
-      const double tiles = p.last_tile - p.first_tile + 1;
+      p.busiest_share = *std::max_element(p.tile_shares.begin(), p.tile_shares.end());
       p.bounds_ns["digital"] =
-          chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) / tiles;
+          chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) * p.busiest_share;
     } else {
       p.first_tile =
           producer == sim::kNetworkInput ? 0 : programs[static_cast<size_t>(producer)].first_tile;
       p.last_tile =
           producer == sim::kNetworkInput ? 0 : programs[static_cast<size_t>(producer)].last_tile;
-      const double tiles = p.last_tile - p.first_tile + 1;
+      p.tile_shares = producer == sim::kNetworkInput
+                          ? std::vector<double>{1.0}
+                          : programs[static_cast<size_t>(producer)].tile_shares;
+      p.busiest_share = *std::max_element(p.tile_shares.begin(), p.tile_shares.end());
       const int64_t in_bytes =
           producer == sim::kNetworkInput ? input_bytes : output_bytes(producer);
       switch (layer.type) {
@@ -239,7 +227,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       }
       if (layer.type != LayerType::kFlatten) {
         p.bounds_ns["digital"] =
-            chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) / tiles;
+            chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) * p.busiest_share;
       }
     }
     // Inputs: one row buffer per (producer, consumer) edge; NoC transfers between tiles.
@@ -251,7 +239,6 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
                                   ? network.input_shape
                                   : network.layers[static_cast<size_t>(q)].output_shape;
       in.producer_rows = rows_of(out);
-      in.start_fraction = start_fraction(layer, out);
       in.window = window_of(layer, out);
       in.kernel = layer.kernel_h;
       in.stride = layer.stride_h;
@@ -280,7 +267,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     const int64_t buffer_bytes = p.buffer_read_bytes + p.buffer_write_bytes;
     if (buffer_bytes > 0) {
       p.bounds_ns["buffer"] =
-          chip.tile(p.first_tile).buffer().port_ns(static_cast<double>(buffer_bytes)) / tiles;
+          chip.tile(p.first_tile).buffer().port_ns(static_cast<double>(buffer_bytes)) * p.busiest_share;
     }
     for (const auto& [name, ns] : p.bounds_ns) {
       if (p.bound.empty() || ns > p.time_ns) {

@@ -39,32 +39,10 @@ void LayerStage::wait_for_inputs(int64_t row) {
     sc_core::wait(previous_->done_event());
     ++*events_;
   }
-  if (!options_.contention) {
-    if (!options_.pipelined) return;  // the previous layer ended: every input is complete
-    if (row == 0) {
-      // Analytic start: producers' start + their stage time x the fraction the kernel needs.
-      double start = 0;
-      for (const InputEdge& in : program_.inputs) {
-        if (in.producer_stage == nullptr) continue;
-        LayerStage& p = *in.producer_stage;
-        if (!p.started()) {
-          sc_core::wait(p.started_event());
-          ++*events_;
-        }
-        start = std::max(start, p.start_ns() + p.program().time_ns * in.start_fraction);
-      }
-      wait_until_ns(start, events_);
-    }
-    if (row == rows - 1) {  // the last row needs its producers' last rows
-      for (const InputEdge& in : program_.inputs) {
-        if (in.producer_stage != nullptr && !in.producer_stage->done()) {
-          sc_core::wait(in.producer_stage->done_event());
-          ++*events_;
-        }
-      }
-    }
-    return;
-  }
+  // Layer by layer the previous layer has ended: every input is complete. Pipelined, a row
+  // waits for the producer rows its window needs (unbounded buffers without contention: the
+  // analytic engine's row schedule, sim/analytic.h rows_needed).
+  if (!options_.contention && !options_.pipelined) return;
   for (const InputEdge& in : program_.inputs) in.rows->wait_rows(in.need(row, rows));
 }
 
@@ -127,10 +105,14 @@ double LayerStage::execute(int64_t row, double issue) {
     crossbar_free = t.crossbar_free_ns;
     consider(t.end_ns, p.pe->adc_ns_per_read() > p.pe->read_ns() ? "adc" : "crossbar");
   }
-  const double tiles = p.last_tile - p.first_tile + 1;
-  const double bytes = static_cast<double>(p.buffer_read_bytes + p.buffer_write_bytes) / n / tiles;
-  const double ops = static_cast<double>(p.unit_ops) / n / tiles;
+  // Each tile takes its share of the group's traffic and operations (the PEs it holds).
+  const double group_bytes = static_cast<double>(p.buffer_read_bytes + p.buffer_write_bytes) / n;
+  const double group_ops = static_cast<double>(p.unit_ops) / n;
   for (int t = p.first_tile; t <= p.last_tile; ++t) {
+    const double share = p.tile_shares[static_cast<size_t>(t - p.first_tile)];
+    if (share <= 0) continue;
+    const double bytes = group_bytes * share;
+    const double ops = group_ops * share;
     Tile& tile = chip_.tile(t);
     if (bytes > 0) {
       consider(tile.buffer().port().reserve(issue, tile.buffer().port_ns(bytes)), "tile_buffer");

@@ -40,7 +40,6 @@ struct InputEdge {
   LayerStage* producer_stage = nullptr;  // null for the network input
   RowBuffer* rows = nullptr;
   int64_t producer_rows = 1;
-  double start_fraction = 1;  // of the producer's output needed to start (analytic schedule)
   enum class Window { kAll, kSame, kKernel } window = Window::kAll;
   int kernel = 1, stride = 1, pad = 0;
   bool crosses_noc = false;
@@ -59,6 +58,10 @@ struct LayerProgram {
   sim::LayerType type = sim::LayerType::kRelu;
   int mapping = -1;
   int first_tile = 0, last_tile = 0;
+  // Share of the layer's digital work and buffer traffic done in each of its tiles (its PEs
+  // there over all its PEs: sim/analytic.h, tile_shares), and the largest share.
+  std::vector<double> tile_shares;
+  double busiest_share = 1.0;
   int64_t rows = 1;  // output rows = row groups
   std::unique_ptr<PeGroup> pe;
   int64_t mvms = 0, kept_outputs = 0, input_bytes_per_mvm = 0, row_blocks = 0, spans = 0;

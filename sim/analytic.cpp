@@ -67,29 +67,31 @@ int64_t max_columns_per_pe(const LayerMapping& m, int crossbars_per_pe) {
   return std::max(best, current);
 }
 
-// Input rows needed from a producer before the layer can start, as a fraction of the
-// producer's output (row-granular pipelining).
-double start_fraction(const Layer& consumer, const Layer& producer) {
-  const Shape& out = producer.output_shape;
-  if (out.size() != 3 || out[1] <= 0) return 1.0;
+}  // namespace
+
+int64_t output_rows(const Shape& shape) { return shape.size() == 3 && shape[1] > 0 ? shape[1] : 1; }
+
+int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t row) {
+  const int64_t produced = output_rows(producer_output);
+  const int64_t rows = output_rows(consumer.output_shape);
+  if (row >= rows - 1 || producer_output.size() != 3 || consumer.output_shape.size() != 3) return produced;
   switch (consumer.type) {
     case LayerType::kConv2d:
     case LayerType::kMaxPool:
-    case LayerType::kAvgPool:
-      return std::min(1.0, static_cast<double>(consumer.kernel_h) / static_cast<double>(out[1]));
+    case LayerType::kAvgPool: {
+      // Rows up to the window's last (the first row waits for a whole kernel's worth).
+      const int64_t last = row * consumer.stride_h - consumer.pad_h + consumer.kernel_h;
+      return std::min(produced, std::max<int64_t>(consumer.kernel_h, last));
+    }
     case LayerType::kRelu:
     case LayerType::kAdd:
-      return std::min(1.0, 1.0 / static_cast<double>(out[1]));
+      return std::min(produced, row + 1);
     default:
-      return 1.0;  // linear, global pooling and flatten need the whole input
+      return produced;  // linear, global pooling and flatten need the whole input
   }
 }
 
-// Time a layer still needs after its last input arrives: one output row (or everything).
-double tail_fraction(const Layer& layer) {
-  const Shape& out = layer.output_shape;
-  return out.size() == 3 && out[1] > 0 ? 1.0 / static_cast<double>(out[1]) : 1.0;
-}
+namespace {
 
 }  // namespace
 
@@ -103,6 +105,22 @@ int64_t PerformanceResult::macs() const {
   int64_t total = 0;
   for (const LayerPerformance& l : layers) total += l.macs;
   return total;
+}
+
+std::vector<double> tile_shares(const LayerMapping& m, int pes_per_tile) {
+  const int first = m.first_tile, last = std::max(m.first_tile, m.last_tile);
+  std::vector<double> shares(static_cast<size_t>(last - first + 1), 0.0);
+  if (m.pes <= 0) {
+    shares.assign(shares.size(), 1.0 / static_cast<double>(shares.size()));
+    return shares;
+  }
+  const int64_t begin = m.first_pe, end = m.first_pe + m.pes;
+  for (int t = first; t <= last; ++t) {
+    const int64_t lo = std::max<int64_t>(begin, int64_t{t} * pes_per_tile);
+    const int64_t hi = std::min<int64_t>(end, int64_t{t + 1} * pes_per_tile);
+    shares[static_cast<size_t>(t - first)] = hi > lo ? static_cast<double>(hi - lo) / static_cast<double>(m.pes) : 0.0;
+  }
+  return shares;
 }
 
 int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch) {
@@ -180,6 +198,7 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       const LayerMapping& m = mapping.layers[perf.mapping];
       perf.first_tile = m.first_tile;
       perf.last_tile = std::max(m.first_tile, m.last_tile);
+      perf.tile_shares = tile_shares(m, arch.tile.pes);
       perf.adc_bits = adc_bits_for(m, arch);
       const int64_t M = m.mvms, I = m.input_cycles, B = m.row_blocks();
       const int64_t A = static_cast<int64_t>(m.column_arrays.size());
@@ -213,13 +232,15 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
                             arch.pe.adc.sample_rate_msps;
       perf.bounds_ns["crossbar"] = static_cast<double>(mvms_per_copy * I) * read_ns;
       perf.bounds_ns["adc"] = static_cast<double>(mvms_per_copy * I) * adc_ns;
-      const double tiles = perf.last_tile - perf.first_tile + 1;
-      perf.bounds_ns["digital"] = static_cast<double>(c.get("tile_shift_add", "op")) /
-                                  (arch.tile.shift_add_units * tiles * clock_ghz);
+      const double busiest = *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());
+      perf.bounds_ns["digital"] = static_cast<double>(c.get("tile_shift_add", "op")) * busiest /
+                                  (arch.tile.shift_add_units * clock_ghz);
     } else {
       perf.first_tile = producer == kNetworkInput ? 0 : result.layers[producer].first_tile;
       perf.last_tile = producer == kNetworkInput ? 0 : result.layers[producer].last_tile;
-      const double tiles = perf.last_tile - perf.first_tile + 1;
+      perf.tile_shares = producer == kNetworkInput ? std::vector<double>{1.0} : result.layers[producer].tile_shares;
+      // The busiest tile's share of the work bounds the layer (1 / tiles when spread evenly).
+      const double tiles = 1.0 / *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());
       const int64_t in_bytes = producer == kNetworkInput ? input_bytes : output_bytes(producer);
       switch (layer.type) {
         case LayerType::kRelu:  // applied as outputs leave the tile: no buffer traffic (ISAAC)
@@ -265,13 +286,14 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
     }
     const double tiles = perf.last_tile - perf.first_tile + 1;
     const double routers = std::ceil(tiles / noc.tiles_per_router);
+    const double busiest = *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());
     if (flits_in > 0) {
       perf.bounds_ns["noc"] = static_cast<double>(flits_in) / (routers * noc.link_flits_per_cycle * clock_ghz);
     }
     const int64_t buffer_bytes = c.get("tile_buffer", "read_byte") + c.get("tile_buffer", "write_byte");
     if (buffer_bytes > 0) {
-      perf.bounds_ns["buffer"] = static_cast<double>(buffer_bytes) /
-                                 (tiles * arch.tile.buffer.bandwidth_bytes_per_cycle * clock_ghz);
+      perf.bounds_ns["buffer"] = static_cast<double>(buffer_bytes) * busiest /
+                                 (arch.tile.buffer.bandwidth_bytes_per_cycle * clock_ghz);
     }
     for (const auto& [name, ns] : perf.bounds_ns) {
       if (perf.bound.empty() || ns > perf.time_ns) {
@@ -296,24 +318,34 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
     result.io_counts.add("dram", "byte", dram);
   }
 
-  // Schedule. Resident + layer-pipelined: each layer starts once its producers have made the
-  // rows it needs, and ends no earlier than its own time after starting, nor before its
-  // producers end plus one output row. Otherwise layers run one after another.
+  // Schedule. Resident + layer-pipelined: layers work output row by output row, each row
+  // taking stage time / rows; row r starts when the layer's previous row is done and its
+  // producers have made the rows its window needs (rows_needed). A layer fed by a slower
+  // producer so follows that producer's pace. Otherwise layers run one after another.
   const bool pipelined = mapping.mode == MappingMode::kLayerPipelined && mapping.resident;
   double latency = 0, slowest = 0;
+  std::vector<std::vector<double>> row_done(result.layers.size());  // completion of each output row
   for (size_t i = 0; i < result.layers.size(); ++i) {
     LayerPerformance& l = result.layers[i];
     const Layer& layer = network.layers[i];
     if (pipelined) {
-      for (int p : layer.producers) {
-        if (p == kNetworkInput) continue;
-        const LayerPerformance& from = result.layers[p];
-        l.start_ns = std::max(l.start_ns, from.start_ns + from.time_ns * start_fraction(layer, network.layers[p]));
+      const int64_t rows = output_rows(layer.output_shape);
+      const double per_row = l.time_ns / static_cast<double>(rows);
+      std::vector<double>& done = row_done[i];
+      done.resize(static_cast<size_t>(rows));
+      double previous = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        double issue = previous;
+        for (int p : layer.producers) {
+          if (p == kNetworkInput) continue;  // the input image waits in the global buffer
+          const int64_t need = rows_needed(layer, network.layers[p].output_shape, r);
+          issue = std::max(issue, row_done[p][static_cast<size_t>(need - 1)]);
+        }
+        if (r == 0) l.start_ns = issue;
+        previous = issue + per_row;
+        done[static_cast<size_t>(r)] = previous;
       }
-      l.end_ns = l.start_ns + l.time_ns;
-      for (int p : layer.producers) {
-        if (p != kNetworkInput) l.end_ns = std::max(l.end_ns, result.layers[p].end_ns + l.time_ns * tail_fraction(layer));
-      }
+      l.end_ns = previous;
     } else {
       l.start_ns = latency;
       l.end_ns = latency + l.time_ns;

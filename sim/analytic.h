@@ -26,6 +26,9 @@ struct LayerPerformance {
   int adc_bits = 0;  // conversions' resolution (weight layers)
   int64_t macs = 0;  // kept MACs (pruning applied)
   int first_tile = 0, last_tile = 0;
+  // Share of the layer's work done in each tile it spans (first_tile..last_tile): its PEs
+  // there over all its PEs (non-weight layers run where their producer's outputs are).
+  std::vector<double> tile_shares;
   // Lower bounds on the layer's time; the stage time is their maximum and `bound` names it.
   std::map<std::string, double> bounds_ns;
   double time_ns = 0;
@@ -52,6 +55,21 @@ struct PerformanceResult {
 // bits that hold every column sum exactly, ceil(log2(rows x (2^b_c - 1) x (2^d - 1) + 1)),
 // capped at the configured resolution.
 int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch);
+
+// Fraction of a weight layer's PEs in each tile from first_tile to last_tile: a tile's adders,
+// activation and pool units and buffer port serve the PEs it holds, so a tile holding few of a
+// layer's PEs does little of its digital work and buffer traffic.
+std::vector<double> tile_shares(const LayerMapping& layer, int pes_per_tile);
+
+// Output rows of a tensor: H of [C, H, W], 1 for a vector. Layer-pipelined, layers work row
+// by row.
+int64_t output_rows(const Shape& shape);
+
+// How many of its producer's output rows (with output shape `producer_output`) `consumer`
+// needs before computing its output row `row` (0-based): its kernel window for convolutions
+// and pools (the first row waits for a whole kernel), the same row for ReLU and add, and
+// everything for the last row and for linear, global pooling and flatten.
+int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t row);
 
 // Bits each layer's output is stored with: the activation bits of the weight layers that
 // consume it (through relu, pools, add, flatten; the widest if several), or 16 for the

@@ -104,7 +104,9 @@ double stage_ns(const LayerMapping& m, int64_t replication, int64_t pes, const S
   const double conversions = static_cast<double>(ceil_div(widest * arrays_per_pe, model.adcs_per_pe));
   const double read = std::max(model.read_ns, conversions * model.adc_ns);
   const double reads = static_cast<double>(stage_reads(m, replication)) * read;
-  const double tiles = static_cast<double>(ceil_div(pes, model.pes_per_tile));
+  // Tiles serve the PEs they hold, so wherever the layer lands its busiest tile does at most
+  // min(1, pes_per_tile / pes) of its digital work (sim/analytic.h, tile_shares).
+  const double tiles = std::max(1.0, static_cast<double>(pes) / model.pes_per_tile);
   const double merges = static_cast<double>(merge_ops(m)) / (model.merges_per_ns_per_tile * tiles);
   const double activations = static_cast<double>(m.kept_outputs * m.mvms) / (model.activations_per_ns_per_tile * tiles);
   return std::max({reads, merges, activations});
