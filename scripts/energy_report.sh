@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the committed energy-reduction report, results/energy-reduction/: runs the sweep
-# configs/sweeps/energy-reduction.yaml (144 analytic points, resumable, both cores) into a
-# scratch directory, then draws the plots and report.md and copies points.csv into results/.
+# configs/sweeps/energy-reduction.yaml (144 analytic points, both cores) into a scratch
+# directory, then draws the plots and report.md and copies points.csv into results/; then the
+# 12 cycle-engine points at 128x128 (configs/sweeps/energy-reduction-cycle.yaml) into
+# results/energy-reduction/cycle-128/ the same way.
 # Expects a built tree (scripts/setup.sh); MIXPIM_BUILD_DIR (build), MIXPIM_OUT_DIR (out).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,4 +19,13 @@ rm -rf "$scratch"
 "$python" scripts/plot_sweep.py "$scratch" --out "$results" \
   --title "Energy reduction of mixed-precision profiles against 16 bits (ISAAC-like PIM, analytic engine)"
 cp "$scratch/points.csv" "$results/.points.csv.tmp" && mv "$results/.points.csv.tmp" "$results/points.csv"
+
+cycle_scratch=${MIXPIM_OUT_DIR:-out}/energy-reduction-cycle-sweep
+rm -rf "$cycle_scratch"
+mkdir -p "$results/cycle-128"
+"$build_dir/mixpim" sweep configs/sweeps/energy-reduction-cycle.yaml --out "$cycle_scratch" -j "$(nproc)"
+"$python" scripts/plot_sweep.py "$cycle_scratch" --out "$results/cycle-128" \
+  --title "Energy reduction against 16 bits at 128x128, cycle-level engine with contention (ISAAC-like PIM)"
+cp "$cycle_scratch/points.csv" "$results/cycle-128/.points.csv.tmp" \
+  && mv "$results/cycle-128/.points.csv.tmp" "$results/cycle-128/points.csv"
 echo "energy-reduction report: $results/report.md"
