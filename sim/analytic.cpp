@@ -51,7 +51,8 @@ int64_t max_columns_per_pe(const LayerMapping& m, int crossbars_per_pe) {
   int64_t best = 0, current = 0, in_pe = 0;
   const int64_t copies = m.passes > 1 ? 1 : m.replication;
   if (m.passes == 1 && m.pes > 0) {
-    crossbars_per_pe = static_cast<int>(std::min<int64_t>(crossbars_per_pe, (m.arrays() * copies + m.pes - 1) / m.pes));
+    crossbars_per_pe = static_cast<int>(
+        std::min<int64_t>(crossbars_per_pe, (m.arrays() * copies + m.pes - 1) / m.pes));
   }
   for (int64_t copy = 0; copy < copies; ++copy) {
     for (int64_t b = 0; b < m.row_blocks(); ++b) {
@@ -74,7 +75,8 @@ int64_t output_rows(const Shape& shape) { return shape.size() == 3 && shape[1] >
 int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t row) {
   const int64_t produced = output_rows(producer_output);
   const int64_t rows = output_rows(consumer.output_shape);
-  if (row >= rows - 1 || producer_output.size() != 3 || consumer.output_shape.size() != 3) return produced;
+  if (row >= rows - 1 || producer_output.size() != 3 || consumer.output_shape.size() != 3)
+    return produced;
   switch (consumer.type) {
     case LayerType::kConv2d:
     case LayerType::kMaxPool:
@@ -91,9 +93,7 @@ int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t
   }
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ActionCounts PerformanceResult::total_counts() const {
   ActionCounts total = io_counts;
@@ -118,7 +118,8 @@ std::vector<double> tile_shares(const LayerMapping& m, int pes_per_tile) {
   for (int t = first; t <= last; ++t) {
     const int64_t lo = std::max<int64_t>(begin, int64_t{t} * pes_per_tile);
     const int64_t hi = std::min<int64_t>(end, int64_t{t + 1} * pes_per_tile);
-    shares[static_cast<size_t>(t - first)] = hi > lo ? static_cast<double>(hi - lo) / static_cast<double>(m.pes) : 0.0;
+    shares[static_cast<size_t>(t - first)] =
+        hi > lo ? static_cast<double>(hi - lo) / static_cast<double>(m.pes) : 0.0;
   }
   return shares;
 }
@@ -146,7 +147,8 @@ std::vector<int> output_bits(const Network& network, const PrecisionProfile& pro
           consumer.producers.end()) {
         continue;
       }
-      widest = std::max(widest, consumer.has_weights() ? profile.layers[c].activation_bits : bits[c]);
+      widest =
+          std::max(widest, consumer.has_weights() ? profile.layers[c].activation_bits : bits[c]);
     }
     bits[i] = widest == 0 ? kBaselineBits : widest;
   }
@@ -163,7 +165,8 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
   result.tiles_used = mapping.tiles_used;
 
   std::vector<int> mapping_of(network.layers.size(), -1);
-  for (size_t k = 0; k < mapping.layers.size(); ++k) mapping_of[mapping.layers[k].layer] = static_cast<int>(k);
+  for (size_t k = 0; k < mapping.layers.size(); ++k)
+    mapping_of[mapping.layers[k].layer] = static_cast<int>(k);
 
   // Bytes of a layer's kept output at the bits it is stored with.
   auto output_bytes = [&](int i) {
@@ -174,7 +177,8 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
   int input_bits = kBaselineBits;
   for (size_t i = 0; i < network.layers.size(); ++i) {
     const Layer& l = network.layers[i];
-    if (l.has_weights() && std::find(l.producers.begin(), l.producers.end(), kNetworkInput) != l.producers.end()) {
+    if (l.has_weights() &&
+        std::find(l.producers.begin(), l.producers.end(), kNetworkInput) != l.producers.end()) {
       input_bits = profile.layers[i].activation_bits;
       break;
     }
@@ -201,11 +205,12 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       perf.tile_shares = tile_shares(m, arch.tile.pes);
       perf.adc_bits = adc_bits_for(m, arch);
       const int64_t M = m.mvms, I = m.input_cycles, B = m.row_blocks();
-      const int64_t A = static_cast<int64_t>(m.column_arrays.size());
+      const auto A = static_cast<int64_t>(m.column_arrays.size());
       int64_t spans = 0;
       for (const ColumnArray& a : m.column_arrays) spans += static_cast<int64_t>(a.spans.size());
       int64_t input_bytes_per_mvm = 0;  // one row block's inputs, summed over blocks
-      for (int r : m.row_block_rows) input_bytes_per_mvm += ceil_div(int64_t{r} * m.activation_bits, 8);
+      for (int r : m.row_block_rows)
+        input_bytes_per_mvm += ceil_div(int64_t{r} * m.activation_bits, 8);
       const int64_t conversions = M * I * B * m.used_columns();
       perf.macs = M * m.rows * m.kept_outputs;
       c.add("xbar", "read_cell", M * I * m.rows * m.used_columns());
@@ -214,7 +219,8 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       c.add("adc", "convert", conversions);
       c.add("shift_add", "op", conversions);
       c.add("output_register", "access_byte", 2 * conversions);  // a 16-bit accumulate per S+A
-      c.add("input_register", "access_byte", 2 * M * A * input_bytes_per_mvm);  // written, then read
+      c.add("input_register", "access_byte",
+            2 * M * A * input_bytes_per_mvm);  // written, then read
       c.add("tile_buffer", "read_byte", M * input_bytes_per_mvm);
       // Inputs broadcast to the arrays, 16-bit partial sums back to the tile.
       c.add("tile_bus", "byte", M * input_bytes_per_mvm + 2 * M * B * spans);
@@ -238,14 +244,17 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
     } else {
       perf.first_tile = producer == kNetworkInput ? 0 : result.layers[producer].first_tile;
       perf.last_tile = producer == kNetworkInput ? 0 : result.layers[producer].last_tile;
-      perf.tile_shares = producer == kNetworkInput ? std::vector<double>{1.0} : result.layers[producer].tile_shares;
+      perf.tile_shares = producer == kNetworkInput ? std::vector<double>{1.0}
+                                                   : result.layers[producer].tile_shares;
       // The busiest tile's share of the work bounds the layer (1 / tiles when spread evenly).
-      const double tiles = 1.0 / *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());
+      const double tiles =
+          1.0 / *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());
       const int64_t in_bytes = producer == kNetworkInput ? input_bytes : output_bytes(producer);
       switch (layer.type) {
         case LayerType::kRelu:  // applied as outputs leave the tile: no buffer traffic (ISAAC)
           c.add("activation_unit", "op", out_elements);
-          perf.bounds_ns["digital"] = static_cast<double>(out_elements) / (arch.tile.activation_units * tiles * clock_ghz);
+          perf.bounds_ns["digital"] =
+              static_cast<double>(out_elements) / (arch.tile.activation_units * tiles * clock_ghz);
           break;
         case LayerType::kMaxPool:
         case LayerType::kAvgPool:
@@ -256,7 +265,8 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
           c.add("pool_unit", "op", ops);
           c.add("tile_buffer", "read_byte", in_bytes);
           c.add("tile_buffer", "write_byte", output_bytes(i));
-          perf.bounds_ns["digital"] = static_cast<double>(ops) / (arch.tile.pool_units * tiles * clock_ghz);
+          perf.bounds_ns["digital"] =
+              static_cast<double>(ops) / (arch.tile.pool_units * tiles * clock_ghz);
           break;
         }
         case LayerType::kAdd: {
@@ -265,7 +275,8 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
           for (int p : layer.producers) read += p == kNetworkInput ? input_bytes : output_bytes(p);
           c.add("tile_buffer", "read_byte", read);
           c.add("tile_buffer", "write_byte", output_bytes(i));
-          perf.bounds_ns["digital"] = static_cast<double>(out_elements) / (arch.tile.shift_add_units * tiles * clock_ghz);
+          perf.bounds_ns["digital"] =
+              static_cast<double>(out_elements) / (arch.tile.shift_add_units * tiles * clock_ghz);
           break;
         }
         default:  // flatten: a change of view, no work
@@ -282,15 +293,18 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       const int64_t bytes = p == kNetworkInput ? input_bytes : output_bytes(p);
       const int64_t flits = ceil_div(bytes * 8, noc.flit_bits);
       flits_in += flits;
-      c.add("router", "flit_hop", flit_hops(flits, from_first, from_last, perf.first_tile, perf.last_tile, noc));
+      c.add("router", "flit_hop",
+            flit_hops(flits, from_first, from_last, perf.first_tile, perf.last_tile, noc));
     }
     const double tiles = perf.last_tile - perf.first_tile + 1;
     const double routers = std::ceil(tiles / noc.tiles_per_router);
     const double busiest = *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());
     if (flits_in > 0) {
-      perf.bounds_ns["noc"] = static_cast<double>(flits_in) / (routers * noc.link_flits_per_cycle * clock_ghz);
+      perf.bounds_ns["noc"] =
+          static_cast<double>(flits_in) / (routers * noc.link_flits_per_cycle * clock_ghz);
     }
-    const int64_t buffer_bytes = c.get("tile_buffer", "read_byte") + c.get("tile_buffer", "write_byte");
+    const int64_t buffer_bytes =
+        c.get("tile_buffer", "read_byte") + c.get("tile_buffer", "write_byte");
     if (buffer_bytes > 0) {
       perf.bounds_ns["buffer"] = static_cast<double>(buffer_bytes) * busiest /
                                  (arch.tile.buffer.bandwidth_bytes_per_cycle * clock_ghz);
@@ -306,15 +320,18 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
 
   // Network input from the global buffer; the final output back to it (and DRAM if modelled).
   const int last = static_cast<int>(network.layers.size()) - 1;
-  const int64_t final_bytes = ceil_div(kept_count(masks[last]) * spatial(network.layers[last].output_shape) * kBaselineBits, 8);
+  const int64_t final_bytes = ceil_div(
+      kept_count(masks[last]) * spatial(network.layers[last].output_shape) * kBaselineBits, 8);
   result.io_counts.add("global_buffer", "read_byte", input_bytes);
   result.io_counts.add("global_buffer", "write_byte", final_bytes);
-  result.io_counts.add("router", "flit_hop",
-                       flit_hops(ceil_div(final_bytes * 8, noc.flit_bits), result.layers[last].first_tile,
-                                 result.layers[last].last_tile, -1, -1, noc));
+  result.io_counts.add(
+      "router", "flit_hop",
+      flit_hops(ceil_div(final_bytes * 8, noc.flit_bits), result.layers[last].first_tile,
+                result.layers[last].last_tile, -1, -1, noc));
   if (arch.chip.dram.enabled) {
     int64_t dram = input_bytes + final_bytes;
-    if (!mapping.resident) dram += ceil_div(mapping.reprogram_cell_writes * arch.pe.crossbar.bits_per_cell, 8);
+    if (!mapping.resident)
+      dram += ceil_div(mapping.reprogram_cell_writes * arch.pe.crossbar.bits_per_cell, 8);
     result.io_counts.add("dram", "byte", dram);
   }
 

@@ -95,19 +95,32 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostre
   return kExitOk;
 }
 
-int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
-  po::options_description options("options");
+// The inputs of every command that simulates: a preset with overrides, a network, a profile.
+struct SimulationInputs {
   std::string arch_path;
   std::vector<std::string> overrides;
   std::string workload_path;
   std::string precision_path;
+
+  void add_to(po::options_description& options) {
+    options.add_options()
+        ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
+        ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
+        ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
+        ("precision,p", po::value(&precision_path),
+         "precision profile (workloads/profiles/...); default: built-in uniform 16-bit");
+  }
+  PrecisionProfile profile_for(const Network& network) const {
+    return precision_path.empty() ? uniform_profile(network, kBaselineBits) : load_profile(precision_path, network);
+  }
+};
+
+int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  po::options_description options("options");
+  SimulationInputs in;
   std::string output_path;
+  in.add_to(options);
   options.add_options()
-      ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
-      ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
-      ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
-      ("precision,p", po::value(&precision_path),
-       "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
       ("json", "print JSON (layers[] and totals) instead of a table")
       ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
   po::variables_map values;
@@ -115,10 +128,9 @@ int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                      "--arch FILE --workload FILE [--precision FILE] [--set key=value]... [--json]", out)) {
     return kExitOk;
   }
-  const ArchConfig arch = load_arch_config(arch_path, overrides);
-  const Network network = load_network(workload_path);
-  const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
-                                                          : load_profile(precision_path, network);
+  const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
+  const Network network = load_network(in.workload_path);
+  const PrecisionProfile profile = in.profile_for(network);
   const NetworkMapping mapping = map_network(network, profile, arch);
   const std::string content = values.count("json") ? mapping_json(network, arch, mapping).dump(2) + "\n"
                                                    : mapping_text(network, arch, mapping);
@@ -199,21 +211,14 @@ void cycle_baseline(nlohmann::ordered_json& report, const std::string& arch_path
 
 int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
   po::options_description options("options");
-  std::string arch_path;
-  std::vector<std::string> overrides;
-  std::string workload_path;
-  std::string precision_path;
+  SimulationInputs in;
   std::string engine = "analytic";
   std::string tech_path;
   std::string out_dir;
   FunctionalOptions functional;
   hw::CycleOptions cycle;
+  in.add_to(options);
   options.add_options()
-      ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
-      ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
-      ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
-      ("precision,p", po::value(&precision_path),
-       "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
       ("engine,e", po::value(&engine)->default_value("analytic"),
        "analytic (closed form), cycle (SystemC, contention), or functional (analytic timing and "
        "energy plus bit-accurate data through the arrays)")
@@ -238,10 +243,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     throw UsageError("--trace and --no-contention need --engine cycle");
   }
   cycle.contention = values.count("no-contention") == 0;
-  const ArchConfig arch = load_arch_config(arch_path, overrides);
-  const Network network = load_network(workload_path);
-  const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
-                                                          : load_profile(precision_path, network);
+  const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
+  const Network network = load_network(in.workload_path);
+  const PrecisionProfile profile = in.profile_for(network);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   NetworkMapping mapping;
   RunCase run = evaluate_case(network, profile, arch, table, mapping);
@@ -282,7 +286,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (engine == "cycle") {
     report["cycle"] = hw::cycle_extras_json(cycle_result);
     if (with_baseline) {
-      cycle_baseline(report, arch_path, overrides, reprogrammed, workload_path, table.path, cycle.contention, out_dir);
+      cycle_baseline(report, in.arch_path, in.overrides, reprogrammed, in.workload_path, table.path,
+                     cycle.contention, out_dir);
     }
   }
   if (engine == "functional") {

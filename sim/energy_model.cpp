@@ -19,9 +19,11 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
     a.tile_mm2[name] = mm2 * arch.tile.pes;
   }
   const TileConfig& tile = arch.tile;
-  a.tile_mm2["tile_buffer"] = static_cast<double>(tile.buffer.capacity_bytes) * per_instance("tile_buffer");
+  a.tile_mm2["tile_buffer"] =
+      static_cast<double>(tile.buffer.capacity_bytes) * per_instance("tile_buffer");
   a.tile_mm2["tile_bus"] = per_instance("tile_bus");
-  a.tile_mm2["tile_output_register"] = tile.output_register_bytes * per_instance("tile_output_register");
+  a.tile_mm2["tile_output_register"] =
+      tile.output_register_bytes * per_instance("tile_output_register");
   a.tile_mm2["activation_unit"] = tile.activation_units * per_instance("activation_unit");
   a.tile_mm2["pool_unit"] = tile.pool_units * per_instance("pool_unit");
   a.tile_mm2["tile_shift_add"] = tile.shift_add_units * per_instance("tile_shift_add");
@@ -30,7 +32,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
     a.tile_total_mm2 += mm2;
     a.chip_mm2[name] = mm2 * arch.chip.tiles;
   }
-  a.chip_mm2["global_buffer"] = static_cast<double>(arch.chip.global_buffer.capacity_bytes) * per_instance("global_buffer");
+  a.chip_mm2["global_buffer"] =
+      static_cast<double>(arch.chip.global_buffer.capacity_bytes) * per_instance("global_buffer");
   for (const auto& [name, mm2] : a.chip_mm2) a.chip_total_mm2 += mm2;
 
   // Leakage follows the same instance counts as area.
@@ -50,7 +53,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   l["pool_unit"] = tile.pool_units * leak("pool_unit");
   l["tile_shift_add"] = tile.shift_add_units * leak("tile_shift_add");
   l["router"] = leak("router") / arch.chip.noc.tiles_per_router;
-  a.global_leakage_mw = static_cast<double>(arch.chip.global_buffer.capacity_bytes) * leak("global_buffer");
+  a.global_leakage_mw =
+      static_cast<double>(arch.chip.global_buffer.capacity_bytes) * leak("global_buffer");
   return a;
 }
 
@@ -58,27 +62,34 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   const PeConfig& pe = arch.pe;
   const TileConfig& tile = arch.tile;
   const double ghz = arch.clock_mhz / 1000.0;
-  const double reads_per_ns = pe.crossbars / pe.crossbar.read_latency_ns;  // array reads per ns, one PE
+  const double reads_per_ns =
+      pe.crossbars / pe.crossbar.read_latency_ns;  // array reads per ns, one PE
   const double conversions_per_ns = pe.adc.count * pe.adc.sample_rate_msps / 1000.0;
   const double pes = tile.pes;
   // Events per ns x pJ per event = mW.
   std::map<std::string, double> p;
-  p["xbar"] = pes * reads_per_ns * pe.crossbar.rows * pe.crossbar.columns * t.energy_pj("xbar", "read_cell");
+  p["xbar"] = pes * reads_per_ns * pe.crossbar.rows * pe.crossbar.columns *
+              t.energy_pj("xbar", "read_cell");
   p["dac"] = pes * reads_per_ns * pe.crossbar.rows * t.dac_energy_pj(pe.dac.bits);
-  p["sample_hold"] = pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
+  p["sample_hold"] =
+      pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
   p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(pe.adc.bits);
   p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
-  p["output_register"] = pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");
+  p["output_register"] =
+      pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");
   p["input_register"] = pes * 2 * reads_per_ns * pe.crossbar.rows * pe.dac.bits / 8.0 *
                         t.energy_pj("input_register", "access_byte");
-  p["tile_buffer"] = tile.buffer.bandwidth_bytes_per_cycle * ghz * t.energy_pj("tile_buffer", "read_byte");
+  p["tile_buffer"] =
+      tile.buffer.bandwidth_bytes_per_cycle * ghz * t.energy_pj("tile_buffer", "read_byte");
   p["tile_bus"] = tile.bus_bits / 8.0 * ghz * t.energy_pj("tile_bus", "byte");
-  p["tile_output_register"] = 2.0 * tile.shift_add_units * ghz * t.energy_pj("tile_output_register", "access_byte");
+  p["tile_output_register"] =
+      2.0 * tile.shift_add_units * ghz * t.energy_pj("tile_output_register", "access_byte");
   p["activation_unit"] = tile.activation_units * ghz * t.energy_pj("activation_unit", "op");
   p["pool_unit"] = tile.pool_units * ghz * t.energy_pj("pool_unit", "op");
   p["tile_shift_add"] = tile.shift_add_units * ghz * t.energy_pj("tile_shift_add", "op");
-  p["router"] = static_cast<double>(arch.chip.noc.router_ports) * arch.chip.noc.link_flits_per_cycle * ghz *
-                t.energy_pj("router", "flit_hop") / arch.chip.noc.tiles_per_router;
+  p["router"] = static_cast<double>(arch.chip.noc.router_ports) *
+                arch.chip.noc.link_flits_per_cycle * ghz * t.energy_pj("router", "flit_hop") /
+                arch.chip.noc.tiles_per_router;
   const AreaBreakdown area = area_breakdown(arch, t);
   for (const auto& [name, mw] : area.tile_leakage_mw) p[name] += mw;
   return p;
@@ -97,7 +108,8 @@ std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, cons
   return energy;
 }
 
-Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch, const TechTable& t) {
+Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch,
+                    const TechTable& t) {
   Evaluation e;
   e.performance = performance;
   e.area = area_breakdown(arch, t);
@@ -110,7 +122,8 @@ Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch
     e.layer_energy_pj.push_back(dynamic_energy_pj(layer.counts, t, arch, layer.adc_bits));
     for (const auto& [name, pj] : e.layer_energy_pj.back()) e.components[name].dynamic_pj += pj;
   }
-  for (const auto& [name, pj] : dynamic_energy_pj(performance.io_counts, t, arch, arch.pe.adc.bits)) {
+  for (const auto& [name, pj] :
+       dynamic_energy_pj(performance.io_counts, t, arch, arch.pe.adc.bits)) {
     e.components[name].dynamic_pj += pj;
   }
   // mW x ns = pJ.

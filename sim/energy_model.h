@@ -19,10 +19,10 @@ struct AreaBreakdown {
   std::map<std::string, double> tile_mm2;  // per component, one tile (its PEs included)
   double pe_total_mm2 = 0;
   double tile_total_mm2 = 0;
-  double chip_total_mm2 = 0;               // tiles + global buffer
-  std::map<std::string, double> chip_mm2;  // per component, whole chip
+  double chip_total_mm2 = 0;                      // tiles + global buffer
+  std::map<std::string, double> chip_mm2;         // per component, whole chip
   std::map<std::string, double> tile_leakage_mw;  // per component, one tile
-  double global_leakage_mw = 0;            // global buffer
+  double global_leakage_mw = 0;                   // global buffer
 };
 
 AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& table);
@@ -49,8 +49,8 @@ struct Evaluation {
   std::map<std::string, ComponentResult> components;
   AreaBreakdown area;
   double reprogram_ns = 0;
-  double latency_ns = 0;    // including reprogramming
-  double interval_ns = 0;   // including reprogramming
+  double latency_ns = 0;   // including reprogramming
+  double interval_ns = 0;  // including reprogramming
   double dynamic_pj = 0;
   double leakage_pj = 0;
   double energy_pj() const { return dynamic_pj + leakage_pj; }

@@ -101,7 +101,7 @@ double stage_ns(const LayerMapping& m, int64_t replication, int64_t pes, const S
   int widest = 0;
   for (const ColumnArray& a : m.column_arrays) widest = std::max(widest, a.used_columns);
   const int64_t arrays_per_pe = ceil_div(m.arrays() * replication, pes);
-  const double conversions = static_cast<double>(ceil_div(widest * arrays_per_pe, model.adcs_per_pe));
+  const auto conversions = static_cast<double>(ceil_div(widest * arrays_per_pe, model.adcs_per_pe));
   const double read = std::max(model.read_ns, conversions * model.adc_ns);
   const double reads = static_cast<double>(stage_reads(m, replication)) * read;
   // Tiles serve the PEs they hold, so wherever the layer lands its busiest tile does at most

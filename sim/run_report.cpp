@@ -113,12 +113,17 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
   meta["mixpim_version"] = info.version;
   meta["git_revision"] = info.git_revision;
   meta["command"] = info.command;
-  meta["arch"] = {{"name", run.arch->name}, {"files", run.arch->files}, {"overrides", run.arch->overrides}};
+  meta["arch"] = {
+      {"name", run.arch->name}, {"files", run.arch->files}, {"overrides", run.arch->overrides}};
   meta["arch"]["config"] = arch_config_json(*run.arch);
-  meta["tech"] = {{"name", table.name}, {"path", table.path}, {"sha256", table.sha256},
+  meta["tech"] = {{"name", table.name},
+                  {"path", table.path},
+                  {"sha256", table.sha256},
                   {"technology_nm", table.technology_nm}};
-  meta["workload"] = {{"name", run.network->name}, {"path", run.network->source_path},
-                      {"network", run.network->family}, {"dataset", run.network->dataset}};
+  meta["workload"] = {{"name", run.network->name},
+                      {"path", run.network->source_path},
+                      {"network", run.network->family},
+                      {"dataset", run.network->dataset}};
   meta["precision"] = {{"name", run.profile->name},
                        {"path", run.profile->source_path},
                        {"description", run.profile->description}};
@@ -135,8 +140,11 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
   r["totals"] = totals_json(run);
   r["components"] = components_json(run);
   const AreaBreakdown& a = run.evaluation.area;
-  r["area"] = {{"pe_mm2", a.pe_total_mm2}, {"tile_mm2", a.tile_total_mm2}, {"chip_mm2", a.chip_total_mm2},
-               {"pe", a.pe_mm2}, {"tile", a.tile_mm2}};
+  r["area"] = {{"pe_mm2", a.pe_total_mm2},
+               {"tile_mm2", a.tile_total_mm2},
+               {"chip_mm2", a.chip_total_mm2},
+               {"pe", a.pe_mm2},
+               {"tile", a.tile_mm2}};
   r["layers"] = layers_json(run);
   if (baseline != nullptr) {
     const Evaluation& b = baseline->evaluation;
@@ -150,7 +158,8 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
     j["interval_ns"] = b.interval_ns;
     j["arrays"] = baseline->mapping->arrays();
     j["tops_per_w"] = b.tops_per_w();
-    // Reduction = baseline / profile (> 1 means the profile is cheaper); ratio = profile / baseline.
+    // Reduction = baseline / profile (> 1 means the profile is cheaper); ratio = profile /
+    // baseline.
     j["energy_reduction"] = b.energy_pj() / e.energy_pj();
     j["latency_ratio"] = e.latency_ns / b.latency_ns;
     j["throughput_ratio"] = b.interval_ns / e.interval_ns;
@@ -175,32 +184,44 @@ std::string run_report_markdown(const ordered_json& r) {
   const ordered_json& run = r["run"];
   std::string md;
   md += "# mixpim report: " + run["workload"]["name"].get<std::string>() + " / " +
-        run["precision"]["name"].get<std::string>() + " on " + run["arch"]["name"].get<std::string>() + "\n\n";
-  md += "Made by `" + run["command"].get<std::string>() + "` (mixpim " + run["mixpim_version"].get<std::string>();
-  if (!run["git_revision"].get<std::string>().empty()) md += ", " + run["git_revision"].get<std::string>();
+        run["precision"]["name"].get<std::string>() + " on " +
+        run["arch"]["name"].get<std::string>() + "\n\n";
+  md += "Made by `" + run["command"].get<std::string>() + "` (mixpim " +
+        run["mixpim_version"].get<std::string>();
+  if (!run["git_revision"].get<std::string>().empty())
+    md += ", " + run["git_revision"].get<std::string>();
   md += "), engine `" + run["engine"].get<std::string>() + "`.\n\n";
   md += "| input | file |\n|---|---|\n";
-  md += "| architecture | `" + (run["arch"]["files"].empty() ? std::string() : run["arch"]["files"][0].get<std::string>()) + "`";
+  md +=
+      "| architecture | `" +
+      (run["arch"]["files"].empty() ? std::string() : run["arch"]["files"][0].get<std::string>()) +
+      "`";
   for (const auto& o : run["arch"]["overrides"]) md += " `--set " + o.get<std::string>() + "`";
   md += " |\n";
   md += "| technology table | `" + run["tech"]["path"].get<std::string>() + "` (sha256 " +
         run["tech"]["sha256"].get<std::string>().substr(0, 12) + ") |\n";
   md += "| workload | `" + run["workload"]["path"].get<std::string>() + "` |\n";
   const std::string profile_path = run["precision"]["path"].get<std::string>();
-  md += "| precision | " + (profile_path.empty() ? std::string("built-in ") + run["precision"]["name"].get<std::string>()
-                                                    : "`" + profile_path + "`") + " |\n\n";
+  md +=
+      "| precision | " +
+      (profile_path.empty() ? std::string("built-in ") + run["precision"]["name"].get<std::string>()
+                            : "`" + profile_path + "`") +
+      " |\n\n";
   md += "## Totals\n\n| metric | value |\n|---|---|\n";
   md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) + " uJ |\n";
   md += "| latency | " + general(t["latency_ns"].get<double>() / 1e3) + " us |\n";
-  md += "| throughput | " + general(t["throughput_inferences_per_s"].get<double>()) + " inferences/s |\n";
+  md += "| throughput | " + general(t["throughput_inferences_per_s"].get<double>()) +
+        " inferences/s |\n";
   md += "| area | " + general(t["area_mm2"].get<double>()) + " mm2 |\n";
   md += "| TOPS/W | " + general(t["tops_per_w"].get<double>()) + " |\n";
   md += "| TOPS/mm2 | " + general(t["tops_per_mm2"].get<double>()) + " |\n";
-  md += "| arrays (placed / available) | " + std::to_string(r["mapping"]["arrays_placed"].get<int64_t>()) + " / " +
+  md += "| arrays (placed / available) | " +
+        std::to_string(r["mapping"]["arrays_placed"].get<int64_t>()) + " / " +
         std::to_string(r["mapping"]["arrays_available"].get<int64_t>()) + " |\n";
   if (r.contains("baseline")) {
     const ordered_json& b = r["baseline"];
-    md += "| energy reduction vs 16-bit | " + fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
+    md +=
+        "| energy reduction vs 16-bit | " + fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
     md += "| latency vs 16-bit | " + fixed(b["latency_ratio"].get<double>(), 3) + "x |\n";
   }
   md += "\n## Energy by component\n\n| component | energy (nJ) | share | area (mm2) |";
@@ -211,24 +232,30 @@ std::string run_report_markdown(const ordered_json& r) {
   const double total = t["energy_pj"].get<double>();
   for (const auto& [name, c] : r["components"].items()) {
     md += "| " + name + " | " + general(c["energy_pj"].get<double>() / 1e3) + " | " +
-          fixed(100.0 * c["energy_pj"].get<double>() / total, 1) + "% | " + general(c["area_mm2"].get<double>()) + " |";
+          fixed(100.0 * c["energy_pj"].get<double>() / total, 1) + "% | " +
+          general(c["area_mm2"].get<double>()) + " |";
     if (r.contains("baseline")) {
       const ordered_json& bc = r["baseline"]["components"][name];
       md += " " + general(bc["baseline_energy_pj"].get<double>() / 1e3) + " | " +
-            (bc["reduction"].is_null() ? std::string("-") : fixed(bc["reduction"].get<double>(), 2) + "x") + " |";
+            (bc["reduction"].is_null() ? std::string("-")
+                                       : fixed(bc["reduction"].get<double>(), 2) + "x") +
+            " |";
     }
     md += "\n";
   }
-  md += "\n## Layers\n\n| layer | type | MACs | ADC bits | arrays | copies | time (us) | bound | energy (nJ) |\n"
-        "|---|---|---|---|---|---|---|---|---|\n";
+  md +=
+      "\n## Layers\n\n| layer | type | MACs | ADC bits | arrays | copies | time (us) | bound | "
+      "energy (nJ) |\n"
+      "|---|---|---|---|---|---|---|---|---|\n";
   for (const ordered_json& l : r["layers"]) {
     md += "| " + l["name"].get<std::string>() + " | " + l["type"].get<std::string>() + " | " +
           std::to_string(l["macs"].get<int64_t>()) + " | " +
           (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + " | " +
           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
-          (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + " | " +
-          general(l["time_ns"].get<double>() / 1e3) + " | " + l["bound"].get<std::string>() + " | " +
-          general(l["energy_pj"].get<double>() / 1e3) + " |\n";
+          (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
+          " | " + general(l["time_ns"].get<double>() / 1e3) + " | " +
+          l["bound"].get<std::string>() + " | " + general(l["energy_pj"].get<double>() / 1e3) +
+          " |\n";
   }
   return md;
 }
@@ -236,7 +263,8 @@ std::string run_report_markdown(const ordered_json& r) {
 std::string layers_csv(const ordered_json& r) {
   std::set<std::string> components;
   for (const auto& [name, c] : r["components"].items()) components.insert(name);
-  std::string csv = "layer,type,macs,adc_bits,arrays,replication,time_ns,bound,start_ns,end_ns,energy_pj";
+  std::string csv =
+      "layer,type,macs,adc_bits,arrays,replication,time_ns,bound,start_ns,end_ns,energy_pj";
   for (const std::string& c : components) csv += ",energy_pj." + c;
   csv += "\n";
   for (const ordered_json& l : r["layers"]) {
@@ -244,8 +272,8 @@ std::string layers_csv(const ordered_json& r) {
            std::to_string(l["macs"].get<int64_t>()) + "," +
            (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + "," +
            (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
-           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + "," +
-           ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
+           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
+           "," + ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
            ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
            ordered_json(l["energy_pj"]).dump();
     for (const std::string& c : components) {
@@ -260,15 +288,18 @@ std::string run_summary_text(const ordered_json& r) {
   const ordered_json& t = r["totals"];
   std::string s = r["run"]["workload"]["name"].get<std::string>() + " / " +
                   r["run"]["precision"]["name"].get<std::string>() + " on " +
-                  r["run"]["arch"]["name"].get<std::string>() + " (" + r["run"]["engine"].get<std::string>() + ")\n";
+                  r["run"]["arch"]["name"].get<std::string>() + " (" +
+                  r["run"]["engine"].get<std::string>() + ")\n";
   s += "  energy     " + general(t["energy_pj"].get<double>() / 1e6) + " uJ per inference\n";
   s += "  latency    " + general(t["latency_ns"].get<double>() / 1e3) + " us, throughput " +
        general(t["throughput_inferences_per_s"].get<double>()) + " inferences/s\n";
-  s += "  area       " + general(t["area_mm2"].get<double>()) + " mm2, " + general(t["tops_per_w"].get<double>()) +
-       " TOPS/W, " + general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
+  s += "  area       " + general(t["area_mm2"].get<double>()) + " mm2, " +
+       general(t["tops_per_w"].get<double>()) + " TOPS/W, " +
+       general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
   if (r.contains("baseline")) {
-    s += "  vs 16-bit  energy reduction " + fixed(r["baseline"]["energy_reduction"].get<double>(), 2) +
-         "x, latency " + fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
+    s += "  vs 16-bit  energy reduction " +
+         fixed(r["baseline"]["energy_reduction"].get<double>(), 2) + "x, latency " +
+         fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
   }
   return s;
 }

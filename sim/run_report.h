@@ -35,8 +35,9 @@ struct RunInfo {
 
 // `baseline` is the same network at uniform 16 bits on the same hardware (null: omitted).
 // `baseline_reprogrammed` tells that the baseline needed mapping.allow_reprogramming.
-nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table, const RunInfo& info,
-                                       const RunCase* baseline, bool baseline_reprogrammed);
+nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table,
+                                       const RunInfo& info, const RunCase* baseline,
+                                       bool baseline_reprogrammed);
 
 std::string run_report_markdown(const nlohmann::ordered_json& report);
 std::string layers_csv(const nlohmann::ordered_json& report);

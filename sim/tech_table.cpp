@@ -69,24 +69,29 @@ double TechTable::energy_pj(const std::string& name, const std::string& action) 
 }
 
 double TechTable::adc_energy_pj(int bits) const {
-  return energy_pj("adc", "convert") * std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
+  return energy_pj("adc", "convert") *
+         std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
 }
 
 double TechTable::adc_area_mm2(int bits) const {
-  return component("adc").area_mm2 * std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
+  return component("adc").area_mm2 *
+         std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
 }
 
 double TechTable::dac_energy_pj(int bits) const {
-  return energy_pj("dac", "convert") * std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
+  return energy_pj("dac", "convert") *
+         std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
 }
 
 double TechTable::dac_area_mm2(int bits) const {
-  return component("dac").area_mm2 * std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
+  return component("dac").area_mm2 *
+         std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
 }
 
 double TechTable::xbar_area_mm2(int rows, int columns) const {
   const TechComponent& x = component("xbar");
-  const double reference_cells = static_cast<double>(x.reference.at("rows") * x.reference.at("columns"));
+  const double reference_cells =
+      static_cast<double>(x.reference.at("rows") * x.reference.at("columns"));
   return x.area_mm2 * static_cast<double>(rows) * static_cast<double>(columns) / reference_cells;
 }
 
@@ -105,7 +110,8 @@ TechTable load_tech_table(const std::string& path) {
     top.allow("units");
     const YamlNode* components = top.get("components", true);
     if (components != nullptr && !components->is_map()) {
-      diagnostics.add(components->where, "components", "expected a map of components, got " + components->describe());
+      diagnostics.add(components->where, "components",
+                      "expected a map of components, got " + components->describe());
     } else if (components != nullptr) {
       for (const YamlMapEntry& entry : components->entries) {
         const std::string cpath = join_path("components", entry.key);
@@ -119,7 +125,8 @@ TechTable load_tech_table(const std::string& path) {
                             "expected a map of action: energy, got " + energies->describe());
           } else {
             for (const YamlMapEntry& e : energies->entries) {
-              auto value = read_number(e.value, join_path(join_path(cpath, "energy_pj"), e.key), 0, 1e9, diagnostics);
+              auto value = read_number(e.value, join_path(join_path(cpath, "energy_pj"), e.key), 0,
+                                       1e9, diagnostics);
               out.energy_pj[e.key] = value.value_or(0);  // present: not reported missing too
             }
           }
@@ -139,11 +146,12 @@ TechTable load_tech_table(const std::string& path) {
       for (const auto& [name, action] : required_actions()) {
         auto it = table.components.find(name);
         if (it == table.components.end() || it->second.energy_pj.count(action) == 0) {
-          missing += (missing.empty() ? "" : ", ") + name + "." + action;
+          missing.append(missing.empty() ? "" : ", ").append(name).append(".").append(action);
         }
       }
       if (!missing.empty()) {
-        diagnostics.add(components->where, "components", "the energy model needs actions this table lacks: " + missing);
+        diagnostics.add(components->where, "components",
+                        "the energy model needs actions this table lacks: " + missing);
       }
     }
   }
@@ -155,9 +163,12 @@ TechTable load_tech_table(const std::string& path) {
 std::string resolve_tech_path(const ArchConfig& arch) {
   namespace fs = std::filesystem;
   const YamlNode* node = arch.resolved.find("tech");
-  SourceLocation where = node != nullptr ? node->where : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
+  SourceLocation where = node != nullptr
+                             ? node->where
+                             : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
   // The file that set `tech` (a base preset, or the first preset for a --set override).
-  std::string origin = where.line > 0 ? where.origin : (arch.files.empty() ? "" : arch.files.front());
+  std::string origin =
+      where.line > 0 ? where.origin : (arch.files.empty() ? "" : arch.files.front());
   const fs::path dir = fs::path(origin).parent_path();
   const std::string& tech = arch.tech;
   const bool is_path = tech.size() > 5 && tech.compare(tech.size() - 5, 5, ".yaml") == 0;
@@ -166,8 +177,9 @@ std::string resolve_tech_path(const ArchConfig& arch) {
   path = path.lexically_normal();
   std::error_code error;
   if (!fs::is_regular_file(path, error)) {
-    throw InputError({{where, "tech", "no technology table " + path.string() +
-                                          " (a name means configs/tech/<name>.yaml beside the presets)"}});
+    throw InputError({{where, "tech",
+                       "no technology table " + path.string() +
+                           " (a name means configs/tech/<name>.yaml beside the presets)"}});
   }
   return path.string();
 }
@@ -175,14 +187,16 @@ std::string resolve_tech_path(const ArchConfig& arch) {
 // SHA-256 (FIPS 180-4), small and dependency-free: only for provenance hashes of input files.
 std::string sha256_hex(const std::string& bytes) {
   static constexpr std::array<uint32_t, 64> k = {
-      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+      0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+      0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+      0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+      0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+      0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+      0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+      0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+      0xc67178f2};
   std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   std::string data = bytes;
@@ -193,8 +207,8 @@ std::string sha256_hex(const std::string& bytes) {
   auto rotr = [](uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
   for (size_t block = 0; block < data.size(); block += 64) {
     std::array<uint32_t, 64> w{};
-    for (int i = 0; i < 16; ++i) {
-      for (int b = 0; b < 4; ++b) {
+    for (size_t i = 0; i < 16; ++i) {
+      for (size_t b = 0; b < 4; ++b) {
         w[i] = (w[i] << 8) | static_cast<uint8_t>(data[block + 4 * i + b]);
       }
     }

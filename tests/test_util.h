@@ -10,7 +10,9 @@
 #include <functional>
 #include <string>
 
+#include "sim/arch_config.h"
 #include "sim/diagnostics.h"
+#include "sim/workload.h"
 
 namespace mixpim::test {
 
@@ -41,6 +43,29 @@ class TempDir {
 
 inline std::string source_path(const std::string& relative) {
   return std::string(MIXPIM_SOURCE_DIR) + "/" + relative;
+}
+
+// The shipped ISAAC preset.
+inline sim::ArchConfig isaac_preset() {
+  return sim::load_arch_config(source_path("configs/arch/isaac.yaml"));
+}
+
+// A one-conv network: input [cin, size, size] -> conv k x k, padding k/2 -> [cout, size, size].
+inline sim::Network one_conv(int64_t cin, int64_t cout, int k, int64_t size) {
+  sim::Network n;
+  n.name = "one-conv";
+  n.family = "test";
+  n.input_shape = {cin, size, size};
+  sim::Layer conv;
+  conv.name = "conv";
+  conv.type = sim::LayerType::kConv2d;
+  conv.producers = {sim::kNetworkInput};
+  conv.input_shape = {cin, size, size};
+  conv.output_shape = {cout, size, size};
+  conv.kernel_h = conv.kernel_w = k;
+  conv.pad_h = conv.pad_w = k / 2;
+  n.layers.push_back(conv);
+  return n;
 }
 
 // Runs `load` and returns the error text it throws ("" if it does not throw InputError).

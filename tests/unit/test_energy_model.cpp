@@ -1,13 +1,12 @@
 // Energy, latency and area model: a one-layer network whose every count, energy and time is
 // worked out by hand here; ISAAC's published tile totals (ISCA 2016, Table 2); monotonicity
 // of energy in the bits; the 16-bit profile against itself; technology-table validation.
-#include "sim/energy_model.h"
-
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "sim/analytic.h"
+#include "sim/energy_model.h"
 #include "sim/tech_table.h"
 #include "tests/test_util.h"
 
@@ -17,25 +16,10 @@ namespace {
 using test::input_error_of;
 using test::source_path;
 
-ArchConfig isaac() { return load_arch_config(source_path("configs/arch/isaac.yaml")); }
+ArchConfig isaac() { return test::isaac_preset(); }
 TechTable isaac_table() { return load_tech_table(source_path("configs/tech/isaac-32nm.yaml")); }
 
-Network one_conv(int64_t cin, int64_t cout, int k, int64_t size) {
-  Network n;
-  n.name = "one-conv";
-  n.family = "test";
-  n.input_shape = {cin, size, size};
-  Layer conv;
-  conv.name = "conv";
-  conv.type = LayerType::kConv2d;
-  conv.producers = {kNetworkInput};
-  conv.input_shape = {cin, size, size};
-  conv.output_shape = {cout, size, size};
-  conv.kernel_h = conv.kernel_w = k;
-  conv.pad_h = conv.pad_w = k / 2;
-  n.layers.push_back(conv);
-  return n;
-}
+using test::one_conv;
 
 // One tile of one PE with two 128x128 arrays: a 3x3 conv from 16 to 8 channels on 4x4 maps,
 // 8-bit weights, 4-bit activations.
@@ -67,8 +51,8 @@ TEST_F(OneLayer, CountsByHand) {
   ASSERT_EQ(mapping.layers[0].replication, 1);
   const ActionCounts& c = perf.layers[0].counts;
   EXPECT_EQ(c.get("xbar", "read_cell"), 16 * 4 * 144 * 32);  // M I rows columns
-  EXPECT_EQ(c.get("dac", "convert"), 16 * 4 * 144);           // M I rows A
-  EXPECT_EQ(c.get("adc", "convert"), 16 * 4 * 2 * 32);        // M I B columns
+  EXPECT_EQ(c.get("dac", "convert"), 16 * 4 * 144);          // M I rows A
+  EXPECT_EQ(c.get("adc", "convert"), 16 * 4 * 2 * 32);       // M I B columns
   EXPECT_EQ(c.get("sample_hold", "sample"), 4096);
   EXPECT_EQ(c.get("shift_add", "op"), 4096);
   EXPECT_EQ(c.get("output_register", "access_byte"), 2 * 4096);
@@ -112,9 +96,11 @@ TEST_F(OneLayer, EnergyByHand) {
       294912 * t.energy_pj("xbar", "read_cell") + 9216 * t.energy_pj("dac", "convert") +
       4096 * t.energy_pj("sample_hold", "sample") + 4096 * t.energy_pj("adc", "convert") +
       4096 * t.energy_pj("shift_add", "op") + 8192 * t.energy_pj("output_register", "access_byte") +
-      2304 * t.energy_pj("input_register", "access_byte") + 1152 * t.energy_pj("tile_buffer", "read_byte") +
+      2304 * t.energy_pj("input_register", "access_byte") +
+      1152 * t.energy_pj("tile_buffer", "read_byte") +
       256 * t.energy_pj("tile_buffer", "write_byte") + 1664 * t.energy_pj("tile_bus", "byte") +
-      128 * t.energy_pj("tile_shift_add", "op") + 256 * t.energy_pj("tile_output_register", "access_byte") +
+      128 * t.energy_pj("tile_shift_add", "op") +
+      256 * t.energy_pj("tile_output_register", "access_byte") +
       96 * t.energy_pj("router", "flit_hop") + 128 * t.energy_pj("global_buffer", "read_byte") +
       256 * t.energy_pj("global_buffer", "write_byte");
   EXPECT_NEAR(e.dynamic_pj, expected, 1e-9 * expected);
@@ -133,7 +119,8 @@ TEST_F(OneLayer, EnergyByHand) {
 }
 
 TEST_F(OneLayer, PerLayerAdcResolutionUsesTheExactBound) {
-  // 128 rows x (2^2 - 1) x (2^1 - 1) = 384 needs 9 bits: an 8-bit ADC stays at 8, a 12-bit one drops to 9.
+  // 128 rows x (2^2 - 1) x (2^1 - 1) = 384 needs 9 bits: an 8-bit ADC stays at 8, a 12-bit one
+  // drops to 9.
   arch.pe.adc.resolution = AdcResolution::kPerLayer;
   EXPECT_EQ(adc_bits_for(mapping.layers[0], arch), 8);
   arch.pe.adc.bits = 12;
@@ -212,7 +199,8 @@ TEST(RowSchedule, ChainOfTwoConvolutionsByHand) {
 }
 
 // ISAAC, ISCA 2016, Table 2: one tile (12 IMAs + eDRAM, bus, router share, activation,
-// S+A, max-pool, OR) is 330 mW and 0.372 mm2; 168 tiles are 62.5 mm2 without the HyperTransport links.
+// S+A, max-pool, OR) is 330 mW and 0.372 mm2; 168 tiles are 62.5 mm2 without the HyperTransport
+// links.
 TEST(IsaacReproduction, TileAreaAndPowerWithin2Percent) {
   const ArchConfig arch = isaac();
   const TechTable t = isaac_table();
@@ -244,7 +232,8 @@ TEST(IsaacReproduction, SaturatedTileDrawsTable2AnalogPower) {
   EXPECT_DOUBLE_EQ(perf.layers[0].time_ns, 64 * 16 * 100.0);
   const Evaluation e = evaluate(perf, arch, isaac_table());
   double analog_pj = 0;
-  for (const char* c : {"xbar", "dac", "sample_hold", "adc", "shift_add"}) analog_pj += e.components.at(c).dynamic_pj;
+  for (const char* c : {"xbar", "dac", "sample_hold", "adc", "shift_add"})
+    analog_pj += e.components.at(c).dynamic_pj;
   const double expected_mw = 12 * (2.4 + 4 + 0.01 + 16 + 0.2);
   EXPECT_NEAR(analog_pj / perf.layers[0].time_ns, expected_mw, 0.02 * expected_mw);
 }
@@ -284,7 +273,8 @@ TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
         };
         const Evaluation e_high = evaluate_profile(high);
         const Evaluation e_low = evaluate_profile(low);
-        const std::string what = std::string(file) + " " + std::string(to_string(mode)) + " trial " + std::to_string(trial);
+        const std::string what = std::string(file) + " " + std::string(to_string(mode)) +
+                                 " trial " + std::to_string(trial);
         EXPECT_LE(e_low.energy_pj(), e_high.energy_pj()) << what;
         if (mode == MappingMode::kLayerPipelined) {
           EXPECT_LE(e_low.interval_ns, e_high.interval_ns) << what;
@@ -301,13 +291,16 @@ TEST(Monotonicity, ShippedProfilesNeverSlowerThanSixteenBits) {
   const ArchConfig arch = isaac();
   const TechTable t = isaac_table();
   for (const char* family : {"vgg19", "resnet18"}) {
-    const Network n = load_network(source_path(std::string("workloads/") + family + "-cifar10.yaml"));
+    const Network n =
+        load_network(source_path(std::string("workloads/") + family + "-cifar10.yaml"));
     const PrecisionProfile base = uniform_profile(n, 16);
     const NetworkMapping bm = map_network(n, base, arch);
     const Evaluation b = evaluate(analyze(n, base, arch, bm), arch, t);
-    for (const std::string& profile : std::vector<std::string>{"uniform8", "uniform4", std::string(family) + "/mixed-layer",
-                                      std::string(family) + "/mixed-channel", std::string(family) + "/pruned"}) {
-      const PrecisionProfile p = load_profile(source_path("workloads/profiles/" + profile + ".yaml"), n);
+    for (const std::string& profile : std::vector<std::string>{
+             "uniform8", "uniform4", std::string(family) + "/mixed-layer",
+             std::string(family) + "/mixed-channel", std::string(family) + "/pruned"}) {
+      const PrecisionProfile p =
+          load_profile(source_path("workloads/profiles/" + profile + ".yaml"), n);
       const NetworkMapping m = map_network(n, p, arch);
       const Evaluation e = evaluate(analyze(n, p, arch, m), arch, t);
       EXPECT_LT(e.energy_pj(), b.energy_pj()) << family << " " << profile;
@@ -332,15 +325,23 @@ TEST(Baseline, SixteenBitProfileAgainstItselfIsExactlyOne) {
 
 TEST(TechTable, MissingActionsAreListedTogether) {
   test::TempDir dir;
-  const std::string path = dir.write("t.yaml",
+  const std::string path = dir.write(
+      "t.yaml",
       "name: t\nversion: 1\ntechnology_nm: 32\ncomponents:\n"
       "  adc: {reference: {bits: 8}, area_mm2: 1, leakage_mw: 0, energy_pj: {convert: 1}}\n"
       "  dac: {area_mm2: 1, leakage_mw: 0, energy_pj: {convert: -1}, colour: red}\n");
   const std::string error = input_error_of([&] { load_tech_table(path); });
-  EXPECT_NE(error.find("t.yaml:6:58: components.dac.energy_pj.convert: expected number in [0, 1e+09], got \"-1\""), std::string::npos) << error;
+  EXPECT_NE(error.find("t.yaml:6:58: components.dac.energy_pj.convert: expected number in [0, "
+                       "1e+09], got \"-1\""),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("components.dac.colour: unknown key"), std::string::npos) << error;
-  EXPECT_NE(error.find("components.dac.reference: missing required key"), std::string::npos) << error;
-  EXPECT_NE(error.find("the energy model needs actions this table lacks: xbar.read_cell, xbar.write_cell, sample_hold.sample, "), std::string::npos) << error;
+  EXPECT_NE(error.find("components.dac.reference: missing required key"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("the energy model needs actions this table lacks: xbar.read_cell, "
+                       "xbar.write_cell, sample_hold.sample, "),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("dram.byte"), std::string::npos) << error;
 }
 
@@ -353,7 +354,8 @@ TEST(TechTable, ShippedTablesLoadAndPresetNamesResolve) {
   ArchConfig arch = isaac();
   EXPECT_EQ(resolve_tech_path(arch), source_path("configs/tech/isaac-32nm.yaml"));
   arch = load_arch_config(source_path("configs/arch/isaac.yaml"), {"tech=nonexistent"});
-  EXPECT_NE(input_error_of([&] { resolve_tech_path(arch); }).find("tech: no technology table"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { resolve_tech_path(arch); }).find("tech: no technology table"),
+            std::string::npos);
 }
 
 TEST(TechTable, Sha256OfKnownStrings) {

@@ -18,25 +18,9 @@ namespace {
 using test::input_error_of;
 using test::source_path;
 
-ArchConfig isaac() { return load_arch_config(source_path("configs/arch/isaac.yaml")); }
+ArchConfig isaac() { return test::isaac_preset(); }
 
-// A one-conv network: input [cin, size, size] -> conv k x k, padding k/2 -> [cout, size, size].
-Network one_conv(int64_t cin, int64_t cout, int k, int64_t size) {
-  Network n;
-  n.name = "one-conv";
-  n.family = "test";
-  n.input_shape = {cin, size, size};
-  Layer conv;
-  conv.name = "conv";
-  conv.type = LayerType::kConv2d;
-  conv.producers = {kNetworkInput};
-  conv.input_shape = {cin, size, size};
-  conv.output_shape = {cout, size, size};
-  conv.kernel_h = conv.kernel_w = k;
-  conv.pad_h = conv.pad_w = k / 2;
-  n.layers.push_back(conv);
-  return n;
-}
+using test::one_conv;
 
 PrecisionProfile profile_for(const Network& n, std::vector<int> bits, std::vector<bool> kept, int activation_bits) {
   PrecisionProfile p = uniform_profile(n, 16);
