@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -174,6 +175,12 @@ YamlNode load_yaml_text(const std::string& text, const std::string& origin, bool
 }
 
 YamlNode load_yaml_file(const std::string& path) {
+  // An ifstream opens a directory and reads it as empty, which would surface as a list of
+  // "missing required key" errors instead of the real mistake.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw InputError({{SourceLocation{path, 0, 0}, "", "is a directory, not a YAML file"}});
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError({{SourceLocation{path, 0, 0}, "", "cannot open file"}});

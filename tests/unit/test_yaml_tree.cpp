@@ -9,6 +9,7 @@ namespace mixpim::sim {
 namespace {
 
 using test::input_error_of;
+using test::source_path;
 
 TEST(YamlTree, NodesRememberFileLineAndColumn) {
   YamlNode root = load_yaml_text("a:\n  b: 3\n  c: [1, \"2\"]\n", "f.yaml");
@@ -47,6 +48,8 @@ TEST(YamlTree, AliasBombIsRefusedNotExpanded) {
 }
 
 TEST(YamlTree, MissingFileIsAnInputError) {
+  const std::string directory_error = input_error_of([] { load_yaml_file(source_path("configs")); });
+  EXPECT_NE(directory_error.find("configs: is a directory, not a YAML file"), std::string::npos) << directory_error;
   std::string error = input_error_of([] { load_yaml_file("/nonexistent/x.yaml"); });
   EXPECT_EQ(error, "/nonexistent/x.yaml: cannot open file");
 }
