@@ -188,7 +188,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       p.bounds_ns["adc"] = p.pe->adc_bound_ns();
       p.busiest_share = *std::max_element(p.tile_shares.begin(), p.tile_shares.end());
       p.bounds_ns["digital"] =
-          chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) * p.busiest_share;
+          chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) *
+          p.busiest_share;
     } else {
       p.first_tile =
           producer == sim::kNetworkInput ? 0 : programs[static_cast<size_t>(producer)].first_tile;
@@ -227,7 +228,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       }
       if (layer.type != LayerType::kFlatten) {
         p.bounds_ns["digital"] =
-            chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) * p.busiest_share;
+            chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) *
+            p.busiest_share;
       }
     }
     // Inputs: one row buffer per (producer, consumer) edge; NoC transfers between tiles.
@@ -267,7 +269,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     const int64_t buffer_bytes = p.buffer_read_bytes + p.buffer_write_bytes;
     if (buffer_bytes > 0) {
       p.bounds_ns["buffer"] =
-          chip.tile(p.first_tile).buffer().port_ns(static_cast<double>(buffer_bytes)) * p.busiest_share;
+          chip.tile(p.first_tile).buffer().port_ns(static_cast<double>(buffer_bytes)) *
+          p.busiest_share;
     }
     for (const auto& [name, ns] : p.bounds_ns) {
       if (p.bound.empty() || ns > p.time_ns) {

@@ -49,8 +49,9 @@ YamlNode load_with_bases(const std::string& path, std::vector<std::string>& file
     return tree;
   }
   if (static_cast<int>(files.size()) >= kMaxInheritanceDepth) {
-    diagnostics.add(base_node.where, "base",
-                    "more than " + std::to_string(kMaxInheritanceDepth) + " levels of base presets");
+    diagnostics.add(
+        base_node.where, "base",
+        "more than " + std::to_string(kMaxInheritanceDepth) + " levels of base presets");
     return tree;
   }
   YamlNode merged;
@@ -59,7 +60,8 @@ YamlNode load_with_bases(const std::string& path, std::vector<std::string>& file
   } catch (const InputError& e) {
     // Name the `base:` line that led here as well as the base file's own problem.
     for (const Diagnostic& d : e.diagnostics()) {
-      diagnostics.add(d.where, d.key_path, d.message + " (base of " + base_node.where.to_string() + ")");
+      diagnostics.add(d.where, d.key_path,
+                      d.message + " (base of " + base_node.where.to_string() + ")");
     }
     return tree;
   }
@@ -69,12 +71,24 @@ YamlNode load_with_bases(const std::string& path, std::vector<std::string>& file
 
 }  // namespace
 
-std::string_view to_string(SignedWeights value) { return kSignedWeightsNames.at(static_cast<size_t>(value)); }
-std::string_view to_string(AdcResolution value) { return kAdcResolutionNames.at(static_cast<size_t>(value)); }
-std::string_view to_string(AdcFullScale value) { return kAdcFullScaleNames.at(static_cast<size_t>(value)); }
-std::string_view to_string(AdcRounding value) { return kAdcRoundingNames.at(static_cast<size_t>(value)); }
-std::string_view to_string(NocTopology value) { return kNocTopologyNames.at(static_cast<size_t>(value)); }
-std::string_view to_string(MappingMode value) { return kMappingModeNames.at(static_cast<size_t>(value)); }
+std::string_view to_string(SignedWeights value) {
+  return kSignedWeightsNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(AdcResolution value) {
+  return kAdcResolutionNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(AdcFullScale value) {
+  return kAdcFullScaleNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(AdcRounding value) {
+  return kAdcRoundingNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(NocTopology value) {
+  return kNocTopologyNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(MappingMode value) {
+  return kMappingModeNames.at(static_cast<size_t>(value));
+}
 
 ArchConfig arch_config_from_yaml(const YamlNode& root) {
   Diagnostics diagnostics;
@@ -99,7 +113,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         n.tiles_per_router = static_cast<int>(noc.integer_or("tiles_per_router", 1, 1, 64));
         n.flit_bits = static_cast<int>(noc.integer("flit_bits", 1, 4096).value_or(0));
         n.link_flits_per_cycle = static_cast<int>(noc.integer_or("link_flits_per_cycle", 1, 1, 64));
-        n.router_latency_cycles = static_cast<int>(noc.integer_or("router_latency_cycles", 1, 0, 1000));
+        n.router_latency_cycles =
+            static_cast<int>(noc.integer_or("router_latency_cycles", 1, 0, 1000));
         n.router_ports = static_cast<int>(noc.integer_or("router_ports", 5, 1, 64));
         if (n.topology == NocTopology::kMesh && n.tiles_per_router != 1) {
           diagnostics.add(noc.where(), join_path(noc.path(), "tiles_per_router"),
@@ -114,7 +129,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
       }
       {
         MapReader buffer = chip.map("global_buffer", true);
-        config.chip.global_buffer.capacity_bytes = buffer.integer("capacity_bytes", 0, int64_t{1} << 40).value_or(0);
+        config.chip.global_buffer.capacity_bytes =
+            buffer.integer("capacity_bytes", 0, int64_t{1} << 40).value_or(0);
         config.chip.global_buffer.bandwidth_bytes_per_cycle =
             static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
       }
@@ -138,7 +154,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         t.buffer.bandwidth_bytes_per_cycle =
             static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
       }
-      t.output_register_bytes = static_cast<int>(tile.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+      t.output_register_bytes =
+          static_cast<int>(tile.integer("output_register_bytes", 1, 1 << 30).value_or(0));
       t.bus_bits = static_cast<int>(tile.integer_or("bus_bits", 256, 1, 1 << 16));
       t.activation_units = static_cast<int>(tile.integer("activation_units", 1, 4096).value_or(0));
       t.pool_units = static_cast<int>(tile.integer("pool_units", 1, 4096).value_or(0));
@@ -174,18 +191,22 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         p.adc.sample_rate_msps = adc.number("sample_rate_msps", 1e-3, 1e6).value_or(0);
         p.adc.resolution =
             enum_at<AdcResolution>(adc.choice_or("resolution", 0, kAdcResolutionNames));
-        p.adc.full_scale = enum_at<AdcFullScale>(adc.choice_or("full_scale", 0, kAdcFullScaleNames));
+        p.adc.full_scale =
+            enum_at<AdcFullScale>(adc.choice_or("full_scale", 0, kAdcFullScaleNames));
         p.adc.rounding = enum_at<AdcRounding>(adc.choice_or("rounding", 0, kAdcRoundingNames));
         int64_t columns = int64_t{p.crossbars} * p.crossbar.columns;
         if (p.adc.count > 0 && columns > 0 && p.adc.count > columns) {
           diagnostics.add(adc.where(), join_path(adc.path(), "count"),
                           "more ADCs (" + std::to_string(p.adc.count) +
-                              ") than crossbar columns in the PE (" + std::to_string(columns) + ")");
+                              ") than crossbar columns in the PE (" + std::to_string(columns) +
+                              ")");
         }
       }
       p.shift_add_units = static_cast<int>(pe.integer("shift_add_units", 1, 4096).value_or(0));
-      p.input_register_bytes = static_cast<int>(pe.integer("input_register_bytes", 1, 1 << 30).value_or(0));
-      p.output_register_bytes = static_cast<int>(pe.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+      p.input_register_bytes =
+          static_cast<int>(pe.integer("input_register_bytes", 1, 1 << 30).value_or(0));
+      p.output_register_bytes =
+          static_cast<int>(pe.integer("output_register_bytes", 1, 1 << 30).value_or(0));
     }
     {
       MapReader mapping = top.map("mapping", false);

@@ -115,18 +115,17 @@ struct ArchConfig {
   PeConfig pe;
   MappingConfig mapping;
 
-  std::vector<std::string> files;  // the preset first, then its bases
+  std::vector<std::string> files;      // the preset first, then its bases
   std::vector<std::string> overrides;  // --set assignments, in order
   YamlNode resolved;  // merged tree after inheritance and overrides, for the config echo
 
-  int64_t crossbars_total() const {
-    return int64_t{chip.tiles} * tile.pes * pe.crossbars;
-  }
+  int64_t crossbars_total() const { return int64_t{chip.tiles} * tile.pes * pe.crossbars; }
 };
 
 // Loads a preset, following `base:` links (relative to the including file), then applies
 // `overrides` ("pe.crossbar.rows=256"), then validates. Throws InputError with all problems.
-ArchConfig load_arch_config(const std::string& path, const std::vector<std::string>& overrides = {});
+ArchConfig load_arch_config(const std::string& path,
+                            const std::vector<std::string>& overrides = {});
 
 // Validates an already-resolved tree (used by load_arch_config and by tests).
 ArchConfig arch_config_from_yaml(const YamlNode& root);

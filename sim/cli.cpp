@@ -1,12 +1,13 @@
 #include "cli.h"
 
+#include <mixpim/version.h>
+
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <mixpim/version.h>
 
 #include "analytic.h"
 #include "arch_config.h"
@@ -15,13 +16,13 @@
 #include "diagnostics.h"
 #include "energy_model.h"
 #include "functional.h"
-#include "process_pool.h"
 #include "hw/cycle_engine.h"
 #include "mapping.h"
 #include "mapping_report.h"
 #include "precision.h"
-#include "sweep.h"
+#include "process_pool.h"
 #include "run_report.h"
+#include "sweep.h"
 #include "tech_table.h"
 #include "workload.h"
 #include "workload_report.h"
@@ -75,14 +76,15 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::string workload_path;
   std::string precision_path;
   std::string output_path;
-  options.add_options()
-      ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
-      ("precision,p", po::value(&precision_path),
-       "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")
-      ("json", "print JSON (layers[] and totals) instead of a table")
-      ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
+  options.add_options()("workload,w", po::value(&workload_path)->required(),
+                        "network file (workloads/*.yaml)")(
+      "precision,p", po::value(&precision_path),
+      "precision profile (workloads/profiles/...); default: built-in uniform 16-bit")(
+      "json", "print JSON (layers[] and totals) instead of a table")(
+      "output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
   po::variables_map values;
-  if (!parse_options("info", args, options, values, "--workload FILE [--precision FILE] [--json]", out)) {
+  if (!parse_options("info", args, options, values, "--workload FILE [--precision FILE] [--json]",
+                     out)) {
     return kExitOk;
   }
   const Network network = load_network(workload_path);
@@ -103,15 +105,17 @@ struct SimulationInputs {
   std::string precision_path;
 
   void add_to(po::options_description& options) {
-    options.add_options()
-        ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
-        ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
-        ("workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")
-        ("precision,p", po::value(&precision_path),
-         "precision profile (workloads/profiles/...); default: built-in uniform 16-bit");
+    options.add_options()("arch,a", po::value(&arch_path)->required(),
+                          "architecture preset (configs/arch/*.yaml)")(
+        "set,s", po::value(&overrides)->composing(),
+        "override a key: --set pe.crossbar.rows=256 (repeatable)")(
+        "workload,w", po::value(&workload_path)->required(), "network file (workloads/*.yaml)")(
+        "precision,p", po::value(&precision_path),
+        "precision profile (workloads/profiles/...); default: built-in uniform 16-bit");
   }
   PrecisionProfile profile_for(const Network& network) const {
-    return precision_path.empty() ? uniform_profile(network, kBaselineBits) : load_profile(precision_path, network);
+    return precision_path.empty() ? uniform_profile(network, kBaselineBits)
+                                  : load_profile(precision_path, network);
   }
 };
 
@@ -120,27 +124,28 @@ int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   SimulationInputs in;
   std::string output_path;
   in.add_to(options);
-  options.add_options()
-      ("json", "print JSON (layers[] and totals) instead of a table")
-      ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
+  options.add_options()("json", "print JSON (layers[] and totals) instead of a table")(
+      "output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
   po::variables_map values;
   if (!parse_options("map", args, options, values,
-                     "--arch FILE --workload FILE [--precision FILE] [--set key=value]... [--json]", out)) {
+                     "--arch FILE --workload FILE [--precision FILE] [--set key=value]... [--json]",
+                     out)) {
     return kExitOk;
   }
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   const Network network = load_network(in.workload_path);
   const PrecisionProfile profile = in.profile_for(network);
   const NetworkMapping mapping = map_network(network, profile, arch);
-  const std::string content = values.count("json") ? mapping_json(network, arch, mapping).dump(2) + "\n"
-                                                   : mapping_text(network, arch, mapping);
+  const std::string content = values.count("json")
+                                  ? mapping_json(network, arch, mapping).dump(2) + "\n"
+                                  : mapping_text(network, arch, mapping);
   emit(output_path, content, out);
   return kExitOk;
 }
 
 // Maps, analyses and evaluates one configuration; `run.mapping` points into `mapping`.
-RunCase evaluate_case(const Network& network, const PrecisionProfile& profile, const ArchConfig& arch,
-                      const TechTable& table, NetworkMapping& mapping) {
+RunCase evaluate_case(const Network& network, const PrecisionProfile& profile,
+                      const ArchConfig& arch, const TechTable& table, NetworkMapping& mapping) {
   mapping = map_network(network, profile, arch);
   RunCase run;
   run.network = &network;
@@ -168,17 +173,21 @@ void cycle_baseline(nlohmann::ordered_json& report, const std::string& arch_path
                     const std::string& workload_path, const std::string& tech_path, bool contention,
                     const std::string& out_dir) {
   std::string dir = out_dir + "/.baseline-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("cannot create a directory in " + out_dir);
+  if (::mkdtemp(dir.data()) == nullptr)
+    throw std::runtime_error("cannot create a directory in " + out_dir);
   ProcessTask task;
-  task.argv = {"/proc/self/exe", "run", "--engine", "cycle", "--arch", arch_path, "--workload",
-               workload_path, "--tech", tech_path, "--no-baseline", "--out", dir};
+  task.argv = {
+      "/proc/self/exe", "run",    "--engine", "cycle",         "--arch", arch_path, "--workload",
+      workload_path,    "--tech", tech_path,  "--no-baseline", "--out",  dir};
   for (const std::string& o : overrides) task.argv.insert(task.argv.end(), {"--set", o});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
   if (!contention) task.argv.emplace_back("--no-contention");
   task.stdout_path = dir + "/stdout.txt";
   task.stderr_path = dir + "/stderr.txt";
   ProcessOutcome outcome;
-  ProcessPool(1).run(1, [&](size_t) { return task; }, [&](size_t, const ProcessOutcome& o) { outcome = o; }, [] {});
+  ProcessPool(1).run(
+      1, [&](size_t) { return task; }, [&](size_t, const ProcessOutcome& o) { outcome = o; },
+      [] {});
   std::ifstream in(dir + "/report.json");
   std::error_code ignored;
   if (!outcome.exited || outcome.exit_code != 0 || !in) {
@@ -202,10 +211,13 @@ void cycle_baseline(nlohmann::ordered_json& report, const std::string& arch_path
   b["latency_ratio"] = t["latency_ns"].get<double>() / ct["latency_ns"].get<double>();
   b["throughput_ratio"] = ct["interval_ns"].get<double>() / t["interval_ns"].get<double>();
   for (auto& [name, c] : b["components"].items()) {
-    const double base = child["components"].contains(name) ? child["components"][name]["energy_pj"].get<double>() : 0.0;
+    const double base = child["components"].contains(name)
+                            ? child["components"][name]["energy_pj"].get<double>()
+                            : 0.0;
     const double mine = c["energy_pj"].get<double>();
     c["baseline_energy_pj"] = base;
-    c["reduction"] = mine > 0 ? nlohmann::ordered_json(base / mine) : nlohmann::ordered_json(nullptr);
+    c["reduction"] =
+        mine > 0 ? nlohmann::ordered_json(base / mine) : nlohmann::ordered_json(nullptr);
   }
 }
 
@@ -218,22 +230,26 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   FunctionalOptions functional;
   hw::CycleOptions cycle;
   in.add_to(options);
-  options.add_options()
-      ("engine,e", po::value(&engine)->default_value("analytic"),
-       "analytic (closed form), cycle (SystemC, contention), or functional (analytic timing and "
-       "energy plus bit-accurate data through the arrays)")
-      ("trace", po::value(&cycle.trace_path), "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")
-      ("no-contention", "cycle: no shared units or finite buffers (must equal the analytic engine)")
-      ("seed", po::value(&functional.seed)->default_value(1), "functional: seed of the random inputs and weights")
-      ("batch", po::value(&functional.batch)->default_value(1), "functional: inputs per batch (top-1 agreement)")
-      ("data", po::value(&functional.data_map_path),
-       "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")
-      ("tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")
-      ("out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")
-      ("no-baseline", "skip the uniform 16-bit baseline run");
+  options.add_options()(
+      "engine,e", po::value(&engine)->default_value("analytic"),
+      "analytic (closed form), cycle (SystemC, contention), or functional (analytic timing and "
+      "energy plus bit-accurate data through the arrays)")(
+      "trace", po::value(&cycle.trace_path),
+      "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")(
+      "no-contention", "cycle: no shared units or finite buffers (must equal the analytic engine)")(
+      "seed", po::value(&functional.seed)->default_value(1),
+      "functional: seed of the random inputs and weights")(
+      "batch", po::value(&functional.batch)->default_value(1),
+      "functional: inputs per batch (top-1 agreement)")(
+      "data", po::value(&functional.data_map_path),
+      "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")(
+      "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
+      "out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")(
+      "no-baseline", "skip the uniform 16-bit baseline run");
   po::variables_map values;
-  if (!parse_options("run", args, options, values,
-                     "--arch FILE --workload FILE [--precision FILE] [--set key=value]... --out DIR", out)) {
+  if (!parse_options(
+          "run", args, options, values,
+          "--arch FILE --workload FILE [--precision FILE] [--set key=value]... --out DIR", out)) {
     return kExitOk;
   }
   if (engine != "analytic" && engine != "cycle" && engine != "functional") {
@@ -291,7 +307,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
   }
   if (engine == "functional") {
-    report["functional"] = functional_json(run_functional(network, profile, arch, mapping, functional));
+    report["functional"] =
+        functional_json(run_functional(network, profile, arch, mapping, functional));
   }
   write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
   write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
@@ -299,8 +316,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   out << run_summary_text(report);
   if (engine == "cycle") {
     const nlohmann::ordered_json host = hw::cycle_host_json(cycle_result);
-    out << "  simulated  " << cycle_result.simulated_cycles << " cycles, " << cycle_result.kernel_events
-        << " kernel events in " << host.value("wall_s", 0.0) << " s\n";
+    out << "  simulated  " << cycle_result.simulated_cycles << " cycles, "
+        << cycle_result.kernel_events << " kernel events in " << host.value("wall_s", 0.0)
+        << " s\n";
   }
   out << "  written    " << out_dir << "/report.json, report.md, layers.csv\n";
   return kExitOk;
@@ -311,10 +329,11 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ost
   std::string arch_path;
   std::vector<std::string> overrides;
   std::string output_path;
-  options.add_options()
-      ("arch,a", po::value(&arch_path)->required(), "architecture preset (configs/arch/*.yaml)")
-      ("set,s", po::value(&overrides)->composing(), "override a key: --set pe.crossbar.rows=256 (repeatable)")
-      ("output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
+  options.add_options()("arch,a", po::value(&arch_path)->required(),
+                        "architecture preset (configs/arch/*.yaml)")(
+      "set,s", po::value(&overrides)->composing(),
+      "override a key: --set pe.crossbar.rows=256 (repeatable)")(
+      "output,o", po::value(&output_path), "write to this file (atomically) instead of stdout");
   po::variables_map values;
   if (!parse_options("config", args, options, values, "--arch FILE [--set key=value]...", out)) {
     return kExitOk;
@@ -327,10 +346,14 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ost
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"info", "per-layer shapes, MACs, weights, bits and weight memory of a workload", cmd_info},
-      {"map", "map a workload onto crossbars, PEs and tiles (arrays, utilisation, replication)", cmd_map},
-      {"run", "simulate a workload: energy, latency, area, throughput, 16-bit baseline comparison", cmd_run},
-      {"config", "validate an architecture preset (+ --set overrides) and print it resolved", cmd_config},
-      {"sweep", "run a sweep spec's points in parallel (resumable); Slurm arrays; points.csv", cmd_sweep},
+      {"map", "map a workload onto crossbars, PEs and tiles (arrays, utilisation, replication)",
+       cmd_map},
+      {"run", "simulate a workload: energy, latency, area, throughput, 16-bit baseline comparison",
+       cmd_run},
+      {"config", "validate an architecture preset (+ --set overrides) and print it resolved",
+       cmd_config},
+      {"sweep", "run a sweep spec's points in parallel (resumable); Slurm arrays; points.csv",
+       cmd_sweep},
   };
   return list;
 }
@@ -340,7 +363,8 @@ void print_usage(std::ostream& out) {
          "       mixpim --version | --help\n\n"
          "mixpim simulates processing-in-memory DNN accelerators built from crossbar arrays,\n"
          "for mixed-precision quantized networks.\n\ncommands:\n";
-  for (const Command& c : commands()) out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  for (const Command& c : commands())
+    out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
   out << "\n'mixpim <command> --help' describes a command's options.\n"
          "exit codes: 0 success, 1 internal or I/O failure, 2 bad input or usage\n";
 }

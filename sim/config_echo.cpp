@@ -27,7 +27,8 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
         {"router_latency_cycles", c.chip.noc.router_latency_cycles},
         {"router_ports", c.chip.noc.router_ports}}},
       {"global_buffer", buffer(c.chip.global_buffer)},
-      {"dram", {{"enabled", c.chip.dram.enabled}, {"bandwidth_gb_per_s", c.chip.dram.bandwidth_gb_per_s}}}};
+      {"dram",
+       {{"enabled", c.chip.dram.enabled}, {"bandwidth_gb_per_s", c.chip.dram.bandwidth_gb_per_s}}}};
   out["tile"] = {{"pes", c.tile.pes},
                  {"buffer", buffer(c.tile.buffer)},
                  {"output_register_bytes", c.tile.output_register_bytes},

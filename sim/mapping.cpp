@@ -42,7 +42,8 @@ std::vector<ColumnArray> pack_columns(const std::vector<ChannelItem>& items, int
       const int width = item.slices * columns_per_slice;
       if (arrays.back().used_columns + width > array_columns) arrays.emplace_back();
       ColumnArray& array = arrays.back();
-      array.spans.push_back({item.channel, item.bits, 0, item.slices, array.used_columns, columns_per_slice});
+      array.spans.push_back(
+          {item.channel, item.bits, 0, item.slices, array.used_columns, columns_per_slice});
       array.used_columns += width;
       continue;
     }
@@ -55,7 +56,8 @@ std::vector<ColumnArray> pack_columns(const std::vector<ChannelItem>& items, int
       }
       ColumnArray& array = arrays.back();
       const int take = std::min(room, item.slices - slice);
-      array.spans.push_back({item.channel, item.bits, slice, take, array.used_columns, columns_per_slice});
+      array.spans.push_back(
+          {item.channel, item.bits, slice, take, array.used_columns, columns_per_slice});
       array.used_columns += take * columns_per_slice;
       slice += take;
     }
@@ -108,7 +110,8 @@ double stage_ns(const LayerMapping& m, int64_t replication, int64_t pes, const S
   // min(1, pes_per_tile / pes) of its digital work (sim/analytic.h, tile_shares).
   const double tiles = std::max(1.0, static_cast<double>(pes) / model.pes_per_tile);
   const double merges = static_cast<double>(merge_ops(m)) / (model.merges_per_ns_per_tile * tiles);
-  const double activations = static_cast<double>(m.kept_outputs * m.mvms) / (model.activations_per_ns_per_tile * tiles);
+  const double activations =
+      static_cast<double>(m.kept_outputs * m.mvms) / (model.activations_per_ns_per_tile * tiles);
   return std::max({reads, merges, activations});
 }
 
@@ -147,7 +150,8 @@ Step next_step(const LayerMapping& m, const StageModel& model) {
 // last. A layer's stage time depends only on its own allotment and never grows with it, so
 // the slowest stage of all ends as short as the steps can make it (throughput); the PEs left
 // then shorten the other stages, which fill the pipeline (latency).
-void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget, const StageModel& model) {
+void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget,
+                      const StageModel& model) {
   int64_t used = 0;
   for (LayerMapping* m : layers) {
     m->pes = std::max(m->pes, pes_for(*m, m->replication, model.crossbars_per_pe));
@@ -157,7 +161,8 @@ void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget, con
   while (true) {
     int slowest = -1;
     for (size_t i = 0; i < layers.size(); ++i) {
-      if (!done[i] && (slowest < 0 || stage_ns(*layers[i], model) > stage_ns(*layers[slowest], model))) {
+      if (!done[i] &&
+          (slowest < 0 || stage_ns(*layers[i], model) > stage_ns(*layers[slowest], model))) {
         slowest = static_cast<int>(i);
       }
     }
@@ -176,7 +181,8 @@ void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget, con
 
 // Layer-by-layer with resident weights: layers run one after another, so spend spare PEs
 // where they save the most time per PE (greedy on the total).
-void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget, const StageModel& model) {
+void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget,
+                      const StageModel& model) {
   int64_t used = 0;
   for (LayerMapping* m : layers) {
     m->pes = std::max(m->pes, pes_for(*m, m->replication, model.crossbars_per_pe));
@@ -192,7 +198,8 @@ void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget, con
       const int64_t extra = step.pes - m->pes;
       if (used + extra > pe_budget) continue;
       const double saved = stage_ns(*m, model) - stage_ns(*m, step.replication, step.pes, model);
-      const double gain = extra == 0 ? std::numeric_limits<double>::infinity() : saved / static_cast<double>(extra);
+      const double gain =
+          extra == 0 ? std::numeric_limits<double>::infinity() : saved / static_cast<double>(extra);
       if (best == nullptr || gain > best_gain) {
         best = m;
         best_step = step;
@@ -233,7 +240,8 @@ std::vector<ColumnGroup> ColumnArray::groups(int bits_per_cell) const {
     ColumnGroup& group = out.back();
     group.columns += span.columns();
     group.channels += 1;
-    for (int s = span.first_slice; s < span.first_slice + span.slices; ++s) shifts.insert(s * bits_per_cell);
+    for (int s = span.first_slice; s < span.first_slice + span.slices; ++s)
+      shifts.insert(s * bits_per_cell);
   }
   if (!out.empty()) out.back().slice_shifts.assign(shifts.begin(), shifts.end());
   return out;
@@ -285,9 +293,9 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
   m.layer = layer_index;
   m.name = layer.name;
   const int producer = layer.producers.at(0);
-  const int64_t kept_inputs = producer == kNetworkInput
-                                  ? layer.in_channels()
-                                  : std::count(masks[producer].begin(), masks[producer].end(), true);
+  const int64_t kept_inputs =
+      producer == kNetworkInput ? layer.in_channels()
+                                : std::count(masks[producer].begin(), masks[producer].end(), true);
   m.rows = kept_inputs * layer.kernel_area();
   m.kept_outputs = precision.kept_count();
   for (int64_t row = 0; row < m.rows; row += xbar.rows) {
@@ -302,16 +310,19 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
   if (!arch.mapping.split_channel_slices && !items.empty() &&
       items.front().slices * columns_per_slice > xbar.columns) {
     const ChannelItem& wide = items.front();
-    throw InputError({{SourceLocation{profile.source_path.empty() ? network.source_path : profile.source_path, 0, 0},
-                       "layers." + layer.name,
-                       "channel " + std::to_string(wide.channel) + " has " + std::to_string(wide.bits) +
-                           "-bit weights: " + std::to_string(wide.slices * columns_per_slice) +
-                           " columns at " + std::to_string(xbar.bits_per_cell) + " bits per cell" +
-                           (columns_per_slice == 2 ? " (differential)" : "") + ", but arrays have " +
-                           std::to_string(xbar.columns) +
-                           "; set mapping.split_channel_slices: true to let slices span arrays"}});
+    throw InputError(
+        {{SourceLocation{profile.source_path.empty() ? network.source_path : profile.source_path, 0,
+                         0},
+          "layers." + layer.name,
+          "channel " + std::to_string(wide.channel) + " has " + std::to_string(wide.bits) +
+              "-bit weights: " + std::to_string(wide.slices * columns_per_slice) + " columns at " +
+              std::to_string(xbar.bits_per_cell) + " bits per cell" +
+              (columns_per_slice == 2 ? " (differential)" : "") + ", but arrays have " +
+              std::to_string(xbar.columns) +
+              "; set mapping.split_channel_slices: true to let slices span arrays"}});
   }
-  m.column_arrays = pack_columns(items, xbar.columns, columns_per_slice, arch.mapping.split_channel_slices);
+  m.column_arrays =
+      pack_columns(items, xbar.columns, columns_per_slice, arch.mapping.split_channel_slices);
   return m;
 }
 
@@ -363,14 +374,16 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
       const int64_t pes = pes_for(m, 1, per_pe);
       if (before + pes > out.pes_available) {
         const std::string origin = arch.files.empty() ? "architecture" : arch.files.front();
-        throw InputError({{SourceLocation{origin, 0, 0}, "",
-                           "network " + network.name + " does not fit: layer " + m.name + " needs " +
-                               std::to_string(m.arrays()) + " arrays (" + std::to_string(pes) +
-                               " PEs of " + std::to_string(per_pe) + " arrays), but the layers before it hold " +
-                               std::to_string(before) + " of the chip's " + std::to_string(out.pes_available) +
-                               " PEs (" + std::to_string(out.arrays_available) + " arrays); the whole network needs " +
-                               std::to_string(pes_needed) +
-                               " PEs. Use larger arrays or more tiles, or set mapping.allow_reprogramming: true"}});
+        throw InputError(
+            {{SourceLocation{origin, 0, 0}, "",
+              "network " + network.name + " does not fit: layer " + m.name + " needs " +
+                  std::to_string(m.arrays()) + " arrays (" + std::to_string(pes) + " PEs of " +
+                  std::to_string(per_pe) + " arrays), but the layers before it hold " +
+                  std::to_string(before) + " of the chip's " + std::to_string(out.pes_available) +
+                  " PEs (" + std::to_string(out.arrays_available) +
+                  " arrays); the whole network needs " + std::to_string(pes_needed) +
+                  " PEs. Use larger arrays or more tiles, or set mapping.allow_reprogramming: "
+                  "true"}});
       }
       before += pes;
     }
@@ -406,7 +419,8 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
       std::vector<LayerMapping*> segment;
       int64_t pes = 0;
       out.segments.push_back(static_cast<int>(i));
-      while (i < out.layers.size() && (segment.empty() || pes + pes_for(out.layers[i], 1, per_pe) <= out.pes_available)) {
+      while (i < out.layers.size() &&
+             (segment.empty() || pes + pes_for(out.layers[i], 1, per_pe) <= out.pes_available)) {
         pes += pes_for(out.layers[i], 1, per_pe);
         segment.push_back(&out.layers[i]);
         ++i;
@@ -420,7 +434,8 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
       out.pes_used = std::max(out.pes_used, assign_pes(segment, per_pe, per_tile));
     }
   }
-  for (const LayerMapping& m : out.layers) out.reprogram_cell_writes += m.active_cells() * m.replication;
+  for (const LayerMapping& m : out.layers)
+    out.reprogram_cell_writes += m.active_cells() * m.replication;
   out.tiles_used = static_cast<int>(ceil_div(out.pes_used, per_tile));
   return out;
 }

@@ -49,7 +49,7 @@ struct ColumnGroup {
   int bits = 0;
   int first_column = 0;
   int columns = 0;
-  int channels = 0;  // channels with at least one slice here
+  int channels = 0;               // channels with at least one slice here
   std::vector<int> slice_shifts;  // shift of each slice position, in bits
 };
 
@@ -63,27 +63,27 @@ struct ColumnArray {
 struct LayerMapping {
   int layer = 0;  // index into Network::layers
   std::string name;
-  int64_t rows = 0;                  // GEMM rows: kept inputs x kh x kw
+  int64_t rows = 0;  // GEMM rows: kept inputs x kh x kw
   int64_t kept_outputs = 0;
-  std::vector<int> row_block_rows;   // active rows of each row block
+  std::vector<int> row_block_rows;  // active rows of each row block
   std::vector<ColumnArray> column_arrays;
   int activation_bits = 0;
-  int input_cycles = 0;              // ceil(activation bits / DAC bits)
-  int64_t mvms = 0;                  // output pixels per inference (all replicas together)
+  int input_cycles = 0;  // ceil(activation bits / DAC bits)
+  int64_t mvms = 0;      // output pixels per inference (all replicas together)
 
   // Placement (filled by place_network).
-  int64_t replication = 1;           // copies of the layer's arrays sharing its MVMs
-  int64_t pes = 0;                   // PEs holding the copies (more than they fill when the
-                                     // layer is spread to reach more tiles' adders)
-  int64_t first_pe = 0;              // global index of its first PE
+  int64_t replication = 1;  // copies of the layer's arrays sharing its MVMs
+  int64_t pes = 0;          // PEs holding the copies (more than they fill when the
+                            // layer is spread to reach more tiles' adders)
+  int64_t first_pe = 0;     // global index of its first PE
   int first_tile = 0, last_tile = -1;
-  int64_t passes = 1;                // > 1: the layer exceeds the chip and is reprogrammed in parts
+  int64_t passes = 1;  // > 1: the layer exceeds the chip and is reprogrammed in parts
 
   int64_t row_blocks() const { return static_cast<int64_t>(row_block_rows.size()); }
   int64_t arrays() const { return row_blocks() * static_cast<int64_t>(column_arrays.size()); }
   int64_t arrays_placed() const { return arrays() * replication; }
-  int64_t used_columns() const;   // columns of one row block (summed over column arrays)
-  int64_t active_cells() const;   // rows x used columns of one copy
+  int64_t used_columns() const;  // columns of one row block (summed over column arrays)
+  int64_t active_cells() const;  // rows x used columns of one copy
   // Fractions of the arrays' rows, columns and cells that hold weights, in (0, 1].
   double row_utilization(int array_rows) const;
   double column_utilization(int array_columns) const;
@@ -102,9 +102,9 @@ struct NetworkMapping {
   int64_t arrays_available = 0;
   int64_t pes_used = 0;
   int tiles_used = 0;
-  bool resident = true;              // false: weights are rewritten (time-multiplexed)
-  int64_t reprogram_cell_writes = 0; // cells written per inference when not resident
-  std::vector<int> segments;         // first layer (index into layers) of each resident segment
+  bool resident = true;               // false: weights are rewritten (time-multiplexed)
+  int64_t reprogram_cell_writes = 0;  // cells written per inference when not resident
+  std::vector<int> segments;          // first layer (index into layers) of each resident segment
 
   int64_t arrays() const;         // one copy of every layer
   int64_t arrays_placed() const;  // with replication

@@ -37,8 +37,11 @@ nlohmann::ordered_json mapping_json(const Network& network, const ArchConfig& ar
     for (const ColumnArray& a : m.column_arrays) {
       json groups = json::array();
       for (const ColumnGroup& g : a.groups(arch.pe.crossbar.bits_per_cell)) {
-        groups.push_back({{"bits", g.bits}, {"first_column", g.first_column}, {"columns", g.columns},
-                          {"channels", g.channels}, {"slice_shifts", g.slice_shifts}});
+        groups.push_back({{"bits", g.bits},
+                          {"first_column", g.first_column},
+                          {"columns", g.columns},
+                          {"channels", g.channels},
+                          {"slice_shifts", g.slice_shifts}});
       }
       column_arrays.push_back({{"used_columns", a.used_columns}, {"column_groups", groups}});
     }
@@ -113,16 +116,17 @@ std::string mapping_text(const Network& network, const ArchConfig& arch,
   table.add_rule();
   table.add_row({"total", "", "", "", with_thousands(mapping.arrays()), "", "", "", "", "",
                  with_thousands(mapping.pes_used), std::to_string(mapping.tiles_used), ""});
-  std::string text = "workload " + network.name + " on " + arch.name + " (" +
-                     std::to_string(R) + "x" + std::to_string(C) + " arrays, " +
+  std::string text = "workload " + network.name + " on " + arch.name + " (" + std::to_string(R) +
+                     "x" + std::to_string(C) + " arrays, " +
                      std::to_string(arch.pe.crossbar.bits_per_cell) + " bits/cell, " +
                      std::string(to_string(arch.pe.crossbar.signed_weights)) + " weights, " +
                      std::string(to_string(mapping.mode)) + ")\n";
   text += "arrays: " + with_thousands(mapping.arrays()) + " for one copy of each layer, " +
           with_thousands(mapping.arrays_placed()) + " placed with replication, of " +
           with_thousands(mapping.arrays_available) + " on the chip; PEs " +
-          with_thousands(mapping.pes_used) + "/" + with_thousands(mapping.pes_available) + "; tiles " +
-          std::to_string(mapping.tiles_used) + "/" + std::to_string(arch.chip.tiles) + "\n";
+          with_thousands(mapping.pes_used) + "/" + with_thousands(mapping.pes_available) +
+          "; tiles " + std::to_string(mapping.tiles_used) + "/" + std::to_string(arch.chip.tiles) +
+          "\n";
   if (!mapping.resident) {
     text += "time-multiplexed in " + std::to_string(mapping.segments.size()) +
             " segments: " + with_thousands(mapping.reprogram_cell_writes) +

@@ -8,9 +8,7 @@
 
 namespace mixpim::sim {
 
-int64_t LayerPrecision::kept_count() const {
-  return std::count(kept.begin(), kept.end(), true);
-}
+int64_t LayerPrecision::kept_count() const { return std::count(kept.begin(), kept.end(), true); }
 
 std::vector<int> LayerPrecision::distinct_weight_bits() const {
   std::vector<int> bits;
@@ -43,9 +41,9 @@ std::optional<std::vector<int>> read_weight_bits(const YamlNode& node, const std
     return std::vector<int>{static_cast<int>(*bits)};
   }
   if (!node.is_sequence() || node.items.empty()) {
-    diagnostics.add(node.where, path,
-                    "expected bits (integer), a per-channel list or run-length groups, got " +
-                        node.describe());
+    diagnostics.add(
+        node.where, path,
+        "expected bits (integer), a per-channel list or run-length groups, got " + node.describe());
     return std::nullopt;
   }
   if (channels < 0) {  // in `default`: only a single value makes sense for every layer
@@ -61,9 +59,13 @@ std::optional<std::vector<int>> read_weight_bits(const YamlNode& node, const std
       MapReader group(&node.items[g], gpath, diagnostics, node.items[g].where);
       auto b = group.integer("bits", kMinBits, kMaxBits);
       auto count = group.integer("count", 1, int64_t{1} << 24);
-      if (!group.present() || !b || !count) { ok = false; continue; }
+      if (!group.present() || !b || !count) {
+        ok = false;
+        continue;
+      }
       total += *count;
-      if (total <= channels) bits.insert(bits.end(), static_cast<size_t>(*count), static_cast<int>(*b));
+      if (total <= channels)
+        bits.insert(bits.end(), static_cast<size_t>(*count), static_cast<int>(*b));
     }
     if (ok && total != channels) {
       diagnostics.add(node.where, path,
@@ -99,8 +101,9 @@ std::optional<std::vector<bool>> read_kept(const YamlNode& node, const std::stri
     return kept;
   }
   if (!node.is_sequence() || node.items.empty()) {
-    diagnostics.add(node.where, path,
-                    "expected a count or a non-empty list of channel indices, got " + node.describe());
+    diagnostics.add(
+        node.where, path,
+        "expected a count or a non-empty list of channel indices, got " + node.describe());
     return std::nullopt;
   }
   int64_t previous = -1;
@@ -124,7 +127,8 @@ PartialPrecision read_entry(const YamlNode* node, const std::string& path, int64
   MapReader entry(node, path, diagnostics, node ? node->where : SourceLocation{});
   if (!entry.present()) return partial;
   if (const YamlNode* a = entry.get("activation_bits", false)) {
-    auto bits = read_integer(*a, join_path(path, "activation_bits"), kMinBits, kMaxBits, diagnostics);
+    auto bits =
+        read_integer(*a, join_path(path, "activation_bits"), kMinBits, kMaxBits, diagnostics);
     if (bits) partial.activation_bits = static_cast<int>(*bits);
   }
   if (const YamlNode* w = entry.get("weight_bits", false)) {
@@ -229,9 +233,11 @@ PrecisionProfile load_profile(const std::string& path, const Network& network) {
         continue;
       }
       p.activation_bits = *activation;
-      p.weight_bits = scalar ? std::vector<int>(static_cast<size_t>(layer.out_channels()), weights->front())
-                             : *weights;
-      p.kept = own.kept ? *own.kept : std::vector<bool>(static_cast<size_t>(layer.out_channels()), true);
+      p.weight_bits =
+          scalar ? std::vector<int>(static_cast<size_t>(layer.out_channels()), weights->front())
+                 : *weights;
+      p.kept =
+          own.kept ? *own.kept : std::vector<bool>(static_cast<size_t>(layer.out_channels()), true);
     }
   }
   diagnostics.throw_if_any();
@@ -266,7 +272,8 @@ std::vector<std::vector<bool>> output_channel_masks(const Network& network,
         }
         const int64_t per_channel = layer.input_shape[1] * layer.input_shape[2];
         masks[i].reserve(static_cast<size_t>(layer.output_shape[0]));
-        for (bool kept : in) masks[i].insert(masks[i].end(), static_cast<size_t>(per_channel), kept);
+        for (bool kept : in)
+          masks[i].insert(masks[i].end(), static_cast<size_t>(per_channel), kept);
         break;
       }
       case LayerType::kMaxPool:
@@ -288,9 +295,8 @@ std::vector<LayerCounts> count_layers(const Network& network, const PrecisionPro
     if (!layer.has_weights()) continue;
     const int p = layer.producers.at(0);
     LayerCounts& c = counts[i];
-    c.kept_inputs = p == kNetworkInput
-                        ? layer.in_channels()
-                        : std::count(masks[p].begin(), masks[p].end(), true);
+    c.kept_inputs = p == kNetworkInput ? layer.in_channels()
+                                       : std::count(masks[p].begin(), masks[p].end(), true);
     const LayerPrecision& precision = profile.layers.at(i);
     c.kept_outputs = precision.kept_count();
     const int64_t rows = c.kept_inputs * layer.kernel_area();

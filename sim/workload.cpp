@@ -45,19 +45,21 @@ std::optional<Shape> read_shape(const YamlNode* node, const std::string& path,
     shape.push_back(value.value_or(0));
   }
   if (ok && checked_product(shape) < 0) {
-    diagnostics.add(node->where, path, "shape " + to_string(shape) + " is too large (more than 2^53 elements)");
+    diagnostics.add(node->where, path,
+                    "shape " + to_string(shape) + " is too large (more than 2^53 elements)");
     ok = false;
   }
   return ok ? std::optional<Shape>(shape) : std::nullopt;
 }
 
 // `kernel: 3` or `kernel: [3, 5]`.
-std::optional<std::pair<int, int>> read_pair(const YamlNode& node, const std::string& path,
-                                             int min, int max, Diagnostics& diagnostics) {
+std::optional<std::pair<int, int>> read_pair(const YamlNode& node, const std::string& path, int min,
+                                             int max, Diagnostics& diagnostics) {
   if (node.is_sequence()) {
     if (node.items.size() != 2) {
-      diagnostics.add(node.where, path, "expected an integer or [height, width], got a list of " +
-                                            std::to_string(node.items.size()));
+      diagnostics.add(node.where, path,
+                      "expected an integer or [height, width], got a list of " +
+                          std::to_string(node.items.size()));
       return std::nullopt;
     }
     auto h = read_integer(node.items[0], index_path(path, 0), min, max, diagnostics);
@@ -164,14 +166,16 @@ Network load_network(const std::string& path) {
     network.name = top.string("name").value_or("");
     network.family = top.string("network").value_or("");
     network.dataset = top.string_or("dataset", "");
-    network.input_shape = read_shape(top.get("input", true), "input", diagnostics).value_or(Shape{});
+    network.input_shape =
+        read_shape(top.get("input", true), "input", diagnostics).value_or(Shape{});
     if (!network.input_shape.empty() && network.input_shape.size() != 3) {
       diagnostics.add(top.get("input", false)->where, "input", "expected [C, H, W]");
     }
 
     const YamlNode* layers = top.get("layers", true);
     if (layers != nullptr && (!layers->is_sequence() || layers->items.empty())) {
-      diagnostics.add(layers->where, "layers", "expected a non-empty list of layers, got " + layers->describe());
+      diagnostics.add(layers->where, "layers",
+                      "expected a non-empty list of layers, got " + layers->describe());
       layers = nullptr;
     }
     std::unordered_map<std::string, int> index_by_name;
@@ -190,7 +194,8 @@ Network load_network(const std::string& path) {
       layer.name = entry.string("name").value_or("");
       if (!layer.name.empty()) {
         if (layer.name == "input") {
-          diagnostics.add(entry.get("name", false)->where, path_i + ".name", "\"input\" is reserved for the network input");
+          diagnostics.add(entry.get("name", false)->where, path_i + ".name",
+                          "\"input\" is reserved for the network input");
         } else if (!index_by_name.emplace(layer.name, static_cast<int>(i)).second) {
           diagnostics.add(entry.get("name", false)->where, path_i + ".name",
                           "duplicate layer name \"" + layer.name + "\"");
@@ -203,14 +208,21 @@ Network load_network(const std::string& path) {
       // Producers: `from: [a, b]`, default the previous layer (the input for the first).
       if (const YamlNode* from = entry.get("from", false)) {
         if (!from->is_sequence() || from->items.empty() || from->items.size() > 2) {
-          diagnostics.add(from->where, path_i + ".from", "expected a list of one or two layer names, got " + from->describe());
+          diagnostics.add(from->where, path_i + ".from",
+                          "expected a list of one or two layer names, got " + from->describe());
           usable = false;
         } else {
           for (size_t k = 0; k < from->items.size(); ++k) {
             const YamlNode& item = from->items[k];
             auto name = read_string(item, index_path(path_i + ".from", k), diagnostics);
-            if (!name) { usable = false; continue; }
-            if (*name == "input") { layer.producers.push_back(kNetworkInput); continue; }
+            if (!name) {
+              usable = false;
+              continue;
+            }
+            if (*name == "input") {
+              layer.producers.push_back(kNetworkInput);
+              continue;
+            }
             auto it = index_by_name.find(*name);
             if (it == index_by_name.end() || it->second >= static_cast<int>(i)) {
               diagnostics.add(item.where, index_path(path_i + ".from", k),
@@ -224,10 +236,12 @@ Network load_network(const std::string& path) {
       } else {
         layer.producers.push_back(static_cast<int>(i) - 1);  // -1 == kNetworkInput
       }
-      if (usable && type_index && (layer.type == LayerType::kAdd) != (layer.producers.size() == 2)) {
+      if (usable && type_index &&
+          (layer.type == LayerType::kAdd) != (layer.producers.size() == 2)) {
         diagnostics.add(node.where, path_i + ".from",
-                        layer.type == LayerType::kAdd ? "add needs exactly two producers in `from`"
-                                                      : std::string(to_string(layer.type)) + " takes one producer");
+                        layer.type == LayerType::kAdd
+                            ? "add needs exactly two producers in `from`"
+                            : std::string(to_string(layer.type)) + " takes one producer");
         usable = false;
       }
 
@@ -236,7 +250,10 @@ Network load_network(const std::string& path) {
       if (type_index && windowed) {
         if (auto kernel = entry.get("kernel", true)) {
           auto k = read_pair(*kernel, path_i + ".kernel", 1, kMaxKernel, diagnostics);
-          if (k) std::tie(layer.kernel_h, layer.kernel_w) = *k; else usable = false;
+          if (k)
+            std::tie(layer.kernel_h, layer.kernel_w) = *k;
+          else
+            usable = false;
         } else {
           usable = false;
         }
@@ -245,11 +262,17 @@ Network load_network(const std::string& path) {
         layer.stride_w = pool ? layer.kernel_w : 1;
         if (auto stride = entry.get("stride", false)) {
           auto s = read_pair(*stride, path_i + ".stride", 1, kMaxKernel, diagnostics);
-          if (s) std::tie(layer.stride_h, layer.stride_w) = *s; else usable = false;
+          if (s)
+            std::tie(layer.stride_h, layer.stride_w) = *s;
+          else
+            usable = false;
         }
         if (auto pad = entry.get("padding", false)) {
           auto p = read_pair(*pad, path_i + ".padding", 0, kMaxKernel, diagnostics);
-          if (p) std::tie(layer.pad_h, layer.pad_w) = *p; else usable = false;
+          if (p)
+            std::tie(layer.pad_h, layer.pad_w) = *p;
+          else
+            usable = false;
         }
       }
       auto input = read_shape(entry.get("input", true), path_i + ".input", diagnostics);
@@ -262,9 +285,11 @@ Network load_network(const std::string& path) {
         // The declared input must be what the producers make.
         for (size_t k = 0; k < layer.producers.size(); ++k) {
           int p = layer.producers[k];
-          const Shape& made = p == kNetworkInput ? network.input_shape : network.layers[p].output_shape;
+          const Shape& made =
+              p == kNetworkInput ? network.input_shape : network.layers[p].output_shape;
           if (!made.empty() && made != layer.input_shape) {
-            std::string producer = p == kNetworkInput ? "the network input" : "layer \"" + network.layers[p].name + "\"";
+            std::string producer = p == kNetworkInput ? "the network input"
+                                                      : "layer \"" + network.layers[p].name + "\"";
             diagnostics.add(entry.get("input", false)->where, path_i + ".input",
                             "declared " + to_string(layer.input_shape) + " but " + producer +
                                 " produces " + to_string(made));
@@ -274,11 +299,12 @@ Network load_network(const std::string& path) {
         if (!expected.empty() && expected != layer.output_shape) {
           diagnostics.add(entry.get("output", false)->where, path_i + ".output",
                           "declared " + to_string(layer.output_shape) + " but " +
-                              std::string(to_string(layer.type)) + " of " + to_string(layer.input_shape) +
-                              " gives " + to_string(expected));
+                              std::string(to_string(layer.type)) + " of " +
+                              to_string(layer.input_shape) + " gives " + to_string(expected));
         }
-        if (layer.has_weights() && checked_product({layer.out_channels(), layer.in_channels(),
-                                                     layer.kernel_area(), layer.output_pixels()}) < 0) {
+        if (layer.has_weights() &&
+            checked_product({layer.out_channels(), layer.in_channels(), layer.kernel_area(),
+                             layer.output_pixels()}) < 0) {
           diagnostics.add(node.where, path_i, "layer too large to count (more than 2^53 MACs)");
           layer.output_shape.clear();
         }

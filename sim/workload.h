@@ -11,7 +11,16 @@
 
 namespace mixpim::sim {
 
-enum class LayerType { kConv2d, kLinear, kMaxPool, kAvgPool, kGlobalAvgPool, kRelu, kAdd, kFlatten };
+enum class LayerType {
+  kConv2d,
+  kLinear,
+  kMaxPool,
+  kAvgPool,
+  kGlobalAvgPool,
+  kRelu,
+  kAdd,
+  kFlatten
+};
 
 std::string_view to_string(LayerType type);
 
@@ -33,7 +42,7 @@ struct Layer {
 
   // conv2d and linear: the layers that hold weights in crossbars.
   bool has_weights() const { return type == LayerType::kConv2d || type == LayerType::kLinear; }
-  int64_t in_channels() const { return input_shape[0]; }   // features for linear
+  int64_t in_channels() const { return input_shape[0]; }    // features for linear
   int64_t out_channels() const { return output_shape[0]; }  // features for linear
   int64_t kernel_area() const { return int64_t{kernel_h} * kernel_w; }
   // Output positions per inference: one matrix-vector product each (im2col).

@@ -34,7 +34,8 @@ WorkloadTotals sum_counts(const std::vector<LayerCounts>& counts) {
   return totals;
 }
 
-nlohmann::ordered_json workload_summary_json(const Network& network, const PrecisionProfile& profile) {
+nlohmann::ordered_json workload_summary_json(const Network& network,
+                                             const PrecisionProfile& profile) {
   const std::vector<LayerCounts> counts = count_layers(network, profile);
   nlohmann::ordered_json out;
   out["schema_version"] = 1;
@@ -43,9 +44,8 @@ nlohmann::ordered_json workload_summary_json(const Network& network, const Preci
                      {"dataset", network.dataset},
                      {"file", network.source_path},
                      {"input_shape", shape_json(network.input_shape)}};
-  out["precision"] = {{"name", profile.name},
-                      {"file", profile.source_path},
-                      {"description", profile.description}};
+  out["precision"] = {
+      {"name", profile.name}, {"file", profile.source_path}, {"description", profile.description}};
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (size_t i = 0; i < network.layers.size(); ++i) {
     const Layer& layer = network.layers[i];
@@ -99,7 +99,8 @@ std::string workload_summary_text(const Network& network, const PrecisionProfile
       row.push_back(with_thousands(counts[i].weights));
       row.push_back(bits_range(p));
       row.push_back(std::to_string(p.activation_bits));
-      row.push_back(std::to_string(counts[i].kept_outputs) + "/" + std::to_string(layer.out_channels()));
+      row.push_back(std::to_string(counts[i].kept_outputs) + "/" +
+                    std::to_string(layer.out_channels()));
       row.push_back(with_thousands(counts[i].weight_memory_bits));
     }
     table.add_row(std::move(row));
@@ -108,10 +109,11 @@ std::string workload_summary_text(const Network& network, const PrecisionProfile
   table.add_rule();
   table.add_row({"total", "", "", "", with_thousands(totals.macs), with_thousands(totals.weights),
                  "", "", "", with_thousands(totals.weight_memory_bits)});
-  std::string header = "workload  " + network.name + " (" + network.source_path + ")\n" +
-                       "precision " + profile.name +
-                       (profile.source_path.empty() ? " (built-in)" : " (" + profile.source_path + ")") + "\n" +
-                       "weight memory " + with_thousands(totals.weight_memory_bits / 8) + " bytes\n\n";
+  std::string header =
+      "workload  " + network.name + " (" + network.source_path + ")\n" + "precision " +
+      profile.name +
+      (profile.source_path.empty() ? " (built-in)" : " (" + profile.source_path + ")") + "\n" +
+      "weight memory " + with_thousands(totals.weight_memory_bits / 8) + " bytes\n\n";
   return header + table.render();
 }
 

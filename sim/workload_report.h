@@ -18,7 +18,8 @@ struct WorkloadTotals {
 
 WorkloadTotals sum_counts(const std::vector<LayerCounts>& counts);
 
-nlohmann::ordered_json workload_summary_json(const Network& network, const PrecisionProfile& profile);
+nlohmann::ordered_json workload_summary_json(const Network& network,
+                                             const PrecisionProfile& profile);
 std::string workload_summary_text(const Network& network, const PrecisionProfile& profile);
 
 }  // namespace mixpim::sim

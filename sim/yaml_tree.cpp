@@ -119,8 +119,9 @@ class Converter {
           if (too_big_) break;
           SourceLocation key_where = locate(pair.first.Mark(), out.where);
           if (!pair.first.IsScalar()) {
-            diagnostics_.add(key_where, "", "map keys must be plain names, got a " +
-                                                std::string(pair.first.IsMap() ? "map" : "list"));
+            diagnostics_.add(key_where, "",
+                             "map keys must be plain names, got a " +
+                                 std::string(pair.first.IsMap() ? "map" : "list"));
             continue;
           }
           const std::string& key = pair.first.Scalar();
@@ -169,7 +170,8 @@ YamlNode load_yaml_text(const std::string& text, const std::string& origin, bool
     diagnostics.throw_if_any();
   }
   Converter converter(origin, with_lines, diagnostics);
-  YamlNode tree = converter.convert(root, SourceLocation{origin, with_lines ? 1 : 0, with_lines ? 1 : 0}, 0);
+  YamlNode tree =
+      converter.convert(root, SourceLocation{origin, with_lines ? 1 : 0, with_lines ? 1 : 0}, 0);
   diagnostics.throw_if_any();
   return tree;
 }

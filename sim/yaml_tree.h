@@ -19,9 +19,9 @@ struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMap };
 
   Kind kind = Kind::kNull;
-  std::string scalar;  // text of a scalar, as written
-  bool quoted = false;  // scalar was quoted: a string, never a number or boolean
-  std::vector<YamlNode> items;  // sequence items
+  std::string scalar;                 // text of a scalar, as written
+  bool quoted = false;                // scalar was quoted: a string, never a number or boolean
+  std::vector<YamlNode> items;        // sequence items
   std::vector<YamlMapEntry> entries;  // map entries in source order, keys unique
   SourceLocation where;
 

@@ -1,11 +1,11 @@
 // Crossbar module: timing is input slices x read latency per request, served in order;
 // counts follow active rows/columns.
-#include "hw/crossbar.h"
-
 #include <gtest/gtest.h>
 
 #include <systemc>
 #include <vector>
+
+#include "hw/crossbar.h"
 
 namespace mixpim::hw {
 namespace {

@@ -34,7 +34,8 @@ std::string read_all(const std::string& path) {
 Result run(const std::string& args) {
   test::TempDir dir;
   const std::string command = std::string("cd '") + MIXPIM_SOURCE_DIR + "' && '" + MIXPIM_CLI_PATH +
-                              "' " + args + " > '" + dir.file("out") + "' 2> '" + dir.file("err") + "'";
+                              "' " + args + " > '" + dir.file("out") + "' 2> '" + dir.file("err") +
+                              "'";
   const int status = std::system(command.c_str());
   Result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -81,13 +82,15 @@ TEST(Cli, InfoJsonTotalsMatchClosedForm) {
 }
 
 TEST(Cli, InfoWithProfiles) {
-  Result r = run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/uniform8.yaml --json");
+  Result r =
+      run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/uniform8.yaml --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["totals"]["weight_memory_bits"], 8 * 11164352);
   EXPECT_EQ(j["precision"]["name"], "uniform8");
 
-  r = run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/resnet18/pruned.yaml --json");
+  r = run(
+      "info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/resnet18/pruned.yaml --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
   EXPECT_LT(j["totals"]["macs"].get<int64_t>(), 555422720);
@@ -109,10 +112,12 @@ TEST(Cli, InfoWritesOutputFileAtomically) {
 }
 
 TEST(Cli, BadInputExitsTwoWithLocatedMessage) {
-  Result r = run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/vgg19/mixed-layer.yaml");
+  Result r =
+      run("info -w workloads/resnet18-cifar10.yaml -p workloads/profiles/vgg19/mixed-layer.yaml");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
-  EXPECT_NE(r.err.find("error: workloads/profiles/vgg19/mixed-layer.yaml:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error: workloads/profiles/vgg19/mixed-layer.yaml:"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("network: profile is for \"vgg19\""), std::string::npos) << r.err;
 
   r = run("info -w workloads/nope.yaml");
@@ -130,7 +135,9 @@ TEST(Cli, ConfigValidatesPresetAndOverrides) {
 
   r = run("config --arch configs/arch/isaac.yaml --set pe.adc.bits=eight");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "error: --set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"\n");
+  EXPECT_EQ(
+      r.err,
+      "error: --set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"\n");
 }
 
 TEST(Cli, ConfigErrorInFileNamesLineAndKey) {
@@ -141,7 +148,8 @@ TEST(Cli, ConfigErrorInFileNamesLineAndKey) {
   Result r = run("config --arch '" + path + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(path + ":"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("tile.pes: expected integer in [1, 4096], got \"lots\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tile.pes: expected integer in [1, 4096], got \"lots\""), std::string::npos)
+      << r.err;
 }
 
 TEST(Cli, MapPrintsArraysUtilisationAndTotals) {
@@ -158,7 +166,8 @@ TEST(Cli, MapPrintsArraysUtilisationAndTotals) {
     EXPECT_LE(layer["row_utilization"].get<double>(), 1.0);
     EXPECT_GE(layer["replication"].get<int>(), 1);
   }
-  r = run("map -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+  r =
+      run("map -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
           "-p workloads/profiles/resnet18/mixed-channel.yaml --set pe.crossbar.rows=256");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("256x128 arrays"), std::string::npos) << r.out;
@@ -166,10 +175,12 @@ TEST(Cli, MapPrintsArraysUtilisationAndTotals) {
 }
 
 TEST(Cli, MapOfANetworkThatDoesNotFitExitsTwo) {
-  Result r = run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4");
+  Result r =
+      run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("does not fit: layer conv3_2"), std::string::npos) << r.err;
-  r = run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4 "
+  r =
+      run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4 "
           "--set mapping.allow_reprogramming=true --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(nlohmann::json::parse(r.out)["totals"]["resident"].get<bool>());
@@ -190,7 +201,7 @@ TEST(CliRun, WritesTheThreeOutputsWithConsistentTotals) {
   EXPECT_EQ(j["run"]["tech"]["sha256"].get<std::string>().size(), 64u);
   EXPECT_EQ(j["totals"]["macs"], 398136320);  // closed form in test_workload.cpp
   EXPECT_EQ(j["totals"]["ops"], 2 * 398136320LL);
-  EXPECT_EQ(j["mapping"]["arrays"], 9788);       // closed form in test_mapping.cpp
+  EXPECT_EQ(j["mapping"]["arrays"], 9788);  // closed form in test_mapping.cpp
   double components = 0;
   for (const auto& [name, c] : j["components"].items()) components += c["energy_pj"].get<double>();
   const double energy = j["totals"]["energy_pj"].get<double>();
@@ -214,8 +225,10 @@ TEST(CliRun, WritesTheThreeOutputsWithConsistentTotals) {
 
 TEST(CliRun, MixedProfileReducesEnergyAndSameInputsGiveIdenticalBytes) {
   test::TempDir dir;
-  const std::string args = "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
-                           "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" + dir.file("r") + "'";
+  const std::string args =
+      "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+      "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" +
+      dir.file("r") + "'";
   Result r = run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string first = read_all(dir.file("r/report.json"));
@@ -231,33 +244,49 @@ TEST(CliRun, MixedProfileReducesEnergyAndSameInputsGiveIdenticalBytes) {
 TEST(CliRun, BadInputExitsTwoAndLeavesEarlierOutputsIntact) {
   test::TempDir dir;
   const std::string out = dir.file("r");
-  Result r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -p workloads/profiles/uniform8.yaml -o '" + out + "'");
+  Result r =
+      run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -p "
+          "workloads/profiles/uniform8.yaml -o '" +
+          out + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string before = read_all(out + "/report.json");
-  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set pe.adc.bits=eight -o '" + out + "'");
+  r =
+      run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set pe.adc.bits=eight "
+          "-o '" +
+          out + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "error: --set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"\n");
-  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4 -o '" + out + "'");
+  EXPECT_EQ(
+      r.err,
+      "error: --set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"\n");
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set chip.tiles=4 -o '" +
+          out + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("does not fit: layer conv3_2"), std::string::npos) << r.err;
-  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --engine warp -o '" + out + "'");
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --engine warp -o '" +
+          out + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown engine 'warp'"), std::string::npos) << r.err;
-  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set tech=nope -o '" + out + "'");
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --set tech=nope -o '" +
+          out + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("tech: no technology table"), std::string::npos) << r.err;
   EXPECT_EQ(read_all(out + "/report.json"), before);
   std::vector<std::string> left;
-  for (const auto& entry : std::filesystem::directory_iterator(out)) left.push_back(entry.path().filename().string());
+  for (const auto& entry : std::filesystem::directory_iterator(out))
+    left.push_back(entry.path().filename().string());
   std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, (std::vector<std::string>{"layers.csv", "report.json", "report.md"}));  // no temporaries
+  EXPECT_EQ(left, (std::vector<std::string>{"layers.csv", "report.json",
+                                            "report.md"}));  // no temporaries
 }
 
 TEST(CliRun, BaselineThatDoesNotFitIsTimeMultiplexedAndSaysSo) {
   // 40 tiles hold VGG19 at 4 bits but not at 16 bits.
   test::TempDir dir;
-  Result r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -p workloads/profiles/uniform4.yaml "
-                 "--set chip.tiles=40 -o '" + dir.file("r") + "'");
+  Result r =
+      run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -p "
+          "workloads/profiles/uniform4.yaml "
+          "--set chip.tiles=40 -o '" +
+          dir.file("r") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(read_all(dir.file("r/report.json")));
   EXPECT_TRUE(j["mapping"]["resident"].get<bool>());
@@ -268,8 +297,9 @@ TEST(CliRun, BaselineThatDoesNotFitIsTimeMultiplexedAndSaysSo) {
 TEST(CliRun, FunctionalEngineIsExactWithEnoughAdcBitsAndLossyBelow) {
   test::TempDir dir;
   // ISAAC's 128-row arrays at 2 bits per cell and 1-bit DACs need 9 ADC bits for exact sums.
-  const std::string base = "run -e functional -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
-                           "-p workloads/profiles/resnet18/mixed-channel.yaml --no-baseline ";
+  const std::string base =
+      "run -e functional -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+      "-p workloads/profiles/resnet18/mixed-channel.yaml --no-baseline ";
   Result r = run(base + "--set pe.adc.bits=9 -o '" + dir.file("exact") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(read_all(dir.file("exact/report.json")));
@@ -277,7 +307,8 @@ TEST(CliRun, FunctionalEngineIsExactWithEnoughAdcBitsAndLossyBelow) {
   EXPECT_TRUE(j["functional"]["exact"].get<bool>());
   EXPECT_EQ(j["functional"]["totals"]["max_abs_error"], 0);
   EXPECT_EQ(j["functional"]["top1_agreement"], 1.0);
-  EXPECT_GT(j["totals"]["energy_pj"].get<double>(), 0);  // timing and energy from the analytic model
+  EXPECT_GT(j["totals"]["energy_pj"].get<double>(),
+            0);  // timing and energy from the analytic model
   EXPECT_FALSE(j.contains("baseline"));
   r = run(base + "--set pe.adc.bits=6 -o '" + dir.file("lossy") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -290,11 +321,13 @@ TEST(CliRun, FunctionalEngineIsExactWithEnoughAdcBitsAndLossyBelow) {
 
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
-  const std::string base = "-a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
-                           "-p workloads/profiles/resnet18/mixed-channel.yaml ";
+  const std::string base =
+      "-a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+      "-p workloads/profiles/resnet18/mixed-channel.yaml ";
   Result r = run("run " + base + "-o '" + dir.file("analytic") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run("run -e cycle --no-contention " + base + "-o '" + dir.file("free") + "' --trace '" + dir.file("trace.json") + "'");
+  r = run("run -e cycle --no-contention " + base + "-o '" + dir.file("free") + "' --trace '" +
+          dir.file("trace.json") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto a = nlohmann::json::parse(read_all(dir.file("analytic/report.json")));
   const auto f = nlohmann::json::parse(read_all(dir.file("free/report.json")));
@@ -305,7 +338,8 @@ TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   const double latency = a["totals"]["latency_ns"].get<double>();
   EXPECT_NEAR(f["totals"]["latency_ns"].get<double>(), latency, 0.01 * latency);
   EXPECT_EQ(f["baseline"]["engine"], "cycle");  // simulated in a child process
-  EXPECT_NEAR(f["baseline"]["energy_reduction"].get<double>(), a["baseline"]["energy_reduction"].get<double>(), 1e-9);
+  EXPECT_NEAR(f["baseline"]["energy_reduction"].get<double>(),
+              a["baseline"]["energy_reduction"].get<double>(), 1e-9);
   const auto trace = nlohmann::json::parse(read_all(dir.file("trace.json")));
   EXPECT_GT(trace["traceEvents"].size(), 10u);
 
@@ -321,13 +355,16 @@ TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   EXPECT_GE(c["totals"]["latency_ns"].get<double>(), latency);
   EXPECT_EQ(c["components"]["adc"]["counts"], a["components"]["adc"]["counts"]);
   std::vector<std::string> left;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.file("c"))) left.push_back(entry.path().filename().string());
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("c")))
+    left.push_back(entry.path().filename().string());
   std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, (std::vector<std::string>{"layers.csv", "report.json", "report.md"}));  // baseline scratch removed
+  EXPECT_EQ(left, (std::vector<std::string>{"layers.csv", "report.json",
+                                            "report.md"}));  // baseline scratch removed
 
   r = run("run --trace x.json " + base + "-o '" + dir.file("bad") + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--trace and --no-contention need --engine cycle"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--trace and --no-contention need --engine cycle"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 // Architecture config: the shipped preset, every error class (unknown key, wrong type,
 // missing key, out of range, cross-field), --set overrides and `base:` inheritance.
-#include "sim/arch_config.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "sim/arch_config.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -65,23 +64,33 @@ TEST(ArchConfig, IsaacPresetLoadsWithTable2Values) {
 }
 
 TEST_F(ArchErrors, WrongTypeNamesFileLineColumnAndKey) {
-  const std::string text = isaac_with("    bits: 8                 #", "    bits: eight                 #");
+  const std::string text =
+      isaac_with("    bits: 8                 #", "    bits: eight                 #");
   const auto line = 1 + std::count(text.begin(), text.begin() + text.find("bits: eight"), '\n');
   std::string error = error_of(text);
-  EXPECT_NE(error.find("arch.yaml:" + std::to_string(line) + ":11: pe.adc.bits: expected integer in [1, 16], got \"eight\""), std::string::npos) << error;
+  EXPECT_NE(error.find("arch.yaml:" + std::to_string(line) +
+                       ":11: pe.adc.bits: expected integer in [1, 16], got \"eight\""),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(ArchErrors, OutOfRangeValue) {
   std::string error = error_of(isaac_with("    bits_per_cell: 2 ", "    bits_per_cell: 9 "));
-  EXPECT_NE(error.find("pe.crossbar.bits_per_cell: expected integer in [1, 8], got \"9\""), std::string::npos) << error;
+  EXPECT_NE(error.find("pe.crossbar.bits_per_cell: expected integer in [1, 8], got \"9\""),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("arch.yaml:"), std::string::npos) << error;
 }
 
 TEST_F(ArchErrors, UnknownKeyListsTheExpectedOnes) {
   std::string error = error_of(isaac_with("    bits_per_cell: 2 ", "    bits_per_cel: 2 "));
-  EXPECT_NE(error.find("pe.crossbar.bits_per_cel: unknown key (expected one of: bits_per_cell, columns, read_latency_ns, rows, signed_weights)"), std::string::npos) << error;
+  EXPECT_NE(error.find("pe.crossbar.bits_per_cel: unknown key (expected one of: bits_per_cell, "
+                       "columns, read_latency_ns, rows, signed_weights)"),
+            std::string::npos)
+      << error;
   // ... and the now-missing key is reported in the same pass.
-  EXPECT_NE(error.find("pe.crossbar.bits_per_cell: missing required key"), std::string::npos) << error;
+  EXPECT_NE(error.find("pe.crossbar.bits_per_cell: missing required key"), std::string::npos)
+      << error;
 }
 
 TEST_F(ArchErrors, MissingRequiredKeysAndSections) {
@@ -92,20 +101,30 @@ TEST_F(ArchErrors, MissingRequiredKeysAndSections) {
 }
 
 TEST_F(ArchErrors, WrongShapesAndEnums) {
-  std::string error = error_of(isaac_with("  pes: 12 ", "  pes: [12] ") );
-  EXPECT_NE(error.find("tile.pes: expected integer in [1, 4096], got a list"), std::string::npos) << error;
+  std::string error = error_of(isaac_with("  pes: 12 ", "  pes: [12] "));
+  EXPECT_NE(error.find("tile.pes: expected integer in [1, 4096], got a list"), std::string::npos)
+      << error;
   error = error_of(isaac_with("topology: cmesh", "topology: torus"));
-  EXPECT_NE(error.find("chip.noc.topology: expected one of {mesh, cmesh}, got \"torus\""), std::string::npos) << error;
+  EXPECT_NE(error.find("chip.noc.topology: expected one of {mesh, cmesh}, got \"torus\""),
+            std::string::npos)
+      << error;
   error = error_of("- 1\n- 2\n");
-  EXPECT_NE(error.find("arch.yaml:1:1: expected a map of keys, got a list"), std::string::npos) << error;
+  EXPECT_NE(error.find("arch.yaml:1:1: expected a map of keys, got a list"), std::string::npos)
+      << error;
 }
 
 TEST_F(ArchErrors, CrossFieldRules) {
   std::string error = error_of(isaac_with("    count: 8 ", "    count: 2000 "));
-  EXPECT_NE(error.find("pe.adc.count: more ADCs (2000) than crossbar columns in the PE (1024)"), std::string::npos) << error;
+  EXPECT_NE(error.find("pe.adc.count: more ADCs (2000) than crossbar columns in the PE (1024)"),
+            std::string::npos)
+      << error;
   error = error_of(isaac_with("tiles: 168 ", "tiles: 169 "));
-  EXPECT_NE(error.find("chip.noc: mesh_columns x mesh_rows x tiles_per_router = 168 cannot attach chip.tiles = 169"), std::string::npos) << error;
-  error = error_of(isaac_with("signed_weights: offset", "signed_weights: differential"), {"pe.crossbar.columns=127"});
+  EXPECT_NE(error.find("chip.noc: mesh_columns x mesh_rows x tiles_per_router = 168 cannot attach "
+                       "chip.tiles = 169"),
+            std::string::npos)
+      << error;
+  error = error_of(isaac_with("signed_weights: offset", "signed_weights: differential"),
+                   {"pe.crossbar.columns=127"});
   EXPECT_NE(error.find("columns must be even, got 127"), std::string::npos) << error;
 }
 
@@ -120,26 +139,31 @@ TEST_F(ArchErrors, EveryProblemIsReportedInOnePass) {
 
 TEST(ArchOverrides, SetChangesValuesAndPassesTheSameValidation) {
   const std::string isaac = source_path("configs/arch/isaac.yaml");
-  const ArchConfig c = load_arch_config(isaac, {"pe.crossbar.rows=256", "pe.crossbar.columns=64",
-                                                "mapping.mode=layer_by_layer"});
+  const ArchConfig c = load_arch_config(
+      isaac, {"pe.crossbar.rows=256", "pe.crossbar.columns=64", "mapping.mode=layer_by_layer"});
   EXPECT_EQ(c.pe.crossbar.rows, 256);
   EXPECT_EQ(c.pe.crossbar.columns, 64);
   EXPECT_EQ(c.mapping.mode, MappingMode::kLayerByLayer);
 
   std::string error = input_error_of([&] { load_arch_config(isaac, {"pe.adc.bits=eight"}); });
-  EXPECT_EQ(error, "--set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"");
+  EXPECT_EQ(error,
+            "--set pe.adc.bits=eight: pe.adc.bits: expected integer in [1, 16], got \"eight\"");
   error = input_error_of([&] { load_arch_config(isaac, {"pe.adc.bitz=4"}); });
-  EXPECT_NE(error.find("--set pe.adc.bitz=4: pe.adc.bitz: unknown key"), std::string::npos) << error;
+  EXPECT_NE(error.find("--set pe.adc.bitz=4: pe.adc.bitz: unknown key"), std::string::npos)
+      << error;
   error = input_error_of([&] { load_arch_config(isaac, {"pe.crossbar.rows=0"}); });
-  EXPECT_EQ(error, "--set pe.crossbar.rows=0: pe.crossbar.rows: expected integer in [2, 8192], got \"0\"");
+  EXPECT_EQ(error,
+            "--set pe.crossbar.rows=0: pe.crossbar.rows: expected integer in [2, 8192], got \"0\"");
   error = input_error_of([&] { load_arch_config(isaac, {"tile.pes.count=3"}); });
-  EXPECT_NE(error.find("--set tile.pes.count=3: tile.pes: is \"12\", not a map"), std::string::npos) << error;
+  EXPECT_NE(error.find("--set tile.pes.count=3: tile.pes: is \"12\", not a map"), std::string::npos)
+      << error;
 }
 
 TEST(ArchInheritance, ChildOverridesBaseKeyByKey) {
   test::TempDir dir;
   dir.write("base.yaml", read_all(source_path("configs/arch/isaac.yaml")));
-  const std::string child = dir.write("child.yaml",
+  const std::string child = dir.write(
+      "child.yaml",
       "base: base.yaml\nname: big-arrays\npe:\n  crossbar:\n    rows: 512\n    columns: 512\n");
   const ArchConfig c = load_arch_config(child, {"pe.adc.bits=10"});
   EXPECT_EQ(c.name, "big-arrays");
@@ -155,9 +179,11 @@ TEST(ArchInheritance, ChildOverridesBaseKeyByKey) {
 TEST(ArchInheritance, ErrorsNameTheFileTheyAreIn) {
   test::TempDir dir;
   dir.write("base.yaml", read_all(source_path("configs/arch/isaac.yaml")));
-  const std::string child = dir.write("child.yaml", "base: base.yaml\npe:\n  crossbar:\n    rows: many\n");
+  const std::string child =
+      dir.write("child.yaml", "base: base.yaml\npe:\n  crossbar:\n    rows: many\n");
   std::string error = input_error_of([&] { load_arch_config(child); });
-  EXPECT_EQ(error, dir.file("child.yaml") + ":4:11: pe.crossbar.rows: expected integer in [2, 8192], got \"many\"");
+  EXPECT_EQ(error, dir.file("child.yaml") +
+                       ":4:11: pe.crossbar.rows: expected integer in [2, 8192], got \"many\"");
 }
 
 TEST(ArchInheritance, CyclesAndMissingBasesAreErrors) {
@@ -165,10 +191,14 @@ TEST(ArchInheritance, CyclesAndMissingBasesAreErrors) {
   dir.write("a.yaml", "base: b.yaml\n");
   dir.write("b.yaml", "base: a.yaml\n");
   std::string error = input_error_of([&] { load_arch_config(dir.file("a.yaml")); });
-  EXPECT_NE(error.find("inheritance cycle through " + dir.file("a.yaml")), std::string::npos) << error;
+  EXPECT_NE(error.find("inheritance cycle through " + dir.file("a.yaml")), std::string::npos)
+      << error;
   dir.write("c.yaml", "base: nowhere.yaml\n");
   error = input_error_of([&] { load_arch_config(dir.file("c.yaml")); });
-  EXPECT_NE(error.find(dir.file("nowhere.yaml") + ": cannot open file (base of " + dir.file("c.yaml") + ":1:7)"), std::string::npos) << error;
+  EXPECT_NE(error.find(dir.file("nowhere.yaml") + ": cannot open file (base of " +
+                       dir.file("c.yaml") + ":1:7)"),
+            std::string::npos)
+      << error;
 }
 
 }  // namespace

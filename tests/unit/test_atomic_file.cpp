@@ -1,11 +1,10 @@
-#include "sim/atomic_file.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "sim/atomic_file.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -25,7 +24,8 @@ TEST(AtomicFile, ReplacesContentAndLeavesNoTemporaryFiles) {
   write_file_atomically(path, "second");
   EXPECT_EQ(read_all(path), "second");
   int files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    ++files;
   EXPECT_EQ(files, 1);
 }
 

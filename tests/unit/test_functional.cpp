@@ -11,9 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/functional.h"
-
 #include "sim/analytic.h"
+#include "sim/functional.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -219,7 +218,8 @@ TEST(FunctionalAdc, PerLayerResolutionIsExactUnlessCapped) {
   EXPECT_EQ(adc_bits_for(m.layers[0], generous), 7);  // conv1: 27 rows x 3 x 1 = 81
   EXPECT_EQ(adc_bits_for(m.layers[1], generous), 9);  // 128-row blocks: 384
   expect_exact(run(net, profile, generous), "per_layer, 16-bit cap");
-  const FunctionalResult capped = run(net, profile, arch_with({"pe.adc.resolution=per_layer", "pe.adc.bits=6"}));
+  const FunctionalResult capped =
+      run(net, profile, arch_with({"pe.adc.resolution=per_layer", "pe.adc.bits=6"}));
   EXPECT_FALSE(capped.exact);
   EXPECT_GT(capped.layers[0].max_abs_error, 0);  // conv1 needs 7 bits
 }

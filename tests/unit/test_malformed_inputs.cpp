@@ -40,10 +40,34 @@ std::string join_lines(const std::vector<std::string>& lines) {
 
 // One random edit of `text`.
 std::string mutate(const std::string& text, std::mt19937& rng) {
-  static const std::vector<std::string> kTokens = {
-      "-1", "0", "99999999999999999999", "1e308", "x", "[]", "{}", "[1, [2]]", "~", "\"8\"",
-      "&a", "*a", "!!binary AAA", "? a", "{a: 1, a: 2}", "- ", ":", "'", "|", ">", "\t", "#",
-      "0.5", "nan", "true", "[3, 3, 3, 3]", "{bits: 8}", "{bits: 8, count: -3}"};
+  static const std::vector<std::string> kTokens = {"-1",
+                                                   "0",
+                                                   "99999999999999999999",
+                                                   "1e308",
+                                                   "x",
+                                                   "[]",
+                                                   "{}",
+                                                   "[1, [2]]",
+                                                   "~",
+                                                   "\"8\"",
+                                                   "&a",
+                                                   "*a",
+                                                   "!!binary AAA",
+                                                   "? a",
+                                                   "{a: 1, a: 2}",
+                                                   "- ",
+                                                   ":",
+                                                   "'",
+                                                   "|",
+                                                   ">",
+                                                   "\t",
+                                                   "#",
+                                                   "0.5",
+                                                   "nan",
+                                                   "true",
+                                                   "[3, 3, 3, 3]",
+                                                   "{bits: 8}",
+                                                   "{bits: 8, count: -3}"};
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
   std::vector<std::string> lines = split_lines(text);
   if (lines.empty()) return kTokens[pick(kTokens.size())];
@@ -77,7 +101,10 @@ std::string mutate(const std::string& text, std::mt19937& rng) {
     }
     default: {  // swap indentation depth
       std::string& line = lines[pick(lines.size())];
-      if (!line.empty() && line[0] == ' ') line.erase(0, 2); else line = "  " + line;
+      if (!line.empty() && line[0] == ' ')
+        line.erase(0, 2);
+      else
+        line = "  " + line;
       break;
     }
   }
@@ -96,11 +123,27 @@ void expect_clean(const std::function<void()>& load, const std::string& input) {
   }
 }
 
-const std::vector<std::string> kNasties = {
-    "", "\n", "~", "[]", "{}", "42", "\"text\"", "- a\n- b\n", "a: [1, 2\n", "a: {b: 1\n",
-    "\t- tab\n", "a: &x [*x]\n", "name: \xff\xfe\n", "%YAML 9.9\n---\na: 1\n", "--- a\n--- b\n",
-    std::string(100000, '['), std::string(5000, '-') + " x", "layers:\n" + std::string(3000, ' ') + "- x\n",
-    "? [a, b]\n: c\n", "a: !!int notanint\n", "a: 1\nb: 2\n...\nc: 3\n"};
+const std::vector<std::string> kNasties = {"",
+                                           "\n",
+                                           "~",
+                                           "[]",
+                                           "{}",
+                                           "42",
+                                           "\"text\"",
+                                           "- a\n- b\n",
+                                           "a: [1, 2\n",
+                                           "a: {b: 1\n",
+                                           "\t- tab\n",
+                                           "a: &x [*x]\n",
+                                           "name: \xff\xfe\n",
+                                           "%YAML 9.9\n---\na: 1\n",
+                                           "--- a\n--- b\n",
+                                           std::string(100000, '['),
+                                           std::string(5000, '-') + " x",
+                                           "layers:\n" + std::string(3000, ' ') + "- x\n",
+                                           "? [a, b]\n: c\n",
+                                           "a: !!int notanint\n",
+                                           "a: 1\nb: 2\n...\nc: 3\n"};
 
 constexpr int kMutationsPerFile = 300;
 
@@ -128,28 +171,33 @@ class MalformedInputs : public ::testing::Test {
 };
 
 TEST_F(MalformedInputs, ArchitectureConfigs) {
-  attack(source_path("configs/arch/isaac.yaml"),
-         [](const std::string& path) { load_arch_config(path, {"pe.adc.bits=6"}); }, 1);
+  attack(
+      source_path("configs/arch/isaac.yaml"),
+      [](const std::string& path) { load_arch_config(path, {"pe.adc.bits=6"}); }, 1);
 }
 
 TEST_F(MalformedInputs, Workloads) {
-  attack(source_path("workloads/resnet18-cifar10.yaml"), [](const std::string& path) { load_network(path); }, 2);
+  attack(
+      source_path("workloads/resnet18-cifar10.yaml"),
+      [](const std::string& path) { load_network(path); }, 2);
 }
 
 TEST_F(MalformedInputs, PrecisionProfiles) {
   const Network vgg = load_network(source_path("workloads/vgg19-cifar10.yaml"));
-  attack(source_path("workloads/profiles/vgg19/mixed-channel.yaml"),
-         [&](const std::string& path) { count_layers(vgg, load_profile(path, vgg)); }, 3);
+  attack(
+      source_path("workloads/profiles/vgg19/mixed-channel.yaml"),
+      [&](const std::string& path) { count_layers(vgg, load_profile(path, vgg)); }, 3);
   const Network resnet = load_network(source_path("workloads/resnet18-cifar10.yaml"));
-  attack(source_path("workloads/profiles/resnet18/pruned.yaml"),
-         [&](const std::string& path) { count_layers(resnet, load_profile(path, resnet)); }, 4);
+  attack(
+      source_path("workloads/profiles/resnet18/pruned.yaml"),
+      [&](const std::string& path) { count_layers(resnet, load_profile(path, resnet)); }, 4);
 }
 
 TEST_F(MalformedInputs, OverridesOfEveryShape) {
   const std::string isaac = source_path("configs/arch/isaac.yaml");
-  for (const char* set : {"=", "=1", "a", "pe=", "pe=1", "pe.crossbar=[1]", "pe.crossbar.rows={a: 1}",
-                          "pe.crossbar.rows=[", "....=1", "name.x=1", "pe.crossbar.rows=1e9",
-                          "chip.noc=~", "tile.buffer.capacity_bytes=-5"}) {
+  for (const char* set : {"=", "=1", "a", "pe=", "pe=1", "pe.crossbar=[1]",
+                          "pe.crossbar.rows={a: 1}", "pe.crossbar.rows=[", "....=1", "name.x=1",
+                          "pe.crossbar.rows=1e9", "chip.noc=~", "tile.buffer.capacity_bytes=-5"}) {
     expect_clean([&] { load_arch_config(isaac, {set}); }, set);
   }
 }

@@ -1,8 +1,6 @@
 // Compiler: property tests on random layers and per-channel bit vectors (every weight bit in
 // exactly one cell, utilisation in (0, 1], monotone in bits and pruning, differential doubles
 // columns), closed-form array counts of the shipped networks, replication and placement.
-#include "sim/mapping.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
@@ -10,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "sim/mapping.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -22,7 +21,8 @@ ArchConfig isaac() { return test::isaac_preset(); }
 
 using test::one_conv;
 
-PrecisionProfile profile_for(const Network& n, std::vector<int> bits, std::vector<bool> kept, int activation_bits) {
+PrecisionProfile profile_for(const Network& n, std::vector<int> bits, std::vector<bool> kept,
+                             int activation_bits) {
   PrecisionProfile p = uniform_profile(n, 16);
   p.layers[0].weight_bits = std::move(bits);
   p.layers[0].kept = std::move(kept);
@@ -43,7 +43,8 @@ RandomCase random_case(std::mt19937& rng, const ArchConfig& base) {
   const int sizes[] = {16, 32, 64, 128, 256};
   c.arch.pe.crossbar.rows = sizes[uniform(0, 4)];
   c.arch.pe.crossbar.bits_per_cell = uniform(1, 4);
-  c.arch.pe.crossbar.signed_weights = uniform(0, 1) ? SignedWeights::kDifferential : SignedWeights::kOffset;
+  c.arch.pe.crossbar.signed_weights =
+      uniform(0, 1) ? SignedWeights::kDifferential : SignedWeights::kOffset;
   c.arch.mapping.split_channel_slices = uniform(0, 3) == 0;
   // Without splitting, the widest channel (16 bits, 1 bit per cell, differential) needs 32.
   c.arch.pe.crossbar.columns = sizes[uniform(c.arch.mapping.split_channel_slices ? 0 : 1, 4)];
@@ -81,7 +82,7 @@ void expect_bit_exact_placement(const RandomCase& c, const LayerMapping& m, std:
   const bool differential = xbar.signed_weights == SignedWeights::kDifferential;
   const int64_t cell_mask = (int64_t{1} << xbar.bits_per_cell) - 1;
   std::map<std::tuple<int64_t, int, int>, int64_t> cells;  // (array, row, column) -> value
-  std::set<std::tuple<int64_t, int64_t, int>> placed;     // (row, channel, slice)
+  std::set<std::tuple<int64_t, int64_t, int>> placed;      // (row, channel, slice)
   int64_t array = 0;
   for (int64_t rb = 0; rb < m.row_blocks(); ++rb) {
     ASSERT_LE(m.row_block_rows[rb], xbar.rows);
@@ -93,13 +94,17 @@ void expect_bit_exact_placement(const RandomCase& c, const LayerMapping& m, std:
         for (int r = 0; r < m.row_block_rows[rb]; ++r) {
           const int64_t row = rb * xbar.rows + r;
           const int64_t w = weights[row][span.channel];
-          const int64_t stored = differential ? (w < 0 ? -w : w) : w + (int64_t{1} << (span.bits - 1));
+          const int64_t stored =
+              differential ? (w < 0 ? -w : w) : w + (int64_t{1} << (span.bits - 1));
           for (int s = span.first_slice; s < span.first_slice + span.slices; ++s) {
             ASSERT_TRUE(placed.emplace(row, span.channel, s).second) << "slice placed twice";
             const int column = span.first_column + (s - span.first_slice) * span.columns_per_slice +
                                (differential && w < 0 ? 1 : 0);
             ASSERT_LT(column, span.first_column + span.columns());
-            ASSERT_TRUE(cells.emplace(std::make_tuple(array, r, column), (stored >> (s * xbar.bits_per_cell)) & cell_mask).second)
+            ASSERT_TRUE(cells
+                            .emplace(std::make_tuple(array, r, column),
+                                     (stored >> (s * xbar.bits_per_cell)) & cell_mask)
+                            .second)
                 << "cell written twice";
           }
         }
@@ -110,7 +115,8 @@ void expect_bit_exact_placement(const RandomCase& c, const LayerMapping& m, std:
   // Every kept channel's every slice at every row, nothing more.
   int64_t expected_slices = 0;
   for (int64_t j = 0; j < cout; ++j) {
-    if (p.kept[j]) expected_slices += (p.weight_bits[j] + xbar.bits_per_cell - 1) / xbar.bits_per_cell;
+    if (p.kept[j])
+      expected_slices += (p.weight_bits[j] + xbar.bits_per_cell - 1) / xbar.bits_per_cell;
   }
   ASSERT_EQ(static_cast<int64_t>(placed.size()), expected_slices * m.rows);
   // Rebuild from cells through the same spans and compare.
@@ -130,7 +136,8 @@ void expect_bit_exact_placement(const RandomCase& c, const LayerMapping& m, std:
             // negative number left is undefined before C++20 (UBSan caught it).
             const int64_t weight = int64_t{1} << (int64_t{s} * xbar.bits_per_cell);
             rebuilt[rb * xbar.rows + r][span.channel] +=
-                differential ? (value_at(column) - value_at(column + 1)) * weight : value_at(column) * weight;
+                differential ? (value_at(column) - value_at(column + 1)) * weight
+                             : value_at(column) * weight;
           }
         }
       }
@@ -140,7 +147,8 @@ void expect_bit_exact_placement(const RandomCase& c, const LayerMapping& m, std:
   for (int64_t row = 0; row < m.rows; ++row) {
     for (int64_t j = 0; j < cout; ++j) {
       if (!p.kept[j]) continue;
-      const int64_t want = differential ? weights[row][j] : weights[row][j] + (int64_t{1} << (p.weight_bits[j] - 1));
+      const int64_t want =
+          differential ? weights[row][j] : weights[row][j] + (int64_t{1} << (p.weight_bits[j] - 1));
       ASSERT_EQ(rebuilt[row][j], want) << "row " << row << " channel " << j;
     }
   }
@@ -196,7 +204,8 @@ TEST(MappingProperties, FewerBitsOrMorePruningNeverNeedMoreArrays) {
     if (lp.kept_count() > 1) {
       PrecisionProfile pruned = c.profile;
       for (size_t k = 0; k < lp.kept.size(); ++k) {
-        if (pruned.layers[0].kept[k] && pruned.layers[0].kept_count() > 1 && rng() % 2) pruned.layers[0].kept[k] = false;
+        if (pruned.layers[0].kept[k] && pruned.layers[0].kept_count() > 1 && rng() % 2)
+          pruned.layers[0].kept[k] = false;
       }
       EXPECT_LE(arrays(pruned), before);
     }
@@ -224,9 +233,11 @@ TEST(MappingProperties, SplittingPacksColumnsContiguously) {
   for (int trial = 0; trial < 200; ++trial) {
     RandomCase c = random_case(rng, base);
     c.arch.mapping.split_channel_slices = true;
-    const LayerMapping m = map_layer(c.network, c.profile, output_channel_masks(c.network, c.profile), 0, c.arch);
+    const LayerMapping m =
+        map_layer(c.network, c.profile, output_channel_masks(c.network, c.profile), 0, c.arch);
     const int64_t columns = c.arch.pe.crossbar.columns;
-    EXPECT_EQ(static_cast<int64_t>(m.column_arrays.size()), (m.used_columns() + columns - 1) / columns);
+    EXPECT_EQ(static_cast<int64_t>(m.column_arrays.size()),
+              (m.used_columns() + columns - 1) / columns);
   }
 }
 
@@ -237,8 +248,12 @@ TEST(Mapping, WideChannelWithoutSplittingIsAClearError) {
   arch.pe.crossbar.signed_weights = SignedWeights::kDifferential;
   const Network n = one_conv(4, 4, 3, 4);
   const PrecisionProfile p = profile_for(n, {16, 8, 8, 8}, {true, true, true, true}, 8);
-  const std::string error = input_error_of([&] { map_layer(n, p, output_channel_masks(n, p), 0, arch); });
-  EXPECT_NE(error.find("layers.conv: channel 0 has 16-bit weights: 32 columns at 1 bits per cell (differential), but arrays have 16"), std::string::npos) << error;
+  const std::string error =
+      input_error_of([&] { map_layer(n, p, output_channel_masks(n, p), 0, arch); });
+  EXPECT_NE(error.find("layers.conv: channel 0 has 16-bit weights: 32 columns at 1 bits per cell "
+                       "(differential), but arrays have 16"),
+            std::string::npos)
+      << error;
 }
 
 TEST(Mapping, WorkedExampleFromTheReadme) {
@@ -248,13 +263,14 @@ TEST(Mapping, WorkedExampleFromTheReadme) {
   arch.pe.crossbar.rows = 128;
   arch.pe.crossbar.columns = 16;
   const Network n = one_conv(32, 8, 3, 8);
-  const PrecisionProfile p = profile_for(n, {8, 8, 4, 4, 4, 4, 4, 4}, std::vector<bool>(8, true), 6);
+  const PrecisionProfile p =
+      profile_for(n, {8, 8, 4, 4, 4, 4, 4, 4}, std::vector<bool>(8, true), 6);
   const LayerMapping m = map_layer(n, p, output_channel_masks(n, p), 0, arch);
-  EXPECT_EQ(m.rows, 288);                                    // 32 x 3 x 3
+  EXPECT_EQ(m.rows, 288);  // 32 x 3 x 3
   EXPECT_EQ(m.row_block_rows, (std::vector<int>{128, 128, 32}));
-  ASSERT_EQ(m.column_arrays.size(), 2u);                     // 2x4 + 6x2 = 20 columns > 16
-  EXPECT_EQ(m.column_arrays[0].used_columns, 16);            // 8-bit pair (8) + four 4-bit (8)
-  EXPECT_EQ(m.column_arrays[1].used_columns, 4);             // two 4-bit channels
+  ASSERT_EQ(m.column_arrays.size(), 2u);           // 2x4 + 6x2 = 20 columns > 16
+  EXPECT_EQ(m.column_arrays[0].used_columns, 16);  // 8-bit pair (8) + four 4-bit (8)
+  EXPECT_EQ(m.column_arrays[1].used_columns, 4);   // two 4-bit channels
   EXPECT_EQ(m.arrays(), 6);
   EXPECT_EQ(m.input_cycles, 6);
   EXPECT_EQ(m.mvms, 64);
@@ -284,8 +300,9 @@ int64_t closed_form_arrays(const Layer& l, int64_t size, int64_t bits, int64_t b
 
 TEST(MappingClosedForm, ShippedNetworksUniform8And16BitsAt64To512) {
   const ArchConfig base = isaac();
-  for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml",
-                           "workloads/vgg19-tinyimagenet.yaml", "workloads/resnet18-cifar100.yaml"}) {
+  for (const char* file :
+       {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml",
+        "workloads/vgg19-tinyimagenet.yaml", "workloads/resnet18-cifar100.yaml"}) {
     const Network n = load_network(source_path(file));
     for (int bits : {8, 16}) {
       const PrecisionProfile p = uniform_profile(n, bits);
@@ -296,7 +313,8 @@ TEST(MappingClosedForm, ShippedNetworksUniform8And16BitsAt64To512) {
         int64_t total = 0, expected_total = 0;
         for (size_t i = 0; i < n.layers.size(); ++i) {
           if (!n.layers[i].has_weights()) continue;
-          const int64_t expected = closed_form_arrays(n.layers[i], size, bits, arch.pe.crossbar.bits_per_cell);
+          const int64_t expected =
+              closed_form_arrays(n.layers[i], size, bits, arch.pe.crossbar.bits_per_cell);
           EXPECT_EQ(map_layer(n, p, masks, static_cast<int>(i), arch).arrays(), expected)
               << file << " " << n.layers[i].name << " " << bits << "b " << size;
           total += map_layer(n, p, masks, static_cast<int>(i), arch).arrays();
@@ -316,8 +334,8 @@ TEST(MappingClosedForm, Vgg19At128x128With16BitWeights) {
   arch.mapping.allow_reprogramming = true;
   const NetworkMapping m = map_network(n, uniform_profile(n, 16), arch);
   const std::vector<int64_t> expected_by_layer = {
-      1 * 4,  5 * 4,  5 * 8,  9 * 8,  9 * 16, 18 * 16, 18 * 16, 18 * 16,
-      18 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 4 * 1};
+      1 * 4,   5 * 4,   5 * 8,   9 * 8,   9 * 16,  18 * 16, 18 * 16, 18 * 16, 18 * 32,
+      36 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 36 * 32, 4 * 1};
   ASSERT_EQ(m.layers.size(), expected_by_layer.size());
   int64_t total = 0;
   for (size_t i = 0; i < m.layers.size(); ++i) {
@@ -360,7 +378,10 @@ TEST(Placement, NetworkThatDoesNotFitNamesLayerArraysAndAvailability) {
   arch.chip.noc.mesh_rows = 1;
   const Network n = load_network(source_path("workloads/vgg19-cifar10.yaml"));
   const std::string error = input_error_of([&] { map_network(n, uniform_profile(n, 16), arch); });
-  EXPECT_NE(error.find("does not fit: layer conv3_2 needs 288 arrays (36 PEs of 8 arrays), but the layers before it hold 36 of the chip's 48 PEs (384 arrays)"), std::string::npos) << error;
+  EXPECT_NE(error.find("does not fit: layer conv3_2 needs 288 arrays (36 PEs of 8 arrays), but the "
+                       "layers before it hold 36 of the chip's 48 PEs (384 arrays)"),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("allow_reprogramming"), std::string::npos) << error;
 }
 

@@ -1,11 +1,10 @@
 // Precision profiles: the three weight_bits forms, defaults, pruning propagation through
 // relu/add/pool/flatten, validation errors, and every shipped profile on every network.
-#include "sim/precision.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "sim/precision.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -80,10 +79,16 @@ TEST_F(TinyProfile, PruningPropagatesThroughReluAddPoolAndFlatten) {
 }
 
 TEST_F(TinyProfile, BitsOutOfRangeOrNotIntegers) {
-  std::string error = error_of(
-      "name: t\ndefault: {weight_bits: 17, activation_bits: eight}\n");
-  EXPECT_NE(error.find("profile.yaml:2:24: default.weight_bits: expected integer in [1, 16], got \"17\""), std::string::npos) << error;
-  EXPECT_NE(error.find("profile.yaml:2:45: default.activation_bits: expected integer in [1, 16], got \"eight\""), std::string::npos) << error;
+  std::string error = error_of("name: t\ndefault: {weight_bits: 17, activation_bits: eight}\n");
+  EXPECT_NE(
+      error.find("profile.yaml:2:24: default.weight_bits: expected integer in [1, 16], got \"17\""),
+      std::string::npos)
+      << error;
+  EXPECT_NE(
+      error.find(
+          "profile.yaml:2:45: default.activation_bits: expected integer in [1, 16], got \"eight\""),
+      std::string::npos)
+      << error;
 }
 
 TEST_F(TinyProfile, PerChannelListLengthAndRunLengthSumMustMatchChannels) {
@@ -92,9 +97,18 @@ TEST_F(TinyProfile, PerChannelListLengthAndRunLengthSumMustMatchChannels) {
       "  c1: {weight_bits: [8, 4, 2]}\n"
       "  c2: {weight_bits: [{bits: 4, count: 3}, {bits: 2, count: 2}]}\n"
       "  fc: {weight_bits: [{bits: 0, count: 3}]}\n");
-  EXPECT_NE(error.find("layers.c1.weight_bits: per-channel list has 3 entries, layer has 4 output channels"), std::string::npos) << error;
-  EXPECT_NE(error.find("layers.c2.weight_bits: run-length counts sum to 5, layer has 4 output channels"), std::string::npos) << error;
-  EXPECT_NE(error.find("layers.fc.weight_bits[0].bits: expected integer in [1, 16], got \"0\""), std::string::npos) << error;
+  EXPECT_NE(
+      error.find(
+          "layers.c1.weight_bits: per-channel list has 3 entries, layer has 4 output channels"),
+      std::string::npos)
+      << error;
+  EXPECT_NE(
+      error.find("layers.c2.weight_bits: run-length counts sum to 5, layer has 4 output channels"),
+      std::string::npos)
+      << error;
+  EXPECT_NE(error.find("layers.fc.weight_bits[0].bits: expected integer in [1, 16], got \"0\""),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(TinyProfile, LayerNamesMustExistAndHoldWeights) {
@@ -102,14 +116,23 @@ TEST_F(TinyProfile, LayerNamesMustExistAndHoldWeights) {
       "name: t\ndefault: {weight_bits: 8, activation_bits: 8}\nlayers:\n"
       "  c9: {weight_bits: 4}\n"
       "  r1: {weight_bits: 4}\n");
-  EXPECT_NE(error.find("profile.yaml:4:3: layers.c9: no layer of that name in"), std::string::npos) << error;
-  EXPECT_NE(error.find("profile.yaml:5:3: layers.r1: is a relu layer; precision applies to conv2d and linear layers only"), std::string::npos) << error;
+  EXPECT_NE(error.find("profile.yaml:4:3: layers.c9: no layer of that name in"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("profile.yaml:5:3: layers.r1: is a relu layer; precision applies to conv2d "
+                       "and linear layers only"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(TinyProfile, EveryWeightLayerNeedsBitsFromEntryOrDefault) {
-  std::string error = error_of("name: t\nlayers:\n  c1: {weight_bits: 4, activation_bits: 4}\n  c2: {weight_bits: 4}\n");
-  EXPECT_NE(error.find("layers.c2: no activation_bits for this layer and no default"), std::string::npos) << error;
-  EXPECT_NE(error.find("layers.fc: no activation_bits for this layer and no default"), std::string::npos) << error;
+  std::string error = error_of(
+      "name: t\nlayers:\n  c1: {weight_bits: 4, activation_bits: 4}\n  c2: {weight_bits: 4}\n");
+  EXPECT_NE(error.find("layers.c2: no activation_bits for this layer and no default"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("layers.fc: no activation_bits for this layer and no default"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(TinyProfile, KeptChannelsValidation) {
@@ -118,15 +141,23 @@ TEST_F(TinyProfile, KeptChannelsValidation) {
       "  c1: {kept_channels: 0}\n"
       "  c2: {kept_channels: [0, 0]}\n"
       "  fc: {kept_channels: [5], colour: red}\n");
-  EXPECT_NE(error.find("layers.c1.kept_channels: expected integer in [1, 4], got \"0\""), std::string::npos) << error;
-  EXPECT_NE(error.find("layers.c2.kept_channels[1]: channel indices must be strictly increasing"), std::string::npos) << error;
-  EXPECT_NE(error.find("layers.fc.kept_channels[0]: expected integer in [0, 2], got \"5\""), std::string::npos) << error;
+  EXPECT_NE(error.find("layers.c1.kept_channels: expected integer in [1, 4], got \"0\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("layers.c2.kept_channels[1]: channel indices must be strictly increasing"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("layers.fc.kept_channels[0]: expected integer in [0, 2], got \"5\""),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("layers.fc.colour: unknown key"), std::string::npos) << error;
 }
 
 TEST_F(TinyProfile, NetworkFamilyMustMatch) {
-  std::string error = error_of("name: t\nnetwork: vgg19\ndefault: {weight_bits: 8, activation_bits: 8}\n");
-  EXPECT_NE(error.find("profile.yaml:2:10: network: profile is for \"vgg19\""), std::string::npos) << error;
+  std::string error =
+      error_of("name: t\nnetwork: vgg19\ndefault: {weight_bits: 8, activation_bits: 8}\n");
+  EXPECT_NE(error.find("profile.yaml:2:10: network: profile is for \"vgg19\""), std::string::npos)
+      << error;
 }
 
 TEST(ShippedProfiles, EveryProfileLoadsOnEveryDatasetOfItsNetwork) {

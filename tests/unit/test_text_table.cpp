@@ -1,6 +1,6 @@
-#include "sim/text_table.h"
-
 #include <gtest/gtest.h>
+
+#include "sim/text_table.h"
 
 namespace mixpim::sim {
 namespace {

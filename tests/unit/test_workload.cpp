@@ -1,10 +1,9 @@
 // Workload IR: the six shipped networks against closed-form layer lists written here, and
 // shape-consistency errors.
-#include "sim/workload.h"
-
 #include <gtest/gtest.h>
 
 #include "sim/precision.h"
+#include "sim/workload.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -23,8 +22,8 @@ struct WeightLayer {
 // Standard CIFAR VGG19: 16 conv3x3 pad 1, 2x2 max-pool after each group, GAP, one linear.
 std::vector<WeightLayer> vgg19(int64_t image, int64_t classes) {
   const int64_t kPool = 0;
-  const std::vector<int64_t> cfg = {64, 64, kPool, 128, 128, kPool, 256, 256, 256, 256, kPool,
-                                    512, 512, 512, 512, kPool, 512, 512, 512, 512, kPool};
+  const std::vector<int64_t> cfg = {64,  64,  kPool, 128, 128,   kPool, 256, 256, 256, 256,  kPool,
+                                    512, 512, 512,   512, kPool, 512,   512, 512, 512, kPool};
   std::vector<WeightLayer> layers;
   int64_t size = image, cin = 3;
   for (int64_t c : cfg) {
@@ -121,8 +120,10 @@ TEST(ShippedNetworks, HeadlineTotalsMatchPublishedParameterCounts) {
     }
     return std::make_pair(macs, weights);
   };
-  EXPECT_EQ(totals("workloads/resnet18-cifar10.yaml"), std::make_pair(int64_t{555'422'720}, int64_t{11'164'352}));
-  EXPECT_EQ(totals("workloads/vgg19-cifar10.yaml"), std::make_pair(int64_t{398'136'320}, int64_t{20'024'000}));
+  EXPECT_EQ(totals("workloads/resnet18-cifar10.yaml"),
+            std::make_pair(int64_t{555'422'720}, int64_t{11'164'352}));
+  EXPECT_EQ(totals("workloads/vgg19-cifar10.yaml"),
+            std::make_pair(int64_t{398'136'320}, int64_t{20'024'000}));
 }
 
 TEST(ShippedNetworks, ResidualAddsTakeTwoProducersOfEqualShape) {
@@ -132,7 +133,8 @@ TEST(ShippedNetworks, ResidualAddsTakeTwoProducersOfEqualShape) {
     if (l.type != LayerType::kAdd) continue;
     ++adds;
     ASSERT_EQ(l.producers.size(), 2u) << l.name;
-    EXPECT_EQ(n.layers[l.producers[0]].output_shape, n.layers[l.producers[1]].output_shape) << l.name;
+    EXPECT_EQ(n.layers[l.producers[0]].output_shape, n.layers[l.producers[1]].output_shape)
+        << l.name;
   }
   EXPECT_EQ(adds, 8);
 }
@@ -153,55 +155,77 @@ std::string load_error(const std::string& text) {
 const char* kHeader = "name: t\nnetwork: t\ninput: [3, 8, 8]\nlayers:\n";
 
 TEST(WorkloadErrors, DeclaredInputMustMatchProducer) {
-  std::string error = load_error(std::string(kHeader) +
+  std::string error = load_error(
+      std::string(kHeader) +
       "  - {name: c1, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [4, 8, 8]}\n"
       "  - {name: r1, type: relu, input: [4, 8, 9], output: [4, 8, 9]}\n");
-  EXPECT_EQ(error, "net.yaml:6:35: layers[1].input: declared [4, 8, 9] but layer \"c1\" produces [4, 8, 8]");
+  EXPECT_EQ(
+      error,
+      "net.yaml:6:35: layers[1].input: declared [4, 8, 9] but layer \"c1\" produces [4, 8, 8]");
 }
 
 TEST(WorkloadErrors, DeclaredOutputMustMatchParameters) {
-  std::string error = load_error(std::string(kHeader) +
+  std::string error = load_error(
+      std::string(kHeader) +
       "  - {name: c1, type: conv2d, kernel: 3, stride: 2, input: [3, 8, 8], output: [4, 8, 8]}\n");
-  EXPECT_EQ(error, "net.yaml:5:78: layers[0].output: declared [4, 8, 8] but conv2d of [3, 8, 8] gives [4, 3, 3]");
+  EXPECT_EQ(error,
+            "net.yaml:5:78: layers[0].output: declared [4, 8, 8] but conv2d of [3, 8, 8] gives [4, "
+            "3, 3]");
 }
 
 TEST(WorkloadErrors, KernelLargerThanInput) {
-  std::string error = load_error(std::string(kHeader) +
-      "  - {name: c1, type: conv2d, kernel: 9, input: [3, 8, 8], output: [4, 1, 1]}\n");
-  EXPECT_NE(error.find("layers[0].kernel: kernel 9x9 is larger than the padded input [3, 8, 8]"), std::string::npos) << error;
+  std::string error =
+      load_error(std::string(kHeader) +
+                 "  - {name: c1, type: conv2d, kernel: 9, input: [3, 8, 8], output: [4, 1, 1]}\n");
+  EXPECT_NE(error.find("layers[0].kernel: kernel 9x9 is larger than the padded input [3, 8, 8]"),
+            std::string::npos)
+      << error;
 }
 
 TEST(WorkloadErrors, LinearNeedsFlatInputAndAddNeedsTwoProducers) {
   std::string error = load_error(std::string(kHeader) +
-      "  - {name: fc, type: linear, input: [3, 8, 8], output: [10]}\n"
-      "  - {name: a, type: add, input: [10], output: [10]}\n");
-  EXPECT_NE(error.find("layers[0].input: linear expects a [N] input, got [3, 8, 8]"), std::string::npos) << error;
-  EXPECT_NE(error.find("layers[1].from: add needs exactly two producers"), std::string::npos) << error;
+                                 "  - {name: fc, type: linear, input: [3, 8, 8], output: [10]}\n"
+                                 "  - {name: a, type: add, input: [10], output: [10]}\n");
+  EXPECT_NE(error.find("layers[0].input: linear expects a [N] input, got [3, 8, 8]"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("layers[1].from: add needs exactly two producers"), std::string::npos)
+      << error;
 }
 
 TEST(WorkloadErrors, UnknownAndForwardProducersDuplicateNamesAndUnknownKeys) {
-  std::string error = load_error(std::string(kHeader) +
-      "  - {name: r1, type: relu, from: [r2], input: [3, 8, 8], output: [3, 8, 8]}\n"
-      "  - {name: r2, type: relu, input: [3, 8, 8], output: [3, 8, 8], colour: red}\n"
-      "  - {name: r2, type: relu, input: [3, 8, 8], output: [3, 8, 8]}\n"
-      "  - {name: x, type: softmax, input: [3, 8, 8], output: [3, 8, 8]}\n");
-  EXPECT_NE(error.find("net.yaml:5:35: layers[0].from[0]: no earlier layer named \"r2\""), std::string::npos) << error;
+  std::string error =
+      load_error(std::string(kHeader) +
+                 "  - {name: r1, type: relu, from: [r2], input: [3, 8, 8], output: [3, 8, 8]}\n"
+                 "  - {name: r2, type: relu, input: [3, 8, 8], output: [3, 8, 8], colour: red}\n"
+                 "  - {name: r2, type: relu, input: [3, 8, 8], output: [3, 8, 8]}\n"
+                 "  - {name: x, type: softmax, input: [3, 8, 8], output: [3, 8, 8]}\n");
+  EXPECT_NE(error.find("net.yaml:5:35: layers[0].from[0]: no earlier layer named \"r2\""),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("net.yaml:6:65: layers[1].colour: unknown key"), std::string::npos) << error;
-  EXPECT_NE(error.find("net.yaml:7:12: layers[2].name: duplicate layer name \"r2\""), std::string::npos) << error;
-  EXPECT_NE(error.find("layers[3].type: expected one of {conv2d, linear, maxpool, avgpool, global_avgpool, relu, add, flatten}, got \"softmax\""), std::string::npos) << error;
+  EXPECT_NE(error.find("net.yaml:7:12: layers[2].name: duplicate layer name \"r2\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("layers[3].type: expected one of {conv2d, linear, maxpool, avgpool, "
+                       "global_avgpool, relu, add, flatten}, got \"softmax\""),
+            std::string::npos)
+      << error;
 }
 
 TEST(WorkloadErrors, MissingKeysAndBadShapes) {
   std::string error = load_error("name: t\ninput: [3, 8]\nlayers: []\n");
   EXPECT_NE(error.find("network: missing required key"), std::string::npos) << error;
-  EXPECT_NE(error.find("input: expected a shape [C, H, W] or [N], got a list"), std::string::npos) << error;
+  EXPECT_NE(error.find("input: expected a shape [C, H, W] or [N], got a list"), std::string::npos)
+      << error;
   EXPECT_NE(error.find("layers: expected a non-empty list of layers"), std::string::npos) << error;
 }
 
 TEST(WorkloadErrors, AbsurdSizesAreRefusedNotOverflowed) {
   std::string error = load_error(
       "name: t\nnetwork: t\ninput: [1048576, 1048576, 1048576]\nlayers:\n"
-      "  - {name: r, type: relu, input: [1048576, 1048576, 1048576], output: [1048576, 1048576, 1048576]}\n");
+      "  - {name: r, type: relu, input: [1048576, 1048576, 1048576], output: [1048576, 1048576, "
+      "1048576]}\n");
   EXPECT_NE(error, "");
 }
 

@@ -1,8 +1,7 @@
-#include "sim/yaml_tree.h"
-
 #include <gtest/gtest.h>
 
 #include "sim/yaml_reader.h"
+#include "sim/yaml_tree.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -48,8 +47,10 @@ TEST(YamlTree, AliasBombIsRefusedNotExpanded) {
 }
 
 TEST(YamlTree, MissingFileIsAnInputError) {
-  const std::string directory_error = input_error_of([] { load_yaml_file(source_path("configs")); });
-  EXPECT_NE(directory_error.find("configs: is a directory, not a YAML file"), std::string::npos) << directory_error;
+  const std::string directory_error =
+      input_error_of([] { load_yaml_file(source_path("configs")); });
+  EXPECT_NE(directory_error.find("configs: is a directory, not a YAML file"), std::string::npos)
+      << directory_error;
   std::string error = input_error_of([] { load_yaml_file("/nonexistent/x.yaml"); });
   EXPECT_EQ(error, "/nonexistent/x.yaml: cannot open file");
 }
