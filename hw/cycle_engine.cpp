@@ -307,9 +307,14 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
         capacity = static_cast<int64_t>(bytes / static_cast<double>(row_bytes));
         const int64_t window = window_rows(in, p.rows);
         if (capacity < window) {
-          result.clamped_buffers.push_back(p.name);
+          const std::string producer = programs[static_cast<size_t>(in.producer)].name;
+          result.clamped_buffers.push_back(producer + "->" + p.name);
           capacity = window;
         }
+      } else if (finite && in.producer != sim::kNetworkInput) {
+        // A pass-through layer (ReLU, flatten) holds one row of its input, so a full buffer
+        // downstream stalls the layer that feeds it too, not only the pass-through.
+        capacity = 1;
       }
       const std::string from = in.producer == sim::kNetworkInput
                                    ? "input"
@@ -380,6 +385,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     }
     l.first_tile = p.first_tile;
     l.last_tile = p.last_tile;
+    l.tile_shares = p.tile_shares;
     l.bounds_ns = p.bounds_ns;
     l.bound = p.bound;
     l.time_ns = s.busy_ns();

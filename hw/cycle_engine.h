@@ -7,8 +7,8 @@
 // not work) and latency is never below the analytic one.
 //
 // The SystemC kernel elaborates once per process: run_cycle may be called once per process
-// (a second call throws std::logic_error). A CLI run evaluates the 16-bit baseline with the
-// analytic engine.
+// (a second call throws std::logic_error). A CLI run simulates its 16-bit baseline with the
+// cycle engine in a child process (sim/cli.cpp).
 
 #include <cstdint>
 #include <map>

@@ -48,7 +48,7 @@ done
 
 sweep_line=""
 if [ "${BENCH_SWEEP:-1}" = 1 ] && [ -f "$root/scripts/bench_sweep.sh" ]; then
-  sweep_line=$(bash "$root/scripts/bench_sweep.sh" | tail -1)
+  sweep_line=$(bash "$root/scripts/bench_sweep.sh" | tail -1) || sweep_line=""
 fi
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3

@@ -310,9 +310,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     report["functional"] =
         functional_json(run_functional(network, profile, arch, mapping, functional));
   }
-  write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
+  // report.json last: its presence marks a finished run (sweeps resume on it).
   write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
   write_file_atomically(out_dir + "/layers.csv", layers_csv(report));
+  write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
   out << run_summary_text(report);
   if (engine == "cycle") {
     const nlohmann::ordered_json host = hw::cycle_host_json(cycle_result);

@@ -127,9 +127,10 @@ Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
             for (int64_t oy = 0; oy < ho; ++oy) {
               const int64_t iy = oy * sh - ph + ky;
               if (iy < 0 || iy >= h) continue;
-              const int64_t* row = plane + iy * wd - pw + kx;
+              // Signed offset, not a pointer before `plane` (forming one is undefined).
+              const int64_t base = iy * wd - pw + kx;
               int64_t* orow = o + oy * wo;
-              for (int64_t ox = ox_lo; ox < ox_hi; ++ox) orow[ox] += wv * row[ox * sw];
+              for (int64_t ox = ox_lo; ox < ox_hi; ++ox) orow[ox] += wv * plane[base + ox * sw];
             }
           }
         }

@@ -99,9 +99,14 @@ pid_t spawn(const ProcessTask& task) {
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("cannot fork: ") + std::strerror(errno));
-  if (pid > 0) return pid;
+  if (pid > 0) {
+    ::setpgid(pid, pid);  // also in the child: whichever runs first, no race
+    return pid;
+  }
 
   // Child (this process is single-threaded, so the usual fork restrictions are relaxed).
+  // Its own process group, so that stopping it stops whatever a wrapper runner started too.
+  ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
   const int in = ::open("/dev/null", O_RDONLY);
@@ -114,6 +119,9 @@ pid_t spawn(const ProcessTask& task) {
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
+  for (const int fd : {in, out, err}) {
+    if (fd > 2) ::close(fd);  // the point inherits exactly stdin, stdout and stderr
+  }
   ::execvp(argv[0], argv.data());
   const char* reason = std::strerror(errno);
   write_all(2, "mixpim sweep: cannot execute ");
@@ -157,13 +165,13 @@ bool ProcessPool::run(std::size_t count, const std::function<ProcessTask(std::si
 
   // Stops the children: SIGTERM, a grace period, then SIGKILL.
   auto stop_all = [&] {
-    for (const auto& [pid, info] : running) ::kill(pid, SIGTERM);
+    for (const auto& [pid, info] : running) ::kill(-pid, SIGTERM);  // the child's whole group
     const auto deadline = Clock::now() + std::chrono::seconds(3);
     while (!running.empty() && Clock::now() < deadline) {
       reap(true);
       if (!running.empty()) wait_for_wake(50);
     }
-    for (const auto& [pid, info] : running) ::kill(pid, SIGKILL);
+    for (const auto& [pid, info] : running) ::kill(-pid, SIGKILL);
     while (!running.empty()) {
       int status = 0;
       const pid_t pid = ::waitpid(-1, &status, 0);

@@ -876,6 +876,8 @@ rm -f "$out/error.txt"
 "$runner" "$@" --out "$out" > "$out/stdout.txt" 2> "$out/stderr.txt" < /dev/null
 code=$?
 if [ "$code" -eq 0 ] && [ -f "$out/report.json" ]; then echo "point $id: finished"; exit 0; fi
+# A run that wrote its report and then failed is not finished (as in a local sweep).
+[ -f "$out/report.json" ] && mv -f "$out/report.json" "$out/report.json.failed"
 # Same error.txt as a local sweep: the tail of stderr, then how the run ended.
 if [ "$code" -eq 0 ]; then ending='exit code: 0 (no report.json written)'
 elif [ "$code" -gt 128 ]; then ending="killed by signal $((code - 128))"
@@ -942,7 +944,7 @@ std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::
   s << "\n"
     << "#SBATCH --ntasks=1\n"
     << "#SBATCH --cpus-per-task=1\n"
-    << "#SBATCH --output=" << dir << "/slurm/%A_%a.out\n";
+    << "#SBATCH --output=\"" << dir << "/slurm/%A_%a.out\"\n";
   for (const std::string& option : sbatch_options) s << "#SBATCH " << option << "\n";
   s << "set -u\n"
     << "sweep_dir=" << shell_quote(dir) << "\n"

@@ -274,7 +274,11 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
   std::vector<size_t> todo;
   for (const SweepPoint& p : sweep.points) {
     std::error_code ec;
-    if (!fs::is_regular_file(dir / "points" / p.id / "report.json", ec)) todo.push_back(p.index);
+    // Finished: a readable report.json; anything else (failed, pending, unreadable) reruns.
+    (void)ec;
+    if (read_point_result((dir / "points" / p.id).string()).status != PointStatus::kFinished) {
+      todo.push_back(p.index);
+    }
   }
   const size_t already = sweep.points.size() - todo.size();
   err << "sweep " << sweep.name << ": " << sweep.points.size() << " points";
@@ -309,6 +313,10 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
         const std::string ending = ending_text(outcome, has_report);
         std::string error;
         if (!ending.empty()) {
+          // A run that wrote its report and then failed is not finished: set the report aside
+          // so the point counts as failed and reruns.
+          if (has_report)
+            fs::rename(point_dir / "report.json", point_dir / "report.json.failed", ec);
           const std::string text = point_error_text(read_text(point_dir / "stderr.txt"), ending);
           write_file_atomically((point_dir / "error.txt").string(), text);
           error = first_line(text);

@@ -27,6 +27,7 @@ using test::source_path;
 
 // Writes report.json like `mixpim run` would; numbers derive from rows and the profile.
 // FAKE_FAIL=substring: fail (exit 2, located message) when the arguments contain it.
+// FAKE_FAIL_AFTER=substring: write report.json, then fail (exit 3).
 // FAKE_SLEEP=seconds: sleep first. FAKE_LOG=file: append the --out directory (counts runs).
 constexpr const char* kFakeRunner = R"(#!/bin/bash
 all="$*"
@@ -66,6 +67,10 @@ cat > "$out/report.json.tmp" <<JSON
 JSON
 mv "$out/report.json.tmp" "$out/report.json"
 echo "fake run: $out"
+if [ -n "${FAKE_FAIL_AFTER:-}" ] && [[ "$all" == *"$FAKE_FAIL_AFTER"* ]]; then
+  echo "error: disk full after report.json" >&2
+  exit 3
+fi
 )";
 
 struct Result {
@@ -247,6 +252,28 @@ TEST_F(SweepCli, FailedPointsAreRecordedAndRetriedOnRerun) {
   for (const auto& entry : fs::directory_iterator(out + "/points")) {
     EXPECT_FALSE(fs::exists(entry.path() / "error.txt")) << entry.path();
   }
+}
+
+// A run that writes report.json and then fails (e.g. a full disk while writing the rest) is
+// failed, not finished: its report is set aside and a rerun retries it.
+TEST_F(SweepCli, RunThatFailsAfterItsReportIsFailedAndRetried) {
+  const std::string out = dir_.file("out");
+  Result r = run_into(out, "-j 2", "FAKE_FAIL_AFTER=rows=256");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("8 points, 6 finished, 2 failed, 0 pending"), std::string::npos) << r.out;
+  int set_aside = 0;
+  for (const auto& entry : fs::directory_iterator(out + "/points")) {
+    if (fs::exists(entry.path() / "report.json.failed")) {
+      ++set_aside;
+      EXPECT_FALSE(fs::exists(entry.path() / "report.json")) << entry.path();
+      EXPECT_NE(read_all((entry.path() / "error.txt").string()).find("exit code: 3"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(set_aside, 2);
+  r = run_into(out, "-j 2", "FAKE_LOG=" + quote(dir_.file("log")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_lines(dir_.file("log")), 2);
 }
 
 TEST_F(SweepCli, ResumeAfterSigkillEqualsAnUninterruptedRun) {
