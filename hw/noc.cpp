@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <stdexcept>
+#include <string>
 
 namespace mixpim::hw {
 
@@ -25,7 +27,14 @@ std::pair<int, int> Noc::position(int tile) const {
 
 int Noc::link_id(int column, int row, int direction) const {
   const int id = (row * config_.mesh_columns + column) * kDirections + direction;
-  return std::min(id, static_cast<int>(links_.size()) - 1);  // a router past the mesh: clamp
+  // Unreachable: arch validation keeps every tile's router inside the mesh. Fail loudly
+  // rather than charge traffic to the wrong link should that ever change.
+  if (id < 0 || id >= static_cast<int>(links_.size())) {
+    throw std::logic_error("NoC: router (" + std::to_string(column) + ", " + std::to_string(row) +
+                           ") is outside the " + std::to_string(config_.mesh_columns) + "x" +
+                           std::to_string(config_.mesh_rows) + " mesh");
+  }
+  return id;
 }
 
 int64_t Noc::hops(int from_tile, int to_tile) const {

@@ -19,18 +19,18 @@ p=$w/profiles
 cat > "$work/bench.yaml" <<YAML
 name: bench-32
 base:
-  arch: $root/configs/arch/isaac.yaml
+  arch: "$root/configs/arch/isaac.yaml"
   engine: analytic
   set: {mapping.allow_reprogramming: true}
 axes:
   - zip:
       - key: workload
-        values: [$w/vgg19-cifar10.yaml, $w/vgg19-cifar10.yaml, $w/vgg19-cifar10.yaml,
-                 $w/vgg19-cifar10.yaml, $w/resnet18-cifar10.yaml, $w/resnet18-cifar10.yaml,
-                 $w/resnet18-cifar10.yaml, $w/resnet18-cifar10.yaml]
+        values: ["$w/vgg19-cifar10.yaml", "$w/vgg19-cifar10.yaml", "$w/vgg19-cifar10.yaml",
+                 "$w/vgg19-cifar10.yaml", "$w/resnet18-cifar10.yaml", "$w/resnet18-cifar10.yaml",
+                 "$w/resnet18-cifar10.yaml", "$w/resnet18-cifar10.yaml"]
       - key: precision
-        values: [$p/uniform16.yaml, $p/uniform8.yaml, $p/uniform4.yaml, $p/vgg19/mixed-channel.yaml,
-                 $p/uniform16.yaml, $p/uniform8.yaml, $p/uniform4.yaml, $p/resnet18/mixed-channel.yaml]
+        values: ["$p/uniform16.yaml", "$p/uniform8.yaml", "$p/uniform4.yaml", "$p/vgg19/mixed-channel.yaml",
+                 "$p/uniform16.yaml", "$p/uniform8.yaml", "$p/uniform4.yaml", "$p/resnet18/mixed-channel.yaml"]
   - zip:
       - {key: pe.crossbar.rows, values: [64, 128, 256, 512]}
       - {key: pe.crossbar.columns, values: [64, 128, 256, 512]}

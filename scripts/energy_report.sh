@@ -9,7 +9,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build_dir=${MIXPIM_BUILD_DIR:-build}
 scratch=${MIXPIM_OUT_DIR:-out}/energy-reduction-sweep
-results=results/energy-reduction
+final=results/energy-reduction
+# Built beside the committed report and swapped in at the end, so a failed run leaves the
+# committed report whole (and no PNG of a plot that is no longer drawn).
+results=results/.energy-reduction.tmp
+rm -rf "$results"
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 mkdir -p "$results"
@@ -28,4 +32,8 @@ mkdir -p "$results/cycle-128"
   --title "Energy reduction against 16 bits at 128x128, cycle-level engine with contention (ISAAC-like PIM)"
 cp "$cycle_scratch/points.csv" "$results/cycle-128/.points.csv.tmp" \
   && mv "$results/cycle-128/.points.csv.tmp" "$results/cycle-128/points.csv"
-echo "energy-reduction report: $results/report.md"
+rm -rf "$final.old"
+[ -d "$final" ] && mv "$final" "$final.old"
+mv "$results" "$final"
+rm -rf "$final.old"
+echo "energy-reduction report: $final/report.md"
