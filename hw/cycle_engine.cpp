@@ -55,7 +55,7 @@ bool buffered(const Layer& consumer) {
 int64_t window_rows(const InputEdge& in, int64_t rows) {
   int64_t most = 1, released = 0;
   for (int64_t r = 0; r < rows; ++r) {
-    most = std::max(most, in.need(r, rows) - released);
+    most = std::max(most, in.need(r) - released);
     released = in.release(r, rows);
   }
   return most;
@@ -186,10 +186,9 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       if (!mapping.resident) p.write_cells = m.active_cells() * m.replication;
       p.bounds_ns["crossbar"] = p.pe->crossbar_bound_ns();
       p.bounds_ns["adc"] = p.pe->adc_bound_ns();
-      p.busiest_share = *std::max_element(p.tile_shares.begin(), p.tile_shares.end());
       p.bounds_ns["digital"] =
           chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) *
-          p.busiest_share;
+          p.busiest_share();
     } else {
       p.first_tile =
           producer == sim::kNetworkInput ? 0 : programs[static_cast<size_t>(producer)].first_tile;
@@ -198,7 +197,6 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       p.tile_shares = producer == sim::kNetworkInput
                           ? std::vector<double>{1.0}
                           : programs[static_cast<size_t>(producer)].tile_shares;
-      p.busiest_share = *std::max_element(p.tile_shares.begin(), p.tile_shares.end());
       const int64_t in_bytes =
           producer == sim::kNetworkInput ? input_bytes : output_bytes(producer);
       switch (layer.type) {
@@ -229,7 +227,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       if (layer.type != LayerType::kFlatten) {
         p.bounds_ns["digital"] =
             chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) *
-            p.busiest_share;
+            p.busiest_share();
       }
     }
     // Inputs: one row buffer per (producer, consumer) edge; NoC transfers between tiles.
@@ -241,6 +239,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
                                   ? network.input_shape
                                   : network.layers[static_cast<size_t>(q)].output_shape;
       in.producer_rows = rows_of(out);
+      in.consumer = &layer;
+      in.producer_output = out;
       in.window = window_of(layer, out);
       in.kernel = layer.kernel_h;
       in.stride = layer.stride_h;
@@ -270,7 +270,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     if (buffer_bytes > 0) {
       p.bounds_ns["buffer"] =
           chip.tile(p.first_tile).buffer().port_ns(static_cast<double>(buffer_bytes)) *
-          p.busiest_share;
+          p.busiest_share();
     }
     for (const auto& [name, ns] : p.bounds_ns) {
       if (p.bound.empty() || ns > p.time_ns) {

@@ -3,16 +3,13 @@
 #include <algorithm>
 
 #include "registers.h"
+#include "sim/analytic.h"
 #include "tile_buffer.h"
 
 namespace mixpim::hw {
 
-int64_t InputEdge::need(int64_t row, int64_t rows) const {
-  if (row >= rows - 1 || window == Window::kAll) return producer_rows;
-  if (window == Window::kSame) return std::min(producer_rows, row + 1);
-  // The first group needs `kernel` rows (as the analytic schedule); later ones their window.
-  const int64_t last = row * stride - pad + kernel;
-  return std::min(producer_rows, std::max<int64_t>(kernel, last));
+int64_t InputEdge::need(int64_t row) const {
+  return sim::rows_needed(*consumer, producer_output, row);
 }
 
 int64_t InputEdge::release(int64_t row, int64_t rows) const {
@@ -34,7 +31,6 @@ LayerStage::LayerStage(sc_core::sc_module_name name, LayerProgram& program, Chip
 }
 
 void LayerStage::wait_for_inputs(int64_t row) {
-  const int64_t rows = program_.rows;
   if ((!options_.pipelined) && row == 0 && previous_ != nullptr && !previous_->done()) {
     sc_core::wait(previous_->done_event());
     ++*events_;
@@ -43,7 +39,7 @@ void LayerStage::wait_for_inputs(int64_t row) {
   // waits for the producer rows its window needs (unbounded buffers without contention: the
   // analytic engine's row schedule, sim/analytic.h rows_needed).
   if (!options_.contention && !options_.pipelined) return;
-  for (const InputEdge& in : program_.inputs) in.rows->wait_rows(in.need(row, rows));
+  for (const InputEdge& in : program_.inputs) in.rows->wait_rows(in.need(row));
 }
 
 void LayerStage::count(int64_t row) {
@@ -155,9 +151,6 @@ void LayerStage::run() {
     const double issue = now_ns();
     if (row == 0) {
       start_ns_ = issue;
-      started_ = true;
-      started_event_.notify(sc_core::SC_ZERO_TIME);
-      ++*events_;
     }
     const double completion = execute(row, issue);
     count(row);

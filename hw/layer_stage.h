@@ -15,6 +15,7 @@
 // has its fill; each group still takes at least stage time / rows, so the analytic latency is
 // a lower bound.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,6 +41,8 @@ struct InputEdge {
   LayerStage* producer_stage = nullptr;  // null for the network input
   RowBuffer* rows = nullptr;
   int64_t producer_rows = 1;
+  const sim::Layer* consumer = nullptr;  // the layer reading this input
+  sim::Shape producer_output;            // the shape it reads
   enum class Window { kAll, kSame, kKernel } window = Window::kAll;
   int kernel = 1, stride = 1, pad = 0;
   bool crosses_noc = false;
@@ -47,7 +50,8 @@ struct InputEdge {
   int64_t flits = 0;      // per inference
   int64_t flit_hops = 0;  // per inference (counted as router.flit_hop)
 
-  int64_t need(int64_t row, int64_t rows) const;     // producer rows output row `row` needs
+  // Producer rows output row `row` needs: sim::rows_needed, the analytic engine's rule.
+  int64_t need(int64_t row) const;
   int64_t release(int64_t row, int64_t rows) const;  // producer rows free after `row`
 };
 
@@ -59,9 +63,9 @@ struct LayerProgram {
   int mapping = -1;
   int first_tile = 0, last_tile = 0;
   // Share of the layer's digital work and buffer traffic done in each of its tiles (its PEs
-  // there over all its PEs: sim/analytic.h, tile_shares), and the largest share.
+  // there over all its PEs: sim/analytic.h, tile_shares).
   std::vector<double> tile_shares;
-  double busiest_share = 1.0;
+  double busiest_share() const { return *std::max_element(tile_shares.begin(), tile_shares.end()); }
   int64_t rows = 1;  // output rows = row groups
   std::unique_ptr<PeGroup> pe;
   int64_t mvms = 0, kept_outputs = 0, input_bytes_per_mvm = 0, row_blocks = 0, spans = 0;
@@ -88,7 +92,6 @@ class LayerStage : public sc_core::sc_module {
   LayerStage(sc_core::sc_module_name name, LayerProgram& program, Chip& chip, LayerStage* previous,
              const StageOptions& options, int64_t* events);
 
-  bool started() const { return started_; }
   bool done() const { return done_; }
   double start_ns() const { return start_ns_; }
   double end_ns() const { return end_ns_; }
@@ -99,7 +102,6 @@ class LayerStage : public sc_core::sc_module {
   // backpressure (consumers' buffers full), and the unit that finished a group late beyond the
   // layer's own stage time (adc, crossbar, tile_buffer, digital, noc).
   const std::map<std::string, double>& stall_ns() const { return stall_ns_; }
-  sc_core::sc_event& started_event() { return started_event_; }
   sc_core::sc_event& done_event() { return done_event_; }
 
  private:
@@ -115,12 +117,12 @@ class LayerStage : public sc_core::sc_module {
   int64_t* events_;
   sim::ActionCounts counts_;
   std::map<std::string, double> stall_ns_;
-  bool started_ = false, done_ = false;
+  bool done_ = false;
   double start_ns_ = 0, end_ns_ = 0, busy_ns_ = 0;
   double floor_free_ns_ = 0;
   double next_issue_ns_ = 0;
   double lag_ns_ = 0;  // completion of the last group beyond its stage-time slot
-  sc_core::sc_event started_event_, done_event_;
+  sc_core::sc_event done_event_;
 };
 
 // Exact share of `total` for group `index` of `groups`: the shares sum to `total`.

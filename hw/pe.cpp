@@ -9,35 +9,12 @@
 
 namespace mixpim::hw {
 
-int64_t busiest_pe_columns(const sim::LayerMapping& m, int crossbars_per_pe) {
-  int64_t best = 0, current = 0, in_pe = 0;
-  const int64_t copies = m.passes > 1 ? 1 : m.replication;
-  // Arrays spread evenly over the layer's PEs (a layer may take more PEs than it fills, to
-  // reach more tiles' adders): at most `crossbars_per_pe` each.
-  if (m.passes == 1 && m.pes > 0) {
-    crossbars_per_pe = static_cast<int>(
-        std::min<int64_t>(crossbars_per_pe, (m.arrays() * copies + m.pes - 1) / m.pes));
-  }
-  for (int64_t copy = 0; copy < copies; ++copy) {
-    for (int64_t b = 0; b < m.row_blocks(); ++b) {
-      for (const sim::ColumnArray& array : m.column_arrays) {
-        current += array.used_columns;
-        if (++in_pe == crossbars_per_pe) {
-          best = std::max(best, current);
-          current = in_pe = 0;
-        }
-      }
-    }
-  }
-  return std::max(best, current);
-}
-
 PeGroup::PeGroup(const sim::LayerMapping& mapping, const sim::ArchConfig& arch)
     : m_(mapping),
       column_arrays_(static_cast<int64_t>(mapping.column_arrays.size())),
       arrays_placed_(mapping.arrays_placed()),
       read_ns_(arch.pe.crossbar.read_latency_ns),
-      adc_(arch.pe.adc, busiest_pe_columns(mapping, arch.pe.crossbars)) {
+      adc_(arch.pe.adc, mapping.busiest_pe_columns(arch.pe.crossbars)) {
   for (int r : m_.row_block_rows) input_bytes_per_mvm_ += (int64_t{r} * m_.activation_bits + 7) / 8;
   const int64_t mvms_per_copy = (m_.mvms + m_.replication - 1) / m_.replication * m_.passes;
   reads_per_copy_ = mvms_per_copy * m_.input_cycles;

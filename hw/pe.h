@@ -55,9 +55,4 @@ class PeGroup {
   double adc_free_ns_ = 0;
 };
 
-// Largest number of columns any PE converts per crossbar read: arrays of every copy are placed
-// in order (copy, row block, column array), spread evenly over the layer's PEs, at most
-// `crossbars_per_pe` per PE (the rule of sim/analytic.cpp's max_columns_per_pe).
-int64_t busiest_pe_columns(const sim::LayerMapping& m, int crossbars_per_pe);
-
 }  // namespace mixpim::hw

@@ -44,30 +44,6 @@ int64_t flit_hops(int64_t flits, int from_first, int from_last, int to_first, in
   return pairs == 0 ? 0 : ceil_div(flits * total_hops, pairs);
 }
 
-// Largest number of columns any PE converts per crossbar read: arrays of every copy are
-// placed in order (copy, row block, column array), as many per PE as spreading them evenly
-// over the layer's PEs gives (at most `crossbars`).
-int64_t max_columns_per_pe(const LayerMapping& m, int crossbars_per_pe) {
-  int64_t best = 0, current = 0, in_pe = 0;
-  const int64_t copies = m.passes > 1 ? 1 : m.replication;
-  if (m.passes == 1 && m.pes > 0) {
-    crossbars_per_pe = static_cast<int>(
-        std::min<int64_t>(crossbars_per_pe, (m.arrays() * copies + m.pes - 1) / m.pes));
-  }
-  for (int64_t copy = 0; copy < copies; ++copy) {
-    for (int64_t b = 0; b < m.row_blocks(); ++b) {
-      for (const ColumnArray& array : m.column_arrays) {
-        current += array.used_columns;
-        if (++in_pe == crossbars_per_pe) {
-          best = std::max(best, current);
-          current = in_pe = 0;
-        }
-      }
-    }
-  }
-  return std::max(best, current);
-}
-
 }  // namespace
 
 int64_t output_rows(const Shape& shape) { return shape.size() == 3 && shape[1] > 0 ? shape[1] : 1; }
@@ -233,7 +209,7 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       // array's read latency, or longer when a PE's ADCs cannot convert its columns in time.
       const int64_t mvms_per_copy = ceil_div(M, m.replication) * m.passes;
       const double read_ns = arch.pe.crossbar.read_latency_ns;
-      const int64_t columns = max_columns_per_pe(m, arch.pe.crossbars);
+      const int64_t columns = m.busiest_pe_columns(arch.pe.crossbars);
       const double adc_ns = static_cast<double>(ceil_div(columns, arch.pe.adc.count)) * 1000.0 /
                             arch.pe.adc.sample_rate_msps;
       perf.bounds_ns["crossbar"] = static_cast<double>(mvms_per_copy * I) * read_ns;

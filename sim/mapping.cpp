@@ -271,6 +271,25 @@ double LayerMapping::cell_utilization(int array_rows, int array_columns) const {
 
 int64_t LayerMapping::reads_per_inference() const { return stage_reads(*this, replication); }
 
+int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe) const {
+  const int64_t copies = passes > 1 ? 1 : replication;
+  int64_t per_pe = crossbars_per_pe;
+  if (passes == 1 && pes > 0) per_pe = std::min(per_pe, ceil_div(arrays() * copies, pes));
+  int64_t best = 0, current = 0, in_pe = 0;
+  for (int64_t copy = 0; copy < copies; ++copy) {
+    for (int64_t b = 0; b < row_blocks(); ++b) {
+      for (const ColumnArray& array : column_arrays) {
+        current += array.used_columns;
+        if (++in_pe == per_pe) {
+          best = std::max(best, current);
+          current = in_pe = 0;
+        }
+      }
+    }
+  }
+  return std::max(best, current);
+}
+
 int64_t NetworkMapping::arrays() const {
   int64_t total = 0;
   for (const LayerMapping& m : layers) total += m.arrays();

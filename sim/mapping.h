@@ -93,6 +93,10 @@ struct LayerMapping {
   // Pipeline time of the layer in crossbar reads per inference: ceil(mvms / replication)
   // MVMs per copy, each input_cycles reads, times reprogramming passes.
   int64_t reads_per_inference() const;
+  // Columns the busiest PE converts per crossbar read (its ADCs share them): arrays of every
+  // copy are placed in order (copy, row block, column array), as many per PE as spreading them
+  // evenly over the layer's `pes` gives, at most `crossbars_per_pe`.
+  int64_t busiest_pe_columns(int crossbars_per_pe) const;
 };
 
 struct NetworkMapping {
