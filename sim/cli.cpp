@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 
 #include "analytic.h"
 #include "arch_config.h"
@@ -166,20 +167,19 @@ std::string join_command(const std::string& command, const std::vector<std::stri
 }
 
 // The 16-bit baseline of a cycle run, simulated by the cycle engine in a child process (the
-// SystemC kernel elaborates once per process): replaces the analytic baseline's figures in
-// `report` with the child's. Throws std::runtime_error when the child fails.
-void cycle_baseline(nlohmann::ordered_json& report, const std::string& arch_path,
-                    const std::vector<std::string>& overrides, bool reprogram,
-                    const std::string& workload_path, const std::string& tech_path, bool contention,
-                    const std::string& out_dir) {
+// SystemC kernel elaborates once per process). Throws std::runtime_error when the child fails.
+BaselineFigures cycle_baseline(const SimulationInputs& in, bool reprogram,
+                               const std::string& tech_path, bool contention,
+                               const std::string& out_dir) {
   std::string dir = out_dir + "/.baseline-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr)
+  if (::mkdtemp(dir.data()) == nullptr) {
     throw std::runtime_error("cannot create a directory in " + out_dir);
+  }
   ProcessTask task;
   task.argv = {
-      "/proc/self/exe", "run",    "--engine", "cycle",         "--arch", arch_path, "--workload",
-      workload_path,    "--tech", tech_path,  "--no-baseline", "--out",  dir};
-  for (const std::string& o : overrides) task.argv.insert(task.argv.end(), {"--set", o});
+      "/proc/self/exe", "run",    "--engine", "cycle",         "--arch", in.arch_path, "--workload",
+      in.workload_path, "--tech", tech_path,  "--no-baseline", "--out",  dir};
+  for (const std::string& o : in.overrides) task.argv.insert(task.argv.end(), {"--set", o});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
   if (!contention) task.argv.emplace_back("--no-contention");
   task.stdout_path = dir + "/stdout.txt";
@@ -188,37 +188,19 @@ void cycle_baseline(nlohmann::ordered_json& report, const std::string& arch_path
   ProcessPool(1).run(
       1, [&](size_t) { return task; }, [&](size_t, const ProcessOutcome& o) { outcome = o; },
       [] {});
-  std::ifstream in(dir + "/report.json");
+  std::ifstream report(dir + "/report.json");
   std::error_code ignored;
-  if (!outcome.exited || outcome.exit_code != 0 || !in) {
+  if (!outcome.exited || outcome.exit_code != 0 || !report) {
     std::ifstream err(dir + "/stderr.txt");
     const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
     std::filesystem::remove_all(dir, ignored);
     throw std::runtime_error("the cycle-engine 16-bit baseline failed: " + text);
   }
-  const nlohmann::ordered_json child = nlohmann::ordered_json::parse(in);
-  in.close();
+  const BaselineFigures figures =
+      baseline_figures(nlohmann::ordered_json::parse(report), reprogram);
+  report.close();
   std::filesystem::remove_all(dir, ignored);
-  nlohmann::ordered_json& b = report["baseline"];
-  const nlohmann::ordered_json& t = report["totals"];
-  const nlohmann::ordered_json& ct = child["totals"];
-  b["engine"] = "cycle";
-  b["energy_pj"] = ct["energy_pj"];
-  b["latency_ns"] = ct["latency_ns"];
-  b["interval_ns"] = ct["interval_ns"];
-  b["tops_per_w"] = ct["tops_per_w"];
-  b["energy_reduction"] = ct["energy_pj"].get<double>() / t["energy_pj"].get<double>();
-  b["latency_ratio"] = t["latency_ns"].get<double>() / ct["latency_ns"].get<double>();
-  b["throughput_ratio"] = ct["interval_ns"].get<double>() / t["interval_ns"].get<double>();
-  for (auto& [name, c] : b["components"].items()) {
-    const double base = child["components"].contains(name)
-                            ? child["components"][name]["energy_pj"].get<double>()
-                            : 0.0;
-    const double mine = c["energy_pj"].get<double>();
-    c["baseline_energy_pj"] = base;
-    c["reduction"] =
-        mine > 0 ? nlohmann::ordered_json(base / mine) : nlohmann::ordered_json(nullptr);
-  }
+  return figures;
 }
 
 int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
@@ -266,30 +248,33 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   NetworkMapping mapping;
   RunCase run = evaluate_case(network, profile, arch, table, mapping);
   // The cycle engine times the same program with SystemC; energy comes from its counts and
-  // times through the same model. (The kernel elaborates once per process, so the 16-bit
-  // baseline below always uses the analytic engine; the report says so.)
+  // times through the same model.
   hw::CycleResult cycle_result;
   if (engine == "cycle") {
     cycle_result = hw::run_cycle(network, profile, arch, mapping, cycle);
     run.evaluation = evaluate(cycle_result.performance, arch, table);
   }
 
-  // The 16-bit baseline on the same hardware; if it does not fit where the profile does, it
-  // is time-multiplexed (and the report says so) rather than refused.
-  const PrecisionProfile baseline_profile = uniform_profile(network, kBaselineBits);
-  ArchConfig baseline_arch = arch;
-  NetworkMapping baseline_mapping;
-  RunCase baseline;
-  bool reprogrammed = false;
-  const bool with_baseline = values.count("no-baseline") == 0;
-  if (with_baseline) {
+  // The 16-bit baseline on the same hardware, by the same engine; if it does not fit where the
+  // profile does, it is time-multiplexed (and the report says so) rather than refused.
+  std::filesystem::create_directories(out_dir);
+  std::optional<BaselineFigures> baseline;
+  if (values.count("no-baseline") == 0) {
+    const PrecisionProfile baseline_profile = uniform_profile(network, kBaselineBits);
+    ArchConfig baseline_arch = arch;
+    NetworkMapping baseline_mapping;
+    bool reprogrammed = false;
+    RunCase analytic;
     try {
-      baseline = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+      analytic = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
     } catch (const InputError&) {
       baseline_arch.mapping.allow_reprogramming = true;
       reprogrammed = true;
-      baseline = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+      analytic = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
     }
+    baseline = engine == "cycle"
+                   ? cycle_baseline(in, reprogrammed, table.path, cycle.contention, out_dir)
+                   : baseline_figures(analytic, reprogrammed);
   }
   RunInfo info;
   info.engine = engine;
@@ -297,15 +282,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   info.git_revision = kGitRevision;
   info.command = join_command("run", args);
   nlohmann::ordered_json report =
-      run_report_json(run, table, info, with_baseline ? &baseline : nullptr, reprogrammed);
-  std::filesystem::create_directories(out_dir);
-  if (engine == "cycle") {
-    report["cycle"] = hw::cycle_extras_json(cycle_result);
-    if (with_baseline) {
-      cycle_baseline(report, in.arch_path, in.overrides, reprogrammed, in.workload_path, table.path,
-                     cycle.contention, out_dir);
-    }
-  }
+      run_report_json(run, table, info, baseline ? &*baseline : nullptr);
+  if (engine == "cycle") report["cycle"] = hw::cycle_extras_json(cycle_result);
   if (engine == "functional") {
     report["functional"] =
         functional_json(run_functional(network, profile, arch, mapping, functional));

@@ -104,8 +104,39 @@ std::string general(double value) {
 
 }  // namespace
 
+BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed) {
+  const Evaluation& e = baseline.evaluation;
+  BaselineFigures b;
+  b.precision = baseline.profile->name;
+  b.reprogrammed = reprogrammed;
+  b.energy_pj = e.energy_pj();
+  b.latency_ns = e.latency_ns;
+  b.interval_ns = e.interval_ns;
+  b.tops_per_w = e.tops_per_w();
+  b.arrays = baseline.mapping->arrays();
+  for (const auto& [name, c] : e.components) b.component_energy_pj[name] = c.energy_pj();
+  return b;
+}
+
+BaselineFigures baseline_figures(const ordered_json& report, bool reprogrammed) {
+  BaselineFigures b;
+  b.precision = report.at("run").at("precision").at("name").get<std::string>();
+  b.engine = report.at("run").at("engine").get<std::string>();
+  b.reprogrammed = reprogrammed;
+  const ordered_json& t = report.at("totals");
+  b.energy_pj = t.at("energy_pj").get<double>();
+  b.latency_ns = t.at("latency_ns").get<double>();
+  b.interval_ns = t.at("interval_ns").get<double>();
+  b.tops_per_w = t.at("tops_per_w").get<double>();
+  b.arrays = report.at("mapping").at("arrays").get<int64_t>();
+  for (const auto& [name, c] : report.at("components").items()) {
+    b.component_energy_pj[name] = c.at("energy_pj").get<double>();
+  }
+  return b;
+}
+
 ordered_json run_report_json(const RunCase& run, const TechTable& table, const RunInfo& info,
-                             const RunCase* baseline, bool baseline_reprogrammed) {
+                             const BaselineFigures* baseline) {
   ordered_json r;
   r["schema_version"] = kReportSchemaVersion;
   ordered_json& meta = r["run"];
@@ -147,28 +178,29 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
                {"tile", a.tile_mm2}};
   r["layers"] = layers_json(run);
   if (baseline != nullptr) {
-    const Evaluation& b = baseline->evaluation;
+    const BaselineFigures& b = *baseline;
     const Evaluation& e = run.evaluation;
     ordered_json j;
-    j["precision"] = baseline->profile->name;
-    j["engine"] = "analytic";  // one SystemC elaboration per process: baselines are analytic
-    j["reprogrammed"] = baseline_reprogrammed;
-    j["energy_pj"] = b.energy_pj();
+    j["precision"] = b.precision;
+    j["engine"] = b.engine;
+    j["reprogrammed"] = b.reprogrammed;
+    j["energy_pj"] = b.energy_pj;
     j["latency_ns"] = b.latency_ns;
     j["interval_ns"] = b.interval_ns;
-    j["arrays"] = baseline->mapping->arrays();
-    j["tops_per_w"] = b.tops_per_w();
+    j["arrays"] = b.arrays;
+    j["tops_per_w"] = b.tops_per_w;
     // Reduction = baseline / profile (> 1 means the profile is cheaper); ratio = profile /
     // baseline.
-    j["energy_reduction"] = b.energy_pj() / e.energy_pj();
+    j["energy_reduction"] = b.energy_pj / e.energy_pj();
     j["latency_ratio"] = e.latency_ns / b.latency_ns;
     j["throughput_ratio"] = b.interval_ns / e.interval_ns;
     j["components"] = ordered_json::object();
     std::set<std::string> names;
-    for (const auto& [name, c] : b.components) names.insert(name);
+    for (const auto& [name, pj] : b.component_energy_pj) names.insert(name);
     for (const auto& [name, c] : e.components) names.insert(name);
     for (const std::string& name : names) {
-      const double base = b.components.count(name) ? b.components.at(name).energy_pj() : 0.0;
+      const auto it = b.component_energy_pj.find(name);
+      const double base = it == b.component_energy_pj.end() ? 0.0 : it->second;
       const double mine = e.components.count(name) ? e.components.at(name).energy_pj() : 0.0;
       ordered_json c = {{"baseline_energy_pj", base}, {"energy_pj", mine}};
       c["reduction"] = mine > 0 ? ordered_json(base / mine) : ordered_json(nullptr);

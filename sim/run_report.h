@@ -3,6 +3,7 @@
 // Every number is traceable: the report echoes the resolved configuration, the technology
 // table's path and SHA-256, the workload and profile files, the version and git revision.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -33,11 +34,27 @@ struct RunInfo {
   std::string command;  // the command line that produced the report
 };
 
-// `baseline` is the same network at uniform 16 bits on the same hardware (null: omitted).
-// `baseline_reprogrammed` tells that the baseline needed mapping.allow_reprogramming.
+// The same network at uniform 16 bits on the same hardware, as the report compares with it:
+// from an evaluation in this process, or from another run's report.json (the cycle engine's
+// baseline runs in a child process).
+struct BaselineFigures {
+  std::string precision;
+  std::string engine = "analytic";
+  bool reprogrammed = false;  // it needed mapping.allow_reprogramming where the profile did not
+  double energy_pj = 0;
+  double latency_ns = 0;
+  double interval_ns = 0;
+  double tops_per_w = 0;
+  int64_t arrays = 0;
+  std::map<std::string, double> component_energy_pj;
+};
+BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed);
+// From a report.json written by `mixpim run` (throws nlohmann::json errors if malformed).
+BaselineFigures baseline_figures(const nlohmann::ordered_json& report, bool reprogrammed);
+
+// `baseline` null: the report has no baseline section.
 nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table,
-                                       const RunInfo& info, const RunCase* baseline,
-                                       bool baseline_reprogrammed);
+                                       const RunInfo& info, const BaselineFigures* baseline);
 
 std::string run_report_markdown(const nlohmann::ordered_json& report);
 std::string layers_csv(const nlohmann::ordered_json& report);
