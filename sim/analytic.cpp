@@ -100,16 +100,24 @@ std::vector<double> tile_shares(const LayerMapping& m, int pes_per_tile) {
   return shares;
 }
 
-int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch) {
-  const int configured = arch.pe.adc.bits;
-  if (arch.pe.adc.resolution == AdcResolution::kFixed) return configured;
-  int64_t rows = 0;
-  for (int r : layer.row_block_rows) rows = std::max<int64_t>(rows, r);
+int column_sum_bits(int64_t rows, const ArchConfig& arch) {
   const int64_t largest_sum = rows * ((int64_t{1} << arch.pe.crossbar.bits_per_cell) - 1) *
                               ((int64_t{1} << arch.pe.dac.bits) - 1);
   int bits = 1;
   while ((int64_t{1} << bits) <= largest_sum) ++bits;
-  return std::min(configured, bits);
+  return bits;
+}
+
+int largest_row_block(const LayerMapping& layer) {
+  int rows = 1;
+  for (int r : layer.row_block_rows) rows = std::max(rows, r);
+  return rows;
+}
+
+int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch) {
+  const int configured = arch.pe.adc.bits;
+  if (arch.pe.adc.resolution == AdcResolution::kFixed) return configured;
+  return std::min(configured, column_sum_bits(largest_row_block(layer), arch));
 }
 
 std::vector<int> output_bits(const Network& network, const PrecisionProfile& profile) {

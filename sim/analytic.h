@@ -51,6 +51,12 @@ struct PerformanceResult {
   int64_t macs() const;
 };
 
+// Bits that hold the largest column sum of `rows` active rows exactly:
+// ceil(log2(rows x (2^bits_per_cell - 1) x (2^dac_bits - 1) + 1)), at least 1.
+int column_sum_bits(int64_t rows, const ArchConfig& arch);
+// Active rows of the layer's tallest row block.
+int largest_row_block(const LayerMapping& layer);
+
 // ADC bits of a layer: the configured resolution, or with `resolution: per_layer` the fewest
 // bits that hold every column sum exactly, ceil(log2(rows x (2^b_c - 1) x (2^d - 1) + 1)),
 // capped at the configured resolution.

@@ -222,28 +222,27 @@ struct AdcModel {
   int64_t top_code = 0;  // 2^bits - 1
 };
 
-AdcModel adc_model(const ArchConfig& arch) {
+// An ADC of `bits` whose full scale (exact_bound) covers sums of `needed` bits.
+AdcModel adc_model(int bits, int needed, const AdcConfig& adc) {
   AdcModel m;
-  const int needed = adc_bits_needed(arch);
-  m.lossless = arch.pe.adc.bits >= needed;
-  m.clip_mode = arch.pe.adc.full_scale == AdcFullScale::kClip;
-  m.nearest = arch.pe.adc.rounding == AdcRounding::kNearest;
-  m.step_shift = m.clip_mode ? 0 : std::max(0, needed - arch.pe.adc.bits);
-  m.top_code = (int64_t{1} << arch.pe.adc.bits) - 1;
+  m.lossless = bits >= needed;
+  m.clip_mode = adc.full_scale == AdcFullScale::kClip;
+  m.nearest = adc.rounding == AdcRounding::kNearest;
+  m.step_shift = m.clip_mode ? 0 : std::max(0, needed - bits);
+  m.top_code = (int64_t{1} << bits) - 1;
   return m;
 }
 
-// With pe.adc.resolution: per_layer the ADC of a layer is set to the layer's own largest
-// column sum (its largest row block): the bits of adc_bits_for() (sim/analytic.h, the same
-// bits the energy model charges), exact unless the configured resolution caps them.
+// A layer's ADC: the configured one, whose full scale covers the array's rows; with
+// pe.adc.resolution: per_layer, one set to the layer's own largest column sum (its tallest
+// row block) at the bits the energy model charges (adc_bits_for), exact unless the
+// configured resolution caps them.
 AdcModel adc_model(const ArchConfig& arch, const LayerMapping& mapping) {
-  if (arch.pe.adc.resolution != AdcResolution::kPerLayer) return adc_model(arch);
-  ArchConfig layer_arch = arch;
-  int rows = 1;
-  for (int r : mapping.row_block_rows) rows = std::max(rows, r);
-  layer_arch.pe.crossbar.rows = rows;  // the full scale covers the layer's active rows
-  layer_arch.pe.adc.bits = adc_bits_for(mapping, arch);
-  return adc_model(layer_arch);
+  if (arch.pe.adc.resolution != AdcResolution::kPerLayer) {
+    return adc_model(arch.pe.adc.bits, adc_bits_needed(arch), arch.pe.adc);
+  }
+  return adc_model(adc_bits_for(mapping, arch), column_sum_bits(largest_row_block(mapping), arch),
+                   arch.pe.adc);
 }
 
 struct AdcCounts {
@@ -790,17 +789,10 @@ double top1_agreement(const Tensor& got, const Tensor& want) {
 
 }  // namespace
 
-int adc_bits_needed(const ArchConfig& arch) {
-  const int64_t max_sum = int64_t{arch.pe.crossbar.rows} *
-                          ((int64_t{1} << arch.pe.crossbar.bits_per_cell) - 1) *
-                          ((int64_t{1} << arch.pe.dac.bits) - 1);
-  int bits = 0;
-  while ((max_sum >> bits) != 0) ++bits;
-  return std::max(bits, 1);
-}
+int adc_bits_needed(const ArchConfig& arch) { return column_sum_bits(arch.pe.crossbar.rows, arch); }
 
 int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped) {
-  const AdcModel m = adc_model(arch);
+  const AdcModel m = adc_model(arch.pe.adc.bits, adc_bits_needed(arch), arch.pe.adc);
   bool c = false;
   const int64_t out = m.lossless ? sum : convert(sum, m, c);
   if (clipped != nullptr) *clipped = c;

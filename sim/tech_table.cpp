@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "yaml_reader.h"
 #include "yaml_tree.h"
@@ -19,13 +17,6 @@ const std::map<std::string, std::vector<std::string>>& reference_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
       {"xbar", {"rows", "columns"}}, {"adc", {"bits"}}, {"dac", {"bits"}}};
   return keys;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -68,24 +59,22 @@ double TechTable::energy_pj(const std::string& name, const std::string& action) 
   return it->second;
 }
 
+// 2^(bits - reference bits) of a converter (Walden figure of merit: constant energy per step).
+double TechTable::converter_scale(const std::string& name, int bits) const {
+  return std::ldexp(1.0, bits - static_cast<int>(component(name).reference.at("bits")));
+}
+
 double TechTable::adc_energy_pj(int bits) const {
-  return energy_pj("adc", "convert") *
-         std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
+  return energy_pj("adc", "convert") * converter_scale("adc", bits);
 }
-
 double TechTable::adc_area_mm2(int bits) const {
-  return component("adc").area_mm2 *
-         std::ldexp(1.0, bits - static_cast<int>(component("adc").reference.at("bits")));
+  return component("adc").area_mm2 * converter_scale("adc", bits);
 }
-
 double TechTable::dac_energy_pj(int bits) const {
-  return energy_pj("dac", "convert") *
-         std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
+  return energy_pj("dac", "convert") * converter_scale("dac", bits);
 }
-
 double TechTable::dac_area_mm2(int bits) const {
-  return component("dac").area_mm2 *
-         std::ldexp(1.0, bits - static_cast<int>(component("dac").reference.at("bits")));
+  return component("dac").area_mm2 * converter_scale("dac", bits);
 }
 
 double TechTable::xbar_area_mm2(int rows, int columns) const {
@@ -96,7 +85,9 @@ double TechTable::xbar_area_mm2(int rows, int columns) const {
 }
 
 TechTable load_tech_table(const std::string& path) {
-  const YamlNode root = load_yaml_file(path);
+  // One read: the hash in reports is of exactly the bytes that were parsed.
+  const std::string source = read_yaml_source(path);
+  const YamlNode root = load_yaml_text(source, path);
   Diagnostics diagnostics;
   TechTable table;
   table.path = path;
@@ -156,7 +147,7 @@ TechTable load_tech_table(const std::string& path) {
     }
   }
   diagnostics.throw_if_any();
-  table.sha256 = sha256_hex(read_bytes(path));
+  table.sha256 = sha256_hex(source);
   return table;
 }
 

@@ -40,6 +40,9 @@ struct TechTable {
   double dac_area_mm2(int bits) const;
   // Crossbar area scaled by cells from the reference array.
   double xbar_area_mm2(int rows, int columns) const;
+
+ private:
+  double converter_scale(const std::string& name, int bits) const;
 };
 
 // Every (component, action) the energy model charges.

@@ -176,7 +176,7 @@ YamlNode load_yaml_text(const std::string& text, const std::string& origin, bool
   return tree;
 }
 
-YamlNode load_yaml_file(const std::string& path) {
+std::string read_yaml_source(const std::string& path) {
   // An ifstream opens a directory and reads it as empty, which would surface as a list of
   // "missing required key" errors instead of the real mistake.
   std::error_code error;
@@ -202,7 +202,11 @@ YamlNode load_yaml_file(const std::string& path) {
   if (text.find('\0') != std::string::npos) {
     throw InputError({{SourceLocation{path, 0, 0}, "", "not a text file (contains NUL bytes)"}});
   }
-  return load_yaml_text(text, path);
+  return text;
+}
+
+YamlNode load_yaml_file(const std::string& path) {
+  return load_yaml_text(read_yaml_source(path), path);
 }
 
 void merge_yaml(YamlNode& base, const YamlNode& overlay) {

@@ -49,6 +49,10 @@ inline constexpr std::size_t kMaxYamlFileBytes = 64u << 20;
 inline constexpr std::size_t kMaxYamlNodes = 1'000'000;
 inline constexpr int kMaxYamlDepth = 256;
 
+// The text of a YAML file, read with the limits above (size, no NUL bytes, not a directory).
+// Throws InputError naming the file.
+std::string read_yaml_source(const std::string& path);
+
 // Parses a file. Throws InputError naming the file (and line for syntax errors).
 YamlNode load_yaml_file(const std::string& path);
 
