@@ -144,16 +144,19 @@ int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   return kExitOk;
 }
 
-// Maps, analyses and evaluates one configuration; `run.mapping` points into `mapping`.
+// Maps and evaluates one configuration; `run.mapping` points into `mapping`. `engine` times
+// the mapped program (the analytic engine by default).
 RunCase evaluate_case(const Network& network, const PrecisionProfile& profile,
-                      const ArchConfig& arch, const TechTable& table, NetworkMapping& mapping) {
+                      const ArchConfig& arch, const TechTable& table, NetworkMapping& mapping,
+                      const std::function<PerformanceResult(const NetworkMapping&)>& engine = {}) {
   mapping = map_network(network, profile, arch);
   RunCase run;
   run.network = &network;
   run.profile = &profile;
   run.arch = &arch;
   run.mapping = &mapping;
-  run.evaluation = evaluate(analyze(network, profile, arch, mapping), arch, table);
+  run.evaluation =
+      evaluate(engine ? engine(mapping) : analyze(network, profile, arch, mapping), arch, table);
   return run;
 }
 
@@ -246,14 +249,17 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   const PrecisionProfile profile = in.profile_for(network);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   NetworkMapping mapping;
-  RunCase run = evaluate_case(network, profile, arch, table, mapping);
   // The cycle engine times the same program with SystemC; energy comes from its counts and
   // times through the same model.
   hw::CycleResult cycle_result;
+  std::function<PerformanceResult(const NetworkMapping&)> timing;
   if (engine == "cycle") {
-    cycle_result = hw::run_cycle(network, profile, arch, mapping, cycle);
-    run.evaluation = evaluate(cycle_result.performance, arch, table);
+    timing = [&](const NetworkMapping& m) {
+      cycle_result = hw::run_cycle(network, profile, arch, m, cycle);
+      return cycle_result.performance;
+    };
   }
+  const RunCase run = evaluate_case(network, profile, arch, table, mapping, timing);
 
   // The 16-bit baseline on the same hardware, by the same engine; if it does not fit where the
   // profile does, it is time-multiplexed (and the report says so) rather than refused.
