@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 #include <set>
+
+#include "allocation.h"
 
 namespace mixpim::sim {
 
@@ -69,161 +72,9 @@ int64_t pes_for(const LayerMapping& m, int64_t replication, int crossbars_per_pe
   return ceil_div(m.arrays() * replication, crossbars_per_pe);
 }
 
-// MVMs per copy after replication, times input cycles: the pipeline-stage time in reads.
+// MVMs per copy after replication, times input cycles (and passes): the stage time in reads.
 int64_t stage_reads(const LayerMapping& m, int64_t replication) {
   return ceil_div(m.mvms, replication) * m.input_cycles * m.passes;
-}
-
-// What the replication policies need to estimate a layer's stage time (the bounds that
-// sim/analytic.cpp charges, approximately): its crossbar reads, each as long as the read or
-// as the PE's ADCs take to convert its columns; the merging of its row blocks' partial sums
-// on the adders of the tiles it spans; and the activation units those tiles apply to its
-// outputs. Copies on more tiles bring more adders and activation units.
-struct StageModel {
-  int crossbars_per_pe = 1;
-  int pes_per_tile = 1;
-  double read_ns = 1;
-  int adcs_per_pe = 1;
-  double adc_ns = 1;                       // one conversion
-  double merges_per_ns_per_tile = 1;       // tile S+A units x clock
-  double activations_per_ns_per_tile = 1;  // activation units x clock
-};
-
-// Partial-sum merges per inference: every output of every row block and column span, minus
-// one per kept output.
-int64_t merge_ops(const LayerMapping& m) {
-  int64_t spans = 0;
-  for (const ColumnArray& a : m.column_arrays) spans += static_cast<int64_t>(a.spans.size());
-  return m.mvms * (m.row_blocks() * spans - m.kept_outputs);
-}
-
-// Stage time of a layer with `replication` copies spread over `pes` PEs (at least the PEs the
-// copies need; more spreads the arrays thinner to reach more tiles).
-double stage_ns(const LayerMapping& m, int64_t replication, int64_t pes, const StageModel& model) {
-  int widest = 0;
-  for (const ColumnArray& a : m.column_arrays) widest = std::max(widest, a.used_columns);
-  const int64_t arrays_per_pe = ceil_div(m.arrays() * replication, pes);
-  const auto conversions = static_cast<double>(ceil_div(widest * arrays_per_pe, model.adcs_per_pe));
-  const double read = std::max(model.read_ns, conversions * model.adc_ns);
-  const double reads = static_cast<double>(stage_reads(m, replication)) * read;
-  // Tiles serve the PEs they hold, so wherever the layer lands its busiest tile does at most
-  // min(1, pes_per_tile / pes) of its digital work (sim/analytic.h, tile_shares).
-  const double tiles = std::max(1.0, static_cast<double>(pes) / model.pes_per_tile);
-  const double merges = static_cast<double>(merge_ops(m)) / (model.merges_per_ns_per_tile * tiles);
-  const double activations =
-      static_cast<double>(m.kept_outputs * m.mvms) / (model.activations_per_ns_per_tile * tiles);
-  return std::max({reads, merges, activations});
-}
-
-double stage_ns(const LayerMapping& m, const StageModel& model) {
-  return stage_ns(m, m.replication, m.pes, model);
-}
-
-// One step that shortens a layer's stage: another copy (the smallest replication that helps),
-// or the same copies spread over one more tile's worth of PEs (when the tile adders or
-// activation units bind: a layer that fewer bits made smaller can take back the tiles, and so
-// the adders, it had). The cheaper of the two in PEs; none when neither helps.
-struct Step {
-  int64_t replication = 0;
-  int64_t pes = 0;
-  bool valid() const { return replication > 0; }
-};
-
-Step next_step(const LayerMapping& m, const StageModel& model) {
-  const double now = stage_ns(m, model);
-  Step best;
-  for (int64_t next = m.replication + 1; next <= m.mvms; ++next) {
-    const int64_t pes = std::max(m.pes, pes_for(m, next, model.crossbars_per_pe));
-    if (stage_ns(m, next, pes, model) < now) {
-      best = {next, pes};
-      break;
-    }
-  }
-  const int64_t spread = (ceil_div(m.pes, model.pes_per_tile) + 1) * model.pes_per_tile;
-  if (stage_ns(m, m.replication, spread, model) < now && (!best.valid() || spread < best.pes)) {
-    best = {m.replication, spread};
-  }
-  return best;
-}
-
-// Layer-pipelined: shorten the slowest stage that can still be shortened, while the PEs
-// last. A layer's stage time depends only on its own allotment and never grows with it, so
-// the slowest stage of all ends as short as the steps can make it (throughput); the PEs left
-// then shorten the other stages, which fill the pipeline (latency).
-void balance_pipeline(std::vector<LayerMapping*>& layers, int64_t pe_budget,
-                      const StageModel& model) {
-  int64_t used = 0;
-  for (LayerMapping* m : layers) {
-    m->pes = std::max(m->pes, pes_for(*m, m->replication, model.crossbars_per_pe));
-    used += m->pes;
-  }
-  std::vector<bool> done(layers.size(), false);  // no affordable step shortens it any more
-  while (true) {
-    int slowest = -1;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      if (!done[i] &&
-          (slowest < 0 || stage_ns(*layers[i], model) > stage_ns(*layers[slowest], model))) {
-        slowest = static_cast<int>(i);
-      }
-    }
-    if (slowest < 0) return;
-    LayerMapping& m = *layers[slowest];
-    const Step step = next_step(m, model);
-    if (!step.valid() || used + step.pes - m.pes > pe_budget) {
-      done[slowest] = true;
-      continue;
-    }
-    used += step.pes - m.pes;
-    m.replication = step.replication;
-    m.pes = step.pes;
-  }
-}
-
-// Layer-by-layer with resident weights: layers run one after another, so spend spare PEs
-// where they save the most time per PE (greedy on the total).
-void balance_sequence(std::vector<LayerMapping*>& layers, int64_t pe_budget,
-                      const StageModel& model) {
-  int64_t used = 0;
-  for (LayerMapping* m : layers) {
-    m->pes = std::max(m->pes, pes_for(*m, m->replication, model.crossbars_per_pe));
-    used += m->pes;
-  }
-  while (true) {
-    LayerMapping* best = nullptr;
-    Step best_step;
-    double best_gain = 0;
-    for (LayerMapping* m : layers) {
-      const Step step = next_step(*m, model);
-      if (!step.valid()) continue;
-      const int64_t extra = step.pes - m->pes;
-      if (used + extra > pe_budget) continue;
-      const double saved = stage_ns(*m, model) - stage_ns(*m, step.replication, step.pes, model);
-      const double gain =
-          extra == 0 ? std::numeric_limits<double>::infinity() : saved / static_cast<double>(extra);
-      if (best == nullptr || gain > best_gain) {
-        best = m;
-        best_step = step;
-        best_gain = gain;
-      }
-    }
-    if (best == nullptr) return;
-    used += best_step.pes - best->pes;
-    best->replication = best_step.replication;
-    best->pes = best_step.pes;
-  }
-}
-
-// Assigns consecutive PEs (and so tiles) to `layers` starting at PE 0; returns PEs used.
-int64_t assign_pes(std::vector<LayerMapping*>& layers, int crossbars_per_pe, int pes_per_tile) {
-  int64_t next_pe = 0;
-  for (LayerMapping* m : layers) {
-    m->pes = std::max(m->pes, pes_for(*m, m->replication, crossbars_per_pe));  // may be spread
-    m->first_pe = next_pe;
-    m->first_tile = static_cast<int>(next_pe / pes_per_tile);
-    m->last_tile = static_cast<int>((next_pe + m->pes - 1) / pes_per_tile);
-    next_pe += m->pes;
-  }
-  return next_pe;
 }
 
 }  // namespace
@@ -272,22 +123,32 @@ double LayerMapping::cell_utilization(int array_rows, int array_columns) const {
 int64_t LayerMapping::reads_per_inference() const { return stage_reads(*this, replication); }
 
 int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe) const {
-  const int64_t copies = passes > 1 ? 1 : replication;
+  return busiest_pe_columns(crossbars_per_pe, passes > 1 ? 1 : replication, passes > 1 ? 0 : pes);
+}
+
+int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe, int64_t copies, int64_t pes) const {
   int64_t per_pe = crossbars_per_pe;
-  if (passes == 1 && pes > 0) per_pe = std::min(per_pe, ceil_div(arrays() * copies, pes));
-  int64_t best = 0, current = 0, in_pe = 0;
-  for (int64_t copy = 0; copy < copies; ++copy) {
-    for (int64_t b = 0; b < row_blocks(); ++b) {
-      for (const ColumnArray& array : column_arrays) {
-        current += array.used_columns;
-        if (++in_pe == per_pe) {
-          best = std::max(best, current);
-          current = in_pe = 0;
-        }
-      }
-    }
-  }
-  return std::max(best, current);
+  if (pes > 0) per_pe = std::min(per_pe, ceil_div(arrays() * copies, pes));
+  // Array j of the sequence (copy, row block, column array) is column array j % n, so the
+  // columns of arrays [0, k) are whole periods plus a prefix; PE w holds arrays
+  // [w * per_pe, (w + 1) * per_pe). PEs repeat their pattern every n / gcd(n, per_pe).
+  const auto n = static_cast<int64_t>(column_arrays.size());
+  std::vector<int64_t> prefix(static_cast<size_t>(n) + 1, 0);
+  for (int64_t a = 0; a < n; ++a)
+    prefix[static_cast<size_t>(a) + 1] =
+        prefix[static_cast<size_t>(a)] + column_arrays[a].used_columns;
+  const auto columns_before = [&](int64_t k) {
+    return (k / n) * prefix[static_cast<size_t>(n)] + prefix[static_cast<size_t>(k % n)];
+  };
+  const int64_t total = copies * row_blocks() * n;
+  const int64_t full_pes = total / per_pe;
+  const int64_t distinct = std::min(full_pes, n / std::gcd(n, per_pe));
+  int64_t best = 0;
+  for (int64_t w = 0; w < distinct; ++w)
+    best = std::max(best, columns_before((w + 1) * per_pe) - columns_before(w * per_pe));
+  if (total % per_pe != 0)
+    best = std::max(best, columns_before(total) - columns_before(full_pes * per_pe));
+  return best;
 }
 
 int64_t NetworkMapping::arrays() const {
@@ -357,32 +218,27 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
   }
   const int per_pe = arch.pe.crossbars;
   const int per_tile = arch.tile.pes;
-  StageModel model;
-  model.crossbars_per_pe = per_pe;
-  model.pes_per_tile = per_tile;
-  model.read_ns = arch.pe.crossbar.read_latency_ns;
-  model.adcs_per_pe = arch.pe.adc.count;
-  model.adc_ns = 1000.0 / arch.pe.adc.sample_rate_msps;
-  model.merges_per_ns_per_tile = arch.tile.shift_add_units * arch.clock_mhz / 1000.0;
-  model.activations_per_ns_per_tile = arch.tile.activation_units * arch.clock_mhz / 1000.0;
   out.pes_available = int64_t{arch.chip.tiles} * per_tile;
   out.arrays_available = out.pes_available * per_pe;
+  const std::vector<LayerWork> work = layer_work(network, profile, arch, out);
+  // Allocates PEs to consecutive layers out.layers[first..last) from PE 0; returns PEs used.
+  auto allocate = [&](size_t first, size_t last) {
+    std::vector<LayerMapping*> group;
+    std::vector<const LayerWork*> group_work;
+    for (size_t k = first; k < last; ++k) {
+      group.push_back(&out.layers[k]);
+      group_work.push_back(&work[k]);
+    }
+    return allocate_pes(group, group_work, out.pes_available, out.mode, arch);
+  };
 
   int64_t pes_needed = 0;
   for (const LayerMapping& m : out.layers) pes_needed += pes_for(m, 1, per_pe);
 
-  std::vector<LayerMapping*> all;
-  for (LayerMapping& m : out.layers) all.push_back(&m);
-
   if (pes_needed <= out.pes_available) {
     // Everything resident: replicate with the spare PEs, then place in layer order.
     out.segments = {0};
-    if (out.mode == MappingMode::kLayerPipelined) {
-      balance_pipeline(all, out.pes_available, model);
-    } else {
-      balance_sequence(all, out.pes_available, model);
-    }
-    out.pes_used = assign_pes(all, per_pe, per_tile);
+    out.pes_used = allocate(0, out.layers.size());
     out.tiles_used = static_cast<int>(ceil_div(out.pes_used, per_tile));
     return out;
   }
@@ -427,30 +283,27 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
         place_alone_in_passes(m);
         continue;
       }
-      std::vector<LayerMapping*> one = {&m};
-      balance_pipeline(one, out.pes_available, model);
-      out.pes_used = std::max(out.pes_used, assign_pes(one, per_pe, per_tile));
+      const auto k = static_cast<size_t>(&m - out.layers.data());
+      out.pes_used = std::max(out.pes_used, allocate(k, k + 1));
     }
   } else {
     // Consecutive layers that fit together form a segment, pipelined inside.
     size_t i = 0;
     while (i < out.layers.size()) {
-      std::vector<LayerMapping*> segment;
+      const size_t first = i;
       int64_t pes = 0;
       out.segments.push_back(static_cast<int>(i));
       while (i < out.layers.size() &&
-             (segment.empty() || pes + pes_for(out.layers[i], 1, per_pe) <= out.pes_available)) {
+             (i == first || pes + pes_for(out.layers[i], 1, per_pe) <= out.pes_available)) {
         pes += pes_for(out.layers[i], 1, per_pe);
-        segment.push_back(&out.layers[i]);
         ++i;
         if (pes > out.pes_available) break;  // a layer larger than the chip stands alone
       }
-      if (segment.size() == 1 && pes > out.pes_available) {
-        place_alone_in_passes(*segment.front());
+      if (i == first + 1 && pes > out.pes_available) {
+        place_alone_in_passes(out.layers[first]);
         continue;
       }
-      balance_pipeline(segment, out.pes_available, model);
-      out.pes_used = std::max(out.pes_used, assign_pes(segment, per_pe, per_tile));
+      out.pes_used = std::max(out.pes_used, allocate(first, i));
     }
   }
   for (const LayerMapping& m : out.layers)

@@ -97,6 +97,8 @@ struct LayerMapping {
   // copy are placed in order (copy, row block, column array), as many per PE as spreading them
   // evenly over the layer's `pes` gives, at most `crossbars_per_pe`.
   int64_t busiest_pe_columns(int crossbars_per_pe) const;
+  // The same for `copies` copies on `pes` PEs (before they are chosen).
+  int64_t busiest_pe_columns(int crossbars_per_pe, int64_t copies, int64_t pes) const;
 };
 
 struct NetworkMapping {

@@ -1,0 +1,257 @@
+#include "allocation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "analytic.h"
+
+namespace mixpim::sim {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+double bound_or_zero(const LayerPerformance& perf, const char* name) {
+  const auto it = perf.bounds_ns.find(name);
+  return it == perf.bounds_ns.end() ? 0.0 : it->second;
+}
+
+TileWork tile_work(const LayerPerformance& perf) {
+  return {bound_or_zero(perf, "digital"), bound_or_zero(perf, "buffer"),
+          bound_or_zero(perf, "noc")};
+}
+
+// The crossbar and ADC part of a layer's time: it depends on the PE count, not on where the
+// PEs are.
+struct ArrayTime {
+  int64_t replication = 0;
+  double ns = 0;
+};
+
+ArrayTime array_time(const LayerMapping& m, int64_t pes, const ArchConfig& arch) {
+  // As many copies as the PEs hold, less those that shorten nothing (same MVMs per copy).
+  const int64_t fit = std::min(m.mvms, pes * arch.pe.crossbars / m.arrays());
+  const int64_t mvms_per_copy = ceil_div(m.mvms, fit);
+  const int64_t copies = ceil_div(m.mvms, mvms_per_copy);
+  // The same bounds as analyze(): every read as long as the array read or the busiest PE's
+  // conversions.
+  const auto reads = static_cast<double>(mvms_per_copy * m.input_cycles);
+  const int64_t columns = m.busiest_pe_columns(arch.pe.crossbars, copies, pes);
+  const double adc_ns = static_cast<double>(ceil_div(columns, arch.pe.adc.count)) * 1000.0 /
+                        arch.pe.adc.sample_rate_msps;
+  return {copies, reads * std::max(arch.pe.crossbar.read_latency_ns, adc_ns)};
+}
+
+// The busiest tile's share of PEs [first_pe, first_pe + pes) and the routers serving the tiles
+// they span, as tile_shares() and analyze() count them.
+struct Spread {
+  double busiest_share = 1;
+  double routers = 1;
+};
+
+Spread spread(int64_t first_pe, int64_t pes, const ArchConfig& arch) {
+  const int64_t per_tile = arch.tile.pes;
+  const int64_t first_tile = first_pe / per_tile, last_tile = (first_pe + pes - 1) / per_tile;
+  int64_t busiest = 0;
+  if (first_tile == last_tile) {
+    busiest = pes;
+  } else {
+    busiest =
+        std::max((first_tile + 1) * per_tile - first_pe, first_pe + pes - last_tile * per_tile);
+    if (last_tile - first_tile > 1) busiest = per_tile;
+  }
+  const auto tiles = static_cast<double>(last_tile - first_tile + 1);
+  return {static_cast<double>(busiest) / static_cast<double>(pes),
+          std::ceil(tiles / arch.chip.noc.tiles_per_router)};
+}
+
+double tile_time(const TileWork& w, const Spread& s) {
+  return std::max(
+      {w.digital_ns * s.busiest_share, w.buffer_ns * s.busiest_share, w.noc_ns / s.routers});
+}
+
+LayerTime combine(const ArrayTime& array, const LayerWork& work, const Spread& s) {
+  LayerTime t;
+  t.replication = array.replication;
+  const double own = std::max(array.ns, tile_time(work.own, s));
+  t.stage_ns = own;
+  t.sequential_ns = own;
+  for (const TileWork& follower : work.followers) {
+    const double ns = tile_time(follower, s);
+    t.stage_ns = std::max(t.stage_ns, ns);
+    t.sequential_ns += ns;
+  }
+  return t;
+}
+
+// Times of one layer for every PE count it may take, from each offset inside a tile.
+struct LayerOptions {
+  int64_t min_pes = 0, max_pes = 0;
+  int per_tile = 1;
+  std::vector<LayerTime> times;  // [(pes - min_pes) * per_tile + offset]
+
+  const LayerTime& at(int64_t first_pe, int64_t pes) const {
+    return times[static_cast<size_t>((pes - min_pes) * per_tile + first_pe % per_tile)];
+  }
+};
+
+LayerOptions layer_options(const LayerMapping& m, const LayerWork& work, int64_t max_pes,
+                           const ArchConfig& arch) {
+  LayerOptions o;
+  o.per_tile = arch.tile.pes;
+  o.min_pes = ceil_div(m.arrays(), arch.pe.crossbars);
+  o.max_pes = max_pes;
+  o.times.reserve(static_cast<size_t>((max_pes - o.min_pes + 1) * o.per_tile));
+  // Beyond the PEs that still shorten the layer from some offset, more PEs only waste; a tile's
+  // worth more is kept so that the layers after it can still start where they like.
+  int64_t useful = o.min_pes;
+  std::vector<double> best_stage(static_cast<size_t>(o.per_tile), kNever);
+  std::vector<double> best_sequential(best_stage);
+  for (int64_t pes = o.min_pes; pes <= max_pes; ++pes) {
+    if (pes > useful + o.per_tile) {
+      o.max_pes = pes - 1;
+      break;
+    }
+    const ArrayTime array = array_time(m, pes, arch);
+    for (int offset = 0; offset < o.per_tile; ++offset) {
+      const LayerTime t = combine(array, work, spread(offset, pes, arch));
+      double& stage = best_stage[static_cast<size_t>(offset)];
+      double& sequential = best_sequential[static_cast<size_t>(offset)];
+      if (t.stage_ns < stage || t.sequential_ns < sequential) useful = pes;
+      stage = std::min(stage, t.stage_ns);
+      sequential = std::min(sequential, t.sequential_ns);
+      o.times.push_back(t);
+    }
+  }
+  return o;
+}
+
+// One pass of the dynamic program over PE positions. cost[b]: best objective of the layers so
+// far ending at PE b. `combine_cost(cost, time)` adds a layer; options over `stage_cap` are
+// excluded.
+template <typename Combine>
+std::vector<std::vector<int64_t>> run_program(const std::vector<LayerOptions>& options,
+                                              int64_t budget, double stage_cap,
+                                              Combine combine_cost, std::vector<double>& cost) {
+  std::vector<std::vector<int64_t>> previous(options.size());
+  cost.assign(static_cast<size_t>(budget) + 1, kNever);
+  cost[0] = 0;
+  for (size_t k = 0; k < options.size(); ++k) {
+    const LayerOptions& o = options[k];
+    std::vector<double> next(cost.size(), kNever);
+    std::vector<int64_t>& from = previous[k];
+    from.assign(cost.size(), -1);
+    for (int64_t b = 0; b + o.min_pes <= budget; ++b) {
+      if (cost[static_cast<size_t>(b)] == kNever) continue;
+      const int64_t last = std::min(o.max_pes, budget - b);
+      for (int64_t pes = o.min_pes; pes <= last; ++pes) {
+        const LayerTime& t = o.at(b, pes);
+        if (t.stage_ns > stage_cap) continue;
+        const double c = combine_cost(cost[static_cast<size_t>(b)], t);
+        const auto end = static_cast<size_t>(b + pes);
+        if (c < next[end]) {
+          next[end] = c;
+          from[end] = b;
+        }
+      }
+    }
+    cost = std::move(next);
+  }
+  return previous;
+}
+
+// The cheapest end position (the fewest PEs among equals).
+int64_t best_end(const std::vector<double>& cost) {
+  int64_t end = -1;
+  for (size_t b = 0; b < cost.size(); ++b) {
+    if (cost[b] != kNever && (end < 0 || cost[b] < cost[static_cast<size_t>(end)])) {
+      end = static_cast<int64_t>(b);
+    }
+  }
+  return end;
+}
+
+}  // namespace
+
+std::vector<LayerWork> layer_work(const Network& network, const PrecisionProfile& profile,
+                                  const ArchConfig& arch, const NetworkMapping& mapping) {
+  // Every layer on a tile (and so a router) of its own, one PE share: the engine's digital,
+  // buffer and NoC bounds are then the work of one tile and one router, and every input
+  // crosses the NoC.
+  NetworkMapping alone = mapping;
+  alone.resident = true;
+  for (size_t k = 0; k < alone.layers.size(); ++k) {
+    LayerMapping& m = alone.layers[k];
+    m.replication = 1;
+    m.passes = 1;
+    m.pes = 0;
+    m.first_pe = 0;
+    m.first_tile = m.last_tile = static_cast<int>(k);
+  }
+  const PerformanceResult perf = analyze(network, profile, arch, alone);
+  std::vector<int> owner(network.layers.size(), -1);  // index into mapping.layers
+  std::vector<LayerWork> work(mapping.layers.size());
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const LayerPerformance& l = perf.layers[i];
+    if (l.mapping >= 0) {
+      owner[i] = l.mapping;
+      work[static_cast<size_t>(l.mapping)].own = tile_work(l);
+      continue;
+    }
+    const Layer& layer = network.layers[i];
+    const int producer = layer.producers.empty() ? kNetworkInput : layer.producers.front();
+    if (producer == kNetworkInput || owner[static_cast<size_t>(producer)] < 0) continue;
+    owner[i] = owner[static_cast<size_t>(producer)];
+    work[static_cast<size_t>(owner[i])].followers.push_back(tile_work(l));
+  }
+  return work;
+}
+
+LayerTime layer_time(const LayerMapping& m, const LayerWork& work, int64_t first_pe, int64_t pes,
+                     const ArchConfig& arch) {
+  return combine(array_time(m, pes, arch), work, spread(first_pe, pes, arch));
+}
+
+int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
+                     const std::vector<const LayerWork*>& work, int64_t pe_budget, MappingMode mode,
+                     const ArchConfig& arch) {
+  std::vector<LayerOptions> options;
+  int64_t least = 0;
+  for (const LayerMapping* m : layers) least += ceil_div(m->arrays(), arch.pe.crossbars);
+  for (size_t k = 0; k < layers.size(); ++k) {
+    const int64_t own_least = ceil_div(layers[k]->arrays(), arch.pe.crossbars);
+    options.push_back(layer_options(*layers[k], *work[k], pe_budget - (least - own_least), arch));
+  }
+
+  const auto add = [](double cost, const LayerTime& t) { return cost + t.sequential_ns; };
+  std::vector<double> cost;
+  double stage_cap = kNever;
+  if (mode == MappingMode::kLayerPipelined) {
+    // Throughput first: the least slowest stage any placement reaches...
+    const auto slowest = [](double cost, const LayerTime& t) { return std::max(cost, t.stage_ns); };
+    run_program(options, pe_budget, kNever, slowest, cost);
+    stage_cap = cost[static_cast<size_t>(best_end(cost))];
+  }
+  // ...then the least total time at that stage time.
+  const std::vector<std::vector<int64_t>> previous =
+      run_program(options, pe_budget, stage_cap, add, cost);
+  const int64_t used = best_end(cost);
+
+  int64_t end = used;
+  for (size_t k = layers.size(); k-- > 0;) {
+    LayerMapping& m = *layers[k];
+    const int64_t first = previous[k][static_cast<size_t>(end)];
+    m.pes = end - first;
+    m.replication = options[k].at(first, m.pes).replication;
+    m.first_pe = first;
+    m.first_tile = static_cast<int>(first / arch.tile.pes);
+    m.last_tile = static_cast<int>((end - 1) / arch.tile.pes);
+    end = first;
+  }
+  return used;
+}
+
+}  // namespace mixpim::sim
