@@ -87,15 +87,14 @@ LayerTime combine(const ArrayTime& array, const LayerWork& work, const Spread& s
   return t;
 }
 
-// Times of one layer for every PE count it may take, from each offset inside a tile.
+// Times of one layer for every PE count it may take, from each offset inside a tile, stored
+// by offset so that the program's inner loop over PE counts reads memory in order.
 struct LayerOptions {
   int64_t min_pes = 0, max_pes = 0;
   int per_tile = 1;
-  std::vector<LayerTime> times;  // [(pes - min_pes) * per_tile + offset]
-
-  const LayerTime& at(int64_t first_pe, int64_t pes) const {
-    return times[static_cast<size_t>((pes - min_pes) * per_tile + first_pe % per_tile)];
-  }
+  std::vector<int64_t> replication;                // [pes - min_pes]
+  std::vector<std::vector<double>> stage_ns;       // [offset][pes - min_pes]
+  std::vector<std::vector<double>> sequential_ns;  // [offset][pes - min_pes]
 };
 
 LayerOptions layer_options(const LayerMapping& m, const LayerWork& work, int64_t max_pes,
@@ -104,7 +103,8 @@ LayerOptions layer_options(const LayerMapping& m, const LayerWork& work, int64_t
   o.per_tile = arch.tile.pes;
   o.min_pes = ceil_div(m.arrays(), arch.pe.crossbars);
   o.max_pes = max_pes;
-  o.times.reserve(static_cast<size_t>((max_pes - o.min_pes + 1) * o.per_tile));
+  o.stage_ns.resize(static_cast<size_t>(o.per_tile));
+  o.sequential_ns.resize(static_cast<size_t>(o.per_tile));
   // Beyond the PEs that still shorten the layer from some offset, more PEs only waste; a tile's
   // worth more is kept so that the layers after it can still start where they like.
   int64_t useful = o.min_pes;
@@ -116,49 +116,66 @@ LayerOptions layer_options(const LayerMapping& m, const LayerWork& work, int64_t
       break;
     }
     const ArrayTime array = array_time(m, pes, arch);
-    for (int offset = 0; offset < o.per_tile; ++offset) {
-      const LayerTime t = combine(array, work, spread(offset, pes, arch));
-      double& stage = best_stage[static_cast<size_t>(offset)];
-      double& sequential = best_sequential[static_cast<size_t>(offset)];
-      if (t.stage_ns < stage || t.sequential_ns < sequential) useful = pes;
-      stage = std::min(stage, t.stage_ns);
-      sequential = std::min(sequential, t.sequential_ns);
-      o.times.push_back(t);
+    o.replication.push_back(array.replication);
+    for (size_t offset = 0; offset < best_stage.size(); ++offset) {
+      const LayerTime t = combine(array, work, spread(static_cast<int64_t>(offset), pes, arch));
+      if (t.stage_ns < best_stage[offset] || t.sequential_ns < best_sequential[offset]) {
+        useful = pes;
+      }
+      best_stage[offset] = std::min(best_stage[offset], t.stage_ns);
+      best_sequential[offset] = std::min(best_sequential[offset], t.sequential_ns);
+      o.stage_ns[offset].push_back(t.stage_ns);
+      o.sequential_ns[offset].push_back(t.sequential_ns);
     }
   }
   return o;
 }
 
-// One pass of the dynamic program over PE positions. cost[b]: best objective of the layers so
-// far ending at PE b. `combine_cost(cost, time)` adds a layer; options over `stage_cap` are
-// excluded.
-template <typename Combine>
+// One pass of the dynamic program over PE positions; cost[b] is the best objective of the
+// layers so far ending at PE b. kSlowestStage: the objective is the slowest stage; otherwise
+// the sum of sequential times, over options whose stage is within `stage_cap`. Returns, for
+// every layer and end position, where the layer starts.
+template <bool kSlowestStage>
 std::vector<std::vector<int64_t>> run_program(const std::vector<LayerOptions>& options,
                                               int64_t budget, double stage_cap,
-                                              Combine combine_cost, std::vector<double>& cost) {
+                                              std::vector<double>& cost) {
   std::vector<std::vector<int64_t>> previous(options.size());
   cost.assign(static_cast<size_t>(budget) + 1, kNever);
   cost[0] = 0;
+  std::vector<double> next;
+  int64_t later_least = 0;  // PEs the layers after k need at least
+  for (const LayerOptions& o : options) later_least += o.min_pes;
   for (size_t k = 0; k < options.size(); ++k) {
     const LayerOptions& o = options[k];
-    std::vector<double> next(cost.size(), kNever);
+    later_least -= o.min_pes;
+    const int64_t room = budget - later_least;  // where layer k must end by
+    next.assign(cost.size(), kNever);
     std::vector<int64_t>& from = previous[k];
     from.assign(cost.size(), -1);
-    for (int64_t b = 0; b + o.min_pes <= budget; ++b) {
-      if (cost[static_cast<size_t>(b)] == kNever) continue;
-      const int64_t last = std::min(o.max_pes, budget - b);
-      for (int64_t pes = o.min_pes; pes <= last; ++pes) {
-        const LayerTime& t = o.at(b, pes);
-        if (t.stage_ns > stage_cap) continue;
-        const double c = combine_cost(cost[static_cast<size_t>(b)], t);
-        const auto end = static_cast<size_t>(b + pes);
-        if (c < next[end]) {
-          next[end] = c;
-          from[end] = b;
+    for (int64_t b = 0; b + o.min_pes <= room; ++b) {
+      const double before = cost[static_cast<size_t>(b)];
+      if (before == kNever) continue;
+      const size_t offset = static_cast<size_t>(b % o.per_tile);
+      const double* stage = o.stage_ns[offset].data();
+      const double* sequential = o.sequential_ns[offset].data();
+      const int64_t count = std::min(o.max_pes, room - b) - o.min_pes + 1;
+      double* out = next.data() + b + o.min_pes;
+      int64_t* out_from = from.data() + b + o.min_pes;
+      for (int64_t i = 0; i < count; ++i) {
+        double c = 0;
+        if constexpr (kSlowestStage) {
+          c = std::max(before, stage[i]);
+        } else {
+          if (stage[i] > stage_cap) continue;
+          c = before + sequential[i];
+        }
+        if (c < out[i]) {
+          out[i] = c;
+          out_from[i] = b;
         }
       }
     }
-    cost = std::move(next);
+    cost.swap(next);
   }
   return previous;
 }
@@ -226,18 +243,16 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     options.push_back(layer_options(*layers[k], *work[k], pe_budget - (least - own_least), arch));
   }
 
-  const auto add = [](double cost, const LayerTime& t) { return cost + t.sequential_ns; };
   std::vector<double> cost;
   double stage_cap = kNever;
   if (mode == MappingMode::kLayerPipelined) {
     // Throughput first: the least slowest stage any placement reaches...
-    const auto slowest = [](double cost, const LayerTime& t) { return std::max(cost, t.stage_ns); };
-    run_program(options, pe_budget, kNever, slowest, cost);
+    run_program<true>(options, pe_budget, kNever, cost);
     stage_cap = cost[static_cast<size_t>(best_end(cost))];
   }
   // ...then the least total time at that stage time.
   const std::vector<std::vector<int64_t>> previous =
-      run_program(options, pe_budget, stage_cap, add, cost);
+      run_program<false>(options, pe_budget, stage_cap, cost);
   const int64_t used = best_end(cost);
 
   int64_t end = used;
@@ -245,7 +260,7 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     LayerMapping& m = *layers[k];
     const int64_t first = previous[k][static_cast<size_t>(end)];
     m.pes = end - first;
-    m.replication = options[k].at(first, m.pes).replication;
+    m.replication = options[k].replication[static_cast<size_t>(m.pes - options[k].min_pes)];
     m.first_pe = first;
     m.first_tile = static_cast<int>(first / arch.tile.pes);
     m.last_tile = static_cast<int>((end - 1) / arch.tile.pes);
