@@ -105,27 +105,22 @@ LayerOptions layer_options(const LayerMapping& m, const LayerWork& work, int64_t
   o.max_pes = max_pes;
   o.stage_ns.resize(static_cast<size_t>(o.per_tile));
   o.sequential_ns.resize(static_cast<size_t>(o.per_tile));
-  // Beyond the PEs that still shorten the layer from some offset, more PEs only waste; a tile's
-  // worth more is kept so that the layers after it can still start where they like.
-  int64_t useful = o.min_pes;
-  std::vector<double> best_stage(static_cast<size_t>(o.per_tile), kNever);
-  std::vector<double> best_sequential(best_stage);
+  std::vector<std::vector<LayerTime>> times(static_cast<size_t>(o.per_tile));  // undominated
   for (int64_t pes = o.min_pes; pes <= max_pes; ++pes) {
-    if (pes > useful + o.per_tile) {
-      o.max_pes = pes - 1;
-      break;
-    }
     const ArrayTime array = array_time(m, pes, arch);
     o.replication.push_back(array.replication);
-    for (size_t offset = 0; offset < best_stage.size(); ++offset) {
+    for (size_t offset = 0; offset < times.size(); ++offset) {
       const LayerTime t = combine(array, work, spread(static_cast<int64_t>(offset), pes, arch));
-      if (t.stage_ns < best_stage[offset] || t.sequential_ns < best_sequential[offset]) {
-        useful = pes;
-      }
-      best_stage[offset] = std::min(best_stage[offset], t.stage_ns);
-      best_sequential[offset] = std::min(best_sequential[offset], t.sequential_ns);
-      o.stage_ns[offset].push_back(t.stage_ns);
-      o.sequential_ns[offset].push_back(t.sequential_ns);
+      times[offset].push_back(t);
+      // A tile's worth fewer PEs from the same offset, no slower, dominates this option: the
+      // layers after it keep their offsets and have more room. Dropping dominated options keeps
+      // the program exact and skips the PEs that shorten nothing.
+      const int64_t fewer = pes - o.min_pes - o.per_tile;
+      const bool dominated =
+          fewer >= 0 && times[offset][static_cast<size_t>(fewer)].stage_ns <= t.stage_ns &&
+          times[offset][static_cast<size_t>(fewer)].sequential_ns <= t.sequential_ns;
+      o.stage_ns[offset].push_back(dominated ? kNever : t.stage_ns);
+      o.sequential_ns[offset].push_back(dominated ? kNever : t.sequential_ns);
     }
   }
   return o;

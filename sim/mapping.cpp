@@ -229,7 +229,9 @@ NetworkMapping map_network(const Network& network, const PrecisionProfile& profi
       group.push_back(&out.layers[k]);
       group_work.push_back(&work[k]);
     }
-    return allocate_pes(group, group_work, out.pes_available, out.mode, arch);
+    // Time-multiplexed layers run one after another (analyze()), whatever the mode.
+    const MappingMode mode = out.resident ? out.mode : MappingMode::kLayerByLayer;
+    return allocate_pes(group, group_work, out.pes_available, mode, arch);
   };
 
   int64_t pes_needed = 0;

@@ -238,48 +238,65 @@ TEST(IsaacReproduction, SaturatedTileDrawsTable2AnalogPower) {
   EXPECT_NEAR(analog_pj / perf.layers[0].time_ns, expected_mw, 0.02 * expected_mw);
 }
 
-// Fewer bits (weights per channel and activations) never cost more energy: random profiles
-// on VGG19 and ResNet18, each compared with a copy whose bits were lowered at random, in both
-// mapping modes on the ISAAC preset. Time: layer-pipelined, the time per inference in steady
-// state (throughput) never grows; layer-by-layer, where the total is a sum of stages and the
-// compiler's greedy allocation of spare PEs moves in lumps (a copy, a tile), the latency of a
-// narrower profile stays within 3 % of the wider one's (README, "Latency"). Both need the
-// compiler to spread a layer that fewer bits made smaller back over the tiles, and so the
-// tile adders, it had.
+// Fewer bits (weights per channel and activations) never cost more energy or time: random
+// profiles on VGG19 and ResNet18, each compared with a copy whose bits were lowered at random
+// (every layer and channel, or a few), in both mapping modes, on the ISAAC preset and with
+// 256 x 256 arrays (ADC-bound reads) and differential weights. Time is what each mode
+// optimises: layer-by-layer the latency; layer-pipelined the time per inference in steady
+// state (throughput). The allocator's optimum can only improve when every option gets no
+// slower (README "Mapping rules"). A pipeline's single-inference latency is not guaranteed:
+// at a shorter stage time the allocator may move PEs from filling the pipeline to its
+// slowest stage.
 TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
   const TechTable t = isaac_table();
+#ifdef MIXPIM_SANITIZE
+  const int trials = 2;  // about five times slower instrumented
+#else
+  const int trials = 6;
+#endif
   std::mt19937 rng(7);
-  for (MappingMode mode : {MappingMode::kLayerPipelined, MappingMode::kLayerByLayer}) {
-    ArchConfig arch = isaac();
-    arch.mapping.mode = mode;
-    for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
-      const Network n = load_network(source_path(file));
-      for (int trial = 0; trial < 8; ++trial) {
-        PrecisionProfile high = uniform_profile(n, 16);
-        for (LayerPrecision& l : high.layers) {
-          if (l.weight_bits.empty()) continue;
-          l.activation_bits = 2 + static_cast<int>(rng() % 15);
-          for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
-        }
-        PrecisionProfile low = high;
-        for (LayerPrecision& l : low.layers) {
-          if (l.weight_bits.empty()) continue;
-          l.activation_bits -= static_cast<int>(rng() % l.activation_bits);
-          for (int& b : l.weight_bits) b -= static_cast<int>(rng() % b);
-        }
-        const auto evaluate_profile = [&](const PrecisionProfile& p) {
-          const NetworkMapping m = map_network(n, p, arch);
-          return evaluate(analyze(n, p, arch, m), arch, t);
-        };
-        const Evaluation e_high = evaluate_profile(high);
-        const Evaluation e_low = evaluate_profile(low);
-        const std::string what = std::string(file) + " " + std::string(to_string(mode)) +
-                                 " trial " + std::to_string(trial);
-        EXPECT_LE(e_low.energy_pj(), e_high.energy_pj()) << what;
-        if (mode == MappingMode::kLayerPipelined) {
-          EXPECT_LE(e_low.interval_ns, e_high.interval_ns) << what;
-        } else {
-          EXPECT_LE(e_low.latency_ns, 1.03 * e_high.latency_ns) << what;
+  const std::vector<std::vector<std::string>> variants = {
+      {},
+      {"pe.crossbar.rows=256", "pe.crossbar.columns=256"},
+      {"pe.crossbar.signed_weights=differential"}};
+  for (const std::vector<std::string>& overrides : variants) {
+    for (MappingMode mode : {MappingMode::kLayerPipelined, MappingMode::kLayerByLayer}) {
+      ArchConfig arch = load_arch_config(source_path("configs/arch/isaac.yaml"), overrides);
+      arch.mapping.mode = mode;
+      for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
+        const Network n = load_network(source_path(file));
+        for (int trial = 0; trial < trials; ++trial) {
+          PrecisionProfile high = uniform_profile(n, 16);
+          for (LayerPrecision& l : high.layers) {
+            if (l.weight_bits.empty()) continue;
+            l.activation_bits = 2 + static_cast<int>(rng() % 15);
+            for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
+          }
+          const bool few = trial % 2 == 1;  // lower one in four widths, else every one
+          PrecisionProfile low = high;
+          for (LayerPrecision& l : low.layers) {
+            if (l.weight_bits.empty()) continue;
+            if (!few || rng() % 4 == 0)
+              l.activation_bits -= static_cast<int>(rng() % l.activation_bits);
+            for (int& b : l.weight_bits) {
+              if (!few || rng() % 4 == 0) b -= static_cast<int>(rng() % b);
+            }
+          }
+          const auto evaluate_profile = [&](const PrecisionProfile& p) {
+            const NetworkMapping m = map_network(n, p, arch);
+            return evaluate(analyze(n, p, arch, m), arch, t);
+          };
+          const Evaluation e_high = evaluate_profile(high);
+          const Evaluation e_low = evaluate_profile(low);
+          const std::string what = std::string(file) + " " + std::string(to_string(mode)) +
+                                   (overrides.empty() ? "" : " " + overrides.back()) + " trial " +
+                                   std::to_string(trial);
+          EXPECT_LE(e_low.energy_pj(), e_high.energy_pj()) << what;
+          if (mode == MappingMode::kLayerPipelined) {
+            EXPECT_LE(e_low.interval_ns, e_high.interval_ns) << what;
+          } else {
+            EXPECT_LE(e_low.latency_ns, e_high.latency_ns) << what;
+          }
         }
       }
     }
