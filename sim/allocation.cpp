@@ -150,7 +150,7 @@ std::vector<std::vector<int64_t>> run_program(const std::vector<LayerOptions>& o
     for (int64_t b = 0; b + o.min_pes <= room; ++b) {
       const double before = cost[static_cast<size_t>(b)];
       if (before == kNever) continue;
-      const size_t offset = static_cast<size_t>(b % o.per_tile);
+      const auto offset = static_cast<size_t>(b % o.per_tile);
       const double* stage = o.stage_ns[offset].data();
       const double* sequential = o.sequential_ns[offset].data();
       const int64_t count = std::min(o.max_pes, room - b) - o.min_pes + 1;

@@ -1,7 +1,6 @@
 #include "mapping.h"
 
 #include <algorithm>
-#include <limits>
 #include <numeric>
 #include <set>
 
