@@ -15,6 +15,7 @@
 #include "atomic_file.h"
 #include "config_echo.h"
 #include "diagnostics.h"
+#include "digital_baseline.h"
 #include "energy_model.h"
 #include "functional.h"
 #include "hw/cycle_engine.h"
@@ -214,6 +215,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string out_dir;
   FunctionalOptions functional;
   hw::CycleOptions cycle;
+  std::string digital_path;
+  std::vector<std::string> digital_overrides;
   in.add_to(options);
   options.add_options()(
       "engine,e", po::value(&engine)->default_value("analytic"),
@@ -230,7 +233,11 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")(
       "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
       "out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")(
-      "no-baseline", "skip the uniform 16-bit baseline run");
+      "no-baseline", "skip the uniform 16-bit baseline run")(
+      "digital", po::value(&digital_path),
+      "also compare with a digital 16-bit MAC-array baseline (configs/digital/*.yaml)")(
+      "digital-set", po::value(&digital_overrides)->composing(),
+      "override a key of the digital preset: --digital-set mac_array.rows=64 (repeatable)");
   po::variables_map values;
   if (!parse_options(
           "run", args, options, values,
@@ -243,11 +250,22 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (engine != "cycle" && (values.count("trace") || values.count("no-contention"))) {
     throw UsageError("--trace and --no-contention need --engine cycle");
   }
+  if (digital_path.empty() && !digital_overrides.empty()) {
+    throw UsageError("--digital-set needs --digital");
+  }
   cycle.contention = values.count("no-contention") == 0;
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   const Network network = load_network(in.workload_path);
   const PrecisionProfile profile = in.profile_for(network);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
+  // Every input is read and checked before anything runs or is written.
+  std::optional<DigitalConfig> digital;
+  std::optional<TechTable> digital_table;
+  if (!digital_path.empty()) {
+    digital = load_digital_config(digital_path, digital_overrides);
+    digital_table =
+        load_tech_table(resolve_digital_tech_path(*digital), digital_required_actions(), false);
+  }
   NetworkMapping mapping;
   // The cycle engine times the same program with SystemC; energy comes from its counts and
   // times through the same model.
@@ -289,6 +307,12 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   info.command = join_command("run", args);
   nlohmann::ordered_json report =
       run_report_json(run, table, info, baseline ? &*baseline : nullptr);
+  if (digital) {
+    const DigitalResult digital_result = analyze_digital(network, *digital, *digital_table);
+    report["digital_baseline"] = digital_baseline_json(
+        digital_result, *digital, *digital_table, run.evaluation.energy_pj(),
+        run.evaluation.latency_ns, run.evaluation.interval_ns, table.technology_nm);
+  }
   if (engine == "cycle") report["cycle"] = hw::cycle_extras_json(cycle_result);
   if (engine == "functional") {
     report["functional"] =

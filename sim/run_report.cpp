@@ -102,6 +102,39 @@ std::string general(double value) {
   return text.data();
 }
 
+// The digital 16-bit baseline's section of report.md.
+std::string digital_baseline_markdown(const ordered_json& d) {
+  const ordered_json& t = d["totals"];
+  std::string md = "\n## Digital 16-bit baseline\n\n";
+  md += "`" + d["path"].get<std::string>() + "`";
+  for (const auto& o : d["overrides"]) md += " `--digital-set " + o.get<std::string>() + "`";
+  md += " (" + d["description"].get<std::string>() + "), table `" +
+        d["tech"]["path"].get<std::string>() + "` (sha256 " +
+        d["tech"]["sha256"].get<std::string>().substr(0, 12) + ", " +
+        std::to_string(d["tech"]["technology_nm"].get<int>()) + " nm)";
+  if (!d["same_technology_node"].get<bool>()) {
+    md += "; the PIM table is at another node, so the ratios mix technologies";
+  }
+  md += ". Weights " +
+        std::string(d["weights_resident"].get<bool>() ? "resident on chip"
+                                                       : "streamed from DRAM every inference") +
+        ".\n\n| metric | digital | this run / ratio |\n|---|---|---|\n";
+  md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) +
+        " uJ | reduction " + fixed(d["energy_reduction"].get<double>(), 2) + "x |\n";
+  md += "| latency | " + general(t["latency_ns"].get<double>() / 1e3) + " us | " +
+        fixed(d["latency_ratio"].get<double>(), 3) + "x |\n";
+  md += "| throughput | " + general(t["throughput_inferences_per_s"].get<double>()) +
+        " inferences/s | " + fixed(d["throughput_ratio"].get<double>(), 3) + "x |\n";
+  md += "| TOPS/W | " + general(t["tops_per_w"].get<double>()) + " | |\n";
+  md += "\n| component | energy (nJ) | share |\n|---|---|---|\n";
+  const double total = t["energy_pj"].get<double>();
+  for (const auto& [name, c] : d["components"].items()) {
+    md += "| " + name + " | " + general(c["energy_pj"].get<double>() / 1e3) + " | " +
+          fixed(100.0 * c["energy_pj"].get<double>() / total, 1) + "% |\n";
+  }
+  return md;
+}
+
 }  // namespace
 
 BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed) {
@@ -275,6 +308,7 @@ std::string run_report_markdown(const ordered_json& r) {
     }
     md += "\n";
   }
+  if (r.contains("digital_baseline")) md += digital_baseline_markdown(r["digital_baseline"]);
   md +=
       "\n## Layers\n\n| layer | type | MACs | ADC bits | arrays | copies | time (us) | bound | "
       "energy (nJ) |\n"
@@ -332,6 +366,12 @@ std::string run_summary_text(const ordered_json& r) {
     s += "  vs 16-bit  energy reduction " +
          fixed(r["baseline"]["energy_reduction"].get<double>(), 2) + "x, latency " +
          fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
+  }
+  if (r.contains("digital_baseline")) {
+    const ordered_json& d = r["digital_baseline"];
+    s += "  vs digital energy reduction " + fixed(d["energy_reduction"].get<double>(), 2) +
+         "x, latency " + fixed(d["latency_ratio"].get<double>(), 3) + "x (" +
+         d["name"].get<std::string>() + ", " + d["tech"]["name"].get<std::string>() + ")\n";
   }
   return s;
 }

@@ -85,6 +85,12 @@ double TechTable::xbar_area_mm2(int rows, int columns) const {
 }
 
 TechTable load_tech_table(const std::string& path) {
+  return load_tech_table(path, required_actions(), true);
+}
+
+TechTable load_tech_table(const std::string& path,
+                          const std::vector<std::pair<std::string, std::string>>& required,
+                          bool with_area_and_leakage) {
   // One read: the hash in reports is of exactly the bytes that were parsed.
   const std::string source = read_yaml_source(path);
   const YamlNode root = load_yaml_text(source, path);
@@ -108,8 +114,10 @@ TechTable load_tech_table(const std::string& path) {
         const std::string cpath = join_path("components", entry.key);
         MapReader c(&entry.value, cpath, diagnostics, entry.key_where);
         TechComponent& out = table.components[entry.key];
-        out.area_mm2 = c.number("area_mm2", 0, 1e6).value_or(0);
-        out.leakage_mw = c.number("leakage_mw", 0, 1e9).value_or(0);
+        if (with_area_and_leakage) {
+          out.area_mm2 = c.number("area_mm2", 0, 1e6).value_or(0);
+          out.leakage_mw = c.number("leakage_mw", 0, 1e9).value_or(0);
+        }
         if (const YamlNode* energies = c.get("energy_pj", true)) {
           if (!energies->is_map() || energies->entries.empty()) {
             diagnostics.add(energies->where, join_path(cpath, "energy_pj"),
@@ -134,7 +142,7 @@ TechTable load_tech_table(const std::string& path) {
         }
       }
       std::string missing;
-      for (const auto& [name, action] : required_actions()) {
+      for (const auto& [name, action] : required) {
         auto it = table.components.find(name);
         if (it == table.components.end() || it->second.energy_pj.count(action) == 0) {
           missing.append(missing.empty() ? "" : ", ").append(name).append(".").append(action);

@@ -51,6 +51,13 @@ const std::vector<std::pair<std::string, std::string>>& required_actions();
 // Loads and validates a table. Throws InputError listing every problem (missing components
 // or actions included).
 TechTable load_tech_table(const std::string& path);
+// The same for a table another model charges (the digital baseline, digital_baseline.h):
+// `required` lists the (component, action) pairs that model needs. Without
+// `with_area_and_leakage` the table holds energies only, and area_mm2 or leakage_mw keys are
+// errors (that model would ignore them).
+TechTable load_tech_table(const std::string& path,
+                          const std::vector<std::pair<std::string, std::string>>& required,
+                          bool with_area_and_leakage);
 
 // Where the architecture's `tech:` points: a name resolves to configs/tech/<name>.yaml next
 // to the preset that set it (<preset dir>/../tech/), a path ending in .yaml is relative to

@@ -224,8 +224,9 @@ void merge_yaml(YamlNode& base, const YamlNode& overlay) {
   }
 }
 
-void apply_override(YamlNode& root, const std::string& assignment, Diagnostics& diagnostics) {
-  const std::string origin = "--set " + assignment;
+void apply_override(YamlNode& root, const std::string& assignment, Diagnostics& diagnostics,
+                    const std::string& option) {
+  const std::string origin = option + " " + assignment;
   const SourceLocation where{origin, 0, 0};
   const std::size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {

@@ -67,6 +67,8 @@ void merge_yaml(YamlNode& base, const YamlNode& overlay);
 // Applies one `--set a.b.c=value` override. The value is parsed as YAML (so `256`, `true`,
 // `[1, 2]` and `"text"` all work); missing intermediate maps are created so that the
 // schema check reports unknown keys. Problems go to `diagnostics`.
-void apply_override(YamlNode& root, const std::string& assignment, Diagnostics& diagnostics);
+// `option` names the flag in locations ("--set pe.crossbar.rows=0").
+void apply_override(YamlNode& root, const std::string& assignment, Diagnostics& diagnostics,
+                    const std::string& option = "--set");
 
 }  // namespace mixpim::sim

@@ -1,0 +1,327 @@
+#include "digital_baseline.h"
+
+#include <filesystem>
+#include <numeric>
+
+#include "diagnostics.h"
+#include "yaml_reader.h"
+
+namespace mixpim::sim {
+
+namespace {
+
+int64_t elements(const Shape& shape) {
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+DigitalConfig digital_config_from_yaml(const YamlNode& root, Diagnostics& diagnostics) {
+  DigitalConfig c;
+  MapReader top(&root, "", diagnostics, root.where);
+  if (!top.present()) return c;
+  c.name = top.string("name").value_or("");
+  c.description = top.string_or("description", "");
+  c.tech = top.string("tech").value_or("");
+  c.clock_mhz = top.number("clock_mhz", 1, 100'000).value_or(0);
+  {
+    MapReader array = top.map("mac_array", true);
+    c.array_rows = static_cast<int>(array.integer("rows", 1, 1 << 16).value_or(0));
+    c.array_columns = static_cast<int>(array.integer("columns", 1, 1 << 16).value_or(0));
+  }
+  auto buffer = [&](const char* key, DigitalBufferConfig& out) {
+    MapReader b = top.map(key, true);
+    out.capacity_bytes = b.integer("capacity_bytes", 0, int64_t{1} << 50).value_or(0);
+    out.bandwidth_bytes_per_cycle =
+        static_cast<int>(b.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
+  };
+  buffer("activation_buffer", c.activation_buffer);
+  buffer("weight_buffer", c.weight_buffer);
+  c.vector_units = static_cast<int>(top.integer("vector_units", 1, 1 << 20).value_or(0));
+  {
+    MapReader dram = top.map("dram", true);
+    c.dram_bandwidth_gb_per_s = dram.number("bandwidth_gb_per_s", 1e-3, 1e6).value_or(0);
+  }
+  return c;
+}
+
+// Charges `counts` from the table, per component.
+std::map<std::string, double> charge(const ActionCounts& counts, const TechTable& table) {
+  std::map<std::string, double> energy;
+  for (const auto& [key, count] : counts.entries()) {
+    energy[key.first] += static_cast<double>(count) * table.energy_pj(key.first, key.second);
+  }
+  return energy;
+}
+
+// Stage time: the largest bound, named; ties go to the first in `bounds_ns`'s order.
+void settle(DigitalLayer& layer) {
+  layer.time_ns = 0;
+  layer.bound = "none";
+  for (const auto& [name, ns] : layer.bounds_ns) {
+    if (ns > layer.time_ns) {
+      layer.time_ns = ns;
+      layer.bound = name;
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& digital_required_actions() {
+  static const std::vector<std::pair<std::string, std::string>> actions = {
+      {"mac", "op"},
+      {"weight_buffer", "read_byte"},
+      {"weight_buffer", "write_byte"},
+      {"activation_buffer", "read_byte"},
+      {"activation_buffer", "write_byte"},
+      {"accumulator", "read_byte"},
+      {"accumulator", "write_byte"},
+      {"vector_unit", "op"},
+      {"dram", "byte"},
+  };
+  return actions;
+}
+
+DigitalConfig load_digital_config(const std::string& path,
+                                  const std::vector<std::string>& overrides) {
+  YamlNode root = load_yaml_file(path);
+  if (root.is_null()) {  // an empty file: report the missing keys
+    root.kind = YamlNode::Kind::kMap;
+    root.where = {path, 1, 1};
+  }
+  Diagnostics diagnostics;
+  if (!root.is_map()) {
+    diagnostics.add(root.where, "", "expected a map (a digital preset), got " + root.describe());
+    diagnostics.throw_if_any();
+  }
+  for (const std::string& assignment : overrides) apply_override(root, assignment, diagnostics, "--digital-set");
+  DigitalConfig config = digital_config_from_yaml(root, diagnostics);
+  diagnostics.throw_if_any();
+  config.path = path;
+  config.overrides = overrides;
+  config.resolved = std::move(root);
+  return config;
+}
+
+std::string resolve_digital_tech_path(const DigitalConfig& config) {
+  namespace fs = std::filesystem;
+  const YamlNode* node = config.resolved.find("tech");
+  const SourceLocation where = node != nullptr ? node->where : SourceLocation{config.path, 0, 0};
+  const fs::path dir = fs::path(config.path).parent_path();
+  const std::string& tech = config.tech;
+  const bool is_path = tech.size() > 5 && tech.compare(tech.size() - 5, 5, ".yaml") == 0;
+  fs::path path = is_path ? (fs::path(tech).is_absolute() ? fs::path(tech) : dir / tech)
+                          : dir / ".." / "tech" / (tech + ".yaml");
+  path = path.lexically_normal();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) {
+    throw InputError({{where, "tech",
+                       "no technology table " + path.string() +
+                           " (a name means configs/tech/<name>.yaml beside configs/digital/)"}});
+  }
+  return path.string();
+}
+
+double DigitalLayer::total_energy_pj() const {
+  double total = 0;
+  for (const auto& [name, pj] : energy_pj) total += pj;
+  return total;
+}
+
+ActionCounts DigitalResult::total_counts() const {
+  ActionCounts total = io_counts;
+  for (const DigitalLayer& l : layers) total.merge(l.counts);
+  return total;
+}
+
+DigitalResult analyze_digital(const Network& network, const DigitalConfig& config,
+                              const TechTable& table) {
+  DigitalResult result;
+  for (const Layer& layer : network.layers) {
+    result.weight_bytes += kDigitalDataBytes * layer.dense_weights();
+  }
+  result.weights_resident = result.weight_bytes <= config.weight_buffer.capacity_bytes;
+
+  const int64_t rows = config.array_rows;
+  const int64_t columns = config.array_columns;
+  const double cycle_ns = config.cycle_ns();
+  for (const Layer& layer : network.layers) {
+    DigitalLayer d;
+    d.name = layer.name;
+    d.type = layer.type;
+    ActionCounts& c = d.counts;
+    const int64_t in_elements = elements(layer.input_shape);
+    const int64_t out_elements = elements(layer.output_shape);
+    int64_t buffer_bytes = 0;  // activation-buffer traffic of this layer
+    // What the layer holds in the activation buffer at once: its inputs and its output.
+    int64_t footprint_bytes = kDigitalDataBytes * (in_elements + out_elements);
+    if (layer.has_weights()) {
+      // GEMM: P output pixels x K reduction x N output channels (im2col for convolutions).
+      const int64_t p = layer.output_pixels();
+      const int64_t k = layer.in_channels() * layer.kernel_area();
+      const int64_t n = layer.out_channels();
+      const int64_t k_folds = ceil_div(k, rows);
+      const int64_t n_folds = ceil_div(n, columns);
+      d.macs = layer.dense_macs();
+      d.folds = k_folds * n_folds;
+      d.compute_cycles = d.folds * (2 * rows + columns + p - 2);
+      c.add("mac", "op", d.macs);
+      const int64_t weight_bytes = kDigitalDataBytes * k * n;
+      c.add("weight_buffer", "read_byte", weight_bytes);  // each weight enters the array once
+      if (!result.weights_resident) {
+        c.add("dram", "byte", weight_bytes);  // streamed in every inference, staged in the buffer
+        c.add("weight_buffer", "write_byte", weight_bytes);
+      }
+      // Every column fold streams all P input vectors again.
+      c.add("activation_buffer", "read_byte", kDigitalDataBytes * p * k * n_folds);
+      // Each row fold writes its partial sums and reads them back (to add the next fold's, or
+      // to drain the last to the activation buffer).
+      const int64_t partial_bytes = kDigitalAccumulatorBytes * p * n * k_folds;
+      c.add("accumulator", "write_byte", partial_bytes);
+      c.add("accumulator", "read_byte", partial_bytes);
+      c.add("activation_buffer", "write_byte", kDigitalDataBytes * out_elements);
+      buffer_bytes = kDigitalDataBytes * (p * k * n_folds + out_elements);
+      d.bounds_ns["compute"] = static_cast<double>(d.compute_cycles) * cycle_ns;
+      const int64_t weight_buffer_bytes =
+          c.get("weight_buffer", "read_byte") + c.get("weight_buffer", "write_byte");
+      d.bounds_ns["weight_buffer"] = static_cast<double>(weight_buffer_bytes) /
+                                     config.weight_buffer.bandwidth_bytes_per_cycle * cycle_ns;
+    } else if (layer.type != LayerType::kFlatten) {
+      int64_t ops = 0;
+      switch (layer.type) {
+        case LayerType::kRelu:
+          // Fused: applied to the producer's outputs on their way to the buffer.
+          ops = out_elements;
+          break;
+        case LayerType::kMaxPool:
+        case LayerType::kAvgPool:
+          ops = out_elements * layer.kernel_area();  // every window element, from the buffer
+          buffer_bytes = kDigitalDataBytes * (ops + out_elements);
+          break;
+        case LayerType::kGlobalAvgPool:
+          ops = in_elements;
+          buffer_bytes = kDigitalDataBytes * (in_elements + out_elements);
+          break;
+        case LayerType::kAdd: {
+          const int64_t inputs = static_cast<int64_t>(layer.producers.size());
+          ops = out_elements * (inputs - 1);
+          buffer_bytes = kDigitalDataBytes * (inputs * out_elements + out_elements);
+          footprint_bytes = buffer_bytes;
+          break;
+        }
+        default:
+          break;
+      }
+      c.add("vector_unit", "op", ops);
+      if (buffer_bytes > 0) {
+        c.add("activation_buffer", "read_byte", buffer_bytes - kDigitalDataBytes * out_elements);
+        c.add("activation_buffer", "write_byte", kDigitalDataBytes * out_elements);
+      }
+      d.bounds_ns["vector"] = static_cast<double>(ops) / config.vector_units * cycle_ns;
+    }
+    // A layer whose 16-bit input and output do not fit the activation buffer together spills:
+    // its input comes from DRAM and its output goes there.
+    if (buffer_bytes > 0 && footprint_bytes > config.activation_buffer.capacity_bytes) {
+      c.add("dram", "byte", footprint_bytes);
+    }
+    if (buffer_bytes > 0) {
+      d.bounds_ns["activation_buffer"] = static_cast<double>(buffer_bytes) /
+                                         config.activation_buffer.bandwidth_bytes_per_cycle *
+                                         cycle_ns;
+    }
+    if (c.get("dram", "byte") > 0) {
+      // GB/s = bytes per ns.
+      d.bounds_ns["dram"] = static_cast<double>(c.get("dram", "byte")) / config.dram_bandwidth_gb_per_s;
+    }
+    settle(d);
+    d.energy_pj = charge(c, table);
+    result.latency_ns += d.time_ns;
+    result.macs += d.macs;
+    result.layers.push_back(std::move(d));
+  }
+  // The network input arrives from DRAM into the buffer; the output leaves the same way (their
+  // time overlaps the previous and next inference, so it is not added to the latency).
+  const int64_t input_bytes = kDigitalDataBytes * elements(network.input_shape);
+  const int64_t output_bytes =
+      network.layers.empty() ? 0 : kDigitalDataBytes * elements(network.layers.back().output_shape);
+  result.io_counts.add("dram", "byte", input_bytes + output_bytes);
+  result.io_counts.add("activation_buffer", "write_byte", input_bytes);
+  result.io_counts.add("activation_buffer", "read_byte", output_bytes);
+
+  result.component_energy_pj = charge(result.total_counts(), table);
+  for (const auto& [name, pj] : result.component_energy_pj) result.energy_pj += pj;
+  return result;
+}
+
+nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
+                                             const DigitalConfig& config, const TechTable& table,
+                                             double pim_energy_pj, double pim_latency_ns,
+                                             double pim_interval_ns, int pim_technology_nm) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["name"] = config.name;
+  j["description"] = config.description;
+  j["path"] = config.path;
+  j["overrides"] = config.overrides;
+  j["config"] = {{"clock_mhz", config.clock_mhz},
+                 {"mac_array", {{"rows", config.array_rows}, {"columns", config.array_columns}}},
+                 {"activation_buffer",
+                  {{"capacity_bytes", config.activation_buffer.capacity_bytes},
+                   {"bandwidth_bytes_per_cycle", config.activation_buffer.bandwidth_bytes_per_cycle}}},
+                 {"weight_buffer",
+                  {{"capacity_bytes", config.weight_buffer.capacity_bytes},
+                   {"bandwidth_bytes_per_cycle", config.weight_buffer.bandwidth_bytes_per_cycle}}},
+                 {"vector_units", config.vector_units},
+                 {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
+                 {"data_bits", 8 * kDigitalDataBytes},
+                 {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
+  j["tech"] = {{"name", table.name},
+               {"path", table.path},
+               {"sha256", table.sha256},
+               {"technology_nm", table.technology_nm}};
+  j["same_technology_node"] = table.technology_nm == pim_technology_nm;
+  j["weights_resident"] = result.weights_resident;
+  j["weight_bytes"] = result.weight_bytes;
+  j["totals"] = {{"energy_pj", result.energy_pj},
+                 {"latency_ns", result.latency_ns},
+                 {"throughput_inferences_per_s", result.throughput_inferences_per_s()},
+                 {"macs", result.macs},
+                 {"tops_per_w", result.tops_per_w()}};
+  // Ratios: reduction = digital / PIM (> 1: the PIM run is cheaper); ratio = PIM / digital.
+  j["energy_reduction"] = result.energy_pj / pim_energy_pj;
+  j["latency_ratio"] = pim_latency_ns / result.latency_ns;
+  j["throughput_ratio"] = result.latency_ns / pim_interval_ns;
+  ordered_json components = ordered_json::object();
+  const ActionCounts total = result.total_counts();
+  for (const auto& [name, pj] : result.component_energy_pj) {
+    ordered_json counts = ordered_json::object();
+    for (const auto& [key, count] : total.entries()) {
+      if (key.first == name) counts[key.second] = count;
+    }
+    components[name] = {{"energy_pj", pj}, {"counts", counts}};
+  }
+  j["components"] = components;
+  ordered_json layers = ordered_json::array();
+  for (const DigitalLayer& l : result.layers) {
+    ordered_json layer = {{"name", l.name},
+                          {"type", std::string(to_string(l.type))},
+                          {"macs", l.macs},
+                          {"energy_pj", l.total_energy_pj()},
+                          {"time_ns", l.time_ns},
+                          {"bound", l.bound},
+                          {"bounds_ns", l.bounds_ns}};
+    if (l.folds > 0) {
+      layer["folds"] = l.folds;
+      layer["compute_cycles"] = l.compute_cycles;
+    }
+    ordered_json counts = ordered_json::object();
+    for (const auto& [key, count] : l.counts.entries()) counts[key.first + "." + key.second] = count;
+    layer["counts"] = counts;
+    layers.push_back(layer);
+  }
+  j["layers"] = layers;
+  return j;
+}
+
+}  // namespace mixpim::sim
