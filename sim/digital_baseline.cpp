@@ -95,7 +95,8 @@ DigitalConfig load_digital_config(const std::string& path,
     diagnostics.add(root.where, "", "expected a map (a digital preset), got " + root.describe());
     diagnostics.throw_if_any();
   }
-  for (const std::string& assignment : overrides) apply_override(root, assignment, diagnostics, "--digital-set");
+  for (const std::string& assignment : overrides)
+    apply_override(root, assignment, diagnostics, "--digital-set");
   DigitalConfig config = digital_config_from_yaml(root, diagnostics);
   diagnostics.throw_if_any();
   config.path = path;
@@ -232,7 +233,8 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
     }
     if (c.get("dram", "byte") > 0) {
       // GB/s = bytes per ns.
-      d.bounds_ns["dram"] = static_cast<double>(c.get("dram", "byte")) / config.dram_bandwidth_gb_per_s;
+      d.bounds_ns["dram"] =
+          static_cast<double>(c.get("dram", "byte")) / config.dram_bandwidth_gb_per_s;
     }
     settle(d);
     d.energy_pj = charge(c, table);
@@ -264,18 +266,19 @@ nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
   j["description"] = config.description;
   j["path"] = config.path;
   j["overrides"] = config.overrides;
-  j["config"] = {{"clock_mhz", config.clock_mhz},
-                 {"mac_array", {{"rows", config.array_rows}, {"columns", config.array_columns}}},
-                 {"activation_buffer",
-                  {{"capacity_bytes", config.activation_buffer.capacity_bytes},
-                   {"bandwidth_bytes_per_cycle", config.activation_buffer.bandwidth_bytes_per_cycle}}},
-                 {"weight_buffer",
-                  {{"capacity_bytes", config.weight_buffer.capacity_bytes},
-                   {"bandwidth_bytes_per_cycle", config.weight_buffer.bandwidth_bytes_per_cycle}}},
-                 {"vector_units", config.vector_units},
-                 {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
-                 {"data_bits", 8 * kDigitalDataBytes},
-                 {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
+  j["config"] = {
+      {"clock_mhz", config.clock_mhz},
+      {"mac_array", {{"rows", config.array_rows}, {"columns", config.array_columns}}},
+      {"activation_buffer",
+       {{"capacity_bytes", config.activation_buffer.capacity_bytes},
+        {"bandwidth_bytes_per_cycle", config.activation_buffer.bandwidth_bytes_per_cycle}}},
+      {"weight_buffer",
+       {{"capacity_bytes", config.weight_buffer.capacity_bytes},
+        {"bandwidth_bytes_per_cycle", config.weight_buffer.bandwidth_bytes_per_cycle}}},
+      {"vector_units", config.vector_units},
+      {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
+      {"data_bits", 8 * kDigitalDataBytes},
+      {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
   j["tech"] = {{"name", table.name},
                {"path", table.path},
                {"sha256", table.sha256},
@@ -304,19 +307,17 @@ nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
   j["components"] = components;
   ordered_json layers = ordered_json::array();
   for (const DigitalLayer& l : result.layers) {
-    ordered_json layer = {{"name", l.name},
-                          {"type", std::string(to_string(l.type))},
-                          {"macs", l.macs},
-                          {"energy_pj", l.total_energy_pj()},
-                          {"time_ns", l.time_ns},
-                          {"bound", l.bound},
+    ordered_json layer = {{"name", l.name},          {"type", std::string(to_string(l.type))},
+                          {"macs", l.macs},          {"energy_pj", l.total_energy_pj()},
+                          {"time_ns", l.time_ns},    {"bound", l.bound},
                           {"bounds_ns", l.bounds_ns}};
     if (l.folds > 0) {
       layer["folds"] = l.folds;
       layer["compute_cycles"] = l.compute_cycles;
     }
     ordered_json counts = ordered_json::object();
-    for (const auto& [key, count] : l.counts.entries()) counts[key.first + "." + key.second] = count;
+    for (const auto& [key, count] : l.counts.entries())
+      counts[key.first + "." + key.second] = count;
     layer["counts"] = counts;
     layers.push_back(layer);
   }

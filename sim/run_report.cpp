@@ -117,7 +117,7 @@ std::string digital_baseline_markdown(const ordered_json& d) {
   }
   md += ". Weights " +
         std::string(d["weights_resident"].get<bool>() ? "resident on chip"
-                                                       : "streamed from DRAM every inference") +
+                                                      : "streamed from DRAM every inference") +
         ".\n\n| metric | digital | this run / ratio |\n|---|---|---|\n";
   md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) +
         " uJ | reduction " + fixed(d["energy_reduction"].get<double>(), 2) + "x |\n";

@@ -279,6 +279,80 @@ TEST(CliRun, BadInputExitsTwoAndLeavesEarlierOutputsIntact) {
                                             "report.md"}));  // no temporaries
 }
 
+TEST(CliRun, DigitalBaselineRatiosAreItsTotalsOverTheRunsTotals) {
+  test::TempDir dir;
+  const std::string out = dir.file("r");
+  Result r =
+      run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml -p "
+          "workloads/profiles/resnet18/mixed-channel.yaml --tech configs/tech/generic-45nm.yaml "
+          "--digital configs/digital/systolic-16bit.yaml "
+          "--digital-set weight_buffer.capacity_bytes=67108864 -o '" +
+          out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("vs digital energy reduction"), std::string::npos) << r.out;
+  const nlohmann::json report = nlohmann::json::parse(read_all(out + "/report.json"));
+  ASSERT_TRUE(report.contains("digital_baseline"));
+  const nlohmann::json& d = report["digital_baseline"];
+  const nlohmann::json& t = report["totals"];
+  const double energy = d["totals"]["energy_pj"].get<double>();
+  const double latency = d["totals"]["latency_ns"].get<double>();
+  EXPECT_DOUBLE_EQ(d["energy_reduction"].get<double>(), energy / t["energy_pj"].get<double>());
+  EXPECT_DOUBLE_EQ(d["latency_ratio"].get<double>(), t["latency_ns"].get<double>() / latency);
+  EXPECT_DOUBLE_EQ(d["throughput_ratio"].get<double>(), latency / t["interval_ns"].get<double>());
+  EXPECT_TRUE(d["weights_resident"].get<bool>());  // 22 MB of 16-bit weights in 64 MiB
+  EXPECT_TRUE(d["same_technology_node"].get<bool>());
+  EXPECT_EQ(d["overrides"][0], "weight_buffer.capacity_bytes=67108864");
+  EXPECT_EQ(d["tech"]["path"], "configs/tech/digital-45nm.yaml");
+  EXPECT_EQ(d["tech"]["sha256"].get<std::string>().size(), 64u);
+  // Dense 16-bit: every MAC of the network, whatever the PIM profile prunes.
+  const Result info = run("info -w workloads/resnet18-cifar10.yaml --json");
+  EXPECT_EQ(d["totals"]["macs"], nlohmann::json::parse(info.out)["totals"]["macs"]);
+  double sum_energy = 0, sum_time = 0;
+  for (const auto& [name, c] : d["components"].items()) sum_energy += c["energy_pj"].get<double>();
+  for (const auto& l : d["layers"]) sum_time += l["time_ns"].get<double>();
+  EXPECT_NEAR(sum_energy, energy, 1e-9 * energy);
+  EXPECT_NEAR(sum_time, latency, 1e-9 * latency);
+  EXPECT_EQ(d["layers"].size(), report["layers"].size());
+  const std::string md = read_all(out + "/report.md");
+  EXPECT_NE(md.find("## Digital 16-bit baseline"), std::string::npos);
+  EXPECT_NE(md.find("--digital-set weight_buffer.capacity_bytes=67108864"), std::string::npos);
+
+  // Against the PIM table at 32 nm the report says the ratios mix nodes.
+  r =
+      run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml --no-baseline "
+          "--digital configs/digital/systolic-16bit.yaml -o '" +
+          out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(
+                   read_all(out + "/report.json"))["digital_baseline"]["same_technology_node"]
+                   .get<bool>());
+  EXPECT_NE(read_all(out + "/report.md").find("the ratios mix technologies"), std::string::npos);
+}
+
+TEST(CliRun, BadDigitalBaselineExitsTwoBeforeWritingAnything) {
+  test::TempDir dir;
+  const std::string out = dir.file("r");
+  const std::string common =
+      "run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml -o '" + out + "' ";
+  Result r =
+      run(common + "--digital configs/digital/systolic-16bit.yaml --digital-set mac_array.rows=0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "error: --digital-set mac_array.rows=0: mac_array.rows: expected integer in [1, "
+            "65536], got \"0\"\n");
+  r = run(common + "--digital configs/digital/systolic-16bit.yaml --digital-set tech=nope");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("tech: no technology table"), std::string::npos) << r.err;
+  r = run(common + "--digital configs/arch/isaac.yaml");  // a PIM preset is not a digital one
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("configs/arch/isaac.yaml:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mac_array: missing required key"), std::string::npos) << r.err;
+  r = run(common + "--digital-set mac_array.rows=64");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--digital-set needs --digital"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 TEST(CliRun, BaselineThatDoesNotFitIsTimeMultiplexedAndSaysSo) {
   // 40 tiles hold VGG19 at 4 bits but not at 16 bits.
   test::TempDir dir;
