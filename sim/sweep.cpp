@@ -14,7 +14,9 @@
 #include <utility>
 
 #include "arch_config.h"
+#include "digital_baseline.h"
 #include "precision.h"
+#include "tech_table.h"
 #include "workload.h"
 #include "yaml_reader.h"
 #include "yaml_tree.h"
@@ -26,7 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string_view> kSpecialKeys = {kSweepArch, kSweepWorkload, kSweepPrecision,
-                                                    kSweepEngine};
+                                                    kSweepEngine, kSweepDigital};
 const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
 constexpr const char* kDefaultEngine = "analytic";
 
@@ -355,7 +357,7 @@ struct Setting {
 };
 
 struct PointPlan {
-  Setting arch, workload, precision, engine;
+  Setting arch, workload, precision, engine, digital;
   std::vector<Setting> sets;
   std::vector<const SweepValue*> columns;
 };
@@ -366,6 +368,7 @@ PointPlan plan_point(const SweepSpec& spec, size_t index) {
     if (key == kSweepArch) return plan.arch;
     if (key == kSweepWorkload) return plan.workload;
     if (key == kSweepPrecision) return plan.precision;
+    if (key == kSweepDigital) return plan.digital;
     return plan.engine;
   };
   for (const SweepBaseEntry& e : spec.base) special(e.key) = {e.key, e.where, &e.value};
@@ -499,6 +502,13 @@ const std::vector<MetricColumn>& metric_table() {
   };
   return table;
 }
+const std::vector<MetricColumn>& digital_metric_table() {
+  static const std::vector<MetricColumn> table = {
+      {"digital_energy_reduction", "digital_baseline", "energy_reduction"},
+      {"digital_latency_ratio", "digital_baseline", "latency_ratio"},
+  };
+  return table;
+}
 
 }  // namespace
 
@@ -559,7 +569,7 @@ Sweep expand_sweep(const SweepSpec& spec) {
     // The hash covers what the spec says (paths as written), so ids survive moving the tree.
     std::string canonical = "engine=" + engine + "\n";
     point.args = {"run"};
-    for (const Setting* s : {&plan.arch, &plan.workload, &plan.precision}) {
+    for (const Setting* s : {&plan.arch, &plan.workload, &plan.precision, &plan.digital}) {
       if (s->value == nullptr) continue;
       canonical += s->key + "=" + s->value->text + "\n";
       point.args.push_back("--" + s->key);
@@ -599,6 +609,7 @@ void check_sweep_inputs(const SweepSpec& spec) {
   std::set<std::string> archs_checked;
   std::map<std::string, std::optional<Network>> networks;
   std::set<std::string> profiles_checked;
+  std::set<std::string> digitals_checked;
   const size_t count = count_sweep_points(spec);
   for (size_t i = 0; i < count && i < kMaxSweepPoints; ++i) {
     const PointPlan plan = plan_point(spec, i);
@@ -625,7 +636,7 @@ void check_sweep_inputs(const SweepSpec& spec) {
             if (d.message.rfind("unknown key", 0) == 0) {
               const bool dotless = s.key.find('.') == std::string::npos;
               add(s.key_where, s.key,
-                  dotless ? "unknown key: not arch, workload, precision or engine, nor a "
+                  dotless ? "unknown key: not arch, workload, precision, engine or digital, nor a "
                             "top-level architecture key"
                           : "unknown architecture key " + d.key_path + " " +
                                 d.message.substr(std::string("unknown key ").size()));
@@ -634,6 +645,15 @@ void check_sweep_inputs(const SweepSpec& spec) {
             }
           }
         }
+      }
+    }
+    if (plan.digital.value != nullptr &&
+        digitals_checked.insert(plan.digital.value->resolved).second) {
+      try {
+        const DigitalConfig digital = load_digital_config(plan.digital.value->resolved);
+        load_tech_table(resolve_digital_tech_path(digital), digital_required_actions(), false);
+      } catch (const InputError& e) {
+        for (const Diagnostic& d : e.diagnostics()) relocate_file_error(d, plan.digital);
       }
     }
     if (plan.workload.value == nullptr) continue;
@@ -784,11 +804,20 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
       if (json_at(it.value(), {"area_mm2"}) != nullptr) area_components.insert(it.key());
     }
   }
+  // The digital baseline's ratios, when any point has one.
+  bool digital = false;
+  for (const PointResult& r : results) {
+    digital = digital || (r.status == PointStatus::kFinished &&
+                          json_at(r.report, {"digital_baseline", "energy_reduction"}) != nullptr);
+  }
   std::vector<std::string> header = {"id", "status"};
   header.insert(header.end(), sweep.columns.begin(), sweep.columns.end());
   header.push_back("workload_name");
   header.push_back("precision_name");
   for (const MetricColumn& m : metric_table()) header.push_back(m.column);
+  if (digital) {
+    for (const MetricColumn& m : digital_metric_table()) header.push_back(m.column);
+  }
   for (const std::string& c : energy_components) header.push_back("energy_pj." + c);
   for (const std::string& c : area_components) header.push_back("area_mm2." + c);
 
@@ -809,6 +838,11 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
     row.push_back(json_cell(json_at(report, {"run", "precision", "name"})));
     for (const MetricColumn& m : metric_table()) {
       row.push_back(json_cell(json_at(report, {m.section, m.key})));
+    }
+    if (digital) {
+      for (const MetricColumn& m : digital_metric_table()) {
+        row.push_back(json_cell(json_at(report, {m.section, m.key})));
+      }
     }
     for (const std::string& c : energy_components) {
       row.push_back(json_cell(json_at(report, {"components", c.c_str(), "energy_pj"})));

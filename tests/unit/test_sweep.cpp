@@ -246,8 +246,8 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
   EXPECT_NE(error.find(path + ":6:42: pe.crossbar.rows: expected integer in [2, 8192], got \"0\""),
             std::string::npos)
       << error;
-  EXPECT_NE(error.find(path + ":7:11: profile: unknown key: not arch, workload, precision or "
-                              "engine, nor a top-level architecture key"),
+  EXPECT_NE(error.find(path + ":7:11: profile: unknown key: not arch, workload, precision, "
+                              "engine or digital, nor a top-level architecture key"),
             std::string::npos)
       << error;
   EXPECT_NE(error.find(path + ":8:31: precision: nope.yaml: cannot open file"), std::string::npos)
@@ -265,6 +265,41 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
 
   // The shipped example is valid.
   EXPECT_EQ(load_sweep(source_path("configs/sweeps/array-size.yaml")).points.size(), 24u);
+}
+
+TEST(SweepSpec, DigitalBaselinePresetIsPassedToEveryPointAndChecked) {
+  test::TempDir dir;
+  const std::string digital = source_path("configs/digital/systolic-16bit.yaml");
+  const std::string path =
+      write_spec(dir, base_block() + "  digital: " + digital + "\n" +
+                          "axes:\n  - {key: pe.crossbar.rows, values: [64, 128]}\n");
+  const Sweep sweep = load_sweep(path);
+  ASSERT_EQ(sweep.points.size(), 2u);
+  for (const SweepPoint& p : sweep.points) {
+    auto it = std::find(p.args.begin(), p.args.end(), "--digital");
+    ASSERT_NE(it, p.args.end());
+    EXPECT_EQ(*(it + 1), digital);
+  }
+  // Without the key, ids are what they were (the digital baseline is not hashed in).
+  const Sweep plain = load_sweep(write_spec(
+      dir, base_block() + "axes:\n  - {key: pe.crossbar.rows, values: [64, 128]}\n", "plain.yaml"));
+  EXPECT_FALSE(has(plain.points[0].args, "--digital"));
+  EXPECT_NE(plain.points[0].id, sweep.points[0].id);
+
+  // A missing preset is named at the spec line; a broken one at its own line.
+  const std::string missing =
+      write_spec(dir, base_block() + "  digital: nope.yaml\n", "missing.yaml");
+  EXPECT_NE(input_error_of([&] {
+              load_sweep(missing);
+            }).find(missing + ":4:12: digital: nope.yaml: cannot open file"),
+            std::string::npos);
+  dir.write("broken.yaml", "name: b\ntech: digital-45nm\nclock_mhz: -1\n");
+  const std::string broken = write_spec(dir, base_block() + "  digital: broken.yaml\n", "b.yaml");
+  const std::string error = input_error_of([&] { load_sweep(broken); });
+  EXPECT_NE(error.find(dir.file("broken.yaml") + ":3:12: clock_mhz: expected number"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("mac_array: missing required key"), std::string::npos) << error;
 }
 
 TEST(SweepManifest, RoundTripsAndRejectsMalformed) {
@@ -354,6 +389,26 @@ TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
   EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,");
   EXPECT_EQ(row2.substr(0, 41), "0002-abcdef02,finished,256,\"a,b.yaml\",vgg");
   EXPECT_EQ(row2.substr(row2.size() - 5), ",,3,,");  // no adc, router 3, no xbar
+}
+
+TEST(SweepOutputs, DigitalBaselineColumnsOnlyWhenAPointHasOne) {
+  const Sweep sweep = small_sweep();
+  std::vector<PointResult> results(3);
+  for (PointResult& r : results) {
+    r.status = PointStatus::kFinished;
+    r.report = fake_report(2, nlohmann::json::object());
+  }
+  EXPECT_EQ(points_csv(sweep, results).find("digital_"), std::string::npos);
+  results[1].report["digital_baseline"] = {{"energy_reduction", 12.5}, {"latency_ratio", 0.25}};
+  std::istringstream in(points_csv(sweep, results));
+  std::string header, row0, row1;
+  std::getline(in, header);
+  std::getline(in, row0);
+  std::getline(in, row1);
+  EXPECT_EQ(header.substr(header.size() - 61),
+            ",latency_ratio,digital_energy_reduction,digital_latency_ratio");
+  EXPECT_EQ(row0.substr(row0.size() - 4), ",1,,");  // latency_ratio 1, then no digital
+  EXPECT_EQ(row1.substr(row1.size() - 12), ",1,12.5,0.25");
 }
 
 TEST(SweepOutputs, SummaryCountsAndErrors) {
