@@ -24,6 +24,7 @@
 
 #include "sim/arch_config.h"
 #include "sim/config_echo.h"
+#include "sim/digital_baseline.h"
 #include "sim/mapping.h"
 #include "sim/npy.h"
 #include "sim/precision.h"
@@ -647,6 +648,34 @@ TEST_F(FuzzMutations, TechnologyTables) {
   attack("tech (small seed)", kTechSeed, kMutations, 21, mutate_yaml, load, {path});
   attack("tech (configs/tech/45nm)", read_source("configs/tech/generic-45nm.yaml"),
          kShippedMutations, 22, mutate_yaml, load, {path});
+}
+
+TEST_F(FuzzMutations, DigitalBaselinePresetsAndTables) {
+  const Network network = load_network(put("net.yaml", kWorkloadSeed));
+  put("digital-45nm.yaml", read_source("configs/tech/digital-45nm.yaml"));
+  const std::string path = dir_.file("digital.yaml");
+  auto load_preset = [&](const std::string& text) {
+    put("digital.yaml", text);
+    const DigitalConfig config = load_digital_config(path);
+    const TechTable table =
+        load_tech_table(resolve_digital_tech_path(config), digital_required_actions(), false);
+    const DigitalResult result = analyze_digital(network, config, table);
+    (void)digital_baseline_json(result, config, table, 1.0, 1.0, 1.0, 32).dump();
+  };
+  std::string seed = read_source("configs/digital/systolic-16bit.yaml");
+  seed.replace(seed.find("tech: digital-45nm"), 18, "tech: digital-45nm.yaml");
+  attack("digital (configs/digital)", seed, kShippedMutations * 4, 71, mutate_yaml, load_preset,
+         {path});
+  const std::string table_path = dir_.file("table.yaml");
+  auto load_table = [&](const std::string& text) {
+    put("table.yaml", text);
+    const TechTable table = load_tech_table(table_path, digital_required_actions(), false);
+    for (const auto& [component, action] : digital_required_actions()) {
+      (void)table.energy_pj(component, action);
+    }
+  };
+  attack("digital table (45nm)", read_source("configs/tech/digital-45nm.yaml"),
+         kShippedMutations * 4, 72, mutate_yaml, load_table, {table_path});
 }
 
 TEST_F(FuzzMutations, Workloads) {
