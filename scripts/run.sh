@@ -2,7 +2,7 @@
 # The main job: set up and build; regenerate the energy-reduction report (results/, the
 # 144-point sweep of scripts/energy_report.sh); then simulate VGG19 and ResNet18 (CIFAR-10)
 # under their example per-channel mixed profiles on the ISAAC preset, each against the 16-bit
-# baseline, and say where the reports are.
+# baseline and the digital 16-bit baseline (configs/digital/), and say where the reports are.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -12,7 +12,8 @@ bash scripts/energy_report.sh
 for net in vgg19 resnet18; do
   echo
   "$build_dir/mixpim" run --arch configs/arch/isaac.yaml --workload "workloads/$net-cifar10.yaml" \
-    --precision "workloads/profiles/$net/mixed-channel.yaml" --out "$out_dir/$net-cifar10-mixed-channel"
+    --precision "workloads/profiles/$net/mixed-channel.yaml" --digital configs/digital/systolic-16bit.yaml \
+    --out "$out_dir/$net-cifar10-mixed-channel"
 done
 echo
 echo "reports: results/energy-reduction/report.md; $out_dir/*/report.md (report.json, layers.csv beside them)"
