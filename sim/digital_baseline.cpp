@@ -1,6 +1,5 @@
 #include "digital_baseline.h"
 
-#include <filesystem>
 #include <numeric>
 
 #include "diagnostics.h"
@@ -106,22 +105,9 @@ DigitalConfig load_digital_config(const std::string& path,
 }
 
 std::string resolve_digital_tech_path(const DigitalConfig& config) {
-  namespace fs = std::filesystem;
   const YamlNode* node = config.resolved.find("tech");
   const SourceLocation where = node != nullptr ? node->where : SourceLocation{config.path, 0, 0};
-  const fs::path dir = fs::path(config.path).parent_path();
-  const std::string& tech = config.tech;
-  const bool is_path = tech.size() > 5 && tech.compare(tech.size() - 5, 5, ".yaml") == 0;
-  fs::path path = is_path ? (fs::path(tech).is_absolute() ? fs::path(tech) : dir / tech)
-                          : dir / ".." / "tech" / (tech + ".yaml");
-  path = path.lexically_normal();
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) {
-    throw InputError({{where, "tech",
-                       "no technology table " + path.string() +
-                           " (a name means configs/tech/<name>.yaml beside configs/digital/)"}});
-  }
-  return path.string();
+  return resolve_table_path(config.tech, where, config.path, "configs/digital/");
 }
 
 double DigitalLayer::total_energy_pj() const {

@@ -159,17 +159,10 @@ TechTable load_tech_table(const std::string& path,
   return table;
 }
 
-std::string resolve_tech_path(const ArchConfig& arch) {
+std::string resolve_table_path(const std::string& tech, const SourceLocation& where,
+                               const std::string& origin, const std::string& presets) {
   namespace fs = std::filesystem;
-  const YamlNode* node = arch.resolved.find("tech");
-  SourceLocation where = node != nullptr
-                             ? node->where
-                             : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
-  // The file that set `tech` (a base preset, or the first preset for a --set override).
-  std::string origin =
-      where.line > 0 ? where.origin : (arch.files.empty() ? "" : arch.files.front());
   const fs::path dir = fs::path(origin).parent_path();
-  const std::string& tech = arch.tech;
   const bool is_path = tech.size() > 5 && tech.compare(tech.size() - 5, 5, ".yaml") == 0;
   fs::path path = is_path ? (fs::path(tech).is_absolute() ? fs::path(tech) : dir / tech)
                           : dir / ".." / "tech" / (tech + ".yaml");
@@ -178,9 +171,20 @@ std::string resolve_tech_path(const ArchConfig& arch) {
   if (!fs::is_regular_file(path, error)) {
     throw InputError({{where, "tech",
                        "no technology table " + path.string() +
-                           " (a name means configs/tech/<name>.yaml beside the presets)"}});
+                           " (a name means configs/tech/<name>.yaml beside " + presets + ")"}});
   }
   return path.string();
+}
+
+std::string resolve_tech_path(const ArchConfig& arch) {
+  const YamlNode* node = arch.resolved.find("tech");
+  SourceLocation where = node != nullptr
+                             ? node->where
+                             : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
+  // The file that set `tech` (a base preset, or the first preset for a --set override).
+  std::string origin =
+      where.line > 0 ? where.origin : (arch.files.empty() ? "" : arch.files.front());
+  return resolve_table_path(arch.tech, where, origin, "the presets");
 }
 
 // SHA-256 (FIPS 180-4), small and dependency-free: only for provenance hashes of input files.

@@ -64,6 +64,11 @@ TechTable load_tech_table(const std::string& path,
 // that preset. Throws InputError naming the key when the file does not exist.
 std::string resolve_tech_path(const ArchConfig& arch);
 
+// The rule behind resolve_tech_path, for any preset: `tech` read at `where` in the file
+// `origin`; `presets` names that file's kind in the error ("the presets").
+std::string resolve_table_path(const std::string& tech, const SourceLocation& where,
+                               const std::string& origin, const std::string& presets);
+
 // SHA-256 of a byte string, lowercase hex (for report provenance).
 std::string sha256_hex(const std::string& bytes);
 
