@@ -191,7 +191,7 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
           buffer_bytes = kDigitalDataBytes * (in_elements + out_elements);
           break;
         case LayerType::kAdd: {
-          const int64_t inputs = static_cast<int64_t>(layer.producers.size());
+          const auto inputs = static_cast<int64_t>(layer.producers.size());
           ops = out_elements * (inputs - 1);
           buffer_bytes = kDigitalDataBytes * (inputs * out_elements + out_elements);
           footprint_bytes = buffer_bytes;

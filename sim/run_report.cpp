@@ -289,6 +289,11 @@ std::string run_report_markdown(const ordered_json& r) {
         "| energy reduction vs 16-bit | " + fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
     md += "| latency vs 16-bit | " + fixed(b["latency_ratio"].get<double>(), 3) + "x |\n";
   }
+  if (r.contains("digital_baseline")) {
+    const ordered_json& d = r["digital_baseline"];
+    md += "| energy reduction vs digital 16-bit | " +
+          fixed(d["energy_reduction"].get<double>(), 2) + "x (below) |\n";
+  }
   md += "\n## Energy by component\n\n| component | energy (nJ) | share | area (mm2) |";
   if (r.contains("baseline")) md += " 16-bit energy (nJ) | reduction |";
   md += "\n|---|---|---|---|";

@@ -227,7 +227,7 @@ TEST(DigitalBaseline, ShippedPresetCountsEveryDenseMac) {
     EXPECT_FALSE(r.weights_resident) << name;  // 8 MiB holds neither network's weights
     EXPECT_DOUBLE_EQ(r.latency_ns, latency) << name;
     // Every weight crosses DRAM once, plus the network's input and output.
-    const int64_t io = 2 * (3 * 32 * 32 + 10);
+    const int64_t io = int64_t{2} * (3 * 32 * 32 + 10);
     EXPECT_EQ(r.total_counts().get("dram", "byte"), 2 * weights + io) << name;
     double sum = 0;
     for (const auto& [component, pj] : r.component_energy_pj) sum += pj;
