@@ -303,6 +303,61 @@ TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
   }
 }
 
+// Pruning more output channels (on top of a random mixed profile) removes columns and the
+// consumers' rows: never more energy, layer-by-layer latency or pipelined interval.
+TEST(Monotonicity, MorePruningNeverCostsMoreEnergyOrTime) {
+  const TechTable t = isaac_table();
+#ifdef MIXPIM_SANITIZE
+  const int trials = 2;
+#else
+  const int trials = 4;
+#endif
+  std::mt19937 rng(11);
+  for (MappingMode mode : {MappingMode::kLayerPipelined, MappingMode::kLayerByLayer}) {
+    ArchConfig arch = isaac();
+    arch.mapping.mode = mode;
+    for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
+      const Network n = load_network(source_path(file));
+      int last_weight_layer = 0;
+      for (size_t i = 0; i < n.layers.size(); ++i) {
+        if (n.layers[i].has_weights()) last_weight_layer = static_cast<int>(i);
+      }
+      for (int trial = 0; trial < trials; ++trial) {
+        PrecisionProfile dense = uniform_profile(n, 16);
+        for (LayerPrecision& l : dense.layers) {
+          if (l.weight_bits.empty()) continue;
+          l.activation_bits = 2 + static_cast<int>(rng() % 15);
+          for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
+        }
+        PrecisionProfile pruned = dense;
+        for (size_t i = 0; i < pruned.layers.size(); ++i) {
+          LayerPrecision& l = pruned.layers[i];
+          if (l.kept.empty() || static_cast<int>(i) == last_weight_layer) continue;  // classes
+          const int percent = static_cast<int>(rng() % 60);  // up to 60 % of channels
+          for (size_t c = 1; c < l.kept.size(); ++c) {       // channel 0 always kept
+            if (static_cast<int>(rng() % 100) < percent) l.kept[c] = false;
+          }
+        }
+        const auto evaluate_profile = [&](const PrecisionProfile& p) {
+          const NetworkMapping m = map_network(n, p, arch);
+          return evaluate(analyze(n, p, arch, m), arch, t);
+        };
+        const Evaluation e_dense = evaluate_profile(dense);
+        const Evaluation e_pruned = evaluate_profile(pruned);
+        const std::string what = std::string(file) + " " + std::string(to_string(mode)) +
+                                 " trial " + std::to_string(trial);
+        ASSERT_LT(e_pruned.performance.macs(), e_dense.performance.macs()) << what;  // pruned
+        EXPECT_LE(e_pruned.energy_pj(), e_dense.energy_pj()) << what;
+        if (mode == MappingMode::kLayerPipelined) {
+          EXPECT_LE(e_pruned.interval_ns, e_dense.interval_ns) << what;
+        } else {
+          EXPECT_LE(e_pruned.latency_ns, e_dense.latency_ns) << what;
+        }
+      }
+    }
+  }
+}
+
 // Against 16 bits, every shipped profile of both networks is cheaper and no slower.
 TEST(Monotonicity, ShippedProfilesNeverSlowerThanSixteenBits) {
   const ArchConfig arch = isaac();
