@@ -263,8 +263,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::optional<TechTable> digital_table;
   if (!digital_path.empty()) {
     digital = load_digital_config(digital_path, digital_overrides);
-    digital_table =
-        load_tech_table(resolve_digital_tech_path(*digital), digital_required_actions(), false);
+    digital_table = load_digital_table(resolve_digital_tech_path(*digital));
   }
   NetworkMapping mapping;
   // The cycle engine times the same program with SystemC; energy comes from its counts and

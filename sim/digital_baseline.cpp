@@ -100,14 +100,17 @@ DigitalConfig load_digital_config(const std::string& path,
   diagnostics.throw_if_any();
   config.path = path;
   config.overrides = overrides;
-  config.resolved = std::move(root);
+  const YamlNode* tech = root.find("tech");
+  config.tech_where = tech != nullptr ? tech->where : SourceLocation{path, 0, 0};
   return config;
 }
 
+TechTable load_digital_table(const std::string& path) {
+  return load_tech_table(path, digital_required_actions(), false);
+}
+
 std::string resolve_digital_tech_path(const DigitalConfig& config) {
-  const YamlNode* node = config.resolved.find("tech");
-  const SourceLocation where = node != nullptr ? node->where : SourceLocation{config.path, 0, 0};
-  return resolve_table_path(config.tech, where, config.path, "configs/digital/");
+  return resolve_table_path(config.tech, config.tech_where, config.path, "configs/digital/");
 }
 
 double DigitalLayer::total_energy_pj() const {
@@ -140,7 +143,6 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
     ActionCounts& c = d.counts;
     const int64_t in_elements = elements(layer.input_shape);
     const int64_t out_elements = elements(layer.output_shape);
-    int64_t buffer_bytes = 0;  // activation-buffer traffic of this layer
     // What the layer holds in the activation buffer at once: its inputs and its output.
     int64_t footprint_bytes = kDigitalDataBytes * (in_elements + out_elements);
     if (layer.has_weights()) {
@@ -168,7 +170,6 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
       c.add("accumulator", "write_byte", partial_bytes);
       c.add("accumulator", "read_byte", partial_bytes);
       c.add("activation_buffer", "write_byte", kDigitalDataBytes * out_elements);
-      buffer_bytes = kDigitalDataBytes * (p * k * n_folds + out_elements);
       d.bounds_ns["compute"] = static_cast<double>(d.compute_cycles) * cycle_ns;
       const int64_t weight_buffer_bytes =
           c.get("weight_buffer", "read_byte") + c.get("weight_buffer", "write_byte");
@@ -176,6 +177,7 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
                                      config.weight_buffer.bandwidth_bytes_per_cycle * cycle_ns;
     } else if (layer.type != LayerType::kFlatten) {
       int64_t ops = 0;
+      int64_t elements_read = 0;  // from the activation buffer; ReLU reads none (fused)
       switch (layer.type) {
         case LayerType::kRelu:
           // Fused: applied to the producer's outputs on their way to the buffer.
@@ -184,35 +186,37 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
         case LayerType::kMaxPool:
         case LayerType::kAvgPool:
           ops = out_elements * layer.kernel_area();  // every window element, from the buffer
-          buffer_bytes = kDigitalDataBytes * (ops + out_elements);
+          elements_read = ops;
           break;
         case LayerType::kGlobalAvgPool:
           ops = in_elements;
-          buffer_bytes = kDigitalDataBytes * (in_elements + out_elements);
+          elements_read = in_elements;
           break;
         case LayerType::kAdd: {
           const auto inputs = static_cast<int64_t>(layer.producers.size());
           ops = out_elements * (inputs - 1);
-          buffer_bytes = kDigitalDataBytes * (inputs * out_elements + out_elements);
-          footprint_bytes = buffer_bytes;
+          elements_read = inputs * out_elements;
+          footprint_bytes = kDigitalDataBytes * (elements_read + out_elements);
           break;
         }
         default:
           break;
       }
       c.add("vector_unit", "op", ops);
-      if (buffer_bytes > 0) {
-        c.add("activation_buffer", "read_byte", buffer_bytes - kDigitalDataBytes * out_elements);
+      if (elements_read > 0) {
+        c.add("activation_buffer", "read_byte", kDigitalDataBytes * elements_read);
         c.add("activation_buffer", "write_byte", kDigitalDataBytes * out_elements);
       }
       d.bounds_ns["vector"] = static_cast<double>(ops) / config.vector_units * cycle_ns;
     }
-    // A layer whose 16-bit input and output do not fit the activation buffer together spills:
-    // its input comes from DRAM and its output goes there.
-    if (buffer_bytes > 0 && footprint_bytes > config.activation_buffer.capacity_bytes) {
-      c.add("dram", "byte", footprint_bytes);
-    }
+    const int64_t buffer_bytes =
+        c.get("activation_buffer", "read_byte") + c.get("activation_buffer", "write_byte");
     if (buffer_bytes > 0) {
+      // A layer whose 16-bit input and output do not fit the activation buffer together
+      // spills: its input comes from DRAM and its output goes there.
+      if (footprint_bytes > config.activation_buffer.capacity_bytes) {
+        c.add("dram", "byte", footprint_bytes);
+      }
       d.bounds_ns["activation_buffer"] = static_cast<double>(buffer_bytes) /
                                          config.activation_buffer.bandwidth_bytes_per_cycle *
                                          cycle_ns;

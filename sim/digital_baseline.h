@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "action_counts.h"
+#include "diagnostics.h"
 #include "tech_table.h"
 #include "workload.h"
-#include "yaml_tree.h"
 
 namespace mixpim::sim {
 
@@ -41,7 +41,7 @@ struct DigitalConfig {
 
   std::string path;                    // the preset file
   std::vector<std::string> overrides;  // --digital-set assignments, in order
-  YamlNode resolved;                   // the tree after overrides, for the report's echo
+  SourceLocation tech_where;           // where `tech` was set, for a missing table's error
 
   double cycle_ns() const { return 1e3 / clock_mhz; }
 };
@@ -53,6 +53,10 @@ DigitalConfig load_digital_config(const std::string& path,
 
 // The (component, action) pairs the digital model charges; its table must have them all.
 const std::vector<std::pair<std::string, std::string>>& digital_required_actions();
+
+// Loads a digital technology table: energies only, every required action present, area and
+// leakage keys refused (the model has neither). Throws InputError listing every problem.
+TechTable load_digital_table(const std::string& path);
 
 // Where `tech:` points: a name is configs/tech/<name>.yaml beside the preset's directory, a
 // path ending in .yaml is relative to the preset. Throws InputError naming the key if absent.

@@ -651,7 +651,7 @@ void check_sweep_inputs(const SweepSpec& spec) {
         digitals_checked.insert(plan.digital.value->resolved).second) {
       try {
         const DigitalConfig digital = load_digital_config(plan.digital.value->resolved);
-        load_tech_table(resolve_digital_tech_path(digital), digital_required_actions(), false);
+        load_digital_table(resolve_digital_tech_path(digital));
       } catch (const InputError& e) {
         for (const Diagnostic& d : e.diagnostics()) relocate_file_error(d, plan.digital);
       }

@@ -73,8 +73,7 @@ struct Fixture {
   explicit Fixture(const std::vector<std::string>& overrides = {}) {
     dir.write("table.yaml", kTable);
     config = sim::load_digital_config(dir.write("tiny.yaml", kPreset), overrides);
-    table = sim::load_tech_table(sim::resolve_digital_tech_path(config),
-                                 sim::digital_required_actions(), false);
+    table = sim::load_digital_table(sim::resolve_digital_tech_path(config));
   }
 };
 
@@ -208,8 +207,7 @@ TEST(DigitalBaseline, ShippedPresetCountsEveryDenseMac) {
       sim::load_digital_config(test::source_path("configs/digital/systolic-16bit.yaml"));
   EXPECT_EQ(sim::resolve_digital_tech_path(config),
             test::source_path("configs/tech/digital-45nm.yaml"));
-  const sim::TechTable table = sim::load_tech_table(sim::resolve_digital_tech_path(config),
-                                                    sim::digital_required_actions(), false);
+  const sim::TechTable table = sim::load_digital_table(sim::resolve_digital_tech_path(config));
   for (const char* name : {"vgg19-cifar10", "resnet18-cifar10"}) {
     const sim::Network net =
         sim::load_network(test::source_path(std::string("workloads/") + name + ".yaml"));
@@ -272,10 +270,8 @@ tile: 3
 TEST(DigitalBaseline, TablesAreCheckedForTheDigitalModel) {
   TempDir dir;
   // A PIM table lacks the digital actions; every missing one is named at once.
-  const std::string error = test::input_error_of([&] {
-    sim::load_tech_table(test::source_path("configs/tech/isaac-32nm.yaml"),
-                         sim::digital_required_actions(), false);
-  });
+  const std::string error = test::input_error_of(
+      [&] { sim::load_digital_table(test::source_path("configs/tech/isaac-32nm.yaml")); });
   EXPECT_NE(error.find("mac.op"), std::string::npos) << error;
   EXPECT_NE(error.find("accumulator.write_byte"), std::string::npos) << error;
   // The digital model has no area or leakage: such keys would be silently ignored, so they
@@ -283,7 +279,7 @@ TEST(DigitalBaseline, TablesAreCheckedForTheDigitalModel) {
   const std::string with_area =
       dir.write("t.yaml", std::string(kTable) + "  extra: {area_mm2: 1, energy_pj: {op: 1}}\n");
   EXPECT_NE(test::input_error_of([&] {
-              sim::load_tech_table(with_area, sim::digital_required_actions(), false);
+              sim::load_digital_table(with_area);
             }).find("components.extra.area_mm2: unknown key"),
             std::string::npos);
   // A missing table is named with the preset's key.

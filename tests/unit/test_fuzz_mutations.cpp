@@ -657,8 +657,7 @@ TEST_F(FuzzMutations, DigitalBaselinePresetsAndTables) {
   auto load_preset = [&](const std::string& text) {
     put("digital.yaml", text);
     const DigitalConfig config = load_digital_config(path);
-    const TechTable table =
-        load_tech_table(resolve_digital_tech_path(config), digital_required_actions(), false);
+    const TechTable table = load_digital_table(resolve_digital_tech_path(config));
     const DigitalResult result = analyze_digital(network, config, table);
     (void)digital_baseline_json(result, config, table, 1.0, 1.0, 1.0, 32).dump();
   };
@@ -669,7 +668,7 @@ TEST_F(FuzzMutations, DigitalBaselinePresetsAndTables) {
   const std::string table_path = dir_.file("table.yaml");
   auto load_table = [&](const std::string& text) {
     put("table.yaml", text);
-    const TechTable table = load_tech_table(table_path, digital_required_actions(), false);
+    const TechTable table = load_digital_table(table_path);
     for (const auto& [component, action] : digital_required_actions()) {
       (void)table.energy_pj(component, action);
     }
