@@ -62,4 +62,11 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
   return out;
 }
 
+nlohmann::ordered_json tech_table_json(const TechTable& table) {
+  return {{"name", table.name},
+          {"path", table.path},
+          {"sha256", table.sha256},
+          {"technology_nm", table.technology_nm}};
+}
+
 }  // namespace mixpim::sim

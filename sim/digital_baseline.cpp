@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "config_echo.h"
 #include "diagnostics.h"
 #include "yaml_reader.h"
 
@@ -269,10 +270,7 @@ nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
       {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
       {"data_bits", 8 * kDigitalDataBytes},
       {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
-  j["tech"] = {{"name", table.name},
-               {"path", table.path},
-               {"sha256", table.sha256},
-               {"technology_nm", table.technology_nm}};
+  j["tech"] = tech_table_json(table);
   j["same_technology_node"] = table.technology_nm == pim_technology_nm;
   j["weights_resident"] = result.weights_resident;
   j["weight_bytes"] = result.weight_bytes;

@@ -180,10 +180,7 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
   meta["arch"] = {
       {"name", run.arch->name}, {"files", run.arch->files}, {"overrides", run.arch->overrides}};
   meta["arch"]["config"] = arch_config_json(*run.arch);
-  meta["tech"] = {{"name", table.name},
-                  {"path", table.path},
-                  {"sha256", table.sha256},
-                  {"technology_nm", table.technology_nm}};
+  meta["tech"] = tech_table_json(table);
   meta["workload"] = {{"name", run.network->name},
                       {"path", run.network->source_path},
                       {"network", run.network->family},
