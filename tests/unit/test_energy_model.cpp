@@ -247,6 +247,24 @@ TEST(IsaacReproduction, SaturatedTileDrawsTable2AnalogPower) {
 // slower (README "Mapping rules"). A pipeline's single-inference latency is not guaranteed:
 // at a shorter stage time the allocator may move PEs from filling the pipeline to its
 // slowest stage.
+// Random widths: 2 to 16 bits per weight channel and per layer's activations, nothing pruned.
+PrecisionProfile random_profile(const Network& n, std::mt19937& rng) {
+  PrecisionProfile p = uniform_profile(n, 16);
+  for (LayerPrecision& l : p.layers) {
+    if (l.weight_bits.empty()) continue;
+    l.activation_bits = 2 + static_cast<int>(rng() % 15);
+    for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
+  }
+  return p;
+}
+
+// Maps, analyses and charges one profile.
+Evaluation evaluate_profile(const Network& n, const PrecisionProfile& p, const ArchConfig& arch,
+                            const TechTable& t) {
+  const NetworkMapping m = map_network(n, p, arch);
+  return evaluate(analyze(n, p, arch, m), arch, t);
+}
+
 TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
   const TechTable t = isaac_table();
 #ifdef MIXPIM_SANITIZE
@@ -266,12 +284,7 @@ TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
       for (const char* file : {"workloads/vgg19-cifar10.yaml", "workloads/resnet18-cifar10.yaml"}) {
         const Network n = load_network(source_path(file));
         for (int trial = 0; trial < trials; ++trial) {
-          PrecisionProfile high = uniform_profile(n, 16);
-          for (LayerPrecision& l : high.layers) {
-            if (l.weight_bits.empty()) continue;
-            l.activation_bits = 2 + static_cast<int>(rng() % 15);
-            for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
-          }
+          const PrecisionProfile high = random_profile(n, rng);
           const bool few = trial % 2 == 1;  // lower one in four widths, else every one
           PrecisionProfile low = high;
           for (LayerPrecision& l : low.layers) {
@@ -282,12 +295,8 @@ TEST(Monotonicity, FewerBitsNeverCostMoreEnergyOrTime) {
               if (!few || rng() % 4 == 0) b -= static_cast<int>(rng() % b);
             }
           }
-          const auto evaluate_profile = [&](const PrecisionProfile& p) {
-            const NetworkMapping m = map_network(n, p, arch);
-            return evaluate(analyze(n, p, arch, m), arch, t);
-          };
-          const Evaluation e_high = evaluate_profile(high);
-          const Evaluation e_low = evaluate_profile(low);
+          const Evaluation e_high = evaluate_profile(n, high, arch, t);
+          const Evaluation e_low = evaluate_profile(n, low, arch, t);
           const std::string what = std::string(file) + " " + std::string(to_string(mode)) +
                                    (overrides.empty() ? "" : " " + overrides.back()) + " trial " +
                                    std::to_string(trial);
@@ -323,12 +332,7 @@ TEST(Monotonicity, MorePruningNeverCostsMoreEnergyOrTime) {
         if (n.layers[i].has_weights()) last_weight_layer = static_cast<int>(i);
       }
       for (int trial = 0; trial < trials; ++trial) {
-        PrecisionProfile dense = uniform_profile(n, 16);
-        for (LayerPrecision& l : dense.layers) {
-          if (l.weight_bits.empty()) continue;
-          l.activation_bits = 2 + static_cast<int>(rng() % 15);
-          for (int& b : l.weight_bits) b = 2 + static_cast<int>(rng() % 15);
-        }
+        const PrecisionProfile dense = random_profile(n, rng);
         PrecisionProfile pruned = dense;
         for (size_t i = 0; i < pruned.layers.size(); ++i) {
           LayerPrecision& l = pruned.layers[i];
@@ -338,12 +342,8 @@ TEST(Monotonicity, MorePruningNeverCostsMoreEnergyOrTime) {
             if (static_cast<int>(rng() % 100) < percent) l.kept[c] = false;
           }
         }
-        const auto evaluate_profile = [&](const PrecisionProfile& p) {
-          const NetworkMapping m = map_network(n, p, arch);
-          return evaluate(analyze(n, p, arch, m), arch, t);
-        };
-        const Evaluation e_dense = evaluate_profile(dense);
-        const Evaluation e_pruned = evaluate_profile(pruned);
+        const Evaluation e_dense = evaluate_profile(n, dense, arch, t);
+        const Evaluation e_pruned = evaluate_profile(n, pruned, arch, t);
         const std::string what = std::string(file) + " " + std::string(to_string(mode)) +
                                  " trial " + std::to_string(trial);
         ASSERT_LT(e_pruned.performance.macs(), e_dense.performance.macs()) << what;  // pruned
@@ -366,15 +366,13 @@ TEST(Monotonicity, ShippedProfilesNeverSlowerThanSixteenBits) {
     const Network n =
         load_network(source_path(std::string("workloads/") + family + "-cifar10.yaml"));
     const PrecisionProfile base = uniform_profile(n, 16);
-    const NetworkMapping bm = map_network(n, base, arch);
-    const Evaluation b = evaluate(analyze(n, base, arch, bm), arch, t);
+    const Evaluation b = evaluate_profile(n, base, arch, t);
     for (const std::string& profile : std::vector<std::string>{
              "uniform8", "uniform4", std::string(family) + "/mixed-layer",
              std::string(family) + "/mixed-channel", std::string(family) + "/pruned"}) {
       const PrecisionProfile p =
           load_profile(source_path("workloads/profiles/" + profile + ".yaml"), n);
-      const NetworkMapping m = map_network(n, p, arch);
-      const Evaluation e = evaluate(analyze(n, p, arch, m), arch, t);
+      const Evaluation e = evaluate_profile(n, p, arch, t);
       EXPECT_LT(e.energy_pj(), b.energy_pj()) << family << " " << profile;
       EXPECT_LE(e.latency_ns, b.latency_ns) << family << " " << profile;
     }
@@ -387,10 +385,8 @@ TEST(Baseline, SixteenBitProfileAgainstItselfIsExactlyOne) {
   const Network n = load_network(source_path("workloads/resnet18-cifar10.yaml"));
   const PrecisionProfile file = load_profile(source_path("workloads/profiles/uniform16.yaml"), n);
   const PrecisionProfile builtin = uniform_profile(n, 16);
-  const NetworkMapping a = map_network(n, file, arch);
-  const NetworkMapping b = map_network(n, builtin, arch);
-  const Evaluation ea = evaluate(analyze(n, file, arch, a), arch, t);
-  const Evaluation eb = evaluate(analyze(n, builtin, arch, b), arch, t);
+  const Evaluation ea = evaluate_profile(n, file, arch, t);
+  const Evaluation eb = evaluate_profile(n, builtin, arch, t);
   EXPECT_EQ(ea.energy_pj() / eb.energy_pj(), 1.0);
   EXPECT_EQ(ea.latency_ns / eb.latency_ns, 1.0);
 }
