@@ -4,12 +4,13 @@
 
 namespace mixpim::sim {
 
+nlohmann::ordered_json buffer_config_json(const BufferConfig& b) {
+  return {{"capacity_bytes", b.capacity_bytes},
+          {"bandwidth_bytes_per_cycle", b.bandwidth_bytes_per_cycle}};
+}
+
 nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
   using json = nlohmann::ordered_json;
-  auto buffer = [](const BufferConfig& b) {
-    return json{{"capacity_bytes", b.capacity_bytes},
-                {"bandwidth_bytes_per_cycle", b.bandwidth_bytes_per_cycle}};
-  };
   json out;
   out["name"] = c.name;
   out["description"] = c.description;
@@ -26,11 +27,11 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
         {"link_flits_per_cycle", c.chip.noc.link_flits_per_cycle},
         {"router_latency_cycles", c.chip.noc.router_latency_cycles},
         {"router_ports", c.chip.noc.router_ports}}},
-      {"global_buffer", buffer(c.chip.global_buffer)},
+      {"global_buffer", buffer_config_json(c.chip.global_buffer)},
       {"dram",
        {{"enabled", c.chip.dram.enabled}, {"bandwidth_gb_per_s", c.chip.dram.bandwidth_gb_per_s}}}};
   out["tile"] = {{"pes", c.tile.pes},
-                 {"buffer", buffer(c.tile.buffer)},
+                 {"buffer", buffer_config_json(c.tile.buffer)},
                  {"output_register_bytes", c.tile.output_register_bytes},
                  {"bus_bits", c.tile.bus_bits},
                  {"activation_units", c.tile.activation_units},

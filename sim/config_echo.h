@@ -12,6 +12,9 @@ namespace mixpim::sim {
 
 nlohmann::ordered_json arch_config_json(const ArchConfig& config);
 
+// A buffer's capacity and bandwidth (the PIM presets' and the digital baseline's).
+nlohmann::ordered_json buffer_config_json(const BufferConfig& buffer);
+
 // Which technology table charged a run: name, path, SHA-256 of its bytes, node.
 nlohmann::ordered_json tech_table_json(const TechTable& table);
 

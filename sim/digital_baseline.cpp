@@ -29,7 +29,7 @@ DigitalConfig digital_config_from_yaml(const YamlNode& root, Diagnostics& diagno
     c.array_rows = static_cast<int>(array.integer("rows", 1, 1 << 16).value_or(0));
     c.array_columns = static_cast<int>(array.integer("columns", 1, 1 << 16).value_or(0));
   }
-  auto buffer = [&](const char* key, DigitalBufferConfig& out) {
+  auto buffer = [&](const char* key, BufferConfig& out) {
     MapReader b = top.map(key, true);
     out.capacity_bytes = b.integer("capacity_bytes", 0, int64_t{1} << 50).value_or(0);
     out.bandwidth_bytes_per_cycle =
@@ -257,19 +257,14 @@ nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
   j["description"] = config.description;
   j["path"] = config.path;
   j["overrides"] = config.overrides;
-  j["config"] = {
-      {"clock_mhz", config.clock_mhz},
-      {"mac_array", {{"rows", config.array_rows}, {"columns", config.array_columns}}},
-      {"activation_buffer",
-       {{"capacity_bytes", config.activation_buffer.capacity_bytes},
-        {"bandwidth_bytes_per_cycle", config.activation_buffer.bandwidth_bytes_per_cycle}}},
-      {"weight_buffer",
-       {{"capacity_bytes", config.weight_buffer.capacity_bytes},
-        {"bandwidth_bytes_per_cycle", config.weight_buffer.bandwidth_bytes_per_cycle}}},
-      {"vector_units", config.vector_units},
-      {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
-      {"data_bits", 8 * kDigitalDataBytes},
-      {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
+  j["config"] = {{"clock_mhz", config.clock_mhz},
+                 {"mac_array", {{"rows", config.array_rows}, {"columns", config.array_columns}}},
+                 {"activation_buffer", buffer_config_json(config.activation_buffer)},
+                 {"weight_buffer", buffer_config_json(config.weight_buffer)},
+                 {"vector_units", config.vector_units},
+                 {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
+                 {"data_bits", 8 * kDigitalDataBytes},
+                 {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
   j["tech"] = tech_table_json(table);
   j["same_technology_node"] = table.technology_nm == pim_technology_nm;
   j["weights_resident"] = result.weights_resident;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "action_counts.h"
+#include "arch_config.h"
 #include "diagnostics.h"
 #include "tech_table.h"
 #include "workload.h"
@@ -22,20 +23,15 @@ namespace mixpim::sim {
 inline constexpr int kDigitalDataBytes = 2;         // 16-bit weights and activations
 inline constexpr int kDigitalAccumulatorBytes = 4;  // 32-bit partial sums
 
-struct DigitalBufferConfig {
-  int64_t capacity_bytes = 0;
-  int bandwidth_bytes_per_cycle = 0;
-};
-
 struct DigitalConfig {
   std::string name;
   std::string description;
   std::string tech;  // table name (configs/tech/<tech>.yaml) or a .yaml path
   double clock_mhz = 0;
-  int array_rows = 0;     // reduction dimension per fold
-  int array_columns = 0;  // output channels per fold
-  DigitalBufferConfig activation_buffer;
-  DigitalBufferConfig weight_buffer;
+  int array_rows = 0;              // reduction dimension per fold
+  int array_columns = 0;           // output channels per fold
+  BufferConfig activation_buffer;  // the PIM presets' buffer shape (arch_config.h)
+  BufferConfig weight_buffer;
   int vector_units = 0;  // element operations per cycle
   double dram_bandwidth_gb_per_s = 0;
 
