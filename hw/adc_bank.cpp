@@ -1,10 +1,10 @@
 #include "adc_bank.h"
 
+#include "sim/adc.h"
+
 namespace mixpim::hw {
 
-AdcBank::AdcBank(const sim::AdcConfig& config, int64_t busiest_pe_columns) {
-  const int64_t slots = (busiest_pe_columns + config.count - 1) / config.count;
-  ns_per_read_ = static_cast<double>(slots) * 1000.0 / config.sample_rate_msps;
-}
+AdcBank::AdcBank(const sim::ArchConfig& arch, int64_t busiest_pe_columns, int bits)
+    : ns_per_read_(sim::adc_read_ns(arch, busiest_pe_columns, bits)) {}
 
 }  // namespace mixpim::hw

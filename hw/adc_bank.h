@@ -13,7 +13,8 @@ namespace mixpim::hw {
 
 class AdcBank {
  public:
-  AdcBank(const sim::AdcConfig& config, int64_t busiest_pe_columns);
+  // Conversions at `bits` (sim::layer_adc), timed by sim::adc_read_ns.
+  AdcBank(const sim::ArchConfig& arch, int64_t busiest_pe_columns, int bits);
 
   // Time the busiest PE's bank needs to convert the columns of one crossbar read.
   double ns_per_read() const { return ns_per_read_; }

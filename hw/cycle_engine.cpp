@@ -380,7 +380,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     l.counts = s.counts();
     if (p.mapping >= 0) {
       const sim::LayerMapping& m = mapping.layers[static_cast<size_t>(p.mapping)];
-      l.adc_bits = sim::adc_bits_for(m, arch);
+      l.adc = sim::layer_adc(m, arch);
       l.macs = m.mvms * m.rows * m.kept_outputs;
     }
     l.first_tile = p.first_tile;
@@ -446,8 +446,13 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       return capacity > 0 ? used / capacity : 0.0;
     };
     result.utilization["crossbar"] = fraction(crossbar_ns, static_cast<double>(arrays) * latency);
-    result.utilization["adc"] = fraction(static_cast<double>(total.get("adc", "convert")),
-                                         adcs * arch.pe.adc.sample_rate_msps * 1e-3 * latency);
+    double conversion_ns = 0;  // ADC busy time: conversions at each layer's resolution
+    for (const sim::LayerPerformance& l : perf.layers) {
+      if (l.mapping < 0) continue;
+      conversion_ns += static_cast<double>(l.counts.get("adc", "convert")) *
+                       sim::adc_conversion_ns(arch, l.adc.bits);
+    }
+    result.utilization["adc"] = fraction(conversion_ns, adcs * latency);
     result.utilization["tile_buffer"] =
         fraction(static_cast<double>(total.get("tile_buffer", "read_byte") +
                                      total.get("tile_buffer", "write_byte")),

@@ -6,6 +6,7 @@
 #include "registers.h"
 #include "sample_hold.h"
 #include "shift_add.h"
+#include "sim/adc.h"
 
 namespace mixpim::hw {
 
@@ -14,7 +15,8 @@ PeGroup::PeGroup(const sim::LayerMapping& mapping, const sim::ArchConfig& arch)
       column_arrays_(static_cast<int64_t>(mapping.column_arrays.size())),
       arrays_placed_(mapping.arrays_placed()),
       read_ns_(arch.pe.crossbar.read_latency_ns),
-      adc_(arch.pe.adc, mapping.busiest_pe_columns(arch.pe.crossbars)) {
+      arch_(arch),
+      adc_(arch, mapping.busiest_pe_columns(arch.pe.crossbars), sim::layer_adc(mapping, arch).bits) {
   for (int r : m_.row_block_rows) input_bytes_per_mvm_ += (int64_t{r} * m_.activation_bits + 7) / 8;
   const int64_t mvms_per_copy = (m_.mvms + m_.replication - 1) / m_.replication * m_.passes;
   reads_per_copy_ = mvms_per_copy * m_.input_cycles;
@@ -28,6 +30,7 @@ void PeGroup::execute(int64_t mvms, sim::ActionCounts& counts) const {
   SampleHold::sample(mvms, cycles, m_.row_blocks(), columns, counts);
   AdcBank::convert(mvms, cycles, m_.row_blocks(), columns, counts);
   ShiftAdd::accumulate(mvms * cycles * m_.row_blocks() * columns, counts);
+  sim::count_flip_correction(mvms, m_, arch_, counts);
   Registers::pe_inputs(mvms, column_arrays_, input_bytes_per_mvm_, counts);
 }
 

@@ -45,6 +45,7 @@ class PeGroup {
 
  private:
   const sim::LayerMapping& m_;
+  const sim::ArchConfig& arch_;
   int64_t column_arrays_ = 0;
   int64_t input_bytes_per_mvm_ = 0;
   int64_t reads_per_copy_ = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "adc.h"
 #include "analytic.h"
 
 namespace mixpim::sim {
@@ -40,8 +41,7 @@ ArrayTime array_time(const LayerMapping& m, int64_t pes, const ArchConfig& arch)
   // conversions.
   const auto reads = static_cast<double>(mvms_per_copy * m.input_cycles);
   const int64_t columns = m.busiest_pe_columns(arch.pe.crossbars, copies, pes);
-  const double adc_ns = static_cast<double>(ceil_div(columns, arch.pe.adc.count)) * 1000.0 /
-                        arch.pe.adc.sample_rate_msps;
+  const double adc_ns = adc_read_ns(arch, columns, layer_adc(m, arch).bits);
   return {copies, reads * std::max(arch.pe.crossbar.read_latency_ns, adc_ns)};
 }
 

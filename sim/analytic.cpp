@@ -100,26 +100,6 @@ std::vector<double> tile_shares(const LayerMapping& m, int pes_per_tile) {
   return shares;
 }
 
-int column_sum_bits(int64_t rows, const ArchConfig& arch) {
-  const int64_t largest_sum = rows * ((int64_t{1} << arch.pe.crossbar.bits_per_cell) - 1) *
-                              ((int64_t{1} << arch.pe.dac.bits) - 1);
-  int bits = 1;
-  while ((int64_t{1} << bits) <= largest_sum) ++bits;
-  return bits;
-}
-
-int largest_row_block(const LayerMapping& layer) {
-  int rows = 1;
-  for (int r : layer.row_block_rows) rows = std::max(rows, r);
-  return rows;
-}
-
-int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch) {
-  const int configured = arch.pe.adc.bits;
-  if (arch.pe.adc.resolution == AdcResolution::kFixed) return configured;
-  return std::min(configured, column_sum_bits(largest_row_block(layer), arch));
-}
-
 std::vector<int> output_bits(const Network& network, const PrecisionProfile& profile) {
   const size_t n = network.layers.size();
   std::vector<int> bits(n, 0);
@@ -187,7 +167,7 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       perf.first_tile = m.first_tile;
       perf.last_tile = std::max(m.first_tile, m.last_tile);
       perf.tile_shares = tile_shares(m, arch.tile.pes);
-      perf.adc_bits = adc_bits_for(m, arch);
+      perf.adc = layer_adc(m, arch);
       const int64_t M = m.mvms, I = m.input_cycles, B = m.row_blocks();
       const auto A = static_cast<int64_t>(m.column_arrays.size());
       int64_t spans = 0;
@@ -202,6 +182,7 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       c.add("sample_hold", "sample", conversions);
       c.add("adc", "convert", conversions);
       c.add("shift_add", "op", conversions);
+      count_flip_correction(M, m, arch, c);
       c.add("output_register", "access_byte", 2 * conversions);  // a 16-bit accumulate per S+A
       c.add("input_register", "access_byte",
             2 * M * A * input_bytes_per_mvm);  // written, then read
@@ -218,8 +199,7 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       const int64_t mvms_per_copy = ceil_div(M, m.replication) * m.passes;
       const double read_ns = arch.pe.crossbar.read_latency_ns;
       const int64_t columns = m.busiest_pe_columns(arch.pe.crossbars);
-      const double adc_ns = static_cast<double>(ceil_div(columns, arch.pe.adc.count)) * 1000.0 /
-                            arch.pe.adc.sample_rate_msps;
+      const double adc_ns = adc_read_ns(arch, columns, perf.adc.bits);
       perf.bounds_ns["crossbar"] = static_cast<double>(mvms_per_copy * I) * read_ns;
       perf.bounds_ns["adc"] = static_cast<double>(mvms_per_copy * I) * adc_ns;
       const double busiest = *std::max_element(perf.tile_shares.begin(), perf.tile_shares.end());

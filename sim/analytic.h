@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "action_counts.h"
+#include "adc.h"
 #include "arch_config.h"
 #include "mapping.h"
 #include "precision.h"
@@ -23,7 +24,7 @@ struct LayerPerformance {
   LayerType type = LayerType::kRelu;
   int mapping = -1;  // index into NetworkMapping::layers for weight layers, else -1
   ActionCounts counts;
-  int adc_bits = 0;  // conversions' resolution (weight layers)
+  LayerAdc adc;      // its conversions' resolution and exactness (weight layers)
   int64_t macs = 0;  // kept MACs (pruning applied)
   int first_tile = 0, last_tile = 0;
   // Share of the layer's work done in each tile it spans (first_tile..last_tile): its PEs
@@ -50,17 +51,6 @@ struct PerformanceResult {
   ActionCounts total_counts() const;
   int64_t macs() const;
 };
-
-// Bits that hold the largest column sum of `rows` active rows exactly:
-// ceil(log2(rows x (2^bits_per_cell - 1) x (2^dac_bits - 1) + 1)), at least 1.
-int column_sum_bits(int64_t rows, const ArchConfig& arch);
-// Active rows of the layer's tallest row block.
-int largest_row_block(const LayerMapping& layer);
-
-// ADC bits of a layer: the configured resolution, or with `resolution: per_layer` the fewest
-// bits that hold every column sum exactly, ceil(log2(rows x (2^b_c - 1) x (2^d - 1) + 1)),
-// capped at the configured resolution.
-int adc_bits_for(const LayerMapping& layer, const ArchConfig& arch);
 
 // Fraction of a weight layer's PEs in each tile from first_tile to last_tile: a tile's adders,
 // activation and pool units and buffer port serve the PEs it holds, so a tile holding few of a

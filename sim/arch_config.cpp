@@ -11,7 +11,7 @@ namespace mixpim::sim {
 namespace {
 
 const std::vector<std::string_view> kSignedWeightsNames = {"offset", "differential"};
-const std::vector<std::string_view> kAdcResolutionNames = {"fixed", "per_layer"};
+const std::vector<std::string_view> kAdcResolutionNames = {"fixed", "per_layer", "exact"};
 const std::vector<std::string_view> kAdcFullScaleNames = {"exact_bound", "clip"};
 const std::vector<std::string_view> kAdcRoundingNames = {"nearest", "floor"};
 const std::vector<std::string_view> kNocTopologyNames = {"mesh", "cmesh"};
@@ -174,6 +174,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         c.read_latency_ns = xbar.number("read_latency_ns", 1e-3, 1e6).value_or(0);
         c.signed_weights =
             enum_at<SignedWeights>(xbar.choice("signed_weights", kSignedWeightsNames).value_or(0));
+        c.weight_flipping = xbar.boolean_or("weight_flipping", false);
         if (c.signed_weights == SignedWeights::kDifferential && c.columns % 2 != 0) {
           diagnostics.add(xbar.where(), join_path(xbar.path(), "columns"),
                           "differential weights use column pairs: columns must be even, got " +

@@ -13,7 +13,7 @@
 namespace mixpim::sim {
 
 enum class SignedWeights { kOffset, kDifferential };
-enum class AdcResolution { kFixed, kPerLayer };
+enum class AdcResolution { kFixed, kPerLayer, kExact };  // sim/adc.h
 // Functional ADC model (sim/functional.h): what the top code means, and how sums round.
 enum class AdcFullScale { kExactBound, kClip };
 enum class AdcRounding { kNearest, kFloor };
@@ -33,6 +33,9 @@ struct CrossbarConfig {
   int bits_per_cell = 0;
   double read_latency_ns = 0;  // one analog read of the whole array (one input bit-cycle)
   SignedWeights signed_weights = SignedWeights::kOffset;
+  // ISAAC's encoding (sim/adc.h): a column whose cells add up to more than half their maximum
+  // stores complements, so column sums need one ADC bit fewer.
+  bool weight_flipping = false;
 };
 
 struct DacConfig {
@@ -41,8 +44,8 @@ struct DacConfig {
 
 struct AdcConfig {
   int count = 0;  // ADCs per PE, shared by all crossbar columns through a column mux
-  int bits = 0;
-  double sample_rate_msps = 0;
+  int bits = 0;  // resolution (fixed, per_layer: its cap; exact: where the rate is quoted)
+  double sample_rate_msps = 0;  // at `bits`; a conversion's time scales with its bits (adc.h)
   AdcResolution resolution = AdcResolution::kFixed;
   // exact_bound: the range covers the largest column sum (rows x (2^cell bits - 1) x
   // (2^DAC bits - 1)); with fewer bits the low-order bits are dropped (step 2^(needed - bits)).

@@ -207,7 +207,39 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, bool reprogram,
   return figures;
 }
 
-int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+// Says on stderr when a run's conversions lose bits (sim/adc.h); with --strict-adc that is an
+// error (exit 2) raised before anything is written.
+void check_adc_exact(const RunCase& run, const std::string& what, bool strict, std::ostream& err) {
+  std::string layers;
+  int count = 0, needed = 0, bits = 0;
+  for (const LayerPerformance& l : run.evaluation.performance.layers) {
+    if (l.mapping < 0 || l.adc.exact) continue;
+    if (count++ < 3) layers += (layers.empty() ? "" : ", ") + l.name;
+    needed = std::max(needed, std::max(l.adc.needed_bits, l.adc.range_bits));
+    bits = l.adc.bits;
+  }
+  if (count == 0) return;
+  const ArchConfig& arch = *run.arch;
+  const std::string message =
+      what + ": " + std::to_string(count) + " layer(s) (" + layers + (count > 3 ? ", ..." : "") +
+      ") convert column sums of up to " + std::to_string(needed) + " bits with " +
+      std::to_string(bits) + "-bit ADCs, so the energy and latency are those of a chip that " +
+      "computes wrong answers; use pe.adc.resolution: exact, more pe.adc.bits" +
+      (arch.pe.crossbar.weight_flipping ? "" : ", pe.crossbar.weight_flipping: true") +
+      " or smaller arrays";
+  if (strict) {
+    const YamlNode* pe = arch.resolved.find("pe");
+    const YamlNode* adc = pe != nullptr ? pe->find("adc") : nullptr;
+    const YamlNode* node = adc != nullptr ? adc->find("bits") : nullptr;
+    SourceLocation where =
+        node != nullptr ? node->where
+                        : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
+    throw InputError({{where, "pe.adc.bits", message + " (--strict-adc)"}});
+  }
+  err << "warning: " << message << "\n";
+}
+
+int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   po::options_description options("options");
   SimulationInputs in;
   std::string engine = "analytic";
@@ -234,6 +266,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
       "out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")(
       "no-baseline", "skip the uniform 16-bit baseline run")(
+      "strict-adc",
+      "refuse (exit 2) a run whose ADCs have fewer bits than its column sums need, instead of "
+      "warning")(
       "digital", po::value(&digital_path),
       "also compare with a digital 16-bit MAC-array baseline (configs/digital/*.yaml)")(
       "digital-set", po::value(&digital_overrides)->composing(),
@@ -258,6 +293,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   const Network network = load_network(in.workload_path);
   const PrecisionProfile profile = in.profile_for(network);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
+  check_converters(arch, table);
+  const bool strict_adc = values.count("strict-adc") != 0;
   // Every input is read and checked before anything runs or is written.
   std::optional<DigitalConfig> digital;
   std::optional<TechTable> digital_table;
@@ -277,27 +314,34 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     };
   }
   const RunCase run = evaluate_case(network, profile, arch, table, mapping, timing);
+  check_adc_exact(run, "ADC", strict_adc, err);
 
   // The 16-bit baseline on the same hardware, by the same engine; if it does not fit where the
-  // profile does, it is time-multiplexed (and the report says so) rather than refused.
-  std::filesystem::create_directories(out_dir);
+  // profile does, it is time-multiplexed (and the report says so) rather than refused. Its
+  // analytic evaluation comes before anything is written (--strict-adc may refuse it).
   std::optional<BaselineFigures> baseline;
+  std::optional<RunCase> baseline_analytic;
+  bool baseline_reprogrammed = false;
+  const PrecisionProfile baseline_profile = uniform_profile(network, kBaselineBits);
+  ArchConfig baseline_arch = arch;
+  NetworkMapping baseline_mapping;
   if (values.count("no-baseline") == 0) {
-    const PrecisionProfile baseline_profile = uniform_profile(network, kBaselineBits);
-    ArchConfig baseline_arch = arch;
-    NetworkMapping baseline_mapping;
-    bool reprogrammed = false;
-    RunCase analytic;
     try {
-      analytic = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+      baseline_analytic =
+          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
     } catch (const InputError&) {
       baseline_arch.mapping.allow_reprogramming = true;
-      reprogrammed = true;
-      analytic = evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+      baseline_reprogrammed = true;
+      baseline_analytic =
+          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
     }
-    baseline = engine == "cycle"
-                   ? cycle_baseline(in, reprogrammed, table.path, cycle.contention, out_dir)
-                   : baseline_figures(analytic, reprogrammed);
+    check_adc_exact(*baseline_analytic, "16-bit baseline ADC", strict_adc, err);
+  }
+  std::filesystem::create_directories(out_dir);
+  if (baseline_analytic) {
+    baseline = engine == "cycle" ? cycle_baseline(in, baseline_reprogrammed, table.path,
+                                                  cycle.contention, out_dir)
+                                 : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;
   info.engine = engine;

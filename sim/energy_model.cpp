@@ -1,5 +1,7 @@
 #include "energy_model.h"
 
+#include "adc.h"
+
 namespace mixpim::sim {
 
 AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
@@ -10,7 +12,10 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   a.pe_mm2["xbar"] = arrays * t.xbar_area_mm2(pe.crossbar.rows, pe.crossbar.columns);
   a.pe_mm2["dac"] = arrays * pe.crossbar.rows * t.dac_area_mm2(pe.dac.bits);
   a.pe_mm2["sample_hold"] = arrays * pe.crossbar.columns * per_instance("sample_hold");
-  a.pe_mm2["adc"] = pe.adc.count * t.adc_area_mm2(pe.adc.bits);
+  a.pe_mm2["adc"] = pe.adc.count * t.adc_area_mm2(adc_built_bits(arch));
+  // Weight flipping: one flag bit per array column (and its share of the correction logic).
+  const double flag_bits = arrays * pe.crossbar.columns;
+  if (pe.crossbar.weight_flipping) a.pe_mm2["flip_correct"] = flag_bits * per_instance("flip_correct");
   a.pe_mm2["shift_add"] = pe.shift_add_units * per_instance("shift_add");
   a.pe_mm2["input_register"] = pe.input_register_bytes * per_instance("input_register");
   a.pe_mm2["output_register"] = pe.output_register_bytes * per_instance("output_register");
@@ -43,6 +48,7 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   l["dac"] = tile.pes * arrays * pe.crossbar.rows * leak("dac");
   l["sample_hold"] = tile.pes * arrays * pe.crossbar.columns * leak("sample_hold");
   l["adc"] = tile.pes * pe.adc.count * leak("adc");
+  if (pe.crossbar.weight_flipping) l["flip_correct"] = tile.pes * flag_bits * leak("flip_correct");
   l["shift_add"] = tile.pes * pe.shift_add_units * leak("shift_add");
   l["input_register"] = tile.pes * pe.input_register_bytes * leak("input_register");
   l["output_register"] = tile.pes * pe.output_register_bytes * leak("output_register");
@@ -64,7 +70,8 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   const double ghz = arch.clock_mhz / 1000.0;
   const double reads_per_ns =
       pe.crossbars / pe.crossbar.read_latency_ns;  // array reads per ns, one PE
-  const double conversions_per_ns = pe.adc.count * pe.adc.sample_rate_msps / 1000.0;
+  const int adc_bits = adc_built_bits(arch);
+  const double conversions_per_ns = pe.adc.count / adc_conversion_ns(arch, adc_bits);
   const double pes = tile.pes;
   // Events per ns x pJ per event = mW.
   std::map<std::string, double> p;
@@ -73,8 +80,13 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   p["dac"] = pes * reads_per_ns * pe.crossbar.rows * t.dac_energy_pj(pe.dac.bits);
   p["sample_hold"] =
       pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
-  p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(pe.adc.bits);
+  p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(adc_bits);
   p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
+  if (pe.crossbar.weight_flipping) {
+    p["flip_correct"] =
+        pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
+               reads_per_ns * pe.crossbar.rows * pe.dac.bits * t.energy_pj("flip_correct", "input_bit"));
+  }
   p["output_register"] =
       pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");
   p["input_register"] = pes * 2 * reads_per_ns * pe.crossbar.rows * pe.dac.bits / 8.0 *
@@ -119,7 +131,7 @@ Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch
   e.interval_ns = performance.interval_ns + e.reprogram_ns;
 
   for (const LayerPerformance& layer : performance.layers) {
-    e.layer_energy_pj.push_back(dynamic_energy_pj(layer.counts, t, arch, layer.adc_bits));
+    e.layer_energy_pj.push_back(dynamic_energy_pj(layer.counts, t, arch, layer.adc.bits));
     for (const auto& [name, pj] : e.layer_energy_pj.back()) e.components[name].dynamic_pj += pj;
   }
   for (const auto& [name, pj] :

@@ -1,5 +1,7 @@
 #include "functional.h"
 
+#include "adc.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -233,16 +235,12 @@ AdcModel adc_model(int bits, int needed, const AdcConfig& adc) {
   return m;
 }
 
-// A layer's ADC: the configured one, whose full scale covers the array's rows; with
-// pe.adc.resolution: per_layer, one set to the layer's own largest column sum (its tallest
-// row block) at the bits the energy model charges (adc_bits_for), exact unless the
-// configured resolution caps them.
-AdcModel adc_model(const ArchConfig& arch, const LayerMapping& mapping) {
-  if (arch.pe.adc.resolution != AdcResolution::kPerLayer) {
-    return adc_model(arch.pe.adc.bits, adc_bits_needed(arch), arch.pe.adc);
-  }
-  return adc_model(adc_bits_for(mapping, arch), column_sum_bits(largest_row_block(mapping), arch),
-                   arch.pe.adc);
+// A layer's ADC as sim/adc.h sizes it: its bits, the sums its full scale spans, and whether
+// every sum converts exactly (then the conversion is skipped).
+AdcModel adc_model(const LayerAdc& layer, const AdcConfig& adc) {
+  AdcModel m = adc_model(layer.bits, layer.range_bits, adc);
+  m.lossless = layer.exact;
+  return m;
 }
 
 struct AdcCounts {
@@ -335,8 +333,9 @@ class PimLayer {
  public:
   PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
            const LayerWeights& weights, const ArchConfig& arch)
-      : layer_(layer), mapping_(mapping), adc_(adc_model(arch, mapping)) {
+      : layer_(layer), mapping_(mapping), adc_(adc_model(layer_adc(mapping, arch), arch.pe.adc)) {
     bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
+    cell_max_ = (int64_t{1} << bits_per_cell_) - 1;
     dac_bits_ = arch.pe.dac.bits;
     activation_bits_ = mapping.activation_bits;
     cycles_ = mapping.input_cycles;
@@ -414,6 +413,9 @@ class PimLayer {
             }
           }
         }
+        flipped_.push_back(arch.pe.crossbar.weight_flipping
+                               ? flip_columns(cells, columns.size(), block_rows, words)
+                               : std::vector<uint8_t>(columns.size(), 0));
         cells_.push_back(std::move(cells));
       }
       first_row += block_rows;
@@ -486,9 +488,14 @@ class PimLayer {
                               cycles_,       bits_per_cell_,   static_cast<int>(columns.size()),
                               &adc_,         values.data(),    &counts};
               kernel(args);
+              // Flagged (flipped) columns hold complements: their true sum is
+              // (2^b_c - 1) x (sum of the block's inputs) - the converted sum (sim/adc.h).
+              const std::vector<uint8_t>& flipped = flipped_[block * arrays + a];
+              const int64_t complement = cell_max_ * input_sum;
               // Shift-add: slice shift, sign of the column, into the channel's partial sum.
               for (size_t c = 0; c < columns.size(); ++c) {
-                const int64_t v = values[c] * (int64_t{1} << columns[c].shift);
+                const int64_t value = flipped[c] ? complement - values[c] : values[c];
+                const int64_t v = value * (int64_t{1} << columns[c].shift);
                 acc[columns[c].channel] += columns[c].negative ? -v : v;
               }
             }
@@ -503,6 +510,13 @@ class PimLayer {
     return out;
   }
 
+  // Flagged columns of every array (row block x column array), for tests and statistics.
+  int64_t flipped_columns() const {
+    int64_t n = 0;
+    for (const auto& f : flipped_) n += std::count(f.begin(), f.end(), uint8_t{1});
+    return n;
+  }
+
   // Conversions of one run: MVMs x row blocks x used columns x input cycles.
   int64_t conversions(int batch) const {
     return int64_t{batch} * mapping_.mvms * mapping_.row_blocks() * mapping_.used_columns() *
@@ -510,16 +524,46 @@ class PimLayer {
   }
 
  private:
+  // Weight flipping (sim/adc.h), as the weights are programmed: a column whose cells add up to
+  // more than floor(rows x (2^b_c - 1) / 2) stores every cell's complement instead and is
+  // flagged. `cells` holds, per column, bits_per_cell bit planes of `words` words over `rows`
+  // rows; returns the flags.
+  std::vector<uint8_t> flip_columns(std::vector<uint64_t>& cells, size_t columns, int rows,
+                                    int words) const {
+    std::vector<uint8_t> flags(columns, 0);
+    const int64_t half = int64_t{rows} * cell_max_ / 2;
+    const uint64_t last_word = rows % 64 == 0 ? ~uint64_t{0} : (uint64_t{1} << (rows % 64)) - 1;
+    for (size_t c = 0; c < columns; ++c) {
+      uint64_t* planes = cells.data() + c * bits_per_cell_ * words;
+      int64_t sum = 0;
+      for (int cb = 0; cb < bits_per_cell_; ++cb) {
+        for (int w = 0; w < words; ++w)
+          sum += int64_t{__builtin_popcountll(planes[cb * words + w])} << cb;
+      }
+      if (sum <= half) continue;
+      flags[c] = 1;
+      for (int cb = 0; cb < bits_per_cell_; ++cb) {
+        for (int w = 0; w < words; ++w) {
+          uint64_t& plane = planes[cb * words + w];
+          plane = ~plane & (w == words - 1 ? last_word : ~uint64_t{0});
+        }
+      }
+    }
+    return flags;
+  }
+
   const Layer& layer_;
   const LayerMapping& mapping_;
   AdcModel adc_;
   int bits_per_cell_ = 1, dac_bits_ = 1, activation_bits_ = 1, cycles_ = 1;
+  int64_t cell_max_ = 1;                    // 2^bits_per_cell - 1
   std::vector<int> row_channel_, row_ky_, row_kx_;
   std::vector<int64_t> offset_;                  // per output channel (0: differential or pruned)
   std::vector<std::vector<PimColumn>> columns_;  // per column array
   std::vector<int64_t> block_first_row_;
   std::vector<int> block_words_;
   std::vector<std::vector<uint64_t>> cells_;  // [block * column arrays + array]
+  std::vector<std::vector<uint8_t>> flipped_;  // flag per column, indexed like cells_
 };
 
 // The tile's digital units (activation, pooling, residual add), written apart from the
@@ -772,6 +816,23 @@ double rms_of(const Tensor& t) {
   return t.data.empty() ? 0 : std::sqrt(sq / static_cast<double>(t.data.size()));
 }
 
+// One value throughout (all zeros, say): such a reference checks nothing.
+bool degenerate(const Tensor& t) {
+  return std::adjacent_find(t.data.begin(), t.data.end(), std::not_equal_to<>()) == t.data.end();
+}
+
+// Images whose reference maximum is shared by two or more outputs: their top-1 is ambiguous.
+int tied_images(const Tensor& t) {
+  const int64_t per = t.per_image();
+  int tied = 0;
+  for (int n = 0; n < t.batch; ++n) {
+    const auto begin = t.data.begin() + n * per;
+    const int64_t top = *std::max_element(begin, begin + per);
+    tied += std::count(begin, begin + per, top) > 1;
+  }
+  return tied;
+}
+
 // Fraction of images whose arg-max (first maximum) agrees.
 double top1_agreement(const Tensor& got, const Tensor& want) {
   if (want.batch == 0) return 0;
@@ -847,7 +908,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   FunctionalResult result;
   result.seed = options.seed;
   result.batch = batch;
-  result.adc_bits = arch.pe.adc.bits;
+  result.adc_bits = adc_built_bits(arch);
   result.adc_bits_needed = adc_bits_needed(arch);
   result.input_source = files.input ? files.input_path : "random";
   result.weight_files = files.weight_files;
@@ -894,6 +955,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         iso = pim.run(x, counts);
         lr.adc_conversions = pim.conversions(batch);
         lr.adc_clipped = counts.clipped;
+        lr.flipped_columns = pim.flipped_columns();
         lr.adc_lossy = counts.lossy;
         if (options.end_to_end) {
           const Tensor xe = requantize(e2e_of(p0), lr.input_shift, bits);
@@ -944,6 +1006,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
     lr.rms_error = isolated.rms;
     lr.mismatches = isolated.mismatches;
     lr.reference_rms = rms_of(ref[i]);
+    lr.degenerate = degenerate(ref[i]);
     exact = exact && isolated.mismatches == 0;
     if (options.end_to_end) {
       const ErrorStats end_to_end = compare(e2e[i], ref[i]);
@@ -952,6 +1015,17 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
       exact = exact && end_to_end.mismatches == 0;
     }
     if (i == final_layer) {
+      const int tied = tied_images(ref[i]);
+      if (lr.degenerate) {
+        result.top1_reported = false;
+        result.top1_note = "the reference output of " + layer.name +
+                           " is one value throughout: top-1 agreement would say nothing";
+      } else if (tied > 0) {
+        result.top1_reported = false;
+        result.top1_note = std::to_string(tied) + " of " + std::to_string(batch) +
+                           " images have a tied maximum in the reference output of " +
+                           layer.name + ": their top-1 is ambiguous";
+      }
       result.top1_agreement = top1_agreement(iso, ref[i]);
       if (options.end_to_end) result.end_to_end_top1_agreement = top1_agreement(e2e[i], ref[i]);
       result.final_reference = ref[i].data;
@@ -988,9 +1062,14 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
   out["adc_bits_needed"] = result.adc_bits_needed;
   out["exact"] = result.exact;
   out["final_layer"] = result.final_layer;
-  out["top1_agreement"] = result.top1_agreement;
-  out["end_to_end_top1_agreement"] = result.end_to_end_top1_agreement;
-  int64_t conversions = 0, clipped = 0, lossy = 0, max_abs = 0;
+  // Not reported from a degenerate or tied final layer (functional.h).
+  out["top1_agreement"] =
+      result.top1_reported ? json(result.top1_agreement) : json(nullptr);
+  out["end_to_end_top1_agreement"] =
+      result.top1_reported ? json(result.end_to_end_top1_agreement) : json(nullptr);
+  if (!result.top1_reported) out["top1_note"] = result.top1_note;
+  int64_t conversions = 0, clipped = 0, lossy = 0, max_abs = 0, flipped = 0;
+  json degenerate_layers = json::array();
   json layers = json::array();
   for (const FunctionalLayerResult& l : result.layers) {
     json j;
@@ -1001,6 +1080,8 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
     j["rms_error"] = l.rms_error;
     j["mismatches"] = l.mismatches;
     j["reference_rms"] = l.reference_rms;
+    j["degenerate"] = l.degenerate;
+    if (l.degenerate) degenerate_layers.push_back(l.name);
     j["end_to_end_max_abs_error"] = l.end_to_end_max_abs_error;
     j["end_to_end_rms_error"] = l.end_to_end_rms_error;
     if (l.type == LayerType::kConv2d || l.type == LayerType::kLinear) {
@@ -1009,6 +1090,8 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
       j["adc_conversions"] = l.adc_conversions;
       j["adc_clipped"] = l.adc_clipped;
       j["adc_lossy"] = l.adc_lossy;
+      j["flipped_columns"] = l.flipped_columns;
+      flipped += l.flipped_columns;
       conversions += l.adc_conversions;
       clipped += l.adc_clipped;
       lossy += l.adc_lossy;
@@ -1019,7 +1102,9 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
   out["totals"] = {{"max_abs_error", max_abs},
                    {"adc_conversions", conversions},
                    {"adc_clipped", clipped},
-                   {"adc_lossy", lossy}};
+                   {"adc_lossy", lossy},
+                   {"flipped_columns", flipped},
+                   {"degenerate_layers", degenerate_layers}};
   out["layers"] = std::move(layers);
   return out;
 }

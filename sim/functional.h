@@ -76,6 +76,9 @@ struct FunctionalLayerResult {
   double rms_error = 0;
   int64_t mismatches = 0;    // outputs that differ from the reference
   double reference_rms = 0;  // RMS of the reference output, to put the errors in scale
+  // The reference output is one value throughout (e.g. all zeros): agreement with it says
+  // nothing, so the layer is flagged.
+  bool degenerate = false;
   // End-to-end: the PIM path fed by its own previous layers (0 when end_to_end is off).
   int64_t end_to_end_max_abs_error = 0;
   double end_to_end_rms_error = 0;
@@ -85,6 +88,7 @@ struct FunctionalLayerResult {
   int64_t adc_conversions = 0;  // column conversions of the isolated pass
   int64_t adc_clipped = 0;      // conversions that saturated at the top code
   int64_t adc_lossy = 0;        // conversions whose result differs from the analog sum
+  int64_t flipped_columns = 0;  // weight flipping: columns stored as complements (all arrays)
 };
 
 struct FunctionalResult {
@@ -93,11 +97,15 @@ struct FunctionalResult {
   int batch = 0;
   std::string input_source;                                       // "random" or the .npy path
   std::vector<std::pair<std::string, std::string>> weight_files;  // layer -> .npy path
-  int adc_bits = 0;
-  int adc_bits_needed = 0;
+  int adc_bits = 0;         // converters as built (sim/adc.h adc_built_bits)
+  int adc_bits_needed = 0;  // bits the array's full height needs (weight flipping counted)
   std::string final_layer;
   double top1_agreement = 0;             // final layer, isolated
   double end_to_end_top1_agreement = 0;  // final layer, PIM path end to end
+  // False when the final layer's reference is degenerate or an image's maximum is tied: top-1
+  // agreement is then not reported (null in functional_json), and top1_note says why.
+  bool top1_reported = true;
+  std::string top1_note;
   bool exact = false;                    // every layer equals the reference (both passes)
   // Final layer outputs, batch x output elements (not in functional_json): the reference and
   // the PIM path end to end (isolated when end_to_end is off).

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "adc.h"
 #include "config_echo.h"
 
 namespace mixpim::sim {
@@ -30,6 +31,30 @@ ordered_json totals_json(const RunCase& run) {
   t["tops_per_mm2"] = e.tops_per_mm2();
   t["edp_pj_ns"] = e.energy_pj() * e.latency_ns;
   return t;
+}
+
+// Whether every conversion of the run is exact (sim/adc.h), and which layers lose bits.
+ordered_json adc_json(const RunCase& run) {
+  const ArchConfig& arch = *run.arch;
+  ordered_json a;
+  a["resolution"] = std::string(to_string(arch.pe.adc.resolution));
+  a["built_bits"] = adc_built_bits(arch);
+  a["weight_flipping"] = arch.pe.crossbar.weight_flipping;
+  a["array_bits_needed"] = column_sum_bits(arch.pe.crossbar.rows, arch);
+  ordered_json inexact = ordered_json::array();
+  int needed = 0;
+  for (const LayerPerformance& l : run.evaluation.performance.layers) {
+    if (l.mapping < 0) continue;
+    needed = std::max(needed, l.adc.needed_bits);
+    if (!l.adc.exact) {
+      inexact.push_back({{"layer", l.name}, {"bits", l.adc.bits}, {"bits_needed", l.adc.needed_bits},
+                         {"range_bits", l.adc.range_bits}});
+    }
+  }
+  a["exact"] = inexact.empty();
+  a["layers_bits_needed"] = needed;
+  a["inexact_layers"] = std::move(inexact);
+  return a;
 }
 
 ordered_json components_json(const RunCase& run) {
@@ -74,7 +99,9 @@ ordered_json layers_json(const RunCase& run) {
     if (l.mapping >= 0) {
       const LayerMapping& m = run.mapping->layers[l.mapping];
       const CrossbarConfig& x = run.arch->pe.crossbar;
-      j["adc_bits"] = l.adc_bits;
+      j["adc_bits"] = l.adc.bits;
+      j["adc_bits_needed"] = l.adc.needed_bits;
+      j["adc_exact"] = l.adc.exact;
       j["activation_bits"] = m.activation_bits;
       j["arrays"] = m.arrays();
       j["replication"] = m.replication;
@@ -100,6 +127,32 @@ std::string general(double value) {
   std::array<char, 64> text{};
   std::snprintf(text.data(), text.size(), "%.4g", value);
   return text.data();
+}
+
+// "exact (8-bit converters, weight flipping)", or what is lost and where.
+std::string adc_sentence(const ordered_json& adc) {
+  const std::string built = std::to_string(adc["built_bits"].get<int>()) + "-bit converters" +
+                            (adc["weight_flipping"].get<bool>() ? ", weight flipping" : "") +
+                            ", resolution " + adc["resolution"].get<std::string>();
+  if (adc["exact"].get<bool>()) return "exact (" + built + ")";
+  const ordered_json& layers = adc["inexact_layers"];
+  std::string s = "NOT exact (" + built + "): " + std::to_string(layers.size()) +
+                  " layer(s) convert sums of up to " +
+                  std::to_string(adc["layers_bits_needed"].get<int>()) +
+                  " bits with fewer (first: " + layers[0]["layer"].get<std::string>() + ", " +
+                  std::to_string(layers[0]["bits"].get<int>()) + " bits over a " +
+                  std::to_string(layers[0]["range_bits"].get<int>()) + "-bit range)";
+  return s;
+}
+
+// A layer's ADC bits for report.md: "8", or "8 (needs 9)" when its conversions lose bits.
+std::string layer_adc_cell(const ordered_json& l) {
+  if (!l.contains("adc_bits")) return "";
+  std::string cell = std::to_string(l["adc_bits"].get<int>());
+  if (!l["adc_exact"].get<bool>()) {
+    cell += " (inexact: sums need " + std::to_string(l["adc_bits_needed"].get<int>()) + ")";
+  }
+  return cell;
 }
 
 // The digital 16-bit baseline's section of report.md.
@@ -147,6 +200,7 @@ BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed) {
   b.interval_ns = e.interval_ns;
   b.tops_per_w = e.tops_per_w();
   b.arrays = baseline.mapping->arrays();
+  b.adc_exact = adc_json(baseline)["exact"].get<bool>();
   for (const auto& [name, c] : e.components) b.component_energy_pj[name] = c.energy_pj();
   return b;
 }
@@ -162,6 +216,7 @@ BaselineFigures baseline_figures(const ordered_json& report, bool reprogrammed) 
   b.interval_ns = t.at("interval_ns").get<double>();
   b.tops_per_w = t.at("tops_per_w").get<double>();
   b.arrays = report.at("mapping").at("arrays").get<int64_t>();
+  b.adc_exact = report.at("adc").at("exact").get<bool>();
   for (const auto& [name, c] : report.at("components").items()) {
     b.component_energy_pj[name] = c.at("energy_pj").get<double>();
   }
@@ -198,6 +253,7 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
                   {"tiles_used", m.tiles_used},
                   {"segments", m.segments.size()},
                   {"reprogram_cell_writes", m.reprogram_cell_writes}};
+  r["adc"] = adc_json(run);
   r["totals"] = totals_json(run);
   r["components"] = components_json(run);
   const AreaBreakdown& a = run.evaluation.area;
@@ -219,6 +275,7 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
     j["interval_ns"] = b.interval_ns;
     j["arrays"] = b.arrays;
     j["tops_per_w"] = b.tops_per_w;
+    j["adc_exact"] = b.adc_exact;
     // Reduction = baseline / profile (> 1 means the profile is cheaper); ratio = profile /
     // baseline.
     j["energy_reduction"] = b.energy_pj / e.energy_pj();
@@ -280,8 +337,12 @@ std::string run_report_markdown(const ordered_json& r) {
   md += "| arrays (placed / available) | " +
         std::to_string(r["mapping"]["arrays_placed"].get<int64_t>()) + " / " +
         std::to_string(r["mapping"]["arrays_available"].get<int64_t>()) + " |\n";
+  md += "| ADC conversions | " + adc_sentence(r["adc"]) + " |\n";
   if (r.contains("baseline")) {
     const ordered_json& b = r["baseline"];
+    if (!b["adc_exact"].get<bool>()) {
+      md += "| 16-bit baseline ADC conversions | **not exact** (the baseline loses bits too) |\n";
+    }
     md +=
         "| energy reduction vs 16-bit | " + fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
     md += "| latency vs 16-bit | " + fixed(b["latency_ratio"].get<double>(), 3) + "x |\n";
@@ -318,7 +379,7 @@ std::string run_report_markdown(const ordered_json& r) {
   for (const ordered_json& l : r["layers"]) {
     md += "| " + l["name"].get<std::string>() + " | " + l["type"].get<std::string>() + " | " +
           std::to_string(l["macs"].get<int64_t>()) + " | " +
-          (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + " | " +
+          layer_adc_cell(l) + " | " +
           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
           " | " + general(l["time_ns"].get<double>() / 1e3) + " | " +
@@ -332,14 +393,18 @@ std::string layers_csv(const ordered_json& r) {
   std::set<std::string> components;
   for (const auto& [name, c] : r["components"].items()) components.insert(name);
   std::string csv =
-      "layer,type,macs,adc_bits,arrays,replication,time_ns,bound,start_ns,end_ns,energy_pj";
+      "layer,type,macs,adc_bits,adc_bits_needed,adc_exact,arrays,replication,time_ns,bound,start_ns,"
+      "end_ns,energy_pj";
   for (const std::string& c : components) csv += ",energy_pj." + c;
   csv += "\n";
   for (const ordered_json& l : r["layers"]) {
     csv += l["name"].get<std::string>() + "," + l["type"].get<std::string>() + "," +
            std::to_string(l["macs"].get<int64_t>()) + "," +
            (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + "," +
-           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
+           (l.contains("adc_bits") ? std::to_string(l["adc_bits_needed"].get<int>()) : "") + "," +
+           (l.contains("adc_bits") ? std::string(l["adc_exact"].get<bool>() ? "true" : "false")
+                                   : "") +
+           "," + (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
            (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
            "," + ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
            ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
@@ -364,6 +429,7 @@ std::string run_summary_text(const ordered_json& r) {
   s += "  area       " + general(t["area_mm2"].get<double>()) + " mm2, " +
        general(t["tops_per_w"].get<double>()) + " TOPS/W, " +
        general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
+  s += "  ADC        " + adc_sentence(r["adc"]) + "\n";
   if (r.contains("baseline")) {
     s += "  vs 16-bit  energy reduction " +
          fixed(r["baseline"]["energy_reduction"].get<double>(), 2) + "x, latency " +

@@ -46,6 +46,7 @@ struct BaselineFigures {
   double interval_ns = 0;
   double tops_per_w = 0;
   int64_t arrays = 0;
+  bool adc_exact = true;  // every conversion of the baseline is exact (sim/adc.h)
   std::map<std::string, double> component_energy_pj;
 };
 BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed);

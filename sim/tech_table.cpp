@@ -29,6 +29,8 @@ const std::vector<std::pair<std::string, std::string>>& required_actions() {
       {"sample_hold", "sample"},
       {"adc", "convert"},
       {"shift_add", "op"},
+      {"flip_correct", "input_bit"},
+      {"flip_correct", "subtract"},
       {"input_register", "access_byte"},
       {"output_register", "access_byte"},
       {"tile_buffer", "read_byte"},
@@ -133,8 +135,20 @@ TechTable load_tech_table(const std::string& path,
         auto keys = reference_keys().find(entry.key);
         if (keys != reference_keys().end()) {
           MapReader reference = c.map("reference", true);
+          const bool converter = entry.key != "xbar";
           for (const std::string& key : keys->second) {
-            out.reference[key] = reference.integer(key, 1, 1 << 20).value_or(1);
+            // A converter's reference resolution: 2^(bits - reference) must stay a number.
+            out.reference[key] = reference.integer(key, 1, converter ? 16 : 1 << 20).value_or(1);
+          }
+          if (converter) {
+            // The highest resolution the table's scaling rule is stated for (default: any the
+            // presets accept).
+            const int64_t bits = out.reference["bits"];
+            out.reference["max_bits"] = reference.integer_or("max_bits", 16, 1, 16);
+            if (out.reference["max_bits"] < bits) {
+              diagnostics.add(reference.where(), join_path(reference.path(), "max_bits"),
+                              "below the reference bits (" + std::to_string(bits) + ")");
+            }
           }
         }
         if (entry.key == "xbar") {

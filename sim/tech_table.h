@@ -16,7 +16,8 @@ struct TechComponent {
   double area_mm2 = 0;    // per instance (an array, converter, unit, router, or byte of storage)
   double leakage_mw = 0;  // per instance
   std::map<std::string, double> energy_pj;  // action -> energy per event
-  // Reference attributes for scaling (xbar: rows, columns; adc and dac: bits).
+  // Reference attributes for scaling (xbar: rows, columns; adc and dac: bits, and max_bits,
+  // the highest resolution the table's scaling rule is stated for).
   std::map<std::string, int64_t> reference;
   double write_row_latency_ns = 0;  // xbar only: programming time of one row
 };

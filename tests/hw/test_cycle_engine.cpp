@@ -62,7 +62,7 @@ void expect_same_counts(const PerformanceResult& cycle, const PerformanceResult&
           << analytic.layers[i].name << " " << name;
     }
     EXPECT_EQ(cycle.layers[i].macs, analytic.layers[i].macs);
-    EXPECT_EQ(cycle.layers[i].adc_bits, analytic.layers[i].adc_bits);
+    EXPECT_EQ(cycle.layers[i].adc.bits, analytic.layers[i].adc.bits);
   }
   EXPECT_EQ(cycle.io_counts, analytic.io_counts);
   EXPECT_EQ(cycle.total_counts(), analytic.total_counts());

@@ -21,6 +21,14 @@ namespace {
 using test::input_error_of;
 using test::source_path;
 
+ArchConfig arch_with(std::vector<std::string> overrides);
+
+// The ISAAC preset without its weight flipping (the plain column-sum bound).
+ArchConfig no_flip(std::vector<std::string> overrides) {
+  overrides.push_back("pe.crossbar.weight_flipping=false");
+  return arch_with(overrides);
+}
+
 ArchConfig arch_with(std::vector<std::string> overrides) {
   overrides.push_back("mapping.allow_reprogramming=true");
   return load_arch_config(source_path("configs/arch/isaac.yaml"), overrides);
@@ -130,19 +138,19 @@ Network mini_network(const test::TempDir& dir, int size) {
 }
 
 TEST(FunctionalAdc, NeededBitsAndConversion) {
-  const ArchConfig isaac = arch_with({});
+  const ArchConfig isaac = no_flip({});
   EXPECT_EQ(adc_bits_needed(isaac), 9);  // 128 x 3 x 1 = 384
   EXPECT_LE(adc_bits_needed(isaac), 7 + 2 + 1);
   const ArchConfig big =
-      arch_with({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=4", "pe.dac.bits=2"});
+      no_flip({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=4", "pe.dac.bits=2"});
   EXPECT_EQ(adc_bits_needed(big), 14);  // 256 x 15 x 3 = 11520
 
   // ISAAC at 8 bits: step 2 over the 9-bit range.
   EXPECT_EQ(adc_convert(383, isaac), 384);  // nearest rounds half up
   EXPECT_EQ(adc_convert(382, isaac), 382);
-  const ArchConfig floor = arch_with({"pe.adc.rounding=floor"});
+  const ArchConfig floor = no_flip({"pe.adc.rounding=floor"});
   EXPECT_EQ(adc_convert(383, floor), 382);
-  const ArchConfig six = arch_with({"pe.adc.bits=6"});  // step 8, top code 63 -> 504
+  const ArchConfig six = no_flip({"pe.adc.bits=6"});  // step 8, top code 63 -> 504
   EXPECT_EQ(adc_convert(100, six), 104);
   EXPECT_EQ(adc_convert(99, six), 96);
   bool clipped = true;
@@ -151,18 +159,27 @@ TEST(FunctionalAdc, NeededBitsAndConversion) {
   // 255 rows of 1-bit cells: sums up to 255 (8 bits); a 4-bit ADC has step 16 and top code
   // 15, so 255 rounds to code 16 and saturates at 240.
   const ArchConfig odd =
-      arch_with({"pe.crossbar.rows=255", "pe.crossbar.bits_per_cell=1", "pe.adc.bits=4"});
+      no_flip({"pe.crossbar.rows=255", "pe.crossbar.bits_per_cell=1", "pe.adc.bits=4"});
   EXPECT_EQ(adc_convert(255, odd, &clipped), 240);
   EXPECT_TRUE(clipped);
   EXPECT_EQ(adc_convert(247, odd, &clipped), 240);
   EXPECT_FALSE(clipped);
-  const ArchConfig clip = arch_with({"pe.adc.full_scale=clip", "pe.adc.bits=8"});
+  const ArchConfig clip = no_flip({"pe.adc.full_scale=clip", "pe.adc.bits=8"});
   EXPECT_EQ(adc_convert(200, clip, &clipped), 200);
   EXPECT_FALSE(clipped);
   EXPECT_EQ(adc_convert(300, clip, &clipped), 255);
   EXPECT_TRUE(clipped);
-  const ArchConfig exact = arch_with({"pe.adc.bits=9"});
+  const ArchConfig exact = no_flip({"pe.adc.bits=9"});
   for (int64_t sum = 0; sum <= 384; ++sum) EXPECT_EQ(adc_convert(sum, exact), sum);
+
+  // With ISAAC's weight flipping (the preset's default) column sums stay within
+  // floor(128 x 3 / 2) = 192: 8 bits, so the 8-bit ADC converts every one of them exactly.
+  const ArchConfig flipping = arch_with({});
+  EXPECT_EQ(adc_bits_needed(flipping), 8);
+  for (int64_t sum = 0; sum <= 192; ++sum) EXPECT_EQ(adc_convert(sum, flipping), sum);
+  EXPECT_EQ(adc_bits_needed(arch_with({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=4",
+                                       "pe.dac.bits=2"})),
+            13);  // 3 x floor(256 x 15 / 2) = 5760
 }
 
 TEST(FunctionalAdc, ConfigKeysValidatedAndEchoed) {
@@ -213,13 +230,13 @@ TEST(FunctionalAdc, PerLayerResolutionIsExactUnlessCapped) {
   const Network net = load_network(source_path("workloads/resnet18-cifar10.yaml"));
   const PrecisionProfile profile =
       load_profile(source_path("workloads/profiles/resnet18/mixed-channel.yaml"), net);
-  const ArchConfig generous = arch_with({"pe.adc.resolution=per_layer", "pe.adc.bits=16"});
+  const ArchConfig generous = no_flip({"pe.adc.resolution=per_layer", "pe.adc.bits=16"});
   const NetworkMapping m = map_network(net, profile, generous);
-  EXPECT_EQ(adc_bits_for(m.layers[0], generous), 7);  // conv1: 27 rows x 3 x 1 = 81
-  EXPECT_EQ(adc_bits_for(m.layers[1], generous), 9);  // 128-row blocks: 384
+  EXPECT_EQ(layer_adc(m.layers[0], generous).bits, 7);  // conv1: 27 rows x 3 x 1 = 81
+  EXPECT_EQ(layer_adc(m.layers[1], generous).bits, 9);  // 128-row blocks: 384
   expect_exact(run(net, profile, generous), "per_layer, 16-bit cap");
   const FunctionalResult capped =
-      run(net, profile, arch_with({"pe.adc.resolution=per_layer", "pe.adc.bits=6"}));
+      run(net, profile, no_flip({"pe.adc.resolution=per_layer", "pe.adc.bits=6"}));
   EXPECT_FALSE(capped.exact);
   EXPECT_GT(capped.layers[0].max_abs_error, 0);  // conv1 needs 7 bits
 }
@@ -242,8 +259,8 @@ TEST(FunctionalExact, ShippedNetworksRandomPerChannelProfiles) {
     const PrecisionProfile profile = random_profile(net, rng, 16, 8);
     const ArchConfig arch = arch_with({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=3",
                                        "pe.dac.bits=2", "pe.crossbar.signed_weights=differential",
-                                       "pe.adc.bits=13"});  // 256 x 7 x 3 = 5376: 13 bits
-    ASSERT_EQ(adc_bits_needed(arch), 13);
+                                       "pe.adc.bits=13"});  // flipped: 3 x 896 = 2688
+    ASSERT_EQ(adc_bits_needed(arch), 12);
     FunctionalOptions options;
     options.seed = 6;
     const FunctionalResult r = run(net, profile, arch, options);
@@ -269,11 +286,13 @@ TEST(FunctionalExact, RandomArchitecturesAndProfiles) {
         arch_with({"pe.crossbar.rows=" + rows, "pe.crossbar.columns=" + pick({"32", "64"}),
                    "pe.crossbar.bits_per_cell=" + bpc, "pe.dac.bits=" + dac,
                    "pe.crossbar.signed_weights=" + enc,
-                   "mapping.split_channel_slices=" + pick({"true", "false"})});
+                   "mapping.split_channel_slices=" + pick({"true", "false"}),
+                   "pe.crossbar.weight_flipping=" + pick({"true", "false"})});
     arch.pe.adc.bits = adc_bits_needed(arch);
     arch.pe.adc.full_scale = trial % 3 == 0 ? AdcFullScale::kClip : AdcFullScale::kExactBound;
     const std::string what = "trial " + std::to_string(trial) + ": rows " + rows + ", " + bpc +
-                             " bits/cell, dac " + dac + ", " + enc;
+                             " bits/cell, dac " + dac + ", " + enc +
+                             (arch.pe.crossbar.weight_flipping ? ", flipping" : "");
     FunctionalOptions options;
     options.seed = static_cast<uint64_t>(trial);
     options.batch = 3;
@@ -306,7 +325,7 @@ TEST(FunctionalAdc, ErrorGrowsAsBitsDrop) {
   for (const Mode& m : modes) {
     const std::string what = m.encoding + " " + m.full_scale + " " + m.rounding;
     ArchConfig arch =
-        arch_with({"pe.crossbar.signed_weights=" + m.encoding, "pe.crossbar.rows=64",
+        no_flip({"pe.crossbar.signed_weights=" + m.encoding, "pe.crossbar.rows=64",
                    "pe.adc.full_scale=" + m.full_scale, "pe.adc.rounding=" + m.rounding});
     const int needed = adc_bits_needed(arch);  // 64 x 3 = 192: 8 bits
     ASSERT_EQ(needed, 8);

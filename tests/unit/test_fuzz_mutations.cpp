@@ -122,8 +122,9 @@ components:
          energy_pj: {read_cell: 0.001, write_cell: 10}, write_row_latency_ns: 100}
   dac: {reference: {bits: 1}, area_mm2: 1.7e-7, leakage_mw: 0, energy_pj: {convert: 0.004}}
   sample_hold: {area_mm2: 4e-8, leakage_mw: 0, energy_pj: {sample: 0.0001}}
-  adc: {reference: {bits: 8}, area_mm2: 0.0012, leakage_mw: 0, energy_pj: {convert: 1.6}}
+  adc: {reference: {bits: 8, max_bits: 12}, area_mm2: 0.0012, leakage_mw: 0, energy_pj: {convert: 1.6}}
   shift_add: {area_mm2: 6e-5, leakage_mw: 0.05, energy_pj: {op: 0.05}}
+  flip_correct: {area_mm2: 4e-7, leakage_mw: 0, energy_pj: {subtract: 0.05, input_bit: 0.003}}
   input_register: {area_mm2: 1e-6, leakage_mw: 0.001, energy_pj: {access_byte: 0.01}}
   output_register: {area_mm2: 1e-6, leakage_mw: 0.001, energy_pj: {access_byte: 0.01}}
   tile_buffer: {area_mm2: 1e-6, leakage_mw: 0, energy_pj: {read_byte: 0.5, write_byte: 0.6}}

@@ -355,8 +355,13 @@ nlohmann::json fake_report(double energy, nlohmann::json components) {
         {"edp_pj_ns", energy * 1000},
         {"macs", 398136320}}},
       {"mapping", {{"resident", true}}},
+      {"adc", {{"built_bits", 8}, {"exact", energy < 2}}},
       {"components", components},
-      {"baseline", {{"energy_pj", 4 * energy}, {"energy_reduction", 4.0}, {"latency_ratio", 1}}}};
+      {"baseline",
+       {{"energy_pj", 4 * energy},
+        {"energy_reduction", 4.0},
+        {"latency_ratio", 1},
+        {"adc_exact", false}}}};
 }
 
 TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
@@ -381,12 +386,13 @@ TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
       header,
       "id,status,pe.crossbar.rows,precision,workload_name,precision_name,energy_pj,latency_ns,"
       "area_mm2,tops_per_w,tops_per_mm2,throughput_inferences_per_s,edp_pj_ns,macs,resident,"
-      "energy_reduction,latency_ratio,energy_pj.adc,energy_pj.router,energy_pj.xbar,"
-      "area_mm2.xbar");
+      "adc_bits,adc_exact,baseline_adc_exact,energy_reduction,latency_ratio,energy_pj.adc,"
+      "energy_pj.router,energy_pj.xbar,area_mm2.xbar");
   EXPECT_EQ(row0,
             "0000-abcdef00,finished,64,u8.yaml,vgg19-cifar10,uniform8,1.5,1000,12.5,2.25,0.5,"
-            "1000000.0,1500.0,398136320,true,4.0,1,0.5,,1.0,2.0");
-  EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,");
+            "1000000.0,1500.0,398136320,true,8,true,false,4.0,1,0.5,,1.0,2.0");
+  EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,,,,");
+  EXPECT_NE(row2.find(",true,8,false,false,"), std::string::npos) << row2;  // inexact point
   EXPECT_EQ(row2.substr(0, 41), "0002-abcdef02,finished,256,\"a,b.yaml\",vgg");
   EXPECT_EQ(row2.substr(row2.size() - 5), ",,3,,");  // no adc, router 3, no xbar
 }

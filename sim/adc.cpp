@@ -1,0 +1,120 @@
+#include "adc.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <string>
+
+namespace mixpim::sim {
+
+int64_t largest_column_sum(int64_t rows, const ArchConfig& arch) {
+  const int64_t cell_max = (int64_t{1} << arch.pe.crossbar.bits_per_cell) - 1;
+  const int64_t input_max = (int64_t{1} << arch.pe.dac.bits) - 1;
+  const int64_t cells = arch.pe.crossbar.weight_flipping ? rows * cell_max / 2 : rows * cell_max;
+  return cells * input_max;
+}
+
+int column_sum_bits(int64_t rows, const ArchConfig& arch) {
+  const int64_t largest = largest_column_sum(rows, arch);
+  int bits = 1;
+  while ((int64_t{1} << bits) <= largest) ++bits;
+  return bits;
+}
+
+int largest_row_block(const LayerMapping& layer) {
+  int rows = 1;
+  for (int r : layer.row_block_rows) rows = std::max(rows, r);
+  return rows;
+}
+
+int adc_built_bits(const ArchConfig& arch) {
+  return arch.pe.adc.resolution == AdcResolution::kExact
+             ? column_sum_bits(arch.pe.crossbar.rows, arch)
+             : arch.pe.adc.bits;
+}
+
+LayerAdc layer_adc(const LayerMapping& layer, const ArchConfig& arch) {
+  const AdcConfig& adc = arch.pe.adc;
+  LayerAdc out;
+  out.needed_bits = column_sum_bits(largest_row_block(layer), arch);
+  switch (adc.resolution) {
+    case AdcResolution::kFixed:
+      out.bits = adc.bits;
+      // exact_bound: the range is the whole array's; clip: one code per unit of sum.
+      out.range_bits = adc.full_scale == AdcFullScale::kClip
+                           ? adc.bits
+                           : column_sum_bits(arch.pe.crossbar.rows, arch);
+      break;
+    case AdcResolution::kPerLayer:
+      out.bits = std::min(adc.bits, out.needed_bits);
+      out.range_bits = adc.full_scale == AdcFullScale::kClip ? out.bits : out.needed_bits;
+      break;
+    case AdcResolution::kExact:
+      out.bits = out.needed_bits;
+      out.range_bits = out.needed_bits;
+      break;
+  }
+  // Step 1 and a top code at or above the largest sum: every sum converts to itself.
+  out.exact = out.range_bits <= out.bits && out.bits >= out.needed_bits;
+  return out;
+}
+
+double adc_conversion_ns(const ArchConfig& arch, int bits) {
+  return 1000.0 / arch.pe.adc.sample_rate_msps * static_cast<double>(bits) /
+         static_cast<double>(arch.pe.adc.bits);
+}
+
+double adc_read_ns(const ArchConfig& arch, int64_t columns, int bits) {
+  const int64_t slots = (columns + arch.pe.adc.count - 1) / arch.pe.adc.count;
+  return static_cast<double>(slots) * adc_conversion_ns(arch, bits);
+}
+
+void count_flip_correction(int64_t mvms, const LayerMapping& layer, const ArchConfig& arch,
+                           ActionCounts& counts) {
+  if (!arch.pe.crossbar.weight_flipping) return;
+  const int64_t reads = mvms * layer.input_cycles;
+  const auto column_arrays = static_cast<int64_t>(layer.column_arrays.size());
+  counts.add("flip_correct", "input_bit", reads * layer.rows * column_arrays * arch.pe.dac.bits);
+  counts.add("flip_correct", "subtract", reads * layer.row_blocks() * layer.used_columns());
+}
+
+namespace {
+
+// Where a key of the resolved preset was set (a file position or a --set override).
+SourceLocation where_set(const ArchConfig& arch, std::initializer_list<const char*> path) {
+  const YamlNode* node = &arch.resolved;
+  for (const char* key : path) {
+    node = node != nullptr ? node->find(key) : nullptr;
+  }
+  if (node != nullptr) return node->where;
+  return {arch.files.empty() ? "architecture" : arch.files.front(), 0, 0};
+}
+
+}  // namespace
+
+void check_converters(const ArchConfig& arch, const TechTable& table) {
+  Diagnostics diagnostics;
+  const int adc_max = static_cast<int>(table.component("adc").reference.at("max_bits"));
+  const int built = adc_built_bits(arch);
+  if (built > adc_max) {
+    const bool exact = arch.pe.adc.resolution == AdcResolution::kExact;
+    const std::string what =
+        exact ? "exact converters for " + std::to_string(arch.pe.crossbar.rows) +
+                    "-row arrays need " + std::to_string(built) + " bits"
+              : std::to_string(built) + "-bit ADCs";
+    diagnostics.add(where_set(arch, {"pe", "adc", exact ? "resolution" : "bits"}),
+                    exact ? "pe.adc.resolution" : "pe.adc.bits",
+                    what + ", but technology table " + table.name + " (" + table.path +
+                        ") states its ADC scaling rule up to " + std::to_string(adc_max) +
+                        " bits (components.adc.reference.max_bits)");
+  }
+  const int dac_max = static_cast<int>(table.component("dac").reference.at("max_bits"));
+  if (arch.pe.dac.bits > dac_max) {
+    diagnostics.add(where_set(arch, {"pe", "dac", "bits"}), "pe.dac.bits",
+                    std::to_string(arch.pe.dac.bits) + "-bit DACs, but technology table " +
+                        table.name + " (" + table.path + ") states its DAC scaling rule up to " +
+                        std::to_string(dac_max) + " bits (components.dac.reference.max_bits)");
+  }
+  diagnostics.throw_if_any();
+}
+
+}  // namespace mixpim::sim
