@@ -678,8 +678,12 @@ LayerWeights random_weights(const Layer& layer, const LayerPrecision& precision,
   for (int64_t co = 0; co < layer.out_channels(); ++co) {
     const int bits = precision.weight_bits[co];
     for (int64_t i = 0; i < per_channel; ++i) {
-      // The top `bits` bits of a draw: uniform over the channel's range on every platform.
-      const auto u = static_cast<int64_t>(rng() >> (64 - bits));
+      // The top `bits` bits of a draw (the same on every platform), uniform over the symmetric
+      // range [-(2^(w-1) - 1), 2^(w-1) - 1] by redrawing 0: zero mean, so that deep low-bit
+      // layers fed by sparse ReLU outputs are not driven all negative (the full range's mean
+      // is -1/2, which at 3 bits zeroed VGG19's last layers). 1-bit weights keep {-1, 0}.
+      auto u = static_cast<int64_t>(rng() >> (64 - bits));
+      while (bits > 1 && u == 0) u = static_cast<int64_t>(rng() >> (64 - bits));
       w.values[co * per_channel + i] = static_cast<int32_t>(u - (int64_t{1} << (bits - 1)));
     }
   }

@@ -16,8 +16,9 @@
 //   divide the window sum (padding counts as zeros) by the window area, rounding half up;
 //   flatten reshapes in C order.
 // - The network input is random in [0, 2^a - 1], a = activation bits of the first weight layer
-//   (or integers from a .npy file); weights are random over each channel's range unless a
-//   .npy file gives them. Random values come from std::mt19937_64 streams seeded from
+//   (or integers from a .npy file); weights are random, uniform over each channel's symmetric
+//   range [-(2^(w-1) - 1), 2^(w-1) - 1] (zero mean; {-1, 0} at 1 bit), unless a .npy file
+//   gives them. Random values come from std::mt19937_64 streams seeded from
 //   (seed, layer), so a file given for one layer leaves every other tensor unchanged.
 //
 // The PIM path uses the compiler's mapping (sim/mapping.h) as the hardware would: rows are
