@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 
 #include "sim/arch_config.h"
@@ -40,6 +41,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The whole file as bytes ("" when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 inline std::string source_path(const std::string& relative) {
   return std::string(MIXPIM_SOURCE_DIR) + "/" + relative;

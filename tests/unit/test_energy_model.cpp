@@ -119,6 +119,30 @@ TEST_F(OneLayer, EnergyByHand) {
   EXPECT_NEAR(leaky.leakage_pj, expected_leak, 1e-9 * expected_leak);
 }
 
+// Weight flipping's digital work (sim/adc.h), by hand on the layer above: every array read
+// sums its 144 x 1 applied input bits (M I rows A d = 16 x 4 x 144 x 1 x 1), and each of the
+// 4096 conversions passes the correction; the flags cost one bit per column of the PE's
+// arrays (2 x 128).
+TEST_F(OneLayer, FlippingCountsItsCorrectionAndFlags) {
+  arch.pe.crossbar.weight_flipping = true;
+  const PerformanceResult flipped = analyze(network, profile, arch, mapping);
+  const ActionCounts& c = flipped.layers[0].counts;
+  EXPECT_EQ(c.get("flip_correct", "input_bit"), 16 * 4 * 144);
+  EXPECT_EQ(c.get("flip_correct", "subtract"), 4096);
+  // Nothing else changes: the same counts without the two flip actions.
+  for (const auto& [key, n] : perf.layers[0].counts.entries()) EXPECT_EQ(c.get(key.first, key.second), n);
+  const TechTable t = isaac_table();
+  const Evaluation e = evaluate(flipped, arch, t);
+  EXPECT_NEAR(e.components.at("flip_correct").dynamic_pj,
+              9216 * t.energy_pj("flip_correct", "input_bit") +
+                  4096 * t.energy_pj("flip_correct", "subtract"),
+              1e-12);
+  EXPECT_DOUBLE_EQ(e.area.pe_mm2.at("flip_correct"), 2 * 128 * t.component("flip_correct").area_mm2);
+  ArchConfig plain = arch;
+  plain.pe.crossbar.weight_flipping = false;
+  EXPECT_EQ(evaluate(perf, plain, t).area.pe_mm2.count("flip_correct"), 0u);
+}
+
 TEST_F(OneLayer, PerLayerAdcResolutionUsesTheExactBound) {
   // 128 rows x (2^2 - 1) x (2^1 - 1) = 384 needs 9 bits: an 8-bit ADC stays at 8, a 12-bit one
   // drops to 9.

@@ -535,5 +535,115 @@ TEST(FunctionalData, BadNpyFilesNameFileAndExpectedShape) {
   EXPECT_NE(e.find("expected a map"), std::string::npos) << e;
 }
 
+// ---- Weight flipping (ISAAC's encoding, sim/adc.h) ------------------------------------------
+
+// input [128, 1, 1] -> 1x1 conv to 4 channels: one MVM over exactly one 128-row block.
+Network column_network(const test::TempDir& dir) {
+  return load_network(dir.write(
+      "columns.yaml",
+      "name: columns\nnetwork: columns\ndataset: test\ninput: [128, 1, 1]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 1, input: [128, 1, 1], output: [4, 1, 1]}\n"));
+}
+
+// Inputs 255 on 127 rows and 0 on the last (odd column sums), and four channels of constant 8-bit weights, stored with offset 128 in four
+// 2-bit slices (bits 0-1 first). A slice column sums 255 x its cell over 128 rows, so it is
+// flipped exactly when its cell x 128 > floor(128 x 3 / 2) = 192, i.e. when the cell is 2 or 3:
+//   127 -> 255 = 11 11 11 11: 4 flipped     -127 -> 1 = 00 00 00 01: none
+//    63 -> 191 = 10 11 11 11: 4 flipped        0 -> 128 = 10 00 00 00: 1 (the top slice)
+// The outputs, 255 x 127 x w, are checked against that closed form, not only against the
+// engine's own reference: a wrong correction ((2^b - 1) x input sum - converted sum) fails.
+TEST(FunctionalFlip, FlaggedColumnsHoldComplementsAndConvertExactly) {
+  test::TempDir dir;
+  const Network net = column_network(dir);
+  const PrecisionProfile profile = uniform_profile(net, 8);
+  std::vector<int32_t> weights;
+  for (int32_t w : {127, -127, 63, 0}) weights.insert(weights.end(), 128, w);
+  dir.write("w.npy", npy_i32({4, 128, 1, 1}, weights));
+  std::vector<int32_t> x(128, 255);
+  x.back() = 0;
+  dir.write("x.npy", npy_i32({1, 128, 1, 1}, x));
+  FunctionalOptions options;
+  options.data_map_path = dir.write("data.yaml", "input: x.npy\nconv: w.npy\n");
+
+  const FunctionalResult flipped = run(net, profile, arch_with({}), options);
+  EXPECT_TRUE(flipped.exact);
+  EXPECT_EQ(flipped.adc_bits, 8);
+  EXPECT_EQ(flipped.adc_bits_needed, 8);
+  EXPECT_EQ(flipped.layers[0].flipped_columns, 4 + 0 + 4 + 1);
+  EXPECT_EQ(flipped.layers[0].adc_lossy, 0);
+  const int64_t unit = 255 * 127;
+  EXPECT_EQ(flipped.final_pim, (std::vector<int64_t>{unit * 127, -unit * 127, unit * 63, 0}));
+
+  // The same 8-bit ADC without flipping has a 9-bit full scale (step 2): odd sums are lost.
+  const FunctionalResult plain = run(net, profile, no_flip({}), options);
+  EXPECT_FALSE(plain.exact);
+  EXPECT_GT(plain.layers[0].adc_lossy, 0);
+  EXPECT_EQ(plain.layers[0].flipped_columns, 0);
+
+  // Differential: |127| = 1111111 in the positive columns (11 11 11 01: three flipped), the
+  // negative columns hold zeros (none); -127 mirrors it.
+  const FunctionalResult diff =
+      run(net, profile, arch_with({"pe.crossbar.signed_weights=differential"}), options);
+  EXPECT_TRUE(diff.exact);
+  EXPECT_EQ(diff.layers[0].flipped_columns, 3 + 3 + (0 + 3) + 0);  // 63 = 0111111: 11 11 11 00
+  EXPECT_EQ(diff.final_pim, flipped.final_pim);
+}
+
+// A reference that is one value throughout checks nothing: flagged, and top-1 is not reported
+// from it.
+TEST(FunctionalFlip, DegenerateFinalLayerIsFlaggedAndTop1NotReported) {
+  test::TempDir dir;
+  const Network net = column_network(dir);
+  dir.write("zero.npy", npy_i32({4, 128, 1, 1}, std::vector<int32_t>(512, 0)));
+  FunctionalOptions options;
+  options.data_map_path = dir.write("data.yaml", "conv: zero.npy\n");
+  const FunctionalResult r = run(net, uniform_profile(net, 8), arch_with({}), options);
+  EXPECT_TRUE(r.layers[0].degenerate);
+  EXPECT_FALSE(r.top1_reported);
+  const nlohmann::ordered_json j = functional_json(r);
+  EXPECT_TRUE(j["top1_agreement"].is_null());
+  EXPECT_TRUE(j["end_to_end_top1_agreement"].is_null());
+  EXPECT_NE(j["top1_note"].get<std::string>().find("one value throughout"), std::string::npos);
+  EXPECT_EQ(j["totals"]["degenerate_layers"], nlohmann::ordered_json::array({"conv"}));
+  // Random weights: informative.
+  const FunctionalResult random = run(net, uniform_profile(net, 8), arch_with({}));
+  EXPECT_FALSE(random.layers[0].degenerate);
+  EXPECT_TRUE(random.top1_reported);
+}
+
+// The default chip (ISAAC: 8-bit ADCs, 128 x 128 arrays of 2-bit cells, weight flipping) is
+// bit-exact end to end on both networks, every shipped profile, both encodings, with the
+// default random data: every layer equals the integer reference, no layer's reference is
+// degenerate, and the top-1 agreement is reported and is 1. (Without flipping the same runs
+// lose bits: FunctionalFlip above, CliRun.FunctionalHeadline.)
+void expect_default_chip_exact(const std::string& network, const std::string& encoding) {
+  const Network net = load_network(source_path("workloads/" + network + "-cifar10.yaml"));
+  for (const std::string& p : {std::string("uniform8"), std::string("uniform16"),
+                               network + "/mixed-layer", network + "/mixed-channel",
+                               network + "/pruned"}) {
+    const PrecisionProfile profile =
+        load_profile(source_path("workloads/profiles/" + p + ".yaml"), net);
+    const ArchConfig arch = arch_with({"pe.crossbar.signed_weights=" + encoding});
+    ASSERT_EQ(arch.pe.adc.bits, 8);
+    const FunctionalResult r = run(net, profile, arch);
+    const std::string what = network + " " + p + " " + encoding;
+    expect_exact(r, what);
+    expect_nontrivial(r, what);
+    EXPECT_TRUE(r.top1_reported) << what << ": " << r.top1_note;
+    for (const FunctionalLayerResult& l : r.layers) EXPECT_FALSE(l.degenerate) << what << " " << l.name;
+  }
+}
+
+TEST(FunctionalDefaultChip, Vgg19OffsetIsBitExact) { expect_default_chip_exact("vgg19", "offset"); }
+TEST(FunctionalDefaultChip, Vgg19DifferentialIsBitExact) {
+  expect_default_chip_exact("vgg19", "differential");
+}
+TEST(FunctionalDefaultChip, Resnet18OffsetIsBitExact) {
+  expect_default_chip_exact("resnet18", "offset");
+}
+TEST(FunctionalDefaultChip, Resnet18DifferentialIsBitExact) {
+  expect_default_chip_exact("resnet18", "differential");
+}
+
 }  // namespace
 }  // namespace mixpim::sim
