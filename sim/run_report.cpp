@@ -145,6 +145,28 @@ std::string adc_sentence(const ordered_json& adc) {
   return s;
 }
 
+// The functional engine's headline: exact or not, the largest error, top-1 agreement.
+std::string functional_sentence(const ordered_json& f) {
+  const ordered_json& t = f["totals"];
+  std::string s = f["exact"].get<bool>() ? "bit-exact" : "NOT exact";
+  s += " against the integer reference over " + std::to_string(f["batch"].get<int>()) +
+       " input(s) (" + f["inputs"].get<std::string>() + "): max error " +
+       std::to_string(t["max_abs_error"].get<int64_t>()) + ", " +
+       std::to_string(t["adc_lossy"].get<int64_t>()) + " lossy of " +
+       std::to_string(t["adc_conversions"].get<int64_t>()) + " conversions, top-1 agreement ";
+  if (f["end_to_end_top1_agreement"].is_null()) {
+    s += "not reported (" + f["top1_note"].get<std::string>() + ")";
+  } else {
+    s += fixed(f["end_to_end_top1_agreement"].get<double>(), 3) + " end to end";
+  }
+  const ordered_json& degenerate = t["degenerate_layers"];
+  if (!degenerate.empty()) {
+    s += "; " + std::to_string(degenerate.size()) + " layer(s) with a degenerate reference (first " +
+         degenerate[0].get<std::string>() + ")";
+  }
+  return s;
+}
+
 // A layer's ADC bits for report.md: "8", or "8 (needs 9)" when its conversions lose bits.
 std::string layer_adc_cell(const ordered_json& l) {
   if (!l.contains("adc_bits")) return "";
@@ -372,6 +394,10 @@ std::string run_report_markdown(const ordered_json& r) {
     md += "\n";
   }
   if (r.contains("digital_baseline")) md += digital_baseline_markdown(r["digital_baseline"]);
+  if (r.contains("functional")) {
+    md += "\n## Functional (bit-accurate data through the arrays)\n\n" +
+          functional_sentence(r["functional"]) + ".\n";
+  }
   md +=
       "\n## Layers\n\n| layer | type | MACs | ADC bits | arrays | copies | time (us) | bound | "
       "energy (nJ) |\n"
@@ -430,6 +456,7 @@ std::string run_summary_text(const ordered_json& r) {
        general(t["tops_per_w"].get<double>()) + " TOPS/W, " +
        general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
   s += "  ADC        " + adc_sentence(r["adc"]) + "\n";
+  if (r.contains("functional")) s += "  functional " + functional_sentence(r["functional"]) + "\n";
   if (r.contains("baseline")) {
     s += "  vs 16-bit  energy reduction " +
          fixed(r["baseline"]["energy_reduction"].get<double>(), 2) + "x, latency " +

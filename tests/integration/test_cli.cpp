@@ -399,6 +399,112 @@ TEST(CliRun, FunctionalEngineIsExactWithEnoughAdcBitsAndLossyBelow) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
+// ADC exactness (sim/adc.h) as a user meets it: the default ISAAC chip is exact (weight
+// flipping); without flipping its 8-bit ADCs lose a bit, which every output says, and
+// --strict-adc refuses before writing anything.
+TEST(CliRun, AdcExactnessIsReportedWarnedAndStrict) {
+  test::TempDir dir;
+  const std::string base =
+      "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+      "-p workloads/profiles/resnet18/mixed-channel.yaml ";
+  Result r = run(base + "-o '" + dir.file("flip") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("  ADC        exact (8-bit converters, weight flipping, resolution fixed)"),
+            std::string::npos)
+      << r.out;
+  auto j = nlohmann::json::parse(read_all(dir.file("flip/report.json")));
+  EXPECT_TRUE(j["adc"]["exact"].get<bool>());
+  EXPECT_EQ(j["adc"]["built_bits"], 8);
+  EXPECT_EQ(j["adc"]["array_bits_needed"], 8);
+  EXPECT_TRUE(j["baseline"]["adc_exact"].get<bool>());
+  EXPECT_GT(j["components"]["flip_correct"]["counts"]["subtract"].get<int64_t>(), 0);
+  for (const auto& l : j["layers"]) {
+    if (l.contains("adc_bits")) EXPECT_TRUE(l["adc_exact"].get<bool>()) << l["name"];
+  }
+
+  const std::string plain = base + "--set pe.crossbar.weight_flipping=false ";
+  r = run(plain + "-o '" + dir.file("plain") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("warning: ADC: 21 layer(s) (conv1, layer1.0.conv1, layer1.0.conv2, ...) "
+                        "convert column sums of up to 9 bits with 8-bit ADCs",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("\nwarning: 16-bit baseline ADC: 21 layer(s)"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("  ADC        NOT exact (8-bit converters, resolution fixed)"),
+            std::string::npos)
+      << r.out;
+  j = nlohmann::json::parse(read_all(dir.file("plain/report.json")));
+  EXPECT_FALSE(j["adc"]["exact"].get<bool>());
+  EXPECT_EQ(j["adc"]["array_bits_needed"], 9);
+  EXPECT_EQ(j["adc"]["inexact_layers"].size(), 21u);
+  EXPECT_EQ(j["adc"]["inexact_layers"][0]["range_bits"], 9);
+  EXPECT_FALSE(j["baseline"]["adc_exact"].get<bool>());
+  EXPECT_FALSE(j["components"].contains("flip_correct"));
+  const std::string md = read_all(dir.file("plain/report.md"));
+  EXPECT_NE(md.find("| ADC conversions | NOT exact"), std::string::npos);
+  EXPECT_NE(md.find("| 16-bit baseline ADC conversions | **not exact**"), std::string::npos);
+  EXPECT_NE(md.find("| 8 (inexact: sums need 9) |"), std::string::npos);
+  const std::string csv = read_all(dir.file("plain/layers.csv"));
+  EXPECT_EQ(csv.rfind("layer,type,macs,adc_bits,adc_bits_needed,adc_exact,arrays,", 0), 0u);
+  EXPECT_NE(csv.find("\nlayer1.0.conv1,conv2d,37748736,8,9,false,"), std::string::npos) << csv;
+
+  r = run(plain + "--strict-adc -o '" + dir.file("strict") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("error: configs/arch/isaac.yaml:54:11: pe.adc.bits: ADC: 21 layer(s)", 0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("(--strict-adc)"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("strict")));
+  r = run(base + "--strict-adc -o '" + dir.file("strict-ok") + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // Converters sized to 512-row arrays: 10 bits with flipping, exact; each layer at its own.
+  r = run(base + "--set pe.crossbar.rows=512 --set pe.crossbar.columns=512 "
+                 "--set pe.adc.resolution=exact -o '" + dir.file("exact") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(read_all(dir.file("exact/report.json")));
+  EXPECT_TRUE(j["adc"]["exact"].get<bool>());
+  EXPECT_EQ(j["adc"]["built_bits"], 10);
+  EXPECT_EQ(j["layers"][0]["adc_bits"], 6);  // conv1: 27 rows, floor(27 x 3 / 2) = 40
+
+  // More bits than the table's scaling rule covers: located, exit 2, nothing written.
+  r = run(base + "--set pe.adc.bits=13 -o '" + dir.file("wide") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("error: --set pe.adc.bits=13: pe.adc.bits: 13-bit ADCs, but technology "
+                        "table isaac-32nm",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("wide")));
+}
+
+// The functional engine's headline is in the console summary and report.md, not only in
+// report.json.
+TEST(CliRun, FunctionalHeadlineInSummaryAndReport) {
+  test::TempDir dir;
+  const std::string base =
+      "run -e functional -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+      "-p workloads/profiles/resnet18/pruned.yaml --no-baseline ";
+  Result r = run(base + "-o '" + dir.file("exact") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string headline =
+      "bit-exact against the integer reference over 1 input(s) (random): max error 0, 0 lossy of ";
+  EXPECT_NE(r.out.find("  functional " + headline), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("top-1 agreement 1.000 end to end\n"), std::string::npos) << r.out;
+  const std::string md = read_all(dir.file("exact/report.md"));
+  EXPECT_NE(md.find("## Functional (bit-accurate data through the arrays)\n\n" + headline),
+            std::string::npos)
+      << md;
+  // Without flipping the default chip's answers are wrong, and the headline says so.
+  r = run(base + "--set pe.crossbar.weight_flipping=false -o '" + dir.file("plain") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  functional NOT exact against the integer reference"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("warning: ADC:"), std::string::npos) << r.err;
+}
+
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
   const std::string base =
