@@ -328,16 +328,40 @@ def fmt(value, digits=4):
     return f"{v:.{digits}g}"
 
 
+def adc_cell(row):
+    """A point's ADC resolution and whether every conversion (its baseline's too) is exact."""
+    bits = row.get("adc_bits", "")
+    if not bits:
+        return ""
+    exact = row.get("adc_exact") == "true" and row.get("baseline_adc_exact", "true") == "true"
+    return f"{bits} ({'yes' if exact else '**no**'})"
+
+
+def adc_sentence(sweep):
+    """One sentence on ADC exactness over the finished points (empty for older points.csv)."""
+    rows = [r for r in sweep.finished if r.get("adc_exact")]
+    if not rows:
+        return []
+    inexact = [r for r in rows if adc_cell(r).endswith("(**no**)")]
+    if not inexact:
+        return [f"ADCs: every conversion of all {len(rows)} points and of their 16-bit baselines "
+                "is exact (the converters hold every column sum; `adc_exact` in points.csv).", ""]
+    return [f"ADCs: **{len(inexact)} of {len(rows)} points lose bits in their conversions** (a point "
+            "or its 16-bit baseline has fewer ADC bits than its column sums need; `adc_exact` in "
+            "points.csv, and the last column below): their energies are those of a chip that "
+            "computes wrong answers.", ""]
+
+
 def markdown_table(sweep):
     axes = [a for a in sweep.axes if a not in ("workload", "precision")]
     header = (["point", "network", "profile"] + axes +
               ["energy (uJ)", "latency (us)", "area (mm2)", "TOPS/W", "TOPS/mm2",
-               "inferences/s", "energy reduction vs 16-bit", "weights resident"])
+               "inferences/s", "energy reduction vs 16-bit", "weights resident", "ADC bits (exact)"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in sweep.rows:
         if r["status"] != "finished":
             cells = [r["id"], sweep.network(r), sweep.profile(r)] + \
-                    [r.get(a, "") for a in axes] + [f"**{r['status']}**"] + [""] * 7
+                    [r.get(a, "") for a in axes] + [f"**{r['status']}**"] + [""] * 8
         else:
             energy = number(r["energy_pj"])
             latency = number(r["latency_ns"])
@@ -348,7 +372,8 @@ def markdown_table(sweep):
                 fmt(r["area_mm2"]), fmt(r["tops_per_w"]), fmt(r["tops_per_mm2"]),
                 fmt(r["throughput_inferences_per_s"]),
                 f"{reduction:.3f}x" if reduction is not None else "",
-                {"true": "yes", "false": "no (reprogrammed)"}.get(r.get("resident", ""), "")]
+                {"true": "yes", "false": "no (reprogrammed)"}.get(r.get("resident", ""), ""),
+                adc_cell(r)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -374,6 +399,7 @@ def report(sweep, figures, skipped, title):
             "16-bit profile of the same network on the same hardware (the `baseline` section of "
             "the point's report.json). Points whose weights do not fit on the chip run "
             "time-multiplexed (weights resident: no), with the reprogramming counted.", ""]
+    out += adc_sentence(sweep)
     for caption, name in figures:
         out += [f"## {caption}", "", f"![{caption}]({name})", ""]
     if skipped:
