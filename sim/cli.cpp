@@ -337,6 +337,27 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     check_adc_exact(*baseline_analytic, "16-bit baseline ADC", strict_adc, err);
   }
+  std::optional<DigitalResult> digital_result;
+  if (digital) {
+    digital_result = analyze_digital(network, *digital, *digital_table);
+    if (!digital_result->exact) {
+      // The digital baseline's counterpart of an inexact ADC: accumulators too narrow.
+      const std::string message =
+          "digital baseline: " + std::to_string(digital->accumulator_bits) +
+          "-bit accumulators, but its sums need up to " +
+          std::to_string(digital_result->accumulator_bits_needed) +
+          " bits (16-bit activations x 16-bit weights over the largest reduction); set "
+          "mac_array.accumulator_bits";
+      if (strict_adc) {
+        Diagnostic d;
+        d.where = digital->accumulator_where;
+        d.key_path = "mac_array.accumulator_bits";
+        d.message = message + " (--strict-adc)";
+        throw InputError({d});
+      }
+      err << "warning: " << message << "\n";
+    }
+  }
   std::filesystem::create_directories(out_dir);
   if (baseline_analytic) {
     baseline = engine == "cycle" ? cycle_baseline(in, baseline_reprogrammed, table.path,
@@ -351,9 +372,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   nlohmann::ordered_json report =
       run_report_json(run, table, info, baseline ? &*baseline : nullptr);
   if (digital) {
-    const DigitalResult digital_result = analyze_digital(network, *digital, *digital_table);
     report["digital_baseline"] = digital_baseline_json(
-        digital_result, *digital, *digital_table, run.evaluation.energy_pj(),
+        *digital_result, *digital, *digital_table, run.evaluation.energy_pj(),
         run.evaluation.latency_ns, run.evaluation.interval_ns, table.technology_nm);
   }
   if (engine == "cycle") report["cycle"] = hw::cycle_extras_json(cycle_result);

@@ -1,5 +1,6 @@
 #include "digital_baseline.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "config_echo.h"
@@ -28,6 +29,7 @@ DigitalConfig digital_config_from_yaml(const YamlNode& root, Diagnostics& diagno
     MapReader array = top.map("mac_array", true);
     c.array_rows = static_cast<int>(array.integer("rows", 1, 1 << 16).value_or(0));
     c.array_columns = static_cast<int>(array.integer("columns", 1, 1 << 16).value_or(0));
+    c.accumulator_bits = static_cast<int>(array.integer_or("accumulator_bits", 32, 16, 64));
   }
   auto buffer = [&](const char* key, BufferConfig& out) {
     MapReader b = top.map(key, true);
@@ -68,6 +70,15 @@ void settle(DigitalLayer& layer) {
 
 }  // namespace
 
+int digital_accumulator_bits_needed(int64_t k) {
+  // Exact integer search (no floating log): the smallest B with 2^(B-1) >= largest |sum|.
+  const unsigned __int128 largest =
+      static_cast<unsigned __int128>(k) * ((uint64_t{1} << 16) - 1) * (uint64_t{1} << 15);
+  int bits = 1;
+  while ((static_cast<unsigned __int128>(1) << (bits - 1)) < largest) ++bits;
+  return bits;
+}
+
 const std::vector<std::pair<std::string, std::string>>& digital_required_actions() {
   static const std::vector<std::pair<std::string, std::string>> actions = {
       {"mac", "op"},
@@ -103,6 +114,10 @@ DigitalConfig load_digital_config(const std::string& path,
   config.overrides = overrides;
   const YamlNode* tech = root.find("tech");
   config.tech_where = tech != nullptr ? tech->where : SourceLocation{path, 0, 0};
+  const YamlNode* array = root.find("mac_array");
+  const YamlNode* accumulator = array != nullptr ? array->find("accumulator_bits") : nullptr;
+  config.accumulator_where =
+      accumulator != nullptr ? accumulator->where : SourceLocation{path, 0, 0};
   return config;
 }
 
@@ -167,7 +182,10 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
       c.add("activation_buffer", "read_byte", kDigitalDataBytes * p * k * n_folds);
       // Each row fold writes its partial sums and reads them back (to add the next fold's, or
       // to drain the last to the activation buffer).
-      const int64_t partial_bytes = kDigitalAccumulatorBytes * p * n * k_folds;
+      const int64_t partial_bytes = config.accumulator_bytes() * p * n * k_folds;
+      d.accumulator_bits_needed = digital_accumulator_bits_needed(k);
+      result.accumulator_bits_needed =
+          std::max(result.accumulator_bits_needed, d.accumulator_bits_needed);
       c.add("accumulator", "write_byte", partial_bytes);
       c.add("accumulator", "read_byte", partial_bytes);
       c.add("activation_buffer", "write_byte", kDigitalDataBytes * out_elements);
@@ -242,6 +260,7 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
   result.io_counts.add("activation_buffer", "write_byte", input_bytes);
   result.io_counts.add("activation_buffer", "read_byte", output_bytes);
 
+  result.exact = result.accumulator_bits_needed <= config.accumulator_bits;
   result.component_energy_pj = charge(result.total_counts(), table);
   for (const auto& [name, pj] : result.component_energy_pj) result.energy_pj += pj;
   return result;
@@ -264,9 +283,12 @@ nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
                  {"vector_units", config.vector_units},
                  {"dram", {{"bandwidth_gb_per_s", config.dram_bandwidth_gb_per_s}}},
                  {"data_bits", 8 * kDigitalDataBytes},
-                 {"accumulator_bits", 8 * kDigitalAccumulatorBytes}};
+                 {"accumulator_bits", config.accumulator_bits}};
   j["tech"] = tech_table_json(table);
   j["same_technology_node"] = table.technology_nm == pim_technology_nm;
+  // As the PIM run's ADCs (report `adc`): do the accumulators hold every sum?
+  j["exact"] = result.exact;
+  j["accumulator_bits_needed"] = result.accumulator_bits_needed;
   j["weights_resident"] = result.weights_resident;
   j["weight_bytes"] = result.weight_bytes;
   j["totals"] = {{"energy_pj", result.energy_pj},
@@ -297,6 +319,7 @@ nlohmann::ordered_json digital_baseline_json(const DigitalResult& result,
     if (l.folds > 0) {
       layer["folds"] = l.folds;
       layer["compute_cycles"] = l.compute_cycles;
+      layer["accumulator_bits_needed"] = l.accumulator_bits_needed;
     }
     ordered_json counts = ordered_json::object();
     for (const auto& [key, count] : l.counts.entries())

@@ -20,8 +20,12 @@
 
 namespace mixpim::sim {
 
-inline constexpr int kDigitalDataBytes = 2;         // 16-bit weights and activations
-inline constexpr int kDigitalAccumulatorBytes = 4;  // 32-bit partial sums
+inline constexpr int kDigitalDataBytes = 2;  // 16-bit weights and activations
+
+// Bits a signed accumulator needs to hold any sum of `k` products of an unsigned 16-bit
+// activation and a signed 16-bit weight (mixpim's quantization semantics): |sum| <= k x
+// (2^16 - 1) x 2^15, so 1 + ceil(log2(k x (2^16 - 1) x 2^15)); 32 for k = 1, 45 for k = 4608.
+int digital_accumulator_bits_needed(int64_t k);
 
 struct DigitalConfig {
   std::string name;
@@ -30,6 +34,7 @@ struct DigitalConfig {
   double clock_mhz = 0;
   int array_rows = 0;              // reduction dimension per fold
   int array_columns = 0;           // output channels per fold
+  int accumulator_bits = 32;       // partial sums (mac_array.accumulator_bits)
   BufferConfig activation_buffer;  // the PIM presets' buffer shape (arch_config.h)
   BufferConfig weight_buffer;
   int vector_units = 0;  // element operations per cycle
@@ -38,8 +43,10 @@ struct DigitalConfig {
   std::string path;                    // the preset file
   std::vector<std::string> overrides;  // --digital-set assignments, in order
   SourceLocation tech_where;           // where `tech` was set, for a missing table's error
+  SourceLocation accumulator_where;    // where accumulator_bits was set (or the preset)
 
   double cycle_ns() const { return 1e3 / clock_mhz; }
+  int accumulator_bytes() const { return (accumulator_bits + 7) / 8; }
 };
 
 // Loads a digital preset and applies `overrides` ("mac_array.rows=64"). Throws InputError
@@ -65,6 +72,7 @@ struct DigitalLayer {
   int64_t macs = 0;
   int64_t folds = 0;           // weight layers: ceil(K / rows) x ceil(N / columns)
   int64_t compute_cycles = 0;  // weight layers: folds x (2 rows + columns + P - 2)
+  int accumulator_bits_needed = 0;  // weight layers: digital_accumulator_bits_needed(K)
   std::map<std::string, double> bounds_ns;
   double time_ns = 0;
   std::string bound;
@@ -81,6 +89,8 @@ struct DigitalResult {
   std::map<std::string, double> component_energy_pj;
   double energy_pj = 0;
   int64_t macs = 0;
+  int accumulator_bits_needed = 0;  // the largest over the layers
+  bool exact = true;                // the accumulators hold every sum (no silent loss)
 
   double throughput_inferences_per_s() const { return 1e9 / latency_ns; }
   double tops_per_w() const { return 2.0 * static_cast<double>(macs) / energy_pj; }

@@ -193,6 +193,10 @@ std::string digital_baseline_markdown(const ordered_json& d) {
   md += ". Weights " +
         std::string(d["weights_resident"].get<bool>() ? "resident on chip"
                                                       : "streamed from DRAM every inference") +
+        "; " + std::to_string(d["config"]["accumulator_bits"].get<int>()) +
+        "-bit accumulators for sums of up to " +
+        std::to_string(d["accumulator_bits_needed"].get<int>()) + " bits" +
+        (d["exact"].get<bool>() ? " (exact)" : " (**NOT exact**: its sums lose bits)") +
         ".\n\n| metric | digital | this run / ratio |\n|---|---|---|\n";
   md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) +
         " uJ | reduction " + fixed(d["energy_reduction"].get<double>(), 2) + "x |\n";

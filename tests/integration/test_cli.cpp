@@ -420,7 +420,9 @@ TEST(CliRun, AdcExactnessIsReportedWarnedAndStrict) {
   EXPECT_TRUE(j["baseline"]["adc_exact"].get<bool>());
   EXPECT_GT(j["components"]["flip_correct"]["counts"]["subtract"].get<int64_t>(), 0);
   for (const auto& l : j["layers"]) {
-    if (l.contains("adc_bits")) EXPECT_TRUE(l["adc_exact"].get<bool>()) << l["name"];
+    if (l.contains("adc_bits")) {
+      EXPECT_TRUE(l["adc_exact"].get<bool>()) << l["name"];
+    }
   }
 
   const std::string plain = base + "--set pe.crossbar.weight_flipping=false ";
@@ -468,6 +470,33 @@ TEST(CliRun, AdcExactnessIsReportedWarnedAndStrict) {
   EXPECT_TRUE(j["adc"]["exact"].get<bool>());
   EXPECT_EQ(j["adc"]["built_bits"], 10);
   EXPECT_EQ(j["layers"][0]["adc_bits"], 6);  // conv1: 27 rows, floor(27 x 3 / 2) = 40
+
+  // The digital baseline gets the same treatment: 32-bit accumulators cannot hold 16 x 16-bit
+  // sums over 4608 terms (45 bits).
+  const std::string digital = base + "--digital configs/digital/systolic-16bit.yaml ";
+  r = run(digital + "-o '" + dir.file("digital") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  j = nlohmann::json::parse(read_all(dir.file("digital/report.json")));
+  EXPECT_TRUE(j["digital_baseline"]["exact"].get<bool>());
+  EXPECT_EQ(j["digital_baseline"]["accumulator_bits_needed"], 45);
+  r = run(digital + "--digital-set mac_array.accumulator_bits=32 -o '" + dir.file("narrow") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "warning: digital baseline: 32-bit accumulators, but its sums need up to 45 bits "
+            "(16-bit activations x 16-bit weights over the largest reduction); set "
+            "mac_array.accumulator_bits\n");
+  EXPECT_NE(read_all(dir.file("narrow/report.md")).find("(**NOT exact**: its sums lose bits)"),
+            std::string::npos);
+  r = run(digital + "--digital-set mac_array.accumulator_bits=32 --strict-adc -o '" +
+          dir.file("narrow-strict") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("error: --digital-set mac_array.accumulator_bits=32: "
+                        "mac_array.accumulator_bits: digital baseline: 32-bit",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("narrow-strict")));
 
   // More bits than the table's scaling rule covers: located, exit 2, nothing written.
   r = run(base + "--set pe.adc.bits=13 -o '" + dir.file("wide") + "'");

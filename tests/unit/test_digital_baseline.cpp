@@ -233,6 +233,45 @@ TEST(DigitalBaseline, ShippedPresetCountsEveryDenseMac) {
   }
 }
 
+// The digital baseline's counterpart of an exact ADC: accumulators that hold every sum of k
+// products of an unsigned 16-bit activation and a signed 16-bit weight, |sum| <= k x 65535 x
+// 2^15, with a sign bit.
+TEST(DigitalBaseline, AccumulatorsHoldEverySumOrSaySo) {
+  EXPECT_EQ(sim::digital_accumulator_bits_needed(1), 32);     // 65535 x 2^15 < 2^31
+  EXPECT_EQ(sim::digital_accumulator_bits_needed(2), 33);     // 2 x 65535 x 2^15 > 2^31
+  EXPECT_EQ(sim::digital_accumulator_bits_needed(4608), 45);  // 3x3x512: < 2^44
+  EXPECT_EQ(sim::digital_accumulator_bits_needed(65536), 48);
+  EXPECT_EQ(sim::digital_accumulator_bits_needed(131072), 49);  // 2^48 - 2^32 > 2^47
+  // The tiny preset keeps the default 32 bits: its conv (K = 36) needs 32 + 6 = 38.
+  Fixture narrow;
+  EXPECT_EQ(narrow.config.accumulator_bits, 32);
+  const DigitalResult r = sim::analyze_digital(small_network(), narrow.config, narrow.table);
+  EXPECT_EQ(r.layers[0].accumulator_bits_needed, 38);
+  EXPECT_EQ(r.accumulator_bits_needed, 38);
+  EXPECT_FALSE(r.exact);
+  // 40-bit accumulators: exact, and their traffic is 5 bytes a partial sum instead of 4.
+  Fixture wide({"mac_array.accumulator_bits=40"});
+  const DigitalResult w = sim::analyze_digital(small_network(), wide.config, wide.table);
+  EXPECT_TRUE(w.exact);
+  EXPECT_EQ(w.layers[0].counts.get("accumulator", "write_byte"), 5 * 16 * 6 * 5);
+  const nlohmann::ordered_json j = sim::digital_baseline_json(w, wide.config, wide.table, 1, 1, 1, 45);
+  EXPECT_TRUE(j["exact"].get<bool>());
+  EXPECT_EQ(j["accumulator_bits_needed"], 38);
+  EXPECT_EQ(j["config"]["accumulator_bits"], 40);
+  // The shipped preset's 48 bits hold both networks' sums.
+  const DigitalConfig shipped =
+      sim::load_digital_config(test::source_path("configs/digital/systolic-16bit.yaml"));
+  EXPECT_EQ(shipped.accumulator_bits, 48);
+  const sim::TechTable table = sim::load_digital_table(sim::resolve_digital_tech_path(shipped));
+  for (const char* name : {"vgg19-cifar10", "resnet18-cifar10"}) {
+    const sim::Network net =
+        sim::load_network(test::source_path(std::string("workloads/") + name + ".yaml"));
+    const DigitalResult s = sim::analyze_digital(net, shipped, table);
+    EXPECT_TRUE(s.exact) << name;
+    EXPECT_EQ(s.accumulator_bits_needed, 45) << name;
+  }
+}
+
 TEST(DigitalBaseline, BadPresetsNameFileLineAndKey) {
   TempDir dir;
   const std::string path = dir.write("bad.yaml", R"(name: bad
