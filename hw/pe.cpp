@@ -12,11 +12,12 @@ namespace mixpim::hw {
 
 PeGroup::PeGroup(const sim::LayerMapping& mapping, const sim::ArchConfig& arch)
     : m_(mapping),
+      arch_(arch),
       column_arrays_(static_cast<int64_t>(mapping.column_arrays.size())),
       arrays_placed_(mapping.arrays_placed()),
       read_ns_(arch.pe.crossbar.read_latency_ns),
-      arch_(arch),
-      adc_(arch, mapping.busiest_pe_columns(arch.pe.crossbars), sim::layer_adc(mapping, arch).bits) {
+      adc_(arch, mapping.busiest_pe_columns(arch.pe.crossbars),
+           sim::layer_adc(mapping, arch).bits) {
   for (int r : m_.row_block_rows) input_bytes_per_mvm_ += (int64_t{r} * m_.activation_bits + 7) / 8;
   const int64_t mvms_per_copy = (m_.mvms + m_.replication - 1) / m_.replication * m_.passes;
   reads_per_copy_ = mvms_per_copy * m_.input_cycles;

@@ -97,10 +97,10 @@ void check_converters(const ArchConfig& arch, const TechTable& table) {
   const int built = adc_built_bits(arch);
   if (built > adc_max) {
     const bool exact = arch.pe.adc.resolution == AdcResolution::kExact;
-    const std::string what =
-        exact ? "exact converters for " + std::to_string(arch.pe.crossbar.rows) +
-                    "-row arrays need " + std::to_string(built) + " bits"
-              : std::to_string(built) + "-bit ADCs";
+    const std::string what = exact
+                                 ? "exact converters for " + std::to_string(arch.pe.crossbar.rows) +
+                                       "-row arrays need " + std::to_string(built) + " bits"
+                                 : std::to_string(built) + "-bit ADCs";
     diagnostics.add(where_set(arch, {"pe", "adc", exact ? "resolution" : "bits"}),
                     exact ? "pe.adc.resolution" : "pe.adc.bits",
                     what + ", but technology table " + table.name + " (" + table.path +

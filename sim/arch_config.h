@@ -44,7 +44,7 @@ struct DacConfig {
 
 struct AdcConfig {
   int count = 0;  // ADCs per PE, shared by all crossbar columns through a column mux
-  int bits = 0;  // resolution (fixed, per_layer: its cap; exact: where the rate is quoted)
+  int bits = 0;   // resolution (fixed, per_layer: its cap; exact: where the rate is quoted)
   double sample_rate_msps = 0;  // at `bits`; a conversion's time scales with its bits (adc.h)
   AdcResolution resolution = AdcResolution::kFixed;
   // exact_bound: the range covers the largest column sum (rows x (2^cell bits - 1) x

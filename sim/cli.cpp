@@ -231,9 +231,9 @@ void check_adc_exact(const RunCase& run, const std::string& what, bool strict, s
     const YamlNode* pe = arch.resolved.find("pe");
     const YamlNode* adc = pe != nullptr ? pe->find("adc") : nullptr;
     const YamlNode* node = adc != nullptr ? adc->find("bits") : nullptr;
-    SourceLocation where =
-        node != nullptr ? node->where
-                        : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
+    SourceLocation where = node != nullptr
+                               ? node->where
+                               : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
     throw InputError({{where, "pe.adc.bits", message + " (--strict-adc)"}});
   }
   err << "warning: " << message << "\n";
@@ -268,9 +268,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "no-baseline", "skip the uniform 16-bit baseline run")(
       "strict-adc",
       "refuse (exit 2) a run whose ADCs have fewer bits than its column sums need, instead of "
-      "warning")(
-      "digital", po::value(&digital_path),
-      "also compare with a digital 16-bit MAC-array baseline (configs/digital/*.yaml)")(
+      "warning")("digital", po::value(&digital_path),
+                 "also compare with a digital 16-bit MAC-array baseline (configs/digital/*.yaml)")(
       "digital-set", po::value(&digital_overrides)->composing(),
       "override a key of the digital preset: --digital-set mac_array.rows=64 (repeatable)");
   po::variables_map values;

@@ -70,8 +70,8 @@ struct DigitalLayer {
   LayerType type = LayerType::kRelu;
   ActionCounts counts;
   int64_t macs = 0;
-  int64_t folds = 0;           // weight layers: ceil(K / rows) x ceil(N / columns)
-  int64_t compute_cycles = 0;  // weight layers: folds x (2 rows + columns + P - 2)
+  int64_t folds = 0;                // weight layers: ceil(K / rows) x ceil(N / columns)
+  int64_t compute_cycles = 0;       // weight layers: folds x (2 rows + columns + P - 2)
   int accumulator_bits_needed = 0;  // weight layers: digital_accumulator_bits_needed(K)
   std::map<std::string, double> bounds_ns;
   double time_ns = 0;

@@ -15,7 +15,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   a.pe_mm2["adc"] = pe.adc.count * t.adc_area_mm2(adc_built_bits(arch));
   // Weight flipping: one flag bit per array column (and its share of the correction logic).
   const double flag_bits = arrays * pe.crossbar.columns;
-  if (pe.crossbar.weight_flipping) a.pe_mm2["flip_correct"] = flag_bits * per_instance("flip_correct");
+  if (pe.crossbar.weight_flipping)
+    a.pe_mm2["flip_correct"] = flag_bits * per_instance("flip_correct");
   a.pe_mm2["shift_add"] = pe.shift_add_units * per_instance("shift_add");
   a.pe_mm2["input_register"] = pe.input_register_bytes * per_instance("input_register");
   a.pe_mm2["output_register"] = pe.output_register_bytes * per_instance("output_register");
@@ -83,9 +84,9 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(adc_bits);
   p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
   if (pe.crossbar.weight_flipping) {
-    p["flip_correct"] =
-        pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
-               reads_per_ns * pe.crossbar.rows * pe.dac.bits * t.energy_pj("flip_correct", "input_bit"));
+    p["flip_correct"] = pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
+                               reads_per_ns * pe.crossbar.rows * pe.dac.bits *
+                                   t.energy_pj("flip_correct", "input_bit"));
   }
   p["output_register"] =
       pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");

@@ -1,7 +1,5 @@
 #include "functional.h"
 
-#include "adc.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "adc.h"
 #include "analytic.h"
 #include "npy.h"
 #include "yaml_tree.h"
@@ -556,13 +555,13 @@ class PimLayer {
   const LayerMapping& mapping_;
   AdcModel adc_;
   int bits_per_cell_ = 1, dac_bits_ = 1, activation_bits_ = 1, cycles_ = 1;
-  int64_t cell_max_ = 1;                    // 2^bits_per_cell - 1
+  int64_t cell_max_ = 1;  // 2^bits_per_cell - 1
   std::vector<int> row_channel_, row_ky_, row_kx_;
   std::vector<int64_t> offset_;                  // per output channel (0: differential or pruned)
   std::vector<std::vector<PimColumn>> columns_;  // per column array
   std::vector<int64_t> block_first_row_;
   std::vector<int> block_words_;
-  std::vector<std::vector<uint64_t>> cells_;  // [block * column arrays + array]
+  std::vector<std::vector<uint64_t>> cells_;   // [block * column arrays + array]
   std::vector<std::vector<uint8_t>> flipped_;  // flag per column, indexed like cells_
 };
 
@@ -1027,8 +1026,8 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
       } else if (tied > 0) {
         result.top1_reported = false;
         result.top1_note = std::to_string(tied) + " of " + std::to_string(batch) +
-                           " images have a tied maximum in the reference output of " +
-                           layer.name + ": their top-1 is ambiguous";
+                           " images have a tied maximum in the reference output of " + layer.name +
+                           ": their top-1 is ambiguous";
       }
       result.top1_agreement = top1_agreement(iso, ref[i]);
       if (options.end_to_end) result.end_to_end_top1_agreement = top1_agreement(e2e[i], ref[i]);
@@ -1067,8 +1066,7 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
   out["exact"] = result.exact;
   out["final_layer"] = result.final_layer;
   // Not reported from a degenerate or tied final layer (functional.h).
-  out["top1_agreement"] =
-      result.top1_reported ? json(result.top1_agreement) : json(nullptr);
+  out["top1_agreement"] = result.top1_reported ? json(result.top1_agreement) : json(nullptr);
   out["end_to_end_top1_agreement"] =
       result.top1_reported ? json(result.end_to_end_top1_agreement) : json(nullptr);
   if (!result.top1_reported) out["top1_note"] = result.top1_note;
@@ -1103,12 +1101,9 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
     max_abs = std::max(max_abs, l.max_abs_error);
     layers.push_back(std::move(j));
   }
-  out["totals"] = {{"max_abs_error", max_abs},
-                   {"adc_conversions", conversions},
-                   {"adc_clipped", clipped},
-                   {"adc_lossy", lossy},
-                   {"flipped_columns", flipped},
-                   {"degenerate_layers", degenerate_layers}};
+  out["totals"] = {{"max_abs_error", max_abs},   {"adc_conversions", conversions},
+                   {"adc_clipped", clipped},     {"adc_lossy", lossy},
+                   {"flipped_columns", flipped}, {"degenerate_layers", degenerate_layers}};
   out["layers"] = std::move(layers);
   return out;
 }

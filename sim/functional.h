@@ -29,14 +29,18 @@
 // is converted by the ADC model, then shifted by the slice shift and the input-bit position
 // and added; the offset (2^(w-1) x sum of the block's inputs) is removed digitally, row-block
 // partial sums are merged, and relu/pool/add/flatten run as digital units (own code, not the
-// reference's).
+// reference's). With weight flipping (pe.crossbar.weight_flipping) each array's column whose
+// cells add up to more than floor(block rows x (2^b_c - 1) / 2) is programmed with the cells'
+// complements and flagged; its converted sum s is restored as (2^b_c - 1) x (sum of the
+// block's inputs) - s before the shift-add (ISAAC's encoding; sim/adc.h).
 //
-// ADC model (pe.adc): the largest column sum is rows x (2^bits_per_cell - 1) x (2^dac_bits - 1)
-// with the array's physical rows; `adc_bits_needed` bits represent it. With
-// full_scale: exact_bound the range covers it, so an ADC of B < needed bits has a step of
-// 2^(needed - B): sums round (nearest or floor) to a multiple of the step, and codes above
-// 2^B - 1 saturate. With full_scale: clip the step is 1 and sums above 2^B - 1 saturate.
-// Either way B >= needed bits converts every sum exactly.
+// ADC model (pe.adc, sim/adc.h layer_adc): the largest column sum (rows x (2^bits_per_cell -
+// 1) x (2^dac_bits - 1), halved by flipping) sets the bits needed: `adc_bits_needed` for the
+// array's physical rows. With full_scale: exact_bound the range covers it (the array's with
+// resolution: fixed, the layer's tallest row block's with per_layer or exact), so an ADC of
+// B < range bits has a step of 2^(range - B): sums round (nearest or floor) to a multiple of
+// the step, and codes above 2^B - 1 saturate. With full_scale: clip the step is 1 and sums
+// above 2^B - 1 saturate. Either way B >= the bits needed converts every sum exactly.
 //
 // Errors: each layer's PIM path is fed the reference's input for that layer, so per-layer
 // errors do not compound ("isolated"); a second pass where the PIM path feeds itself gives
@@ -107,7 +111,7 @@ struct FunctionalResult {
   // agreement is then not reported (null in functional_json), and top1_note says why.
   bool top1_reported = true;
   std::string top1_note;
-  bool exact = false;                    // every layer equals the reference (both passes)
+  bool exact = false;  // every layer equals the reference (both passes)
   // Final layer outputs, batch x output elements (not in functional_json): the reference and
   // the PIM path end to end (isolated when end_to_end is off).
   std::vector<int64_t> final_reference;

@@ -47,7 +47,9 @@ ordered_json adc_json(const RunCase& run) {
     if (l.mapping < 0) continue;
     needed = std::max(needed, l.adc.needed_bits);
     if (!l.adc.exact) {
-      inexact.push_back({{"layer", l.name}, {"bits", l.adc.bits}, {"bits_needed", l.adc.needed_bits},
+      inexact.push_back({{"layer", l.name},
+                         {"bits", l.adc.bits},
+                         {"bits_needed", l.adc.needed_bits},
                          {"range_bits", l.adc.range_bits}});
     }
   }
@@ -161,8 +163,8 @@ std::string functional_sentence(const ordered_json& f) {
   }
   const ordered_json& degenerate = t["degenerate_layers"];
   if (!degenerate.empty()) {
-    s += "; " + std::to_string(degenerate.size()) + " layer(s) with a degenerate reference (first " +
-         degenerate[0].get<std::string>() + ")";
+    s += "; " + std::to_string(degenerate.size()) +
+         " layer(s) with a degenerate reference (first " + degenerate[0].get<std::string>() + ")";
   }
   return s;
 }
@@ -408,8 +410,7 @@ std::string run_report_markdown(const ordered_json& r) {
       "|---|---|---|---|---|---|---|---|---|\n";
   for (const ordered_json& l : r["layers"]) {
     md += "| " + l["name"].get<std::string>() + " | " + l["type"].get<std::string>() + " | " +
-          std::to_string(l["macs"].get<int64_t>()) + " | " +
-          layer_adc_cell(l) + " | " +
+          std::to_string(l["macs"].get<int64_t>()) + " | " + layer_adc_cell(l) + " | " +
           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
           " | " + general(l["time_ns"].get<double>() / 1e3) + " | " +
@@ -423,22 +424,23 @@ std::string layers_csv(const ordered_json& r) {
   std::set<std::string> components;
   for (const auto& [name, c] : r["components"].items()) components.insert(name);
   std::string csv =
-      "layer,type,macs,adc_bits,adc_bits_needed,adc_exact,arrays,replication,time_ns,bound,start_ns,"
+      "layer,type,macs,adc_bits,adc_bits_needed,adc_exact,arrays,replication,time_ns,bound,start_"
+      "ns,"
       "end_ns,energy_pj";
   for (const std::string& c : components) csv += ",energy_pj." + c;
   csv += "\n";
   for (const ordered_json& l : r["layers"]) {
-    csv += l["name"].get<std::string>() + "," + l["type"].get<std::string>() + "," +
-           std::to_string(l["macs"].get<int64_t>()) + "," +
-           (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + "," +
-           (l.contains("adc_bits") ? std::to_string(l["adc_bits_needed"].get<int>()) : "") + "," +
-           (l.contains("adc_bits") ? std::string(l["adc_exact"].get<bool>() ? "true" : "false")
-                                   : "") +
-           "," + (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
-           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
-           "," + ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
-           ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
-           ordered_json(l["energy_pj"]).dump();
+    csv +=
+        l["name"].get<std::string>() + "," + l["type"].get<std::string>() + "," +
+        std::to_string(l["macs"].get<int64_t>()) + "," +
+        (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + "," +
+        (l.contains("adc_bits") ? std::to_string(l["adc_bits_needed"].get<int>()) : "") + "," +
+        (l.contains("adc_bits") ? std::string(l["adc_exact"].get<bool>() ? "true" : "false") : "") +
+        "," + (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
+        (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + "," +
+        ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
+        ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
+        ordered_json(l["energy_pj"]).dump();
     for (const std::string& c : components) {
       csv += "," + (l["components"].contains(c) ? l["components"][c].dump() : std::string("0"));
     }

@@ -463,8 +463,10 @@ TEST(CliRun, AdcExactnessIsReportedWarnedAndStrict) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // Converters sized to 512-row arrays: 10 bits with flipping, exact; each layer at its own.
-  r = run(base + "--set pe.crossbar.rows=512 --set pe.crossbar.columns=512 "
-                 "--set pe.adc.resolution=exact -o '" + dir.file("exact") + "'");
+  r = run(base +
+          "--set pe.crossbar.rows=512 --set pe.crossbar.columns=512 "
+          "--set pe.adc.resolution=exact -o '" +
+          dir.file("exact") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(read_all(dir.file("exact/report.json")));
   EXPECT_TRUE(j["adc"]["exact"].get<bool>());

@@ -40,8 +40,8 @@ TEST(AdcBits, FlippingSavesTheOneBitIsaacsFormulaSays) {
       for (int w = 1; w <= 4; ++w) {
         const int isaac_bits = log_rows + v + w - (v > 1 && w > 1 ? 0 : 1);
         const int rows = 1 << log_rows;
-        const std::string what = "R=" + std::to_string(rows) + " v=" + std::to_string(v) +
-                                 " w=" + std::to_string(w);
+        const std::string what =
+            "R=" + std::to_string(rows) + " v=" + std::to_string(v) + " w=" + std::to_string(w);
         EXPECT_EQ(column_sum_bits(rows, array(rows, v, w, false)), isaac_bits) << what;
         EXPECT_EQ(column_sum_bits(rows, array(rows, v, w, true)), isaac_bits - 1) << what;
       }
@@ -92,7 +92,8 @@ TEST_F(TwoLayers, FixedExactBoundCoversTheWholeArray) {
   EXPECT_EQ(layer_adc(second, isaac()).needed_bits, 8);
   EXPECT_EQ(layer_adc(first, isaac()).needed_bits, 6);  // floor(27 x 3 / 2) = 40
   // 9 bits without flipping: exact.
-  EXPECT_TRUE(layer_adc(second, isaac({"pe.crossbar.weight_flipping=false", "pe.adc.bits=9"})).exact);
+  EXPECT_TRUE(
+      layer_adc(second, isaac({"pe.crossbar.weight_flipping=false", "pe.adc.bits=9"})).exact);
 }
 
 TEST_F(TwoLayers, ClipIsExactWhenTheLayersSumsFit) {
@@ -127,6 +128,18 @@ TEST_F(TwoLayers, PerLayerAndExactPolicies) {
   EXPECT_EQ(adc_built_bits(isaac({"pe.adc.bits=6"})), 6);
 }
 
+TEST(AdcBits, FlippingAndResolutionKeysAreValidated) {
+  std::string e = input_error_of([] { isaac({"pe.crossbar.weight_flipping=sometimes"}); });
+  EXPECT_NE(e.find("--set pe.crossbar.weight_flipping=sometimes: pe.crossbar.weight_flipping"),
+            std::string::npos)
+      << e;
+  e = input_error_of([] { isaac({"pe.adc.resolution=perfect"}); });
+  EXPECT_NE(e.find("pe.adc.resolution"), std::string::npos) << e;
+  EXPECT_NE(e.find("exact"), std::string::npos) << e;  // listed among the choices
+  EXPECT_EQ(isaac({"pe.adc.resolution=exact"}).pe.adc.resolution, AdcResolution::kExact);
+  EXPECT_TRUE(isaac().pe.crossbar.weight_flipping);  // the ISAAC preset flips, as the paper does
+}
+
 TEST(AdcTime, ConversionTimeScalesWithBitsFromTheQuotedRate) {
   const ArchConfig a = isaac();  // 1.28 GS/s at 8 bits: 0.78125 ns per conversion
   EXPECT_DOUBLE_EQ(adc_conversion_ns(a, 8), 1000.0 / 1280);
@@ -150,16 +163,16 @@ TEST(AdcLimits, ConvertersBeyondTheTableAreLocatedErrors) {
   EXPECT_NE(e.find("up to 12 bits (components.adc.reference.max_bits)"), std::string::npos) << e;
   // A preset file's key is located by file and line.
   test::TempDir dir;
-  const std::string preset = dir.write(
-      "big.yaml", "base: " + source_path("configs/arch/isaac.yaml") +
-                      "\npe:\n  adc:\n    bits: 14\n");
+  const std::string preset =
+      dir.write("big.yaml", "base: " + source_path("configs/arch/isaac.yaml") +
+                                "\npe:\n  adc:\n    bits: 14\n");
   e = input_error_of([&] { check_converters(load_arch_config(preset), table); });
   EXPECT_EQ(e.rfind(preset + ":4:11: pe.adc.bits: 14-bit ADCs", 0), 0u) << e;
   // Exact converters for 8192-row arrays with 4-bit cells would need 17 bits.
   e = input_error_of([&] {
-    check_converters(isaac({"pe.adc.resolution=exact", "pe.crossbar.rows=8192",
-                            "pe.crossbar.bits_per_cell=4"}),
-                     table);
+    check_converters(
+        isaac({"pe.adc.resolution=exact", "pe.crossbar.rows=8192", "pe.crossbar.bits_per_cell=4"}),
+        table);
   });
   EXPECT_NE(e.find("pe.adc.resolution: exact converters for 8192-row arrays need 16 bits"),
             std::string::npos)
@@ -176,7 +189,8 @@ TEST(AdcLimits, TableConverterReferencesAreChecked) {
     t.replace(t.find(good), good.size(), reference);
     return dir.write("t.yaml", t);
   };
-  std::string e = input_error_of([&] { load_tech_table(with("reference: {bits: 8, max_bits: 6}")); });
+  std::string e =
+      input_error_of([&] { load_tech_table(with("reference: {bits: 8, max_bits: 6}")); });
   EXPECT_NE(e.find("components.adc.reference.max_bits: below the reference bits (8)"),
             std::string::npos)
       << e;

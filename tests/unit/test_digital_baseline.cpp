@@ -254,7 +254,8 @@ TEST(DigitalBaseline, AccumulatorsHoldEverySumOrSaySo) {
   const DigitalResult w = sim::analyze_digital(small_network(), wide.config, wide.table);
   EXPECT_TRUE(w.exact);
   EXPECT_EQ(w.layers[0].counts.get("accumulator", "write_byte"), 5 * 16 * 6 * 5);
-  const nlohmann::ordered_json j = sim::digital_baseline_json(w, wide.config, wide.table, 1, 1, 1, 45);
+  const nlohmann::ordered_json j =
+      sim::digital_baseline_json(w, wide.config, wide.table, 1, 1, 1, 45);
   EXPECT_TRUE(j["exact"].get<bool>());
   EXPECT_EQ(j["accumulator_bits_needed"], 38);
   EXPECT_EQ(j["config"]["accumulator_bits"], 40);

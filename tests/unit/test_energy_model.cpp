@@ -130,14 +130,16 @@ TEST_F(OneLayer, FlippingCountsItsCorrectionAndFlags) {
   EXPECT_EQ(c.get("flip_correct", "input_bit"), 16 * 4 * 144);
   EXPECT_EQ(c.get("flip_correct", "subtract"), 4096);
   // Nothing else changes: the same counts without the two flip actions.
-  for (const auto& [key, n] : perf.layers[0].counts.entries()) EXPECT_EQ(c.get(key.first, key.second), n);
+  for (const auto& [key, n] : perf.layers[0].counts.entries())
+    EXPECT_EQ(c.get(key.first, key.second), n);
   const TechTable t = isaac_table();
   const Evaluation e = evaluate(flipped, arch, t);
   EXPECT_NEAR(e.components.at("flip_correct").dynamic_pj,
               9216 * t.energy_pj("flip_correct", "input_bit") +
                   4096 * t.energy_pj("flip_correct", "subtract"),
               1e-12);
-  EXPECT_DOUBLE_EQ(e.area.pe_mm2.at("flip_correct"), 2 * 128 * t.component("flip_correct").area_mm2);
+  EXPECT_DOUBLE_EQ(e.area.pe_mm2.at("flip_correct"),
+                   2 * 128 * t.component("flip_correct").area_mm2);
   ArchConfig plain = arch;
   plain.pe.crossbar.weight_flipping = false;
   EXPECT_EQ(evaluate(perf, plain, t).area.pe_mm2.count("flip_correct"), 0u);
@@ -233,7 +235,8 @@ TEST(IsaacReproduction, TileAreaAndPowerWithin2Percent) {
   EXPECT_NEAR(area.tile_total_mm2, 0.372, 0.02 * 0.372);
   // ISAAC's Table 2 lists no storage for the flipping flags; mixpim charges one bit per array
   // column (8 x 128 per IMA at the OR's area per bit: +2.9 % IMA area, +1.2 % tile area).
-  EXPECT_NEAR(area.pe_mm2.at("flip_correct"), 8 * 128 * 0.00077 / 2048, 1e-5 * 0.000385);  // table: 6 digits
+  EXPECT_NEAR(area.pe_mm2.at("flip_correct"), 8 * 128 * 0.00077 / 2048,
+              1e-5 * 0.000385);  // table: 6 digits
   EXPECT_NEAR(area.pe_total_mm2 - area.pe_mm2.at("flip_correct"), 0.0131,
               0.02 * 0.0131);  // IMA: 0.157 mm2 / 12
   EXPECT_NEAR(area.chip_total_mm2 - area.chip_mm2.at("global_buffer"), 62.5, 0.02 * 62.5);

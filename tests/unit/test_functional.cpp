@@ -177,8 +177,8 @@ TEST(FunctionalAdc, NeededBitsAndConversion) {
   const ArchConfig flipping = arch_with({});
   EXPECT_EQ(adc_bits_needed(flipping), 8);
   for (int64_t sum = 0; sum <= 192; ++sum) EXPECT_EQ(adc_convert(sum, flipping), sum);
-  EXPECT_EQ(adc_bits_needed(arch_with({"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=4",
-                                       "pe.dac.bits=2"})),
+  EXPECT_EQ(adc_bits_needed(arch_with(
+                {"pe.crossbar.rows=256", "pe.crossbar.bits_per_cell=4", "pe.dac.bits=2"})),
             13);  // 3 x floor(256 x 15 / 2) = 5760
 }
 
@@ -224,7 +224,7 @@ TEST(FunctionalExact, ShippedNetworksEveryLayerAtTheBound) {
 }
 
 // pe.adc.resolution: per_layer sets each layer's ADC to its own largest column sum (the
-// bits the energy model charges, sim/analytic.h adc_bits_for): exact when the configured
+// bits the energy model charges, sim/adc.h layer_adc): exact when the configured
 // resolution does not cap it, lossy when it does.
 TEST(FunctionalAdc, PerLayerResolutionIsExactUnlessCapped) {
   const Network net = load_network(source_path("workloads/resnet18-cifar10.yaml"));
@@ -326,7 +326,7 @@ TEST(FunctionalAdc, ErrorGrowsAsBitsDrop) {
     const std::string what = m.encoding + " " + m.full_scale + " " + m.rounding;
     ArchConfig arch =
         no_flip({"pe.crossbar.signed_weights=" + m.encoding, "pe.crossbar.rows=64",
-                   "pe.adc.full_scale=" + m.full_scale, "pe.adc.rounding=" + m.rounding});
+                 "pe.adc.full_scale=" + m.full_scale, "pe.adc.rounding=" + m.rounding});
     const int needed = adc_bits_needed(arch);  // 64 x 3 = 192: 8 bits
     ASSERT_EQ(needed, 8);
     const NetworkMapping mapping = map_network(net, profile, arch);
@@ -545,9 +545,10 @@ Network column_network(const test::TempDir& dir) {
       "  - {name: conv, type: conv2d, kernel: 1, input: [128, 1, 1], output: [4, 1, 1]}\n"));
 }
 
-// Inputs 255 on 127 rows and 0 on the last (odd column sums), and four channels of constant 8-bit weights, stored with offset 128 in four
-// 2-bit slices (bits 0-1 first). A slice column sums 255 x its cell over 128 rows, so it is
-// flipped exactly when its cell x 128 > floor(128 x 3 / 2) = 192, i.e. when the cell is 2 or 3:
+// Inputs 255 on 127 rows and 0 on the last (odd column sums), and four channels of constant 8-bit
+// weights, stored with offset 128 in four 2-bit slices (bits 0-1 first). A slice column sums 255 x
+// its cell over 128 rows, so it is flipped exactly when its cell x 128 > floor(128 x 3 / 2) = 192,
+// i.e. when the cell is 2 or 3:
 //   127 -> 255 = 11 11 11 11: 4 flipped     -127 -> 1 = 00 00 00 01: none
 //    63 -> 191 = 10 11 11 11: 4 flipped        0 -> 128 = 10 00 00 00: 1 (the top slice)
 // The outputs, 255 x 127 x w, are checked against that closed form, not only against the
@@ -618,9 +619,9 @@ TEST(FunctionalFlip, DegenerateFinalLayerIsFlaggedAndTop1NotReported) {
 // lose bits: FunctionalFlip above, CliRun.FunctionalHeadline.)
 void expect_default_chip_exact(const std::string& network, const std::string& encoding) {
   const Network net = load_network(source_path("workloads/" + network + "-cifar10.yaml"));
-  for (const std::string& p : {std::string("uniform8"), std::string("uniform16"),
-                               network + "/mixed-layer", network + "/mixed-channel",
-                               network + "/pruned"}) {
+  for (const std::string& p :
+       {std::string("uniform8"), std::string("uniform16"), network + "/mixed-layer",
+        network + "/mixed-channel", network + "/pruned"}) {
     const PrecisionProfile profile =
         load_profile(source_path("workloads/profiles/" + p + ".yaml"), net);
     const ArchConfig arch = arch_with({"pe.crossbar.signed_weights=" + encoding});
@@ -630,7 +631,8 @@ void expect_default_chip_exact(const std::string& network, const std::string& en
     expect_exact(r, what);
     expect_nontrivial(r, what);
     EXPECT_TRUE(r.top1_reported) << what << ": " << r.top1_note;
-    for (const FunctionalLayerResult& l : r.layers) EXPECT_FALSE(l.degenerate) << what << " " << l.name;
+    for (const FunctionalLayerResult& l : r.layers)
+      EXPECT_FALSE(l.degenerate) << what << " " << l.name;
   }
 }
 
