@@ -16,6 +16,10 @@ if [ "${MIXPIM_SKIP_SANITIZE:-0}" != 1 ]; then
     || { cat "$asan_dir/configure.log"; exit 1; }
   cmake --build "$asan_dir" -j "$(nproc)"
   # Leaks are reported too; any sanitizer finding fails its test (-fno-sanitize-recover).
+  # LeakSanitizer does not scan thread stacks (use_stacks=0): its stop-the-world scan faults
+  # on SystemC's coroutine stacks at exit ("Tracer caught signal 11"), which aborted 22 of 30
+  # runs of a SystemC test here; heap and globals are still scanned, so leaks are still found.
+  LSAN_OPTIONS=${LSAN_OPTIONS:-use_stacks=0} \
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     ctest --test-dir "$asan_dir" --output-on-failure -j "$(nproc)"

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "adc.h"
 #include "text_table.h"
 
 namespace mixpim::sim {
@@ -46,6 +47,12 @@ nlohmann::ordered_json mapping_json(const Network& network, const ArchConfig& ar
       column_arrays.push_back({{"used_columns", a.used_columns}, {"column_groups", groups}});
     }
     const std::set<int> bits = placed_bits(m);
+    const LayerAdc adc = layer_adc(m, arch);
+    // Weight flipping: a flag per used column of every array of every copy, set when the
+    // weights are programmed (sim/adc.h).
+    const int64_t flags = arch.pe.crossbar.weight_flipping
+                              ? m.replication * m.row_blocks() * m.used_columns()
+                              : 0;
     layers.push_back({{"name", m.name},
                       {"type", std::string(to_string(network.layers[m.layer].type))},
                       {"rows", m.rows},
@@ -70,6 +77,12 @@ nlohmann::ordered_json mapping_json(const Network& network, const ArchConfig& ar
                       {"tiles", {m.first_tile, m.last_tile}},
                       {"passes", m.passes},
                       {"reads_per_inference", m.reads_per_inference()},
+                      {"adc",
+                       {{"bits", adc.bits},
+                        {"bits_needed", adc.needed_bits},
+                        {"range_bits", adc.range_bits},
+                        {"exact", adc.exact}}},
+                      {"flip_flag_bits", flags},
                       {"columns", column_arrays}});
   }
   json out;

@@ -167,7 +167,22 @@ TEST(Cli, MapPrintsArraysUtilisationAndTotals) {
     EXPECT_GT(layer["row_utilization"].get<double>(), 0.0);
     EXPECT_LE(layer["row_utilization"].get<double>(), 1.0);
     EXPECT_GE(layer["replication"].get<int>(), 1);
+    // ISAAC flips weights: one flag per used column of every array of every copy.
+    EXPECT_EQ(layer["flip_flag_bits"].get<int64_t>(),
+              layer["replication"].get<int64_t>() * layer["row_blocks"].get<int64_t>() *
+                  layer["used_columns"].get<int64_t>());
+    EXPECT_TRUE(layer["adc"]["exact"].get<bool>());
+    EXPECT_EQ(layer["adc"]["bits"], 8);
   }
+  EXPECT_EQ(j["layers"][0]["adc"]["bits_needed"], 6);  // 27 rows: floor(27 x 3 / 2) = 40
+  r =
+      run("map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml --json "
+          "--set pe.crossbar.weight_flipping=false");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto plain = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plain["layers"][0]["flip_flag_bits"], 0);
+  EXPECT_FALSE(plain["layers"][1]["adc"]["exact"].get<bool>());
+  EXPECT_EQ(plain["layers"][1]["adc"]["range_bits"], 9);
   r =
       run("map -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
           "-p workloads/profiles/resnet18/mixed-channel.yaml --set pe.crossbar.rows=256");
