@@ -312,9 +312,11 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
           capacity = window;
         }
       } else if (finite && in.producer != sim::kNetworkInput) {
-        // A pass-through layer (ReLU, flatten) holds one row of its input, so a full buffer
-        // downstream stalls the layer that feeds it too, not only the pass-through.
-        capacity = 1;
+        // A pass-through layer (ReLU, flatten) holds only the rows its window needs (one for
+        // ReLU; all of them for flatten, whose one output row is the whole map), so a full
+        // buffer downstream stalls the layer that feeds it too, not only the pass-through.
+        // (Capacity 1 for flatten deadlocked whenever its input had more than one row.)
+        capacity = window_rows(in, p.rows);
       }
       const std::string from = in.producer == sim::kNetworkInput
                                    ? "input"

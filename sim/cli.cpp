@@ -52,7 +52,10 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
                    const std::string& usage, std::ostream& out) {
   options.add_options()("help,h", "show this help");
   try {
-    po::store(po::command_line_parser(args).options(options).run(), values);
+    // No positional arguments: a stray word (a --set value without its --set) is a usage
+    // error, not silently dropped.
+    const po::positional_options_description none;
+    po::store(po::command_line_parser(args).options(options).positional(none).run(), values);
     if (values.count("help")) {
       out << "usage: mixpim " << command << " " << usage << "\n\n" << options << "\n";
       return false;

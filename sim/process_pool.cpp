@@ -89,6 +89,7 @@ using Clock = std::chrono::steady_clock;
 struct Running {
   std::size_t index;
   Clock::time_point start;
+  bool timed_out = false;  // stopped for running past the pool's timeout
 };
 
 pid_t spawn(const ProcessTask& task) {
@@ -156,6 +157,7 @@ bool ProcessPool::run(std::size_t count, const std::function<ProcessTask(std::si
       outcome.exit_code = outcome.exited ? WEXITSTATUS(status) : -1;
       outcome.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
       outcome.seconds = std::chrono::duration<double>(Clock::now() - it->second.start).count();
+      outcome.timed_out = it->second.timed_out;
       const std::size_t index = it->second.index;
       running.erase(it);
       // A child killed by the same Ctrl-C that interrupts us was stopped, not failed.
@@ -185,13 +187,26 @@ bool ProcessPool::run(std::size_t count, const std::function<ProcessTask(std::si
       while (g_interrupt == 0 && next < count && running.size() < static_cast<size_t>(jobs_)) {
         ProcessTask task = prepare(next);
         const pid_t pid = spawn(task);
-        running[pid] = {next, Clock::now()};
+        running[pid] = {next, Clock::now(), false};
         ++next;
       }
       reap(false);
       if (g_interrupt != 0) break;
+      if (timeout_s_ > 0) {
+        // Over time: SIGTERM to the task's group, SIGKILL once the grace period has passed too.
+        const auto now = Clock::now();
+        for (auto& [pid, info] : running) {
+          const double age = std::chrono::duration<double>(now - info.start).count();
+          if (age > timeout_s_ && !info.timed_out) {
+            info.timed_out = true;
+            ::kill(-pid, SIGTERM);
+          } else if (info.timed_out && age > timeout_s_ + 3) {
+            ::kill(-pid, SIGKILL);
+          }
+        }
+      }
       if (running.size() >= static_cast<size_t>(jobs_) || (next >= count && !running.empty())) {
-        wait_for_wake(tick_ms);
+        wait_for_wake(timeout_s_ > 0 ? std::min(tick_ms, 100) : tick_ms);
       }
       if (Clock::now() - last_tick >= std::chrono::milliseconds(tick_ms)) {
         last_tick = Clock::now();

@@ -24,11 +24,15 @@ struct ProcessOutcome {
   int exit_code = -1;
   int signal = 0;
   double seconds = 0;
+  bool timed_out = false;  // killed by the pool after its per-task timeout
 };
 
 class ProcessPool {
  public:
-  explicit ProcessPool(int jobs) : jobs_(jobs < 1 ? 1 : jobs) {}
+  // `timeout_s` > 0: a task running longer is stopped (its process group gets SIGTERM, then
+  // SIGKILL after a grace period) and reported with timed_out set.
+  explicit ProcessPool(int jobs, double timeout_s = 0)
+      : jobs_(jobs < 1 ? 1 : jobs), timeout_s_(timeout_s) {}
 
   // Runs tasks 0..count-1, at most `jobs` at a time, in index order. `prepare(i)` is called
   // just before task i starts and returns what to run; `done(i, outcome)` when it ends;
@@ -43,6 +47,7 @@ class ProcessPool {
 
  private:
   int jobs_;
+  double timeout_s_ = 0;
   int interrupt_signal_ = 0;
 };
 

@@ -6,6 +6,7 @@
 
 #include "adc.h"
 #include "config_echo.h"
+#include "text_table.h"
 
 namespace mixpim::sim {
 
@@ -141,7 +142,8 @@ std::string adc_sentence(const ordered_json& adc) {
   std::string s = "NOT exact (" + built + "): " + std::to_string(layers.size()) +
                   " layer(s) convert sums of up to " +
                   std::to_string(adc["layers_bits_needed"].get<int>()) +
-                  " bits with fewer (first: " + layers[0]["layer"].get<std::string>() + ", " +
+                  " bits with fewer (first: " + markdown_cell(layers[0]["layer"].get<std::string>()) +
+                  ", " +
                   std::to_string(layers[0]["bits"].get<int>()) + " bits over a " +
                   std::to_string(layers[0]["range_bits"].get<int>()) + "-bit range)";
   return s;
@@ -164,7 +166,8 @@ std::string functional_sentence(const ordered_json& f) {
   const ordered_json& degenerate = t["degenerate_layers"];
   if (!degenerate.empty()) {
     s += "; " + std::to_string(degenerate.size()) +
-         " layer(s) with a degenerate reference (first " + degenerate[0].get<std::string>() + ")";
+         " layer(s) with a degenerate reference (first " +
+         markdown_cell(degenerate[0].get<std::string>()) + ")";
   }
   return s;
 }
@@ -183,10 +186,12 @@ std::string layer_adc_cell(const ordered_json& l) {
 std::string digital_baseline_markdown(const ordered_json& d) {
   const ordered_json& t = d["totals"];
   std::string md = "\n## Digital 16-bit baseline\n\n";
-  md += "`" + d["path"].get<std::string>() + "`";
-  for (const auto& o : d["overrides"]) md += " `--digital-set " + o.get<std::string>() + "`";
-  md += " (" + d["description"].get<std::string>() + "), table `" +
-        d["tech"]["path"].get<std::string>() + "` (sha256 " +
+  md += "`" + markdown_cell(d["path"].get<std::string>()) + "`";
+  for (const auto& o : d["overrides"]) {
+    md += " `--digital-set " + markdown_cell(o.get<std::string>()) + "`";
+  }
+  md += " (" + markdown_cell(d["description"].get<std::string>()) + "), table `" +
+        markdown_cell(d["tech"]["path"].get<std::string>()) + "` (sha256 " +
         d["tech"]["sha256"].get<std::string>().substr(0, 12) + ", " +
         std::to_string(d["tech"]["technology_nm"].get<int>()) + " nm)";
   if (!d["same_technology_node"].get<bool>()) {
@@ -330,10 +335,10 @@ std::string run_report_markdown(const ordered_json& r) {
   const ordered_json& t = r["totals"];
   const ordered_json& run = r["run"];
   std::string md;
-  md += "# mixpim report: " + run["workload"]["name"].get<std::string>() + " / " +
-        run["precision"]["name"].get<std::string>() + " on " +
-        run["arch"]["name"].get<std::string>() + "\n\n";
-  md += "Made by `" + run["command"].get<std::string>() + "` (mixpim " +
+  md += "# mixpim report: " + markdown_cell(run["workload"]["name"].get<std::string>()) + " / " +
+        markdown_cell(run["precision"]["name"].get<std::string>()) + " on " +
+        markdown_cell(run["arch"]["name"].get<std::string>()) + "\n\n";
+  md += "Made by `" + markdown_cell(run["command"].get<std::string>()) + "` (mixpim " +
         run["mixpim_version"].get<std::string>();
   if (!run["git_revision"].get<std::string>().empty())
     md += ", " + run["git_revision"].get<std::string>();
@@ -341,18 +346,23 @@ std::string run_report_markdown(const ordered_json& r) {
   md += "| input | file |\n|---|---|\n";
   md +=
       "| architecture | `" +
-      (run["arch"]["files"].empty() ? std::string() : run["arch"]["files"][0].get<std::string>()) +
+      (run["arch"]["files"].empty() ? std::string()
+                                    : markdown_cell(run["arch"]["files"][0].get<std::string>())) +
       "`";
-  for (const auto& o : run["arch"]["overrides"]) md += " `--set " + o.get<std::string>() + "`";
+  for (const auto& o : run["arch"]["overrides"]) {
+    md += " `--set " + markdown_cell(o.get<std::string>()) + "`";
+  }
   md += " |\n";
-  md += "| technology table | `" + run["tech"]["path"].get<std::string>() + "` (sha256 " +
+  md += "| technology table | `" + markdown_cell(run["tech"]["path"].get<std::string>()) +
+        "` (sha256 " +
         run["tech"]["sha256"].get<std::string>().substr(0, 12) + ") |\n";
-  md += "| workload | `" + run["workload"]["path"].get<std::string>() + "` |\n";
+  md += "| workload | `" + markdown_cell(run["workload"]["path"].get<std::string>()) + "` |\n";
   const std::string profile_path = run["precision"]["path"].get<std::string>();
   md +=
       "| precision | " +
-      (profile_path.empty() ? std::string("built-in ") + run["precision"]["name"].get<std::string>()
-                            : "`" + profile_path + "`") +
+      (profile_path.empty()
+           ? std::string("built-in ") + markdown_cell(run["precision"]["name"].get<std::string>())
+           : "`" + markdown_cell(profile_path) + "`") +
       " |\n\n";
   md += "## Totals\n\n| metric | value |\n|---|---|\n";
   md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) + " uJ |\n";
@@ -409,7 +419,8 @@ std::string run_report_markdown(const ordered_json& r) {
       "energy (nJ) |\n"
       "|---|---|---|---|---|---|---|---|---|\n";
   for (const ordered_json& l : r["layers"]) {
-    md += "| " + l["name"].get<std::string>() + " | " + l["type"].get<std::string>() + " | " +
+    md += "| " + markdown_cell(l["name"].get<std::string>()) + " | " + l["type"].get<std::string>() +
+          " | " +
           std::to_string(l["macs"].get<int64_t>()) + " | " + layer_adc_cell(l) + " | " +
           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
@@ -431,7 +442,7 @@ std::string layers_csv(const ordered_json& r) {
   csv += "\n";
   for (const ordered_json& l : r["layers"]) {
     csv +=
-        l["name"].get<std::string>() + "," + l["type"].get<std::string>() + "," +
+        csv_cell(l["name"].get<std::string>()) + "," + l["type"].get<std::string>() + "," +
         std::to_string(l["macs"].get<int64_t>()) + "," +
         (l.contains("adc_bits") ? std::to_string(l["adc_bits"].get<int>()) : "") + "," +
         (l.contains("adc_bits") ? std::to_string(l["adc_bits_needed"].get<int>()) : "") + "," +

@@ -1,6 +1,7 @@
 #include "sweep.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "digital_baseline.h"
 #include "precision.h"
 #include "tech_table.h"
+#include "text_table.h"
 #include "workload.h"
 #include "yaml_reader.h"
 #include "yaml_tree.h"
@@ -443,16 +445,6 @@ nlohmann::json spec_echo(const SweepSpec& spec) {
                          {"axes", axes}};
   if (!spec.description.empty()) echo["description"] = spec.description;
   return echo;
-}
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 std::string json_cell(const nlohmann::json* value) {
@@ -910,13 +902,15 @@ out=$sweep_dir/points/$id
 if [ -f "$out/report.json" ]; then echo "point $id: already finished"; exit 0; fi
 mkdir -p "$out" || exit 1
 rm -f "$out/error.txt"
-"$runner" "$@" --out "$out" > "$out/stdout.txt" 2> "$out/stderr.txt" < /dev/null
+"${limit[@]}" "$runner" "$@" --out "$out" > "$out/stdout.txt" 2> "$out/stderr.txt" < /dev/null
 code=$?
 if [ "$code" -eq 0 ] && [ -f "$out/report.json" ]; then echo "point $id: finished"; exit 0; fi
 # A run that wrote its report and then failed is not finished (as in a local sweep).
 [ -f "$out/report.json" ] && mv -f "$out/report.json" "$out/report.json.failed"
 # Same error.txt as a local sweep: the tail of stderr, then how the run ended.
 if [ "$code" -eq 0 ]; then ending='exit code: 0 (no report.json written)'
+elif [ "${#limit[@]}" -gt 0 ] && { [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; }; then
+  ending="timed out after ${limit[3]} s (--point-timeout)"
 elif [ "$code" -gt 128 ]; then ending="killed by signal $((code - 128))"
 else ending="exit code: $code"; fi
 tmp=$out/error.txt.tmp.$$
@@ -929,7 +923,30 @@ echo "point $id: failed ($ending)" >&2
 exit 1
 )SH";
 
+// One shell word for bash: '...' with ' as '\'' ; a word holding control characters (a
+// newline in a path) becomes $'...' with every such byte escaped, so it stays on its line.
 std::string shell_quote(const std::string& word) {
+  const bool control = std::any_of(word.begin(), word.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+  if (control) {
+    std::string quoted = "$'";
+    for (char c : word) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\\' || c == '\'') {
+        quoted += '\\';
+        quoted += c;
+      } else if (u < 0x20 || u == 0x7f) {
+        std::array<char, 8> hex{};
+        std::snprintf(hex.data(), hex.size(), "\\x%02x", u);
+        quoted += hex.data();
+      } else {
+        quoted += c;
+      }
+    }
+    return quoted + "'";
+  }
   std::string quoted = "'";
   for (char c : word) {
     if (c == '\'') {
@@ -947,19 +964,15 @@ std::string slurm_points_list(const Sweep& sweep) {
   std::string text;
   for (const SweepPoint& p : sweep.points) {
     text += shell_quote(p.id);
-    for (const std::string& arg : p.args) {
-      // A newline inside an argument would split the line; flow text never has one.
-      std::string flat = arg;
-      std::replace(flat.begin(), flat.end(), '\n', ' ');
-      text += " " + shell_quote(flat);
-    }
+    for (const std::string& arg : p.args) text += " " + shell_quote(arg);
     text += "\n";
   }
   return text;
 }
 
 std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::string& runner,
-                         const std::vector<std::string>& sbatch_options, int max_parallel) {
+                         const std::vector<std::string>& sbatch_options, int max_parallel,
+                         int point_timeout_s) {
   const size_t n = sweep.points.size();
   std::string job_name;
   for (char c : sweep.name) {
@@ -985,8 +998,14 @@ std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::
   for (const std::string& option : sbatch_options) s << "#SBATCH " << option << "\n";
   s << "set -u\n"
     << "sweep_dir=" << shell_quote(dir) << "\n"
-    << "runner=${MIXPIM_SWEEP_RUNNER:-" << shell_quote(runner) << "}\n"
-    << kSlurmBody;
+    << "runner=${MIXPIM_SWEEP_RUNNER:-" << shell_quote(runner) << "}\n";
+  // --point-timeout: the point's run is stopped (SIGTERM, SIGKILL 3 s later) as locally.
+  if (point_timeout_s > 0) {
+    s << "limit=(timeout -k 3 " << point_timeout_s << ")\n";
+  } else {
+    s << "limit=()\n";
+  }
+  s << kSlurmBody;
   std::string script = s.str();
   const std::string tail_bytes = "@TAIL_BYTES@";
   script.replace(script.find(tail_bytes), tail_bytes.size(), std::to_string(kMaxErrorStderrBytes));

@@ -137,8 +137,11 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
 nlohmann::json sweep_summary(const Sweep& sweep, const std::vector<PointResult>& results);
 
 // The Slurm job-array script for a sweep written to `dir` (absolute), running `runner`.
+// `point_timeout_s` > 0 stops a point's run after that many seconds, as --point-timeout does
+// locally, and records it as a failure with that reason.
 std::string slurm_script(const Sweep& sweep, const std::string& dir, const std::string& runner,
-                         const std::vector<std::string>& sbatch_options, int max_parallel);
+                         const std::vector<std::string>& sbatch_options, int max_parallel,
+                         int point_timeout_s = 0);
 
 // points.txt for the Slurm script: one line per point, the id then the runner arguments,
 // every word single-quoted for the shell.

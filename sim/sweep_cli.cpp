@@ -86,6 +86,10 @@ std::string shell_word(const std::string& word) {
 // "exit code: 2" / "killed by signal 9", the same words sweep.slurm writes (a shell reports
 // a signal as 128+N, so an exit code above 128 reads as a signal there; match it here).
 std::string ending_text(const ProcessOutcome& outcome, bool has_report) {
+  if (outcome.timed_out) {
+    return "timed out after " + std::to_string(static_cast<int64_t>(outcome.seconds)) +
+           " s (--point-timeout)";
+  }
   if (!outcome.exited) return "killed by signal " + std::to_string(outcome.signal);
   if (outcome.exit_code == 0) return has_report ? "" : "exit code: 0 (no report.json written)";
   if (outcome.exit_code > 128) return "killed by signal " + std::to_string(outcome.exit_code - 128);
@@ -266,7 +270,7 @@ Counts write_outputs(const Sweep& sweep, const fs::path& dir, std::ostream& out,
 }
 
 int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner, int jobs,
-              std::ostream& out, std::ostream& err) {
+              int point_timeout_s, std::ostream& out, std::ostream& err) {
   make_dirs(dir / "points");
   DirLock lock(dir);
   write_file_atomically((dir / "sweep.json").string(), sweep_to_json(sweep).dump(2) + "\n");
@@ -286,7 +290,7 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
   err << ", running " << todo.size() << " with " << jobs << (jobs == 1 ? " job" : " jobs") << "\n";
 
   Progress progress(err, ::isatty(STDERR_FILENO) == 1, sweep, already, todo.size());
-  ProcessPool pool(jobs);
+  ProcessPool pool(jobs, point_timeout_s);
   const auto start = Clock::now();
   const bool complete = pool.run(
       todo.size(),
@@ -339,16 +343,36 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
   return counts.failed || counts.pending ? kExitFailure : kExitOk;
 }
 
+// A control character (a newline) in text that becomes a line of sweep.slurm would start a new
+// shell line there; a double quote would end the quoted #SBATCH --output path.
+void check_script_text(const std::string& text, const std::string& what, bool quoted_path) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || (quoted_path && c == '"')) {
+      throw SweepUsageError(what + " holds a " +
+                            (c == '"' ? std::string("double quote")
+                                      : "control character (byte " + std::to_string(u) + ")") +
+                            ", which would break sweep.slurm: " + text);
+    }
+  }
+}
+
 int emit_slurm(const Sweep& sweep, const fs::path& dir, const std::string& runner,
                const std::vector<std::string>& sbatch_options, int max_parallel,
-               std::ostream& out) {
+               int point_timeout_s, std::ostream& out) {
+  check_script_text(dir.string(), "the --emit-slurm directory", true);
+  for (const std::string& option : sbatch_options) {
+    check_script_text(option, "--slurm-option", false);
+  }
   make_dirs(dir / "points");
   make_dirs(dir / "slurm");  // Slurm does not create the --output directory
+  DirLock lock(dir);  // not while a local sweep (or another emit) uses the directory
   write_file_atomically((dir / "sweep.json").string(), sweep_to_json(sweep).dump(2) + "\n");
   write_file_atomically((dir / "points.txt").string(), slurm_points_list(sweep));
   const std::string script = (dir / "sweep.slurm").string();
   write_file_atomically(script,
-                        slurm_script(sweep, dir.string(), runner, sbatch_options, max_parallel));
+                        slurm_script(sweep, dir.string(), runner, sbatch_options, max_parallel,
+                                     point_timeout_s));
   ::chmod(script.c_str(), 0755);
   out << "wrote " << script << " (" << sweep.points.size() << " array tasks) and "
       << (dir / "points.txt").string() << "\n"
@@ -364,6 +388,7 @@ int collect(const fs::path& dir, std::ostream& out, std::ostream& err) {
     throw InputError({{SourceLocation{manifest.string(), 0, 0}, "",
                        "cannot open file (not a sweep directory?)"}});
   }
+  DirLock lock(dir);  // not while a local sweep writes the same points.csv
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(read_text(manifest));
@@ -386,6 +411,7 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
   std::string out_dir, slurm_dir, collect_dir, runner;
   std::vector<std::string> sbatch_options;
   int jobs = 0;
+  int point_timeout_s = 0;
   // clang-format off
   options.add_options()
       ("out,o", po::value(&out_dir), "run the points into this directory (resumes)")
@@ -394,6 +420,8 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
       ("emit-slurm", po::value(&slurm_dir), "write DIR/sweep.slurm and DIR/points.txt instead")
       ("slurm-option", po::value(&sbatch_options)->composing(),
        "extra #SBATCH line, e.g. --slurm-option=--time=01:00:00 (repeatable)")
+      ("point-timeout", po::value(&point_timeout_s),
+       "stop a point's run after SECONDS and record it as failed (local and Slurm)")
       ("collect", po::value(&collect_dir), "rebuild DIR/points.csv and DIR/summary.json")
       ("dry-run", "print the points and their arguments, run nothing")
       ("runner", po::value(&runner),
@@ -429,6 +457,9 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
   if (values.count("jobs") && (jobs < 1 || jobs > 1024)) {
     throw SweepUsageError("--jobs must be in [1, 1024]");
   }
+  if (values.count("point-timeout") && (point_timeout_s < 1 || point_timeout_s > 10'000'000)) {
+    throw SweepUsageError("--point-timeout must be in [1, 10000000] seconds");
+  }
   if (!collect_dir.empty()) {
     if (!spec_path.empty())
       throw SweepUsageError("--collect takes no spec (it reads DIR/sweep.json)");
@@ -448,13 +479,13 @@ int sweep_command(const std::vector<std::string>& args, std::ostream& out, std::
   if (runner.empty()) runner = default_runner();
   if (!slurm_dir.empty()) {
     return emit_slurm(sweep, absolute_dir(slurm_dir), runner, sbatch_options,
-                      values.count("jobs") ? jobs : 0, out);
+                      values.count("jobs") ? jobs : 0, point_timeout_s, out);
   }
   if (!values.count("jobs")) {
     const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
     jobs = cores > 0 ? static_cast<int>(std::min(cores, 1024L)) : 1;
   }
-  return run_sweep(sweep, absolute_dir(out_dir), runner, jobs, out, err);
+  return run_sweep(sweep, absolute_dir(out_dir), runner, jobs, point_timeout_s, out, err);
 }
 
 }  // namespace

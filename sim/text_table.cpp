@@ -1,7 +1,9 @@
 #include "text_table.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdio>
 
 namespace mixpim::sim {
 
@@ -11,6 +13,46 @@ bool looks_numeric(const std::string& cell) {
          cell.find_first_of("[(x") == std::string::npos;
 }
 }  // namespace
+
+std::string csv_cell(const std::string& text) {
+  std::string cell;
+  for (char c : text) {
+    if (c == '\0') {
+      cell += "\\0";
+    } else {
+      cell += c;
+    }
+  }
+  if (cell.find_first_of(",\"\n\r") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string markdown_cell(const std::string& text) {
+  std::string cell;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '|' || c == '\\') {
+      cell += '\\';
+      cell += c;
+    } else if (c == '\n') {
+      cell += "\\n";
+    } else if (c == '\r') {
+      cell += "\\r";
+    } else if (u < 0x20 || u == 0x7f) {
+      std::array<char, 8> hex{};
+      std::snprintf(hex.data(), hex.size(), "\\x%02x", u);
+      cell += hex.data();
+    } else {
+      cell += c;
+    }
+  }
+  return cell;
+}
 
 std::string TextTable::render() const {
   std::vector<size_t> width(header_.size(), 0);

@@ -20,6 +20,14 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, quotes doubled. A
+// NUL byte, which CSV readers refuse, is written as the two characters \0.
+std::string csv_cell(const std::string& text);
+
+// Text safe inside a Markdown table cell or heading: `|` escaped, CR, LF and other control
+// characters shown as \r, \n, \xNN (a raw line break would end the row), and `\` escaped.
+std::string markdown_cell(const std::string& text);
+
 // 1234567 -> "1,234,567"
 std::string with_thousands(int64_t value);
 

@@ -551,6 +551,71 @@ TEST(CliRun, FunctionalHeadlineInSummaryAndReport) {
   EXPECT_NE(r.err.find("warning: ADC:"), std::string::npos) << r.err;
 }
 
+// A layer name with a comma, quotes, a newline, a pipe and a NUL stays in its CSV field and
+// Markdown cell (regression: it broke layers.csv rows and report.md tables).
+TEST(CliRun, LayerNamesAreEscapedInCsvAndMarkdown) {
+  test::TempDir dir;
+  const std::string net = dir.write(
+      "odd.yaml",
+      "name: odd\nnetwork: odd\ndataset: test\ninput: [3, 4, 4]\nlayers:\n"
+      "  - {name: \"c,\\\"q\\\"\\n|p\\0z\", type: conv2d, kernel: 1, input: [3, 4, 4], "
+      "output: [4, 4, 4]}\n"
+      "  - {name: flatten, type: flatten, input: [4, 4, 4], output: [64]}\n"
+      "  - {name: fc, type: linear, input: [64], output: [10]}\n");
+  Result r = run("run -a configs/arch/isaac.yaml -w '" + net + "' --no-baseline -o '" +
+                 dir.file("o") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = read_all(dir.file("o/layers.csv"));
+  // RFC 4180: quoted, quotes doubled, the newline inside the quotes, NUL as \0.
+  EXPECT_NE(csv.find("\n\"c,\"\"q\"\"\n|p\\0z\",conv2d,"), std::string::npos) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);  // header, 3 rows, 1 inside quotes
+  const std::string md = read_all(dir.file("o/report.md"));
+  EXPECT_NE(md.find("| c,\"q\"\\n\\|p\\x00z | conv2d |"), std::string::npos) << md;
+  EXPECT_EQ(md.find(std::string(1, '\0')), std::string::npos);
+}
+
+// A word without its option (`--set a=1 b=2`: the second --set forgotten) is a usage error,
+// not silently dropped (regression: exit 0 with rows still 128).
+TEST(Cli, StrayPositionalArgumentsAreUsageErrors) {
+  test::TempDir dir;
+  const std::string a = "-a configs/arch/isaac.yaml ";
+  const std::string w = "-w workloads/vgg19-cifar10.yaml ";
+  for (const std::string& args :
+       {"run " + a + w + "--set pe.adc.bits=4 pe.crossbar.rows=256 --out '" + dir.file("o") + "'",
+        "info " + w + "stray", "map " + a + w + "stray", "config " + a + "stray"}) {
+    Result r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.err.find("too many positional options"), std::string::npos) << args << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("o")));
+}
+
+// Regression: flatten fed a map more than one row high reported a false deadlock in the cycle
+// engine (the pass-through held one row while flatten needs them all), with ISAAC's 64 KB tile
+// buffers and with 16 MiB ones alike.
+TEST(CliRun, CycleEngineRunsAStridedConvIntoFlattenAndLinear) {
+  test::TempDir dir;
+  const std::string net = dir.write(
+      "k2s2.yaml",
+      "name: k2s2\nnetwork: k2s2\ndataset: test\ninput: [3, 8, 8]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 2, stride: 2, input: [3, 8, 8], output: [8, 4, 4]}\n"
+      "  - {name: flatten, type: flatten, input: [8, 4, 4], output: [128]}\n"
+      "  - {name: fc, type: linear, input: [128], output: [10]}\n");
+  for (const std::string& buffer : {std::string(), std::string("--set tile.buffer.capacity_bytes=16777216 ")}) {
+    const std::string base = "run -a configs/arch/isaac.yaml -w '" + net + "' --no-baseline " + buffer;
+    Result r = run(base + "-e cycle -o '" + dir.file("cycle") + "'");
+    ASSERT_EQ(r.exit_code, 0) << buffer << r.err;
+    r = run(base + "-o '" + dir.file("analytic") + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto cycle = nlohmann::json::parse(read_all(dir.file("cycle/report.json")));
+    const auto analytic = nlohmann::json::parse(read_all(dir.file("analytic/report.json")));
+    EXPECT_GE(cycle["totals"]["latency_ns"].get<double>(),
+              analytic["totals"]["latency_ns"].get<double>() * (1 - 1e-12));
+    EXPECT_EQ(cycle["components"]["adc"]["counts"], analytic["components"]["adc"]["counts"]);
+  }
+}
+
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
   const std::string base =
