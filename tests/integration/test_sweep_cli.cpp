@@ -28,7 +28,8 @@ using test::source_path;
 // Writes report.json like `mixpim run` would; numbers derive from rows and the profile.
 // FAKE_FAIL=substring: fail (exit 2, located message) when the arguments contain it.
 // FAKE_FAIL_AFTER=substring: write report.json, then fail (exit 3).
-// FAKE_SLEEP=seconds: sleep first. FAKE_LOG=file: append the --out directory (counts runs).
+// FAKE_SLEEP=seconds: sleep first. FAKE_SLOW=substring: sleep 30 s when the arguments contain
+// it. FAKE_LOG=file: append the --out directory (counts runs).
 constexpr const char* kFakeRunner = R"(#!/bin/bash
 all="$*"
 out=""; rows=128; prec=""; wl=""
@@ -47,6 +48,7 @@ if [ -n "${FAKE_FAIL:-}" ] && [[ "$all" == *"$FAKE_FAIL"* ]]; then
   exit 2
 fi
 if [ -n "${FAKE_SLEEP:-}" ]; then sleep "$FAKE_SLEEP"; fi
+if [ -n "${FAKE_SLOW:-}" ] && [[ "$all" == *"$FAKE_SLOW"* ]]; then sleep 30; fi
 if [ -n "${FAKE_LOG:-}" ]; then echo "$out" >> "$FAKE_LOG"; fi
 pname=$(basename "$prec" .yaml); wname=$(basename "$wl" .yaml)
 bits=16; case $pname in uniform8) bits=8;; uniform4) bits=4;; esac
@@ -367,6 +369,72 @@ TEST_F(SweepCli, SlurmScriptRunLocallyEqualsLocalSweep) {
   r = shell("SLURM_ARRAY_TASK_ID=8 bash " + quote(cluster + "/sweep.slurm"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no point 8"), std::string::npos) << r.err;
+}
+
+// --point-timeout stops a point that runs too long and records why, in a local sweep and in
+// the Slurm script alike; the other points finish.
+TEST_F(SweepCli, PointTimeoutFailsTheSlowPointLocallyAndUnderSlurm) {
+  const std::string local = dir_.file("local"), cluster = dir_.file("cluster");
+  const auto start = std::chrono::steady_clock::now();
+  Result r = run_into(local, "-j 2 --point-timeout 1", "FAKE_SLOW=rows=512");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 20);
+  EXPECT_NE(r.out.find("8 points, 6 finished, 2 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("timed out after 1 s (--point-timeout)"), std::string::npos) << r.err;
+
+  r = sweep(quote(spec_) + " --emit-slurm " + quote(cluster) + " --point-timeout 1 --runner " +
+            quote(runner_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = shell("FAKE_SLOW=rows=512 SLURM_ARRAY_TASK_ID=3 bash " + quote(cluster + "/sweep.slurm"));
+  EXPECT_EQ(r.exit_code, 1);
+  bool found = false;
+  for (const auto& entry : fs::directory_iterator(cluster + "/points")) {
+    const std::string error = read_all((entry.path() / "error.txt").string());
+    found = found || error.find("timed out after 1 s (--point-timeout)") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(sweep(quote(spec_) + " --out " + quote(dir_.file("x")) + " --point-timeout 0")
+                .exit_code,
+            2);
+}
+
+// Regressions: a newline in --slurm-option or in the --emit-slurm directory became a shell
+// line of sweep.slurm (and a task ran it); --emit-slurm and --collect ignored a running local
+// sweep's lock.
+TEST_F(SweepCli, EmitSlurmRefusesControlCharactersAndHonoursTheLock) {
+  const std::string cluster = dir_.file("cluster");
+  Result r = shell(quote(MIXPIM_CLI_PATH) + " sweep " + quote(spec_) + " --emit-slurm " +
+                   quote(cluster) + " --slurm-option=" + quote("--time=1\ntouch INJECTED"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--slurm-option holds a control character (byte 10)"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(cluster + "/sweep.slurm"));
+  r = shell(quote(MIXPIM_CLI_PATH) + " sweep " + quote(spec_) + " --emit-slurm " +
+            quote(dir_.file("a\nb")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the --emit-slurm directory holds a control character"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_.file("a\nb")));
+  EXPECT_FALSE(fs::exists(dir_.file("INJECTED")));
+
+  // A local sweep holds the directory: emitting or collecting there waits its turn.
+  const std::string busy = dir_.file("busy");
+  const pid_t pid = start(quote(spec_) + " --out " + quote(busy) + " -j 1 --runner " +
+                              quote(runner_),
+                          "FAKE_SLEEP=1");
+  for (int i = 0; i < 100 && !fs::exists(busy + "/sweep.json"); ++i) ::usleep(20000);
+  ASSERT_TRUE(fs::exists(busy + "/sweep.json"));
+  const std::string before = read_all(busy + "/sweep.json");
+  r = sweep(quote(spec_) + " --emit-slurm " + quote(busy));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("another sweep is running in"), std::string::npos) << r.err;
+  r = sweep("--collect " + quote(busy));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("another sweep is running in"), std::string::npos) << r.err;
+  EXPECT_EQ(read_all(busy + "/sweep.json"), before);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
 }
 
 TEST_F(SweepCli, PlotScriptDrawsFiguresAndReport) {

@@ -468,6 +468,32 @@ TEST(SweepSlurm, PointsListQuotesEveryWord) {
   EXPECT_NE(script.find("#SBATCH --array=0-2%4\n"), std::string::npos) << script;
   EXPECT_NE(script.find("#SBATCH --time=01:00:00\n"), std::string::npos) << script;
   EXPECT_NE(script.find("runner=${MIXPIM_SWEEP_RUNNER:-'/bin/mixpim'}"), std::string::npos);
+  EXPECT_NE(script.find("limit=()\n"), std::string::npos);
+  EXPECT_NE(slurm_script(sweep, "/out", "/bin/mixpim", {}, 0, 30).find("limit=(timeout -k 3 30)\n"),
+            std::string::npos);
+}
+
+// Regression: a newline in a path became a space in points.txt and the task then failed. A
+// word with control characters is written as $'...', one line per point, and bash's
+// `eval "set -- $line"` (what sweep.slurm does) gives back exactly the original bytes.
+TEST(SweepSlurm, PointsListKeepsControlCharactersExactly) {
+  Sweep sweep = small_sweep();
+  const std::string odd = "/w/new\nline\ttab 'q' back\\slash.yaml";
+  sweep.points[0].args = {"run", "--workload", odd};
+  const std::string list = slurm_points_list(sweep);
+  EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 3);  // one line per point
+  EXPECT_NE(list.find("$'/w/new\\x0aline\\x09tab \\'q\\' back\\\\slash.yaml'"),
+            std::string::npos)
+      << list;
+  test::TempDir dir;
+  const std::string points = dir.write("points.txt", list);
+  const std::string script = dir.write(
+      "decode.sh",
+      "out=$2\nline=$(sed -n 1p \"$1\")\neval \"set -- $line\"\nprintf '%s' \"$4\" > \"$out\"\n");
+  const std::string command =
+      "bash '" + script + "' '" + points + "' '" + dir.file("decoded") + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(test::read_file(dir.file("decoded")), odd);
 }
 
 }  // namespace
