@@ -10,6 +10,7 @@ packages=(
   libsystemc-dev libyaml-cpp-dev nlohmann-json3-dev libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-matplotlib python3-numpy python3-yaml time
+  slurmctld slurmd slurm-client munge   # the Slurm round-trip test (tests/slurm/roundtrip.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

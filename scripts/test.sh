@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 build_dir=${MIXPIM_BUILD_DIR:-build}
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
+# A skipped test says why (ctest itself only says "Skipped").
+grep -h "^SKIPPED:" "$build_dir/Testing/Temporary/LastTest.log" 2> /dev/null || true
 
 if [ "${MIXPIM_SKIP_SANITIZE:-0}" != 1 ]; then
   asan_dir=${MIXPIM_ASAN_BUILD_DIR:-build-asan}
@@ -23,4 +25,5 @@ if [ "${MIXPIM_SKIP_SANITIZE:-0}" != 1 ]; then
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     ctest --test-dir "$asan_dir" --output-on-failure -j "$(nproc)"
+  grep -h "^SKIPPED:" "$asan_dir/Testing/Temporary/LastTest.log" 2> /dev/null || true
 fi
