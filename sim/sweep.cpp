@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -91,6 +92,28 @@ std::string flow_text(const YamlNode& node, bool nested) {
     }
   }
   return "";
+}
+
+// What a value means, for finding identical points (SpecParser::check_duplicate_values).
+std::string canonical_value(const SweepValue& value) {
+  const std::string& text = value.resolved;
+  if (text != value.text) return text;  // a file: its absolute normalised path
+  if (!text.empty()) {
+    const char* begin = text.c_str();
+    char* end = nullptr;
+    const double number = std::strtod(begin, &end);
+    const bool hex = text.find_first_of("xX") != std::string::npos;
+    if (end == begin + text.size() && std::isfinite(number) && !hex) {
+      std::array<char, 32> digits{};
+      std::snprintf(digits.data(), digits.size(), "%.17g", number);
+      return std::string("number:") + digits.data();
+    }
+  }
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "true" || lower == "false") return "bool:" + lower;
+  return "text:" + text;
 }
 
 class SpecParser {
@@ -328,11 +351,13 @@ class SpecParser {
   }
 
   // Two equal values (tuples, for a zip) on one axis would make two identical points.
+  // Values are compared as what they mean, not as written: a file by its normalised path
+  // (a/../w.yaml is w.yaml), a number by its value (8, 08, +8; 1000, 1e3), true/True/TRUE alike.
   bool check_duplicate_values(const SweepAxis& axis, const std::string& path) {
     std::map<std::string, size_t> seen;
     for (size_t v = 0; v < axis.size(); ++v) {
       std::string tuple;
-      for (const SweepKey& key : axis.keys) tuple += key.values[v].text + '\x1f';
+      for (const SweepKey& key : axis.keys) tuple += canonical_value(key.values[v]) + '\x1f';
       auto inserted = seen.emplace(tuple, v);
       if (!inserted.second) {
         diagnostics_.add(axis.keys.front().values[v].where,
@@ -403,6 +428,53 @@ PointPlan plan_point(const SweepSpec& spec, size_t index) {
 }
 
 std::string assignment(const Setting& s) { return s.key + "=" + s.value->resolved; }
+
+// SHA-256 of the bytes of every file a point's input reads, cached per file: an architecture
+// preset with its `base:` chain and technology table (which --set may change), a digital
+// preset with its table, a workload or a profile. A file that cannot be read hashes as
+// "unreadable" (the run then fails and says why).
+class InputDigests {
+ public:
+  std::string digest(const std::string& key, const std::string& path,
+                     const std::vector<std::string>& overrides) {
+    std::vector<std::string> files = {path};
+    try {
+      if (key == "arch") {
+        const ArchConfig arch = load_arch_config(path, overrides);
+        files = arch.files;
+        files.push_back(resolve_tech_path(arch));
+      } else if (key == "digital") {
+        const DigitalConfig digital = load_digital_config(path);
+        files.push_back(resolve_digital_tech_path(digital));
+      }
+    } catch (const InputError&) {
+      // Invalid inputs were reported by check_sweep_inputs; hash what can be read.
+    }
+    std::string text;
+    for (const std::string& file : files) text += file_digest(file) + " ";
+    return text;
+  }
+
+ private:
+  const std::string& file_digest(const std::string& path) {
+    auto it = cache_.find(path);
+    if (it != cache_.end()) return it->second;
+    std::string digest = "unreadable";
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) {
+      try {
+        std::ifstream in(path, std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+        if (in || in.eof()) digest = sha256_hex(bytes).substr(0, 16);
+      } catch (const std::exception&) {
+        // unreadable: the run reports it
+      }
+    }
+    return cache_.emplace(path, digest).first->second;
+  }
+  std::map<std::string, std::string> cache_;
+};
 
 // FNV-1a, 64 bits, folded to 32: short, stable across platforms and runs.
 std::string short_hash(const std::string& text) {
@@ -545,6 +617,7 @@ size_t count_sweep_points(const SweepSpec& spec) {
 }
 
 Sweep expand_sweep(const SweepSpec& spec) {
+  InputDigests inputs;
   Sweep sweep;
   sweep.name = spec.name;
   sweep.spec = spec_echo(spec);
@@ -561,12 +634,20 @@ Sweep expand_sweep(const SweepSpec& spec) {
     SweepPoint point;
     point.index = i;
     const std::string engine = plan.engine.value ? plan.engine.value->resolved : kDefaultEngine;
-    // The hash covers what the spec says (paths as written), so ids survive moving the tree.
+    // The hash covers what the spec says (paths as written, so ids survive moving the tree)
+    // and the bytes of every file a point reads (so a point is never taken for another's
+    // result when two specs name different files alike, or a file changed).
     std::string canonical = "engine=" + engine + "\n";
     point.args = {"run"};
+    std::vector<std::string> overrides;
+    for (const Setting& s : plan.sets) overrides.push_back(assignment(s));
     for (const Setting* s : {&plan.arch, &plan.workload, &plan.precision, &plan.digital}) {
       if (s->value == nullptr) continue;
       canonical += s->key + "=" + s->value->text + "\n";
+      canonical += "content " + inputs.digest(s->key, s->value->resolved,
+                                              s->key == "arch" ? overrides
+                                                               : std::vector<std::string>{}) +
+                   "\n";
       point.args.push_back("--" + s->key);
       point.args.push_back(s->value->resolved);
     }

@@ -31,6 +31,66 @@ bool has(const std::vector<std::string>& args, const std::string& word) {
   return std::find(args.begin(), args.end(), word) != args.end();
 }
 
+// Regression: duplicates were found by text only, though README promises an error for any two
+// identical points: 8, 08 and +8 (and 1000 and 1e3, a/../w.yaml and w.yaml) are the same.
+TEST(SweepSpec, DuplicatePointsAreFoundByMeaningNotSpelling) {
+  test::TempDir dir;
+  auto error_of = [&](const std::string& axis) {
+    return input_error_of([&] {
+      parse_sweep_spec_text("name: d\nbase: {arch: a.yaml, workload: w.yaml}\naxes:\n" + axis,
+                            dir.file("d.yaml"));
+    });
+  };
+  for (const char* values : {"[8, 08]", "[8, +8]", "[1000, 1e3]", "[0.5, 5e-1]",
+                                    "[true, True]"}) {
+    const std::string e = error_of(std::string("  - {key: pe.adc.bits, values: ") + values + "}\n");
+    EXPECT_NE(e.find("values[1]: duplicate value (same as entry 0): two identical points"),
+              std::string::npos)
+        << values << ": " << e;
+  }
+  std::string e = error_of("  - {key: workload, values: [w.yaml, sub/../w.yaml]}\n");
+  EXPECT_NE(e.find("duplicate value"), std::string::npos) << e;
+  // Different values stay different points.
+  EXPECT_EQ(error_of("  - {key: pe.adc.bits, values: [8, 9, 0x8]}\n"), "");
+  EXPECT_EQ(error_of("  - {key: pe.crossbar.signed_weights, values: [offset, differential]}\n"), "");
+}
+
+// Regression: two spec files in different folders both saying `workload: net.yaml` (different
+// files) sent to one --out directory: the second ran no point, taking the first's results for
+// its own. A point's id covers the bytes of every file it reads.
+TEST(SweepSpec, PointIdsCoverTheContentOfEveryFileAPointReads) {
+  test::TempDir dir;
+  const std::string vgg = test::read_file(source_path("workloads/vgg19-cifar10.yaml"));
+  const std::string resnet = test::read_file(source_path("workloads/resnet18-cifar10.yaml"));
+  std::filesystem::create_directories(dir.file("a"));
+  std::filesystem::create_directories(dir.file("b"));
+  std::filesystem::create_directories(dir.file("c"));
+  dir.write("a/net.yaml", vgg);
+  dir.write("b/net.yaml", resnet);
+  dir.write("c/net.yaml", vgg);
+  const std::string body = "name: s\nbase: {arch: " + source_path("configs/arch/isaac.yaml") +
+                           ", workload: net.yaml}\naxes:\n  - {key: pe.crossbar.rows, values: "
+                           "[128, 256]}\n";
+  const Sweep a = load_sweep(dir.write("a/spec.yaml", body));
+  const Sweep b = load_sweep(dir.write("b/spec.yaml", body));
+  const Sweep c = load_sweep(dir.write("c/spec.yaml", body));
+  ASSERT_EQ(a.points.size(), 2u);
+  EXPECT_NE(a.points[0].id, b.points[0].id);  // same words, different workload
+  EXPECT_EQ(a.points[0].id, c.points[0].id);  // same words, same bytes: the same point
+  EXPECT_NE(a.points[0].id, a.points[1].id);
+  // A preset's base, reached only through `base:`, counts too.
+  dir.write("a/base.yaml", test::read_file(source_path("configs/arch/isaac.yaml")));
+  const std::string child = dir.write(
+      "a/child.yaml", "base: base.yaml\nname: child\n");
+  const std::string body2 = "name: s\nbase: {arch: " + child +
+                            ", workload: net.yaml}\naxes:\n  - {key: pe.crossbar.rows, values: "
+                            "[128, 256]}\n";
+  const std::string id_before = load_sweep(dir.write("a/spec2.yaml", body2)).points[0].id;
+  dir.write("a/base.yaml",
+            test::read_file(source_path("configs/arch/isaac.yaml")) + "# edited\n");
+  EXPECT_NE(load_sweep(dir.file("a/spec2.yaml")).points[0].id, id_before);
+}
+
 TEST(SweepSpec, CartesianTimesZipExpandsInOrder) {
   test::TempDir dir;
   const SweepSpec spec = parse_sweep_spec_text(
