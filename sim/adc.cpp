@@ -1,7 +1,6 @@
 #include "adc.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <string>
 
 namespace mixpim::sim {
@@ -77,20 +76,6 @@ void count_flip_correction(int64_t mvms, const LayerMapping& layer, const ArchCo
   counts.add("flip_correct", "subtract", reads * layer.row_blocks() * layer.used_columns());
 }
 
-namespace {
-
-// Where a key of the resolved preset was set (a file position or a --set override).
-SourceLocation where_set(const ArchConfig& arch, std::initializer_list<const char*> path) {
-  const YamlNode* node = &arch.resolved;
-  for (const char* key : path) {
-    node = node != nullptr ? node->find(key) : nullptr;
-  }
-  if (node != nullptr) return node->where;
-  return {arch.files.empty() ? "architecture" : arch.files.front(), 0, 0};
-}
-
-}  // namespace
-
 void check_converters(const ArchConfig& arch, const TechTable& table) {
   Diagnostics diagnostics;
   const int adc_max = static_cast<int>(table.component("adc").reference.at("max_bits"));
@@ -101,7 +86,7 @@ void check_converters(const ArchConfig& arch, const TechTable& table) {
                                  ? "exact converters for " + std::to_string(arch.pe.crossbar.rows) +
                                        "-row arrays need " + std::to_string(built) + " bits"
                                  : std::to_string(built) + "-bit ADCs";
-    diagnostics.add(where_set(arch, {"pe", "adc", exact ? "resolution" : "bits"}),
+    diagnostics.add(key_location(arch, {"pe", "adc", exact ? "resolution" : "bits"}),
                     exact ? "pe.adc.resolution" : "pe.adc.bits",
                     what + ", but technology table " + table.name + " (" + table.path +
                         ") states its ADC scaling rule up to " + std::to_string(adc_max) +
@@ -109,7 +94,7 @@ void check_converters(const ArchConfig& arch, const TechTable& table) {
   }
   const int dac_max = static_cast<int>(table.component("dac").reference.at("max_bits"));
   if (arch.pe.dac.bits > dac_max) {
-    diagnostics.add(where_set(arch, {"pe", "dac", "bits"}), "pe.dac.bits",
+    diagnostics.add(key_location(arch, {"pe", "dac", "bits"}), "pe.dac.bits",
                     std::to_string(arch.pe.dac.bits) + "-bit DACs, but technology table " +
                         table.name + " (" + table.path + ") states its DAC scaling rule up to " +
                         std::to_string(dac_max) + " bits (components.dac.reference.max_bits)");

@@ -6,6 +6,7 @@
 
 #include "adc.h"
 #include "analytic.h"
+#include "memory_guard.h"
 
 namespace mixpim::sim {
 
@@ -233,6 +234,20 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
   std::vector<LayerOptions> options;
   int64_t least = 0;
   for (const LayerMapping* m : layers) least += ceil_div(m->arrays(), arch.pe.crossbars);
+  // Memory, before allocating: per layer a PE count's replication and two times per offset in
+  // a tile, for every PE count it may take; the program's cost and back-pointer arrays.
+  // Every layer may take from its least PEs up to what the others' least leave: budget - least
+  // + 1 counts.
+  const double counts = static_cast<double>(std::max<int64_t>(0, pe_budget - least + 1));
+  const double bytes =
+      static_cast<double>(layers.size()) * counts * (8.0 + 16.0 * arch.tile.pes) +
+      static_cast<double>(layers.size() + 2) * static_cast<double>(pe_budget + 1) * 8;
+  check_memory(bytes, "the PE allocator for " + std::to_string(pe_budget) + " PEs (" +
+                          std::to_string(arch.chip.tiles) + " tiles x " +
+                          std::to_string(arch.tile.pes) + " PEs) and " +
+                          std::to_string(layers.size()) + " layers",
+               key_location(arch, {"tile", "pes"}), "tile.pes",
+               "use fewer PEs per tile or fewer tiles (chip.tiles), or raise the limit");
   for (size_t k = 0; k < layers.size(); ++k) {
     const int64_t own_least = ceil_div(layers[k]->arrays(), arch.pe.crossbars);
     options.push_back(layer_options(*layers[k], *work[k], pe_budget - (least - own_least), arch));

@@ -222,6 +222,13 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
   return config;
 }
 
+SourceLocation key_location(const ArchConfig& arch, std::initializer_list<const char*> path) {
+  const YamlNode* node = &arch.resolved;
+  for (const char* key : path) node = node != nullptr ? node->find(key) : nullptr;
+  if (node != nullptr) return node->where;
+  return {arch.files.empty() ? "architecture" : arch.files.front(), 0, 0};
+}
+
 ArchConfig load_arch_config(const std::string& path, const std::vector<std::string>& overrides) {
   Diagnostics diagnostics;
   std::vector<std::string> files;

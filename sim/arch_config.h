@@ -4,6 +4,7 @@
 // preset, its bases and the --set overrides is reported at once with file, line and key.
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,10 @@ struct ArchConfig {
 // `overrides` ("pe.crossbar.rows=256"), then validates. Throws InputError with all problems.
 ArchConfig load_arch_config(const std::string& path,
                             const std::vector<std::string>& overrides = {});
+
+// Where a key of the resolved preset was set: its file position, or the --set override that
+// set it; the preset file itself when the key is absent (a default).
+SourceLocation key_location(const ArchConfig& arch, std::initializer_list<const char*> path);
 
 // Validates an already-resolved tree (used by load_arch_config and by tests).
 ArchConfig arch_config_from_yaml(const YamlNode& root);

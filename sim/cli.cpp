@@ -231,13 +231,8 @@ void check_adc_exact(const RunCase& run, const std::string& what, bool strict, s
       (arch.pe.crossbar.weight_flipping ? "" : ", pe.crossbar.weight_flipping: true") +
       " or smaller arrays";
   if (strict) {
-    const YamlNode* pe = arch.resolved.find("pe");
-    const YamlNode* adc = pe != nullptr ? pe->find("adc") : nullptr;
-    const YamlNode* node = adc != nullptr ? adc->find("bits") : nullptr;
-    SourceLocation where = node != nullptr
-                               ? node->where
-                               : SourceLocation{arch.files.empty() ? "" : arch.files.front(), 0, 0};
-    throw InputError({{where, "pe.adc.bits", message + " (--strict-adc)"}});
+    throw InputError({{key_location(arch, {"pe", "adc", "bits"}), "pe.adc.bits",
+                       message + " (--strict-adc)"}});
   }
   err << "warning: " << message << "\n";
 }
@@ -249,6 +244,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string tech_path;
   std::string out_dir;
   FunctionalOptions functional;
+  std::string seed_text;
   hw::CycleOptions cycle;
   std::string digital_path;
   std::vector<std::string> digital_overrides;
@@ -260,7 +256,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "trace", po::value(&cycle.trace_path),
       "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")(
       "no-contention", "cycle: no shared units or finite buffers (must equal the analytic engine)")(
-      "seed", po::value(&functional.seed)->default_value(1),
+      "seed", po::value(&seed_text)->default_value("1"),
       "functional: seed of the random inputs and weights")(
       "batch", po::value(&functional.batch)->default_value(1),
       "functional: inputs per batch (top-1 agreement)")(
@@ -290,12 +286,30 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (digital_path.empty() && !digital_overrides.empty()) {
     throw UsageError("--digital-set needs --digital");
   }
+  if (engine != "functional") {
+    // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
+    for (const char* option : {"data", "seed", "batch"}) {
+      if (!values[option].defaulted() && values.count(option)) {
+        throw UsageError(std::string("--") + option + " needs --engine functional");
+      }
+    }
+  }
+  if (seed_text.find_first_not_of("0123456789") != std::string::npos || seed_text.empty() ||
+      seed_text.size() > 20) {
+    throw UsageError("--seed expects a non-negative integer, got '" + seed_text + "'");
+  }
+  try {
+    functional.seed = std::stoull(seed_text);
+  } catch (const std::exception&) {
+    throw UsageError("--seed is out of range: " + seed_text);
+  }
   cycle.contention = values.count("no-contention") == 0;
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   const Network network = load_network(in.workload_path);
   const PrecisionProfile profile = in.profile_for(network);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   check_converters(arch, table);
+  if (engine == "functional") check_functional_memory(network, functional);
   const bool strict_adc = values.count("strict-adc") != 0;
   // Every input is read and checked before anything runs or is written.
   std::optional<DigitalConfig> digital;

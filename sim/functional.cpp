@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "adc.h"
+#include "memory_guard.h"
 #include "analytic.h"
 #include "npy.h"
 #include "yaml_tree.h"
@@ -863,6 +864,20 @@ int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped) {
   return out;
 }
 
+void check_functional_memory(const Network& network, const FunctionalOptions& options) {
+  // Every layer's output tensor for the batch (int64), for the reference and the end-to-end
+  // pass, as if none were freed early.
+  double elements = static_cast<double>(element_count(network.input_shape));
+  for (const Layer& layer : network.layers)
+    elements += static_cast<double>(element_count(layer.output_shape));
+  const double bytes = elements * options.batch * 8.0 * (options.end_to_end ? 2 : 1);
+  check_memory(bytes,
+               "the functional engine's tensors for a batch of " + std::to_string(options.batch) +
+                   " " + network.name + " inputs",
+               SourceLocation{"--batch", 0, 0}, "",
+               "use a smaller batch (the top-1 agreement converges long before)");
+}
+
 FunctionalResult run_functional(const Network& network, const PrecisionProfile& profile,
                                 const ArchConfig& arch, const NetworkMapping& mapping,
                                 const FunctionalOptions& options) {
@@ -875,6 +890,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   if (profile.layers.size() != network.layers.size()) {
     throw std::invalid_argument("functional: profile does not belong to network " + network.name);
   }
+  check_functional_memory(network, options);
   const int batch = options.batch;
   const int layer_count = static_cast<int>(network.layers.size());
   std::vector<const LayerMapping*> layer_map(network.layers.size(), nullptr);

@@ -128,6 +128,10 @@ int adc_bits_needed(const ArchConfig& arch);
 // the sum saturated. Exposed for tests.
 int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped = nullptr);
 
+// Refuses (InputError naming --batch) a batch whose tensors would exceed the memory limit
+// (sim/memory_guard.h). run_functional calls it too.
+void check_functional_memory(const Network& network, const FunctionalOptions& options);
+
 // Runs the reference and the PIM path. `mapping` must come from map_network(network,
 // profile, arch). Throws InputError for bad options or data files (naming the file and, for
 // shape mismatches, the expected shape).

@@ -526,6 +526,13 @@ std::string json_cell(const nlohmann::json* value) {
   return "";
 }
 
+// A metric: a number or a boolean as JSON writes it; anything else (a string where a number
+// belongs) is left empty rather than copied into a numeric column.
+std::string number_cell(const nlohmann::json* value) {
+  if (value == nullptr || !(value->is_number() || value->is_boolean())) return "";
+  return value->dump();
+}
+
 const nlohmann::json* json_at(const nlohmann::json& json, std::initializer_list<const char*> path) {
   const nlohmann::json* node = &json;
   for (const char* key : path) {
@@ -835,6 +842,14 @@ PointResult read_point_result(const std::string& point_dir) {
     try {
       result.report = nlohmann::json::parse(read_text(dir / "report.json"));
       if (!result.report.is_object()) throw std::runtime_error("not a JSON object");
+      // A report is finished only with the totals every points.csv row is built from, as
+      // numbers ({} or a string latency is a broken run, not a result).
+      for (const char* key : {"energy_pj", "latency_ns", "area_mm2"}) {
+        const nlohmann::json* value = json_at(result.report, {"totals", key});
+        if (value == nullptr || !value->is_number()) {
+          throw std::runtime_error(std::string("totals.") + key + " is missing or not a number");
+        }
+      }
       result.status = PointStatus::kFinished;
     } catch (const std::exception& e) {
       result.status = PointStatus::kFailed;
@@ -913,18 +928,18 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
     row.push_back(json_cell(json_at(report, {"run", "workload", "name"})));
     row.push_back(json_cell(json_at(report, {"run", "precision", "name"})));
     for (const MetricColumn& m : metric_table()) {
-      row.push_back(json_cell(json_at(report, {m.section, m.key})));
+      row.push_back(number_cell(json_at(report, {m.section, m.key})));
     }
     if (digital) {
       for (const MetricColumn& m : digital_metric_table()) {
-        row.push_back(json_cell(json_at(report, {m.section, m.key})));
+        row.push_back(number_cell(json_at(report, {m.section, m.key})));
       }
     }
     for (const std::string& c : energy_components) {
-      row.push_back(json_cell(json_at(report, {"components", c.c_str(), "energy_pj"})));
+      row.push_back(number_cell(json_at(report, {"components", c.c_str(), "energy_pj"})));
     }
     for (const std::string& c : area_components) {
-      row.push_back(json_cell(json_at(report, {"components", c.c_str(), "area_mm2"})));
+      row.push_back(number_cell(json_at(report, {"components", c.c_str(), "area_mm2"})));
     }
     add_row(row);
   }

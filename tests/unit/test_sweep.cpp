@@ -503,10 +503,19 @@ TEST(SweepOutputs, PointStatusFromDirectoryAndErrorText) {
   PointResult r = read_point_result(dir.path());
   EXPECT_EQ(r.status, PointStatus::kFailed);
   EXPECT_EQ(r.error, "error: x\nexit code: 2\n");
-  dir.write("report.json", "{\"totals\": {\"energy_pj\": 1}}");
+  dir.write("report.json",
+            "{\"totals\": {\"energy_pj\": 1, \"latency_ns\": 2, \"area_mm2\": 3}}");
   r = read_point_result(dir.path());
   EXPECT_EQ(r.status, PointStatus::kFinished);  // a report wins over a stale error
   EXPECT_EQ(r.report["totals"]["energy_pj"], 1);
+  // Regression: {} counted as finished, and a string latency went into points.csv.
+  for (const char* broken : {"{}", "{\"totals\": {\"energy_pj\": 1, \"latency_ns\": \"fast\", "
+                                   "\"area_mm2\": 3}}"}) {
+    dir.write("report.json", broken);
+    r = read_point_result(dir.path());
+    EXPECT_EQ(r.status, PointStatus::kFailed) << broken;
+    EXPECT_NE(r.error.find("is missing or not a number"), std::string::npos) << r.error;
+  }
   dir.write("report.json", "{\"totals\": ");
   r = read_point_result(dir.path());
   EXPECT_EQ(r.status, PointStatus::kFailed);
