@@ -65,8 +65,22 @@ YamlNode load_with_bases(const std::string& path, std::vector<std::string>& file
     }
     return tree;
   }
+  if (!merged.is_map() && !merged.is_null()) {
+    // A base that is a number or a list would merge as nothing: say what it is instead.
+    diagnostics.add(merged.where, "",
+                    "expected a map (an architecture preset), got " + merged.describe() +
+                        " (base of " + base_node.where.to_string() + ")");
+    return tree;
+  }
   merge_yaml(merged, tree);
   return merged;
+}
+
+// Where a checked value was set, for errors that involve two keys: the value's own position
+// (so a --set override names itself), or the map's when the key is absent.
+SourceLocation value_location(MapReader& map, const char* key) {
+  const YamlNode* node = map.get(key, false);
+  return node != nullptr ? node->where : map.where();
 }
 
 }  // namespace
@@ -117,12 +131,13 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
             static_cast<int>(noc.integer_or("router_latency_cycles", 1, 0, 1000));
         n.router_ports = static_cast<int>(noc.integer_or("router_ports", 5, 1, 64));
         if (n.topology == NocTopology::kMesh && n.tiles_per_router != 1) {
-          diagnostics.add(noc.where(), join_path(noc.path(), "tiles_per_router"),
+          diagnostics.add(value_location(noc, "tiles_per_router"),
+                          join_path(noc.path(), "tiles_per_router"),
                           "a plain mesh has one tile per router; use topology: cmesh");
         }
         int64_t ports = int64_t{n.mesh_columns} * n.mesh_rows * n.tiles_per_router;
         if (n.mesh_columns > 0 && n.mesh_rows > 0 && config.chip.tiles > ports) {
-          diagnostics.add(noc.where(), noc.path(),
+          diagnostics.add(value_location(chip, "tiles"), noc.path(),
                           "mesh_columns x mesh_rows x tiles_per_router = " + std::to_string(ports) +
                               " cannot attach chip.tiles = " + std::to_string(config.chip.tiles));
         }
@@ -139,7 +154,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         config.chip.dram.enabled = dram.boolean_or("enabled", false);
         config.chip.dram.bandwidth_gb_per_s = dram.number_or("bandwidth_gb_per_s", 0, 0, 1e6);
         if (config.chip.dram.enabled && config.chip.dram.bandwidth_gb_per_s <= 0) {
-          diagnostics.add(dram.where(), join_path(dram.path(), "bandwidth_gb_per_s"),
+          diagnostics.add(value_location(dram, "bandwidth_gb_per_s"),
+                          join_path(dram.path(), "bandwidth_gb_per_s"),
                           "must be positive when dram.enabled is true");
         }
       }
@@ -176,7 +192,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
             enum_at<SignedWeights>(xbar.choice("signed_weights", kSignedWeightsNames).value_or(0));
         c.weight_flipping = xbar.boolean_or("weight_flipping", false);
         if (c.signed_weights == SignedWeights::kDifferential && c.columns % 2 != 0) {
-          diagnostics.add(xbar.where(), join_path(xbar.path(), "columns"),
+          diagnostics.add(value_location(xbar, "columns"), join_path(xbar.path(), "columns"),
                           "differential weights use column pairs: columns must be even, got " +
                               std::to_string(c.columns));
         }
@@ -197,7 +213,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         p.adc.rounding = enum_at<AdcRounding>(adc.choice_or("rounding", 0, kAdcRoundingNames));
         int64_t columns = int64_t{p.crossbars} * p.crossbar.columns;
         if (p.adc.count > 0 && columns > 0 && p.adc.count > columns) {
-          diagnostics.add(adc.where(), join_path(adc.path(), "count"),
+          diagnostics.add(value_location(adc, "count"), join_path(adc.path(), "count"),
                           "more ADCs (" + std::to_string(p.adc.count) +
                               ") than crossbar columns in the PE (" + std::to_string(columns) +
                               ")");

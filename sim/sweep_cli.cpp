@@ -291,6 +291,7 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
 
   Progress progress(err, ::isatty(STDERR_FILENO) == 1, sweep, already, todo.size());
   ProcessPool pool(jobs, point_timeout_s);
+  size_t ran = 0;  // points whose run ended (an interruption stops some before they do)
   const auto start = Clock::now();
   const bool complete = pool.run(
       todo.size(),
@@ -310,6 +311,7 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
         return task;
       },
       [&](size_t k, const ProcessOutcome& outcome) {
+        ++ran;
         const SweepPoint& p = sweep.points[todo[k]];
         const fs::path point_dir = dir / "points" / p.id;
         std::error_code ec;
@@ -336,7 +338,7 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
         << "): the stopped points stay pending; rerun the same command to resume\n";
   }
   const Counts counts = write_outputs(sweep, dir, out, err);
-  out << "  ran " << todo.size() << " points in " << std::fixed << std::setprecision(2) << seconds
+  out << "  ran " << ran << " points in " << std::fixed << std::setprecision(2) << seconds
       << " s\n";
   out.unsetf(std::ios::floatfield);
   if (!complete) return 128 + pool.interrupt_signal();

@@ -1,5 +1,6 @@
 #include "tech_table.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -120,12 +121,34 @@ TechTable load_tech_table(const std::string& path,
           out.area_mm2 = c.number("area_mm2", 0, 1e6).value_or(0);
           out.leakage_mw = c.number("leakage_mw", 0, 1e9).value_or(0);
         }
+        // The model's actions of this component: any other is a typo the model would ignore.
+        std::vector<std::string> known;
+        for (const auto& [name, action] : required) {
+          if (name == entry.key) known.push_back(action);
+        }
+        if (known.empty()) {
+          std::string names;
+          for (const auto& [name, action] : required) {
+            if (names.find(" " + name + ",") == std::string::npos) names += " " + name + ",";
+          }
+          diagnostics.add(entry.key_where, cpath,
+                          "unknown component (the model charges:" +
+                              names.substr(0, names.size() - 1) + ")");
+          continue;
+        }
         if (const YamlNode* energies = c.get("energy_pj", true)) {
           if (!energies->is_map() || energies->entries.empty()) {
             diagnostics.add(energies->where, join_path(cpath, "energy_pj"),
                             "expected a map of action: energy, got " + energies->describe());
           } else {
             for (const YamlMapEntry& e : energies->entries) {
+              if (std::find(known.begin(), known.end(), e.key) == known.end()) {
+                std::string list;
+                for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+                diagnostics.add(e.key_where, join_path(join_path(cpath, "energy_pj"), e.key),
+                                "unknown action (" + entry.key + " has: " + list + ")");
+                continue;
+              }
               auto value = read_number(e.value, join_path(join_path(cpath, "energy_pj"), e.key), 0,
                                        1e9, diagnostics);
               out.energy_pj[e.key] = value.value_or(0);  // present: not reported missing too

@@ -273,6 +273,16 @@ Network load_network(const std::string& path) {
             std::tie(layer.pad_h, layer.pad_w) = *p;
           else
             usable = false;
+          // A pooling window may not start or end in padding alone (PyTorch's rule): padding
+          // above half the kernel would pool nothing but padding.
+          if (p && pool && (2 * layer.pad_h > layer.kernel_h || 2 * layer.pad_w > layer.kernel_w)) {
+            diagnostics.add(pad->where, path_i + ".padding",
+                            "pooling padding must be at most half the kernel (" +
+                                std::to_string(layer.kernel_h) + "x" +
+                                std::to_string(layer.kernel_w) + "), got " +
+                                std::to_string(layer.pad_h) + "x" + std::to_string(layer.pad_w));
+            usable = false;
+          }
         }
       }
       auto input = read_shape(entry.get("input", true), path_i + ".input", diagnostics);
