@@ -291,13 +291,14 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
 
   Progress progress(err, ::isatty(STDERR_FILENO) == 1, sweep, already, todo.size());
   ProcessPool pool(jobs, point_timeout_s);
-  size_t ran = 0;  // points whose run ended (an interruption stops some before they do)
+  std::vector<bool> started(todo.size(), false);
   const auto start = Clock::now();
   const bool complete = pool.run(
       todo.size(),
       [&](size_t k) {
         const SweepPoint& p = sweep.points[todo[k]];
         const fs::path point_dir = dir / "points" / p.id;
+        started[k] = true;
         make_dirs(point_dir);
         std::error_code ec;
         fs::remove(point_dir / "error.txt", ec);  // a rerun that is stopped stays pending
@@ -311,7 +312,6 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
         return task;
       },
       [&](size_t k, const ProcessOutcome& outcome) {
-        ++ran;
         const SweepPoint& p = sweep.points[todo[k]];
         const fs::path point_dir = dir / "points" / p.id;
         std::error_code ec;
@@ -338,6 +338,13 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
         << "): the stopped points stay pending; rerun the same command to resume\n";
   }
   const Counts counts = write_outputs(sweep, dir, out, err);
+  // Points that ran to an end, finished or failed: an interruption leaves the ones it stopped
+  // pending (their earlier error.txt was removed when they started).
+  size_t ran = 0;
+  for (size_t k = 0; k < todo.size(); ++k) {
+    ran += started[k] && read_point_result((dir / "points" / sweep.points[todo[k]].id).string())
+                                 .status != PointStatus::kPending;
+  }
   out << "  ran " << ran << " points in " << std::fixed << std::setprecision(2) << seconds
       << " s\n";
   out.unsetf(std::ios::floatfield);

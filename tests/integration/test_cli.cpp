@@ -33,11 +33,12 @@ std::string read_all(const std::string& path) {
 }
 
 // Runs `mixpim <args>` from the source directory (so relative paths are the user's paths).
-Result run(const std::string& args) {
+// `env`: assignments put before the command ("MIXPIM_MEMORY_LIMIT_MIB=1").
+Result run(const std::string& args, const std::string& env = "") {
   test::TempDir dir;
-  const std::string command = std::string("cd '") + MIXPIM_SOURCE_DIR + "' && '" + MIXPIM_CLI_PATH +
-                              "' " + args + " > '" + dir.file("out") + "' 2> '" + dir.file("err") +
-                              "'";
+  const std::string command = std::string("cd '") + MIXPIM_SOURCE_DIR + "' && " + env + " '" +
+                              MIXPIM_CLI_PATH + "' " + args + " > '" + dir.file("out") + "' 2> '" +
+                              dir.file("err") + "'";
   const int status = std::system(command.c_str());
   Result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -614,6 +615,58 @@ TEST(CliRun, CycleEngineRunsAStridedConvIntoFlattenAndLinear) {
               analytic["totals"]["latency_ns"].get<double>() * (1 - 1e-12));
     EXPECT_EQ(cycle["components"]["adc"]["counts"], analytic["components"]["adc"]["counts"]);
   }
+}
+
+// Memory bounded up front (regression: accepted settings ended in a bare std::bad_alloc after
+// tens of seconds): the estimate is refused before allocating, naming the setting.
+TEST(Cli, MemoryGuardRefusesBeforeAllocatingAndAcceptsIsaacScale) {
+  test::TempDir dir;
+  const std::string map = "map -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml ";
+  Result r = run(map + "--set tile.pes=1024");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("error: --set tile.pes=1024: tile.pes: the PE allocator for 172032 PEs "
+                        "(168 tiles x 1024 PEs) and 17 layers needs about 44.4 GiB",
+                        0),
+            0u)
+      << r.err;
+  r = run(map + "--set chip.tiles=1048576 --set chip.noc.mesh_columns=512 "
+                "--set chip.noc.mesh_rows=512");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the PE allocator for 12582912 PEs"), std::string::npos) << r.err;
+  // ISAAC itself needs a few MB: accepted by default, refused under a 1 MiB limit.
+  EXPECT_EQ(run(map).exit_code, 0);
+  r = run(map, "MIXPIM_MEMORY_LIMIT_MIB=1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("above the limit of 0.0 GiB (MIXPIM_MEMORY_LIMIT_MIB"), std::string::npos)
+      << r.err;
+  r = run("run -e functional -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
+          "--batch 1048576 -o '" + dir.file("big") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("error: --batch: the functional engine's tensors for a batch of 1048576 "
+                        "vgg19-cifar10 inputs needs about",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("big")));
+}
+
+// Regressions: --data/--batch/--seed were silently ignored without the functional engine, and
+// --seed -1 was recorded as 2^64 - 1.
+TEST(CliRun, FunctionalOptionsNeedTheFunctionalEngineAndSeedsAreNonNegative) {
+  test::TempDir dir;
+  const std::string base =
+      "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml --no-baseline -o '" +
+      dir.file("o") + "' ";
+  for (const char* option : {"--seed 3", "--batch 4", "--data map.yaml"}) {
+    Result r = run(base + option);
+    EXPECT_EQ(r.exit_code, 2) << option;
+    EXPECT_NE(r.err.find("needs --engine functional"), std::string::npos) << option << r.err;
+  }
+  Result r = run(base + "-e functional --seed=-1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--seed expects a non-negative integer, got '-1'"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("o")));
 }
 
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {

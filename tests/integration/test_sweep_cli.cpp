@@ -139,7 +139,8 @@ class SweepCli : public ::testing::Test {
   // Starts `mixpim sweep` in the background; returns its pid.
   pid_t start(const std::string& args, const std::string& env) {
     const std::string command = "exec env " + env + " " + quote(MIXPIM_CLI_PATH) + " sweep " +
-                                args + " > /dev/null 2> " + quote(dir_.file("bg-err.txt"));
+                                args + " > " + quote(dir_.file("bg-out.txt")) + " 2> " +
+                                quote(dir_.file("bg-err.txt"));
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
@@ -326,6 +327,11 @@ TEST_F(SweepCli, InterruptStopsChildrenAndLeavesPointsPending) {
   EXPECT_EQ(summary["counts"]["failed"], 0);  // stopped points are pending, not failed
   EXPECT_GT(summary["counts"]["pending"].get<int>(), 0);
   EXPECT_EQ(summary["counts"]["finished"].get<int>() + summary["counts"]["pending"].get<int>(), 8);
+  // Regression: it said "ran 8 points" whatever the interruption stopped.
+  const std::string ran =
+      "  ran " + std::to_string(summary["counts"]["finished"].get<int>()) + " points in ";
+  EXPECT_NE(read_all(dir_.file("bg-out.txt")).find(ran), std::string::npos)
+      << read_all(dir_.file("bg-out.txt"));
 }
 
 TEST_F(SweepCli, SlurmScriptRunLocallyEqualsLocalSweep) {

@@ -197,6 +197,19 @@ TEST(AdcLimits, TableConverterReferencesAreChecked) {
   // A reference resolution of 2^20 bits made every conversion cost 2^-1048568 pJ, i.e. 0.
   e = input_error_of([&] { load_tech_table(with("reference: {bits: 1048576}")); });
   EXPECT_NE(e.find("components.adc.reference.bits"), std::string::npos) << e;
+  // Regression: an unknown action (a typo) was accepted and silently never charged.
+  std::string typo = text;
+  typo.replace(typo.find("read_cell:"), 10, "raed_cell:");
+  e = input_error_of([&] { load_tech_table(dir.write("typo.yaml", typo)); });
+  EXPECT_NE(e.find("components.xbar.energy_pj.raed_cell: unknown action (xbar has: read_cell, "
+                   "write_cell)"),
+            std::string::npos)
+      << e;
+  std::string extra = text + "  warp_drive: {area_mm2: 1, leakage_mw: 0, energy_pj: {op: 1}}\n";
+  e = input_error_of([&] { load_tech_table(dir.write("extra.yaml", extra)); });
+  EXPECT_NE(e.find("components.warp_drive: unknown component (the model charges: xbar, dac,"),
+            std::string::npos)
+      << e;
   // Without max_bits, any resolution the presets accept (16 bits).
   EXPECT_EQ(load_tech_table(with("reference: {bits: 8}")).component("adc").reference.at("max_bits"),
             16);

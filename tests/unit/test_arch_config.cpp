@@ -74,6 +74,39 @@ TEST_F(ArchErrors, WrongTypeNamesFileLineColumnAndKey) {
       << error;
 }
 
+// Regressions: a base that is a number or a list merged as nothing (then only "missing key"
+// errors), and errors about two keys pointed at the preset's map even when a --set override
+// had set the value.
+TEST(ArchErrorsMore, BaseThatIsNotAMapAndOverrideLocations) {
+  test::TempDir dir;
+  dir.write("scalar.yaml", "42\n");
+  dir.write("list.yaml", "- a\n- b\n");
+  std::string e = input_error_of(
+      [&] { load_arch_config(dir.write("p1.yaml", "base: scalar.yaml\nname: x\n")); });
+  EXPECT_NE(e.find(dir.file("scalar.yaml") + ":1:1: expected a map (an architecture preset), got "
+                                              "\"42\" (base of " +
+                   dir.file("p1.yaml") + ":1:7)"),
+            std::string::npos)
+      << e;
+  e = input_error_of(
+      [&] { load_arch_config(dir.write("p2.yaml", "base: list.yaml\nname: x\n")); });
+  EXPECT_NE(e.find("got a list (base of"), std::string::npos) << e;
+
+  const std::string isaac = source_path("configs/arch/isaac.yaml");
+  e = input_error_of([&] {
+    load_arch_config(isaac, {"pe.crossbar.columns=7", "pe.crossbar.signed_weights=differential"});
+  });
+  EXPECT_EQ(e.rfind("--set pe.crossbar.columns=7: pe.crossbar.columns: differential weights use "
+                    "column pairs",
+                    0),
+            0u)
+      << e;
+  e = input_error_of([&] { load_arch_config(isaac, {"pe.adc.count=99999"}); });
+  EXPECT_EQ(e.rfind("--set pe.adc.count=99999: pe.adc.count: more ADCs", 0), 0u) << e;
+  e = input_error_of([&] { load_arch_config(isaac, {"chip.tiles=999"}); });
+  EXPECT_EQ(e.rfind("--set chip.tiles=999: chip.noc: ", 0), 0u) << e;
+}
+
 TEST_F(ArchErrors, OutOfRangeValue) {
   std::string error = error_of(isaac_with("    bits_per_cell: 2 ", "    bits_per_cell: 9 "));
   EXPECT_NE(error.find("pe.crossbar.bits_per_cell: expected integer in [1, 8], got \"9\""),

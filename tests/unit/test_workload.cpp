@@ -173,6 +173,22 @@ TEST(WorkloadErrors, DeclaredOutputMustMatchParameters) {
             "3, 3]");
 }
 
+// Regression: pooling padding above half the kernel was accepted (a window of padding only).
+TEST(WorkloadErrors, PoolPaddingAboveHalfTheKernel) {
+  std::string error = load_error(
+      std::string(kHeader) +
+      "  - {name: p1, type: maxpool, kernel: 2, stride: 1, padding: 2, input: [3, 8, 8], "
+      "output: [3, 11, 11]}\n");
+  EXPECT_NE(error.find("layers[0].padding: pooling padding must be at most half the kernel (2x2), "
+                       "got 2x2"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(load_error(std::string(kHeader) +
+                       "  - {name: p1, type: maxpool, kernel: 3, stride: 1, padding: 1, "
+                       "input: [3, 8, 8], output: [3, 8, 8]}\n"),
+            "");
+}
+
 TEST(WorkloadErrors, KernelLargerThanInput) {
   std::string error =
       load_error(std::string(kHeader) +
