@@ -175,8 +175,8 @@ std::string join_command(const std::string& command, const std::vector<std::stri
 
 // The 16-bit baseline of a cycle run, simulated by the cycle engine in a child process (the
 // SystemC kernel elaborates once per process). Throws std::runtime_error when the child fails.
-BaselineFigures cycle_baseline(const SimulationInputs& in, bool reprogram,
-                               const std::string& tech_path, bool contention,
+BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& baseline_path,
+                               bool reprogram, const std::string& tech_path, bool contention,
                                const std::string& out_dir) {
   std::string dir = out_dir + "/.baseline-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
@@ -187,6 +187,7 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, bool reprogram,
       "/proc/self/exe", "run",    "--engine", "cycle",         "--arch", in.arch_path, "--workload",
       in.workload_path, "--tech", tech_path,  "--no-baseline", "--out",  dir};
   for (const std::string& o : in.overrides) task.argv.insert(task.argv.end(), {"--set", o});
+  if (!baseline_path.empty()) task.argv.insert(task.argv.end(), {"--precision", baseline_path});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
   if (!contention) task.argv.emplace_back("--no-contention");
   task.stdout_path = dir + "/stdout.txt";
@@ -247,6 +248,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string seed_text;
   hw::CycleOptions cycle;
   std::string digital_path;
+  std::string baseline_path;
   std::vector<std::string> digital_overrides;
   in.add_to(options);
   options.add_options()(
@@ -264,7 +266,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")(
       "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
       "out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")(
-      "no-baseline", "skip the uniform 16-bit baseline run")(
+      "no-baseline", "skip the baseline run")(
+      "baseline", po::value(&baseline_path),
+      "precision profile the run is compared with (default: the built-in uniform 16-bit)")(
       "strict-adc",
       "refuse (exit 2) a run whose ADCs have fewer bits than its column sums need, instead of "
       "warning")("digital", po::value(&digital_path),
@@ -285,6 +289,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (digital_path.empty() && !digital_overrides.empty()) {
     throw UsageError("--digital-set needs --digital");
+  }
+  if (!baseline_path.empty() && values.count("no-baseline")) {
+    throw UsageError("--baseline and --no-baseline exclude each other");
   }
   if (engine != "functional") {
     // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
@@ -338,7 +345,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::optional<BaselineFigures> baseline;
   std::optional<RunCase> baseline_analytic;
   bool baseline_reprogrammed = false;
-  const PrecisionProfile baseline_profile = uniform_profile(network, kBaselineBits);
+  const PrecisionProfile baseline_profile = baseline_path.empty()
+                                                ? uniform_profile(network, kBaselineBits)
+                                                : load_profile(baseline_path, network);
   ArchConfig baseline_arch = arch;
   NetworkMapping baseline_mapping;
   if (values.count("no-baseline") == 0) {
@@ -351,7 +360,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       baseline_analytic =
           evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
     }
-    check_adc_exact(*baseline_analytic, "16-bit baseline ADC", strict_adc, err);
+    check_adc_exact(*baseline_analytic,
+                    (baseline_path.empty() ? std::string("16-bit") : baseline_profile.name) +
+                        " baseline ADC",
+                    strict_adc, err);
   }
   std::optional<DigitalResult> digital_result;
   if (digital) {
@@ -376,8 +388,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   std::filesystem::create_directories(out_dir);
   if (baseline_analytic) {
-    baseline = engine == "cycle" ? cycle_baseline(in, baseline_reprogrammed, table.path,
-                                                  cycle.contention, out_dir)
+    baseline = engine == "cycle" ? cycle_baseline(in, baseline_path, baseline_reprogrammed,
+                                                  table.path, cycle.contention, out_dir)
                                  : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;

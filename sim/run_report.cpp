@@ -227,6 +227,7 @@ BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed) {
   const Evaluation& e = baseline.evaluation;
   BaselineFigures b;
   b.precision = baseline.profile->name;
+  b.precision_path = baseline.profile->source_path;
   b.reprogrammed = reprogrammed;
   b.energy_pj = e.energy_pj();
   b.latency_ns = e.latency_ns;
@@ -241,6 +242,7 @@ BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed) {
 BaselineFigures baseline_figures(const ordered_json& report, bool reprogrammed) {
   BaselineFigures b;
   b.precision = report.at("run").at("precision").at("name").get<std::string>();
+  b.precision_path = report.at("run").at("precision").at("path").get<std::string>();
   b.engine = report.at("run").at("engine").get<std::string>();
   b.reprogrammed = reprogrammed;
   const ordered_json& t = report.at("totals");
@@ -301,6 +303,7 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
     const Evaluation& e = run.evaluation;
     ordered_json j;
     j["precision"] = b.precision;
+    j["precision_path"] = b.precision_path;
     j["engine"] = b.engine;
     j["reprogrammed"] = b.reprogrammed;
     j["energy_pj"] = b.energy_pj;
@@ -329,6 +332,11 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
     r["baseline"] = j;
   }
   return r;
+}
+
+std::string baseline_label(const ordered_json& baseline) {
+  const std::string path = baseline.value("precision_path", std::string());
+  return path.empty() ? std::string("16-bit") : markdown_cell(baseline["precision"].get<std::string>());
 }
 
 std::string run_report_markdown(const ordered_json& r) {
@@ -379,11 +387,14 @@ std::string run_report_markdown(const ordered_json& r) {
   if (r.contains("baseline")) {
     const ordered_json& b = r["baseline"];
     if (!b["adc_exact"].get<bool>()) {
-      md += "| 16-bit baseline ADC conversions | **not exact** (the baseline loses bits too) |\n";
+      md += "| " + baseline_label(b) +
+            " baseline ADC conversions | **not exact** (the baseline loses bits too) |\n";
     }
     md +=
-        "| energy reduction vs 16-bit | " + fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
-    md += "| latency vs 16-bit | " + fixed(b["latency_ratio"].get<double>(), 3) + "x |\n";
+        "| energy reduction vs " + baseline_label(b) + " | " +
+        fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
+    md += "| latency vs " + baseline_label(b) + " | " + fixed(b["latency_ratio"].get<double>(), 3) +
+          "x |\n";
   }
   if (r.contains("digital_baseline")) {
     const ordered_json& d = r["digital_baseline"];
@@ -391,7 +402,7 @@ std::string run_report_markdown(const ordered_json& r) {
           fixed(d["energy_reduction"].get<double>(), 2) + "x (below) |\n";
   }
   md += "\n## Energy by component\n\n| component | energy (nJ) | share | area (mm2) |";
-  if (r.contains("baseline")) md += " 16-bit energy (nJ) | reduction |";
+  if (r.contains("baseline")) md += " " + baseline_label(r["baseline"]) + " energy (nJ) | reduction |";
   md += "\n|---|---|---|---|";
   if (r.contains("baseline")) md += "---|---|";
   md += "\n";
@@ -475,7 +486,9 @@ std::string run_summary_text(const ordered_json& r) {
   s += "  ADC        " + adc_sentence(r["adc"]) + "\n";
   if (r.contains("functional")) s += "  functional " + functional_sentence(r["functional"]) + "\n";
   if (r.contains("baseline")) {
-    s += "  vs 16-bit  energy reduction " +
+    const std::string label = "vs " + baseline_label(r["baseline"]);
+    s += "  " + label + std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') +
+         "energy reduction " +
          fixed(r["baseline"]["energy_reduction"].get<double>(), 2) + "x, latency " +
          fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
   }

@@ -34,11 +34,13 @@ struct RunInfo {
   std::string command;  // the command line that produced the report
 };
 
-// The same network at uniform 16 bits on the same hardware, as the report compares with it:
+// The same network on the same hardware at the baseline profile (the built-in uniform 16 bits,
+// or `mixpim run --baseline PROFILE`), as the report compares with it:
 // from an evaluation in this process, or from another run's report.json (the cycle engine's
 // baseline runs in a child process).
 struct BaselineFigures {
   std::string precision;
+  std::string precision_path;  // empty: the built-in uniform 16-bit profile
   std::string engine = "analytic";
   bool reprogrammed = false;  // it needed mapping.allow_reprogramming where the profile did not
   double energy_pj = 0;
@@ -56,6 +58,9 @@ BaselineFigures baseline_figures(const nlohmann::ordered_json& report, bool repr
 // `baseline` null: the report has no baseline section.
 nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table,
                                        const RunInfo& info, const BaselineFigures* baseline);
+
+// What the report calls the baseline: "16-bit" for the built-in one, else the profile's name.
+std::string baseline_label(const nlohmann::ordered_json& baseline);
 
 std::string run_report_markdown(const nlohmann::ordered_json& report);
 std::string layers_csv(const nlohmann::ordered_json& report);

@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string_view> kSpecialKeys = {kSweepArch, kSweepWorkload, kSweepPrecision,
-                                                    kSweepEngine, kSweepDigital};
+const std::vector<std::string_view> kSpecialKeys = {
+    kSweepArch, kSweepWorkload, kSweepPrecision, kSweepEngine, kSweepDigital, kSweepBaseline};
 const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
 constexpr const char* kDefaultEngine = "analytic";
 
@@ -384,7 +384,7 @@ struct Setting {
 };
 
 struct PointPlan {
-  Setting arch, workload, precision, engine, digital;
+  Setting arch, workload, precision, engine, digital, baseline;
   std::vector<Setting> sets;
   std::vector<const SweepValue*> columns;
 };
@@ -396,6 +396,7 @@ PointPlan plan_point(const SweepSpec& spec, size_t index) {
     if (key == kSweepWorkload) return plan.workload;
     if (key == kSweepPrecision) return plan.precision;
     if (key == kSweepDigital) return plan.digital;
+    if (key == kSweepBaseline) return plan.baseline;
     return plan.engine;
   };
   for (const SweepBaseEntry& e : spec.base) special(e.key) = {e.key, e.where, &e.value};
@@ -648,7 +649,8 @@ Sweep expand_sweep(const SweepSpec& spec) {
     point.args = {"run"};
     std::vector<std::string> overrides;
     for (const Setting& s : plan.sets) overrides.push_back(assignment(s));
-    for (const Setting* s : {&plan.arch, &plan.workload, &plan.precision, &plan.digital}) {
+    for (const Setting* s :
+         {&plan.arch, &plan.workload, &plan.precision, &plan.digital, &plan.baseline}) {
       if (s->value == nullptr) continue;
       canonical += s->key + "=" + s->value->text + "\n";
       canonical += "content " + inputs.digest(s->key, s->value->resolved,
@@ -719,8 +721,8 @@ void check_sweep_inputs(const SweepSpec& spec) {
             if (d.message.rfind("unknown key", 0) == 0) {
               const bool dotless = s.key.find('.') == std::string::npos;
               add(s.key_where, s.key,
-                  dotless ? "unknown key: not arch, workload, precision, engine or digital, nor a "
-                            "top-level architecture key"
+                  dotless ? "unknown key: not arch, workload, precision, engine, digital or "
+                            "baseline, nor a top-level architecture key"
                           : "unknown architecture key " + d.key_path + " " +
                                 d.message.substr(std::string("unknown key ").size()));
             } else {
@@ -751,20 +753,24 @@ void check_sweep_inputs(const SweepSpec& spec) {
       }
       found = networks.emplace(workload, std::move(network)).first;
     }
-    if (plan.precision.value == nullptr || !found->second) continue;
-    const std::string& precision = plan.precision.value->resolved;
-    if (!profiles_checked.insert(workload + "\n" + precision).second) continue;
-    try {
-      load_profile(precision, *found->second);
-    } catch (const InputError& e) {
-      for (const Diagnostic& d : e.diagnostics()) {
-        if (d.where.line == 0 && d.where.origin == precision) {
-          relocate_file_error(d, plan.precision);
-        } else {
-          // Name the workload too: a profile can be fine for one network and not another.
-          add(d.where, d.key_path,
-              d.message + " (with workload " + plan.workload.value->text + ", " +
-                  plan.precision.value->where.to_string() + ")");
+    if (!found->second) continue;
+    // The profile and the baseline profile, each against the point's workload.
+    for (const Setting* setting : {&plan.precision, &plan.baseline}) {
+      if (setting->value == nullptr) continue;
+      const std::string& precision = setting->value->resolved;
+      if (!profiles_checked.insert(workload + "\n" + precision).second) continue;
+      try {
+        load_profile(precision, *found->second);
+      } catch (const InputError& e) {
+        for (const Diagnostic& d : e.diagnostics()) {
+          if (d.where.line == 0 && d.where.origin == precision) {
+            relocate_file_error(d, *setting);
+          } else {
+            // Name the workload too: a profile can be fine for one network and not another.
+            add(d.where, d.key_path,
+                d.message + " (with workload " + plan.workload.value->text + ", " +
+                    setting->value->where.to_string() + ")");
+          }
         }
       }
     }

@@ -669,6 +669,54 @@ TEST(CliRun, FunctionalOptionsNeedTheFunctionalEngineAndSeedsAreNonNegative) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("o")));
 }
 
+// --baseline PROFILE: any profile as the reference of every ratio (PTQ papers compare with
+// INT8). A profile against itself reduces nothing, by either engine.
+TEST(CliRun, BaselineProfileIsTheReferenceOfEveryRatio) {
+  test::TempDir dir;
+  const std::string base =
+      "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+      "-p workloads/profiles/uniform8.yaml --baseline workloads/profiles/uniform8.yaml ";
+  for (const char* name : {"analytic", "cycle"}) {
+    const std::string engine = name;
+    Result r = run(base + "-e " + engine + " -o '" + dir.file(engine) + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("  vs uniform8 energy reduction 1.00x, latency 1.000x"),
+              std::string::npos)
+        << r.out;
+    const auto j = nlohmann::json::parse(read_all(dir.file(engine + "/report.json")));
+    EXPECT_EQ(j["baseline"]["precision"], "uniform8");
+    EXPECT_EQ(j["baseline"]["precision_path"], "workloads/profiles/uniform8.yaml");
+    EXPECT_EQ(j["baseline"]["energy_reduction"].get<double>(), 1.0) << engine;
+    EXPECT_EQ(j["baseline"]["latency_ratio"].get<double>(), 1.0) << engine;
+    EXPECT_NE(read_all(dir.file(engine + "/report.md")).find("| energy reduction vs uniform8 | 1.00x |"),
+              std::string::npos);
+  }
+  // The default is still the built-in 16 bits; mixed-channel against uniform8 saves less than
+  // against 16 bits.
+  Result r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+                 "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" + dir.file("m16") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+          "-p workloads/profiles/resnet18/mixed-channel.yaml "
+          "--baseline workloads/profiles/uniform8.yaml -o '" + dir.file("m8") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m16 = nlohmann::json::parse(read_all(dir.file("m16/report.json")));
+  const auto m8 = nlohmann::json::parse(read_all(dir.file("m8/report.json")));
+  EXPECT_EQ(m16["baseline"]["precision_path"], "");
+  EXPECT_GT(m16["baseline"]["energy_reduction"].get<double>(),
+            m8["baseline"]["energy_reduction"].get<double>());
+  EXPECT_GT(m8["baseline"]["energy_reduction"].get<double>(), 1.0);
+  // Bad input.
+  r = run(base + "--no-baseline -o '" + dir.file("x") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--baseline and --no-baseline exclude each other"), std::string::npos);
+  r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+          "--baseline workloads/profiles/vgg19/mixed-layer.yaml -o '" + dir.file("y") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("workloads/profiles/vgg19/mixed-layer.yaml"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("y")));
+}
+
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
   const std::string base =

@@ -307,7 +307,7 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
             std::string::npos)
       << error;
   EXPECT_NE(error.find(path + ":7:11: profile: unknown key: not arch, workload, precision, "
-                              "engine or digital, nor a top-level architecture key"),
+                              "engine, digital or baseline, nor a top-level architecture key"),
             std::string::npos)
       << error;
   EXPECT_NE(error.find(path + ":8:31: precision: nope.yaml: cannot open file"), std::string::npos)
@@ -325,6 +325,28 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
 
   // The shipped example is valid.
   EXPECT_EQ(load_sweep(source_path("configs/sweeps/array-size.yaml")).points.size(), 24u);
+}
+
+// `baseline:` (a profile) reaches every point as --baseline and is checked against each
+// point's workload like `precision:`.
+TEST(SweepSpec, BaselineProfileIsPassedToEveryPointAndChecked) {
+  test::TempDir dir;
+  const std::string u8 = source_path("workloads/profiles/uniform8.yaml");
+  const Sweep sweep = load_sweep(write_spec(
+      dir, base_block() + "  baseline: " + u8 + "\naxes:\n  - {key: pe.crossbar.rows, values: [64, 128]}\n"));
+  ASSERT_EQ(sweep.points.size(), 2u);
+  for (const SweepPoint& p : sweep.points) {
+    auto it = std::find(p.args.begin(), p.args.end(), "--baseline");
+    ASSERT_NE(it, p.args.end());
+    EXPECT_EQ(*(it + 1), u8);
+  }
+  const std::string wrong = write_spec(
+      dir,
+      base_block() + "  baseline: " + source_path("workloads/profiles/resnet18/pruned.yaml") +
+          "\naxes:\n  - {key: pe.crossbar.rows, values: [64]}\n",
+      "wrong.yaml");
+  const std::string e = input_error_of([&] { load_sweep(wrong); });
+  EXPECT_NE(e.find("profile is for \"resnet18\""), std::string::npos) << e;
 }
 
 TEST(SweepSpec, DigitalBaselinePresetIsPassedToEveryPointAndChecked) {
