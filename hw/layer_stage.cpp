@@ -55,7 +55,7 @@ void LayerStage::count(int64_t row) {
     counts_.add("tile_shift_add", "op", mvms * (p.row_blocks * p.spans - p.kept_outputs));
     Registers::tile_outputs(mvms, p.kept_outputs, counts_);
     TileBuffer::write(group_share(p.buffer_write_bytes, row, n), counts_);
-    if (row == 0 && p.write_cells > 0) counts_.add("xbar", "write_cell", p.write_cells);
+    if (row == 0 && p.write_cells > 0) counts_.add("reprogram", "write_cell", p.write_cells);
   } else {
     static const char* const kUnit[] = {"tile_shift_add", "activation_unit", "pool_unit"};
     const bool digital = p.type == sim::LayerType::kRelu || p.type == sim::LayerType::kAdd ||

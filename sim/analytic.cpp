@@ -192,7 +192,7 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
       c.add("tile_shift_add", "op", M * (B * spans - m.kept_outputs));
       c.add("tile_output_register", "access_byte", 2 * M * m.kept_outputs);
       c.add("tile_buffer", "write_byte", output_bytes(i));
-      if (!mapping.resident) c.add("xbar", "write_cell", m.active_cells() * m.replication);
+      if (!mapping.resident) c.add("reprogram", "write_cell", m.active_cells() * m.replication);
 
       // Time: every copy runs ceil(M / copies) MVMs (x passes), each I reads. A read takes the
       // array's read latency, or longer when a PE's ADCs cannot convert its columns in time.

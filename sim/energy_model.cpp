@@ -113,9 +113,17 @@ std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, cons
   std::map<std::string, double> energy;
   for (const auto& [key, count] : counts.entries()) {
     const auto& [component, action] = key;
-    double per_event = t.energy_pj(component, action);
-    if (component == "adc" && action == "convert") per_event = t.adc_energy_pj(adc_bits);
-    if (component == "dac" && action == "convert") per_event = t.dac_energy_pj(arch.pe.dac.bits);
+    double per_event = 0;
+    if (component == "reprogram") {
+      // Reprogramming is reported as its own component, priced as the table's cell write.
+      per_event = t.energy_pj("xbar", "write_cell");
+    } else if (component == "adc" && action == "convert") {
+      per_event = t.adc_energy_pj(adc_bits);
+    } else if (component == "dac" && action == "convert") {
+      per_event = t.dac_energy_pj(arch.pe.dac.bits);
+    } else {
+      per_event = t.energy_pj(component, action);
+    }
     energy[component] += static_cast<double>(count) * per_event;
   }
   return energy;

@@ -1,5 +1,6 @@
 #include "run_report.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <set>
@@ -105,6 +106,33 @@ ordered_json layers_json(const RunCase& run) {
       j["adc_bits"] = l.adc.bits;
       j["adc_bits_needed"] = l.adc.needed_bits;
       j["adc_exact"] = l.adc.exact;
+      // Weight bits of the kept channels: range and histogram (bits -> channels).
+      const LayerPrecision& lp = run.profile->layers[static_cast<size_t>(l.layer)];
+      std::map<int, int64_t> histogram;
+      for (size_t c = 0; c < lp.weight_bits.size(); ++c) {
+        if (lp.kept[c]) ++histogram[lp.weight_bits[c]];
+      }
+      ordered_json bits = ordered_json::object();
+      for (const auto& [b, n] : histogram) bits[std::to_string(b)] = n;
+      j["weight_bits"] = {{"min", histogram.empty() ? 0 : histogram.begin()->first},
+                          {"max", histogram.empty() ? 0 : histogram.rbegin()->first},
+                          {"channels", bits}};
+      j["kept_channels"] = m.kept_outputs;
+      j["out_channels"] = static_cast<int64_t>(lp.weight_bits.size());
+      // Packing: the arrays' column groups gathered by bit-width (one row block's columns).
+      std::map<int, std::pair<int64_t, int64_t>> groups;  // bits -> (columns, channel spans)
+      for (const ColumnArray& a : m.column_arrays) {
+        for (const ColumnGroup& g : a.groups(x.bits_per_cell)) {
+          groups[g.bits].first += g.columns;
+          groups[g.bits].second += g.channels;
+        }
+      }
+      ordered_json packing = ordered_json::array();
+      for (auto it = groups.rbegin(); it != groups.rend(); ++it) {
+        packing.push_back(
+            {{"bits", it->first}, {"columns", it->second.first}, {"channels", it->second.second}});
+      }
+      j["column_groups"] = packing;
       j["activation_bits"] = m.activation_bits;
       j["arrays"] = m.arrays();
       j["replication"] = m.replication;
@@ -170,6 +198,83 @@ std::string functional_sentence(const ordered_json& f) {
          markdown_cell(degenerate[0].get<std::string>()) + ")";
   }
   return s;
+}
+
+// A weight layer's bits as text: "8", or "3-8 (3:12 8:52)" (bits:channels) when channels
+// differ; "" for other layers.
+std::string weight_bits_text(const ordered_json& l) {
+  if (!l.contains("weight_bits")) return "";
+  const ordered_json& w = l["weight_bits"];
+  const int lo = w["min"].get<int>(), hi = w["max"].get<int>();
+  if (lo == hi) return std::to_string(lo);
+  std::string text = std::to_string(lo) + "-" + std::to_string(hi) + " (";
+  bool first = true;
+  for (const auto& [bits, n] : w["channels"].items()) {
+    text += (first ? "" : " ") + bits + ":" + std::to_string(n.get<int64_t>());
+    first = false;
+  }
+  return text + ")";
+}
+
+// Packing by bit-width: "8b 64ch 256col; 4b 32ch 64col" (one row block's columns).
+std::string packing_text(const ordered_json& l) {
+  if (!l.contains("column_groups")) return "";
+  std::string text;
+  for (const ordered_json& g : l["column_groups"]) {
+    text += (text.empty() ? "" : "; ") + std::to_string(g["bits"].get<int>()) + "b " +
+            std::to_string(g["channels"].get<int64_t>()) + "ch " +
+            std::to_string(g["columns"].get<int64_t>()) + "col";
+  }
+  return text;
+}
+
+// What each component of the report is, by group, so that report.md reads without the code.
+struct GlossaryEntry {
+  const char* name;
+  const char* group;
+  const char* meaning;
+};
+const std::vector<GlossaryEntry>& glossary() {
+  static const std::vector<GlossaryEntry> entries = {
+      {"xbar", "analog array", "crossbar cells read (per active cell per read)"},
+      {"dac", "analog array", "row drivers applying the input bits (per row per read)"},
+      {"sample_hold", "analog array", "sample-and-hold of each column for the ADCs"},
+      {"adc", "converters", "column-sum conversions (energy scales with their bits)"},
+      {"flip_correct", "digital",
+       "weight flipping: input popcount per read, a subtraction per conversion, a flag per column"},
+      {"shift_add", "digital", "PE shift-and-add of weight slices and input bits"},
+      {"tile_shift_add", "digital", "tile adders: row-block partial-sum merges and residual adds"},
+      {"activation_unit", "digital", "ReLU"},
+      {"pool_unit", "digital", "max/average pooling"},
+      {"input_register", "storage", "PE input register (inputs written, then read)"},
+      {"output_register", "storage", "PE output register (16-bit accumulations)"},
+      {"tile_buffer", "storage", "tile eDRAM/SRAM buffer (layer inputs and outputs)"},
+      {"tile_output_register", "storage", "tile output register"},
+      {"global_buffer", "storage", "chip buffer: the network's input and output"},
+      {"dram", "storage", "off-chip traffic (inputs, outputs, rewritten weights)"},
+      {"tile_bus", "interconnect", "buffer-to-PE bus"},
+      {"router", "interconnect", "NoC: flits times routers crossed"},
+      {"reprogram", "reprogramming", "cell writes when weights are time-multiplexed"},
+  };
+  return entries;
+}
+
+std::string glossary_markdown(const ordered_json& components) {
+  std::string md = "\n### What the components are\n\n| group | component | what |\n|---|---|---|\n";
+  for (const char* group :
+       {"analog array", "converters", "digital", "storage", "interconnect", "reprogramming"}) {
+    for (const GlossaryEntry& e : glossary()) {
+      if (std::string(e.group) == group && components.contains(e.name)) {
+        md += std::string("| ") + e.group + " | " + e.name + " | " + e.meaning + " |\n";
+      }
+    }
+  }
+  for (const auto& [name, c] : components.items()) {
+    const bool known = std::any_of(glossary().begin(), glossary().end(),
+                                   [&](const GlossaryEntry& e) { return name == e.name; });
+    if (!known) md += "| other | " + markdown_cell(name) + " | |\n";
+  }
+  return md;
 }
 
 // A layer's ADC bits for report.md: "8", or "8 (needs 9)" when its conversions lose bits.
@@ -420,19 +525,32 @@ std::string run_report_markdown(const ordered_json& r) {
     }
     md += "\n";
   }
+  md += glossary_markdown(r["components"]);
   if (r.contains("digital_baseline")) md += digital_baseline_markdown(r["digital_baseline"]);
   if (r.contains("functional")) {
     md += "\n## Functional (bit-accurate data through the arrays)\n\n" +
           functional_sentence(r["functional"]) + ".\n";
   }
   md +=
-      "\n## Layers\n\n| layer | type | MACs | ADC bits | arrays | copies | time (us) | bound | "
-      "energy (nJ) |\n"
-      "|---|---|---|---|---|---|---|---|---|\n";
+      "\n## Layers\n\nWeight bits: a range with bits:channels when channels differ; kept: output "
+      "channels kept of all; packing: column groups by bit-width (channels, columns of one row "
+      "block).\n\n| layer | type | MACs | weight bits | act. bits | kept | packing | column util. "
+      "| ADC bits | arrays | copies | time (us) | bound | energy (nJ) |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const ordered_json& l : r["layers"]) {
     md += "| " + markdown_cell(l["name"].get<std::string>()) + " | " + l["type"].get<std::string>() +
           " | " +
-          std::to_string(l["macs"].get<int64_t>()) + " | " + layer_adc_cell(l) + " | " +
+          std::to_string(l["macs"].get<int64_t>()) + " | " + weight_bits_text(l) + " | " +
+          (l.contains("activation_bits") ? std::to_string(l["activation_bits"].get<int>()) : "") +
+          " | " +
+          (l.contains("kept_channels") ? std::to_string(l["kept_channels"].get<int64_t>()) + "/" +
+                                             std::to_string(l["out_channels"].get<int64_t>())
+                                       : "") +
+          " | " + packing_text(l) + " | " +
+          (l.contains("column_utilization")
+               ? fixed(100.0 * l["column_utilization"].get<double>(), 1) + "%"
+               : "") +
+          " | " + layer_adc_cell(l) + " | " +
           (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
           (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
           " | " + general(l["time_ns"].get<double>() / 1e3) + " | " +
@@ -446,9 +564,9 @@ std::string layers_csv(const ordered_json& r) {
   std::set<std::string> components;
   for (const auto& [name, c] : r["components"].items()) components.insert(name);
   std::string csv =
-      "layer,type,macs,adc_bits,adc_bits_needed,adc_exact,arrays,replication,time_ns,bound,start_"
-      "ns,"
-      "end_ns,energy_pj";
+      "layer,type,macs,adc_bits,adc_bits_needed,adc_exact,arrays,replication,weight_bits_min,"
+      "weight_bits_max,weight_bits,activation_bits,kept_channels,out_channels,column_utilization,"
+      "packing,time_ns,bound,start_ns,end_ns,energy_pj";
   for (const std::string& c : components) csv += ",energy_pj." + c;
   csv += "\n";
   for (const ordered_json& l : r["layers"]) {
@@ -460,7 +578,15 @@ std::string layers_csv(const ordered_json& r) {
         (l.contains("adc_bits") ? std::string(l["adc_exact"].get<bool>() ? "true" : "false") : "") +
         "," + (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + "," +
         (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + "," +
-        ordered_json(l["time_ns"]).dump() + "," + l["bound"].get<std::string>() + "," +
+        (l.contains("weight_bits") ? l["weight_bits"]["min"].dump() : "") + "," +
+        (l.contains("weight_bits") ? l["weight_bits"]["max"].dump() : "") + "," +
+        csv_cell(weight_bits_text(l)) + "," +
+        (l.contains("activation_bits") ? l["activation_bits"].dump() : "") + "," +
+        (l.contains("kept_channels") ? l["kept_channels"].dump() : "") + "," +
+        (l.contains("out_channels") ? l["out_channels"].dump() : "") + "," +
+        (l.contains("column_utilization") ? l["column_utilization"].dump() : "") + "," +
+        csv_cell(packing_text(l)) + "," + ordered_json(l["time_ns"]).dump() + "," +
+        l["bound"].get<std::string>() + "," +
         ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
         ordered_json(l["energy_pj"]).dump();
     for (const std::string& c : components) {
@@ -484,6 +610,13 @@ std::string run_summary_text(const ordered_json& r) {
        general(t["tops_per_w"].get<double>()) + " TOPS/W, " +
        general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
   s += "  ADC        " + adc_sentence(r["adc"]) + "\n";
+  if (r["components"].contains("reprogram")) {
+    // Time-multiplexed weights: what rewriting them costs, every inference.
+    const double pj = r["components"]["reprogram"]["energy_pj"].get<double>();
+    s += "  reprogram  weights rewritten every inference: " + general(pj / 1e6) + " uJ (" +
+         fixed(100.0 * pj / t["energy_pj"].get<double>(), 1) + " % of the energy), " +
+         general(t["reprogram_ns"].get<double>() / 1e3) + " us\n";
+  }
   if (r.contains("functional")) s += "  functional " + functional_sentence(r["functional"]) + "\n";
   if (r.contains("baseline")) {
     const std::string label = "vs " + baseline_label(r["baseline"]);

@@ -717,6 +717,58 @@ TEST(CliRun, BaselineProfileIsTheReferenceOfEveryRatio) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("y")));
 }
 
+// What a researcher reads without the JSON (issue: report.md and layers.csv showed no bits or
+// packing, and reprogramming hid inside "xbar"): per-layer bits, kept channels and packing;
+// reprogramming as its own component, flagged in the summary; a glossary of every component.
+TEST(CliRun, ReportShowsBitsPackingReprogrammingAndAGlossary) {
+  test::TempDir dir;
+  Result r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+                 "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" + dir.file("mixed") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(read_all(dir.file("mixed/report.json")));
+  const auto& l = j["layers"][2];  // layer1.0.conv1: 48 channels at 4 bits, 16 at 8
+  ASSERT_EQ(l["name"], "layer1.0.conv1");
+  EXPECT_EQ(l["weight_bits"]["min"], 4);
+  EXPECT_EQ(l["weight_bits"]["max"], 8);
+  EXPECT_EQ(l["weight_bits"]["channels"]["4"], 48);
+  EXPECT_EQ(l["weight_bits"]["channels"]["8"], 16);
+  EXPECT_EQ(l["kept_channels"], 64);
+  // 2-bit cells: 8-bit channels take 4 columns, 4-bit ones 2.
+  EXPECT_EQ(l["column_groups"], nlohmann::json::parse(
+                                    R"([{"bits": 8, "columns": 64, "channels": 16},
+                                        {"bits": 4, "columns": 96, "channels": 48}])"));
+  const std::string md = read_all(dir.file("mixed/report.md"));
+  EXPECT_NE(md.find("| layer1.0.conv1 | conv2d | 37748736 | 4-8 (4:48 8:16) | 8 | 64/64 | "
+                    "8b 16ch 64col; 4b 48ch 96col | 62.5% | 8 |"),
+            std::string::npos)
+      << md;
+  const std::string csv = read_all(dir.file("mixed/layers.csv"));
+  EXPECT_NE(csv.find(",4,8,4-8 (4:48 8:16),8,64,64,0.625,8b 16ch 64col; 4b 48ch 96col,"),
+            std::string::npos)
+      << csv;
+  for (const auto& [name, c] : j["components"].items()) {
+    EXPECT_NE(md.find(" | " + name + " | "), std::string::npos) << name;  // in the glossary
+  }
+  EXPECT_EQ(md.find("| other |"), std::string::npos);
+  EXPECT_EQ(r.out.find("reprogram"), std::string::npos);  // resident: nothing rewritten
+
+  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
+          "-p workloads/profiles/uniform8.yaml --set pe.crossbar.rows=64 "
+          "--set pe.crossbar.columns=64 --set mapping.allow_reprogramming=true -o '" +
+          dir.file("rewritten") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(read_all(dir.file("rewritten/report.json")));
+  ASSERT_TRUE(j["components"].contains("reprogram"));
+  EXPECT_EQ(j["components"]["reprogram"]["counts"]["write_cell"],
+            j["mapping"]["reprogram_cell_writes"]);
+  EXPECT_FALSE(j["components"]["xbar"]["counts"].contains("write_cell"));
+  EXPECT_NE(r.out.find("  reprogram  weights rewritten every inference: "), std::string::npos)
+      << r.out;
+  EXPECT_NE(read_all(dir.file("rewritten/report.md"))
+                .find("| reprogramming | reprogram | cell writes when weights are time-multiplexed |"),
+            std::string::npos);
+}
+
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
   const std::string base =
