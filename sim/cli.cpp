@@ -76,7 +76,7 @@ void emit(const std::string& path, const std::string& content, std::ostream& out
   }
 }
 
-int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   po::options_description options("options");
   std::string workload_path;
   std::string precision_path;
@@ -95,6 +95,9 @@ int cmd_info(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const Network network = load_network(workload_path);
   const PrecisionProfile profile = precision_path.empty() ? uniform_profile(network, kBaselineBits)
                                                           : load_profile(precision_path, network);
+  for (const std::string& w : profile_warnings(network, profile)) {
+    err << "warning: " << precision_path << ": " << w << "\n";
+  }
   const std::string content = values.count("json")
                                   ? workload_summary_json(network, profile).dump(2) + "\n"
                                   : workload_summary_text(network, profile);
@@ -122,9 +125,18 @@ struct SimulationInputs {
     return precision_path.empty() ? uniform_profile(network, kBaselineBits)
                                   : load_profile(precision_path, network);
   }
+  // The profile, with its pruning warnings on `err` (precision.h profile_warnings).
+  PrecisionProfile profile_for(const Network& network, std::ostream& err) const {
+    PrecisionProfile profile = profile_for(network);
+    for (const std::string& w : profile_warnings(network, profile)) {
+      err << "warning: " << (precision_path.empty() ? std::string("profile") : precision_path)
+          << ": " << w << "\n";
+    }
+    return profile;
+  }
 };
 
-int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   po::options_description options("options");
   SimulationInputs in;
   std::string output_path;
@@ -139,7 +151,7 @@ int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   const Network network = load_network(in.workload_path);
-  const PrecisionProfile profile = in.profile_for(network);
+  const PrecisionProfile profile = in.profile_for(network, err);
   const NetworkMapping mapping = map_network(network, profile, arch);
   const std::string content = values.count("json")
                                   ? mapping_json(network, arch, mapping).dump(2) + "\n"
@@ -313,7 +325,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   cycle.contention = values.count("no-contention") == 0;
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   const Network network = load_network(in.workload_path);
-  const PrecisionProfile profile = in.profile_for(network);
+  const PrecisionProfile profile = in.profile_for(network, err);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   check_converters(arch, table);
   if (engine == "functional") check_functional_memory(network, functional);

@@ -309,4 +309,54 @@ std::vector<LayerCounts> count_layers(const Network& network, const PrecisionPro
   return counts;
 }
 
+std::vector<std::string> profile_warnings(const Network& network,
+                                          const PrecisionProfile& profile) {
+  std::vector<std::string> warnings;
+  const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
+  // The weight layer whose channel mask a tensor carries (through ReLU, pooling, flatten), or
+  // -1 (the network input or another add).
+  auto source = [&](int p) {
+    while (p != kNetworkInput && !network.layers[static_cast<size_t>(p)].has_weights() &&
+           network.layers[static_cast<size_t>(p)].type != LayerType::kAdd) {
+      p = network.layers[static_cast<size_t>(p)].producers.at(0);
+    }
+    return p != kNetworkInput && network.layers[static_cast<size_t>(p)].has_weights() ? p : -1;
+  };
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const Layer& layer = network.layers[i];
+    if (layer.type != LayerType::kAdd || layer.producers.size() != 2) continue;
+    for (size_t k = 0; k < 2; ++k) {
+      const int mine = layer.producers[k], other = layer.producers[1 - k];
+      if (mine == kNetworkInput) continue;
+      const std::vector<bool>& a = masks[static_cast<size_t>(mine)];
+      const std::vector<bool> all(a.size(), true);
+      const std::vector<bool>& b = other == kNetworkInput ? all : masks[static_cast<size_t>(other)];
+      int64_t restored = 0;
+      for (size_t c = 0; c < a.size() && c < b.size(); ++c) restored += !a[c] && b[c];
+      const int from = source(mine);
+      if (restored == 0 || from < 0) continue;
+      warnings.push_back("pruning " + std::to_string(restored) + " channel(s) of " +
+                         network.layers[static_cast<size_t>(from)].name +
+                         " saves nothing after " + layer.name +
+                         ": its other input keeps them, so the layers after the add keep their "
+                         "rows (prune the same channels on both inputs)");
+    }
+  }
+  // The classifier: the weight layer the network's output comes from.
+  if (!network.layers.empty()) {
+    const int last = source(static_cast<int>(network.layers.size()) - 1);
+    if (last >= 0) {
+      const LayerPrecision& p = profile.layers[static_cast<size_t>(last)];
+      const int64_t pruned = static_cast<int64_t>(p.kept.size()) - p.kept_count();
+      if (pruned > 0) {
+        warnings.push_back("pruning " + std::to_string(pruned) + " of " +
+                           std::to_string(p.kept.size()) + " outputs of the classifier " +
+                           network.layers[static_cast<size_t>(last)].name +
+                           " removes classes from the network's answer");
+      }
+    }
+  }
+  return warnings;
+}
+
 }  // namespace mixpim::sim

@@ -56,4 +56,10 @@ std::vector<std::vector<bool>> output_channel_masks(const Network& network,
 
 std::vector<LayerCounts> count_layers(const Network& network, const PrecisionProfile& profile);
 
+// Pruning that buys nothing or changes the task, said as warnings (one line each, no
+// "warning:" prefix): channels pruned on one input of a residual add that the other input
+// keeps (the add restores them, so no layer after it loses a row), and pruned outputs of the
+// network's final weight layer (the classifier loses classes).
+std::vector<std::string> profile_warnings(const Network& network, const PrecisionProfile& profile);
+
 }  // namespace mixpim::sim

@@ -769,6 +769,41 @@ TEST(CliRun, ReportShowsBitsPackingReprogrammingAndAGlossary) {
             std::string::npos);
 }
 
+// Silent no-ops become warnings (regression: pruning only conv2 of a ResNet block saved nothing
+// after the add, and pruning the classifier's outputs was accepted, both silently).
+TEST(CliRun, PruningThatSavesNothingOrRemovesClassesIsWarned) {
+  test::TempDir dir;
+  const std::string profile = dir.write(
+      "odd-pruning.yaml",
+      "name: odd-pruning\nnetwork: resnet18\ndefault: {weight_bits: 8, activation_bits: 8}\n"
+      "layers:\n"
+      "  layer1.0.conv2: {weight_bits: 8, activation_bits: 8, kept_channels: 48}\n"
+      "  fc: {weight_bits: 8, activation_bits: 8, kept_channels: 8}\n");
+  for (const std::string& command :
+       {std::string("info -w workloads/resnet18-cifar10.yaml -p '") + profile + "'",
+        std::string("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml -p '") +
+            profile + "' --no-baseline -o '" + dir.file("o") + "'"}) {
+    Result r = run(command);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: " + profile +
+                         ": pruning 16 channel(s) of layer1.0.conv2 saves nothing after "
+                         "layer1.0.add: its other input keeps them"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("warning: " + profile +
+                         ": pruning 2 of 10 outputs of the classifier fc removes classes"),
+              std::string::npos)
+        << r.err;
+  }
+  // The shipped profiles prune consistently: no warning.
+  for (const char* p : {"resnet18/pruned", "resnet18/mixed-channel", "vgg19/pruned"}) {
+    const std::string net = std::string(p).rfind("vgg19", 0) == 0 ? "vgg19" : "resnet18";
+    Result r = run("info -w workloads/" + net + "-cifar10.yaml -p workloads/profiles/" + p +
+                   ".yaml");
+    EXPECT_EQ(r.err, "") << p;
+  }
+}
+
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
   const std::string base =
