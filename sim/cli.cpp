@@ -164,6 +164,7 @@ int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 // the mapped program (the analytic engine by default).
 RunCase evaluate_case(const Network& network, const PrecisionProfile& profile,
                       const ArchConfig& arch, const TechTable& table, NetworkMapping& mapping,
+                      int64_t batch,
                       const std::function<PerformanceResult(const NetworkMapping&)>& engine = {}) {
   mapping = map_network(network, profile, arch);
   RunCase run;
@@ -172,7 +173,8 @@ RunCase evaluate_case(const Network& network, const PrecisionProfile& profile,
   run.arch = &arch;
   run.mapping = &mapping;
   run.evaluation =
-      evaluate(engine ? engine(mapping) : analyze(network, profile, arch, mapping), arch, table);
+      evaluate(engine ? engine(mapping) : analyze(network, profile, arch, mapping), arch, table,
+               batch);
   return run;
 }
 
@@ -189,7 +191,7 @@ std::string join_command(const std::string& command, const std::vector<std::stri
 // SystemC kernel elaborates once per process). Throws std::runtime_error when the child fails.
 BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& baseline_path,
                                bool reprogram, const std::string& tech_path, bool contention,
-                               const std::string& out_dir) {
+                               int batch, const std::string& out_dir) {
   std::string dir = out_dir + "/.baseline-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
     throw std::runtime_error("cannot create a directory in " + out_dir);
@@ -200,6 +202,7 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& ba
       in.workload_path, "--tech", tech_path,  "--no-baseline", "--out",  dir};
   for (const std::string& o : in.overrides) task.argv.insert(task.argv.end(), {"--set", o});
   if (!baseline_path.empty()) task.argv.insert(task.argv.end(), {"--precision", baseline_path});
+  task.argv.insert(task.argv.end(), {"--batch", std::to_string(batch)});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
   if (!contention) task.argv.emplace_back("--no-contention");
   task.stdout_path = dir + "/stdout.txt";
@@ -273,7 +276,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "seed", po::value(&seed_text)->default_value("1"),
       "functional: seed of the random inputs and weights")(
       "batch", po::value(&functional.batch)->default_value(1),
-      "functional: inputs per batch (top-1 agreement)")(
+      "inferences per batch: time-multiplexed weights are rewritten once per batch, so their "
+      "energy and time per inference fall as 1/N; functional: inputs run (top-1 agreement)")(
       "data", po::value(&functional.data_map_path),
       "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")(
       "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
@@ -302,12 +306,15 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (digital_path.empty() && !digital_overrides.empty()) {
     throw UsageError("--digital-set needs --digital");
   }
+  if (functional.batch < 1 || functional.batch > (1 << 20)) {
+    throw UsageError("--batch must be in [1, 1048576], got " + std::to_string(functional.batch));
+  }
   if (!baseline_path.empty() && values.count("no-baseline")) {
     throw UsageError("--baseline and --no-baseline exclude each other");
   }
   if (engine != "functional") {
     // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
-    for (const char* option : {"data", "seed", "batch"}) {
+    for (const char* option : {"data", "seed"}) {
       if (!values[option].defaulted() && values.count(option)) {
         throw UsageError(std::string("--") + option + " needs --engine functional");
       }
@@ -348,7 +355,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return cycle_result.performance;
     };
   }
-  const RunCase run = evaluate_case(network, profile, arch, table, mapping, timing);
+  const RunCase run = evaluate_case(network, profile, arch, table, mapping, functional.batch, timing);
   check_adc_exact(run, "ADC", strict_adc, err);
 
   // The 16-bit baseline on the same hardware, by the same engine; if it does not fit where the
@@ -365,12 +372,14 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (values.count("no-baseline") == 0) {
     try {
       baseline_analytic =
-          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping,
+                        functional.batch);
     } catch (const InputError&) {
       baseline_arch.mapping.allow_reprogramming = true;
       baseline_reprogrammed = true;
       baseline_analytic =
-          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping);
+          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping,
+                        functional.batch);
     }
     check_adc_exact(*baseline_analytic,
                     (baseline_path.empty() ? std::string("16-bit") : baseline_profile.name) +
@@ -401,7 +410,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::filesystem::create_directories(out_dir);
   if (baseline_analytic) {
     baseline = engine == "cycle" ? cycle_baseline(in, baseline_path, baseline_reprogrammed,
-                                                  table.path, cycle.contention, out_dir)
+                                                  table.path, cycle.contention, functional.batch,
+                                                  out_dir)
                                  : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;

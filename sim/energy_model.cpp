@@ -115,8 +115,10 @@ std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, cons
     const auto& [component, action] = key;
     double per_event = 0;
     if (component == "reprogram") {
-      // Reprogramming is reported as its own component, priced as the table's cell write.
-      per_event = t.energy_pj("xbar", "write_cell");
+      // Reprogramming is its own component: cell writes priced as the table's, and the
+      // rewritten weights' DRAM bytes as DRAM bytes.
+      per_event = action == "dram_byte" ? t.energy_pj("dram", "byte")
+                                        : t.energy_pj("xbar", "write_cell");
     } else if (component == "adc" && action == "convert") {
       per_event = t.adc_energy_pj(adc_bits);
     } else if (component == "dac" && action == "convert") {
@@ -130,12 +132,14 @@ std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, cons
 }
 
 Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch,
-                    const TechTable& t) {
+                    const TechTable& t, int64_t batch) {
   Evaluation e;
   e.performance = performance;
+  e.batch = batch < 1 ? 1 : batch;
   e.area = area_breakdown(arch, t);
+  // Weights rewritten once per batch: their time is shared by the batch's inferences.
   e.reprogram_ns = static_cast<double>(performance.reprogram_rounds) * arch.pe.crossbar.rows *
-                   t.component("xbar").write_row_latency_ns;
+                   t.component("xbar").write_row_latency_ns / static_cast<double>(e.batch);
   e.latency_ns = performance.latency_ns + e.reprogram_ns;
   e.interval_ns = performance.interval_ns + e.reprogram_ns;
 
@@ -146,6 +150,13 @@ Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch
   for (const auto& [name, pj] :
        dynamic_energy_pj(performance.io_counts, t, arch, arch.pe.adc.bits)) {
     e.components[name].dynamic_pj += pj;
+  }
+  // Reprogramming energy (cell writes, weights from DRAM) is spent once per batch.
+  if (e.components.count("reprogram")) {
+    e.components["reprogram"].dynamic_pj /= static_cast<double>(e.batch);
+    for (auto& layer : e.layer_energy_pj) {
+      if (layer.count("reprogram")) layer["reprogram"] /= static_cast<double>(e.batch);
+    }
   }
   // mW x ns = pJ.
   for (const auto& [name, mw] : e.area.tile_leakage_mw) {

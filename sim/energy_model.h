@@ -48,7 +48,8 @@ struct Evaluation {
   std::vector<std::map<std::string, double>> layer_energy_pj;  // per layer, per component (dynamic)
   std::map<std::string, ComponentResult> components;
   AreaBreakdown area;
-  double reprogram_ns = 0;
+  int64_t batch = 1;        // inferences per programming of the weights
+  double reprogram_ns = 0;  // per inference (the rewrite time over the batch)
   double latency_ns = 0;   // including reprogramming
   double interval_ns = 0;  // including reprogramming
   double dynamic_pj = 0;
@@ -65,7 +66,10 @@ struct Evaluation {
 // Energy, leakage and area of an analysed network. Leakage is charged for the tiles the
 // mapping uses (unused tiles are assumed power-gated) and the global buffer, over the time
 // between inferences.
+// `batch`: inferences per programming of the weights; time-multiplexed weights are rewritten
+// (and read from DRAM) once per batch, so reprogramming energy and time per inference fall as
+// 1 / batch. Everything else is per inference already.
 Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch,
-                    const TechTable& table);
+                    const TechTable& table, int64_t batch = 1);
 
 }  // namespace mixpim::sim

@@ -650,14 +650,14 @@ TEST(Cli, MemoryGuardRefusesBeforeAllocatingAndAcceptsIsaacScale) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("big")));
 }
 
-// Regressions: --data/--batch/--seed were silently ignored without the functional engine, and
-// --seed -1 was recorded as 2^64 - 1.
+// Regressions: --data and --seed were silently ignored without the functional engine, and
+// --seed -1 was recorded as 2^64 - 1. (--batch means something to every engine: below.)
 TEST(CliRun, FunctionalOptionsNeedTheFunctionalEngineAndSeedsAreNonNegative) {
   test::TempDir dir;
   const std::string base =
       "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml --no-baseline -o '" +
       dir.file("o") + "' ";
-  for (const char* option : {"--seed 3", "--batch 4", "--data map.yaml"}) {
+  for (const char* option : {"--seed 3", "--data map.yaml"}) {
     Result r = run(base + option);
     EXPECT_EQ(r.exit_code, 2) << option;
     EXPECT_NE(r.err.find("needs --engine functional"), std::string::npos) << option << r.err;
@@ -802,6 +802,46 @@ TEST(CliRun, PruningThatSavesNothingOrRemovesClassesIsWarned) {
                    ".yaml");
     EXPECT_EQ(r.err, "") << p;
   }
+}
+
+// --batch N: time-multiplexed weights are rewritten (and read from DRAM) once per batch, so the
+// reprogramming energy and time per inference fall as 1/N and nothing else changes.
+TEST(CliRun, BatchAmortisesReprogrammingAsOneOverN) {
+  test::TempDir dir;
+  const std::string base =
+      "run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
+      "-p workloads/profiles/uniform8.yaml --set pe.crossbar.rows=64 --set pe.crossbar.columns=64 "
+      "--set mapping.allow_reprogramming=true --set chip.dram.enabled=true "
+      "--set chip.dram.bandwidth_gb_per_s=25.6 --no-baseline ";
+  std::vector<nlohmann::json> reports;
+  for (int batch : {1, 4, 16}) {
+    const std::string out = dir.file("b" + std::to_string(batch));
+    Result r = run(base + "--batch " + std::to_string(batch) + " -o '" + out + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    reports.push_back(nlohmann::json::parse(read_all(out + "/report.json")));
+    EXPECT_EQ(reports.back()["totals"]["batch"], batch);
+  }
+  const auto& one = reports[0];
+  ASSERT_TRUE(one["components"].contains("reprogram"));
+  EXPECT_GT(one["components"]["reprogram"]["counts"]["dram_byte"].get<int64_t>(), 0);
+  for (size_t k = 1; k < reports.size(); ++k) {
+    const double n = k == 1 ? 4 : 16;
+    const auto& r = reports[k];
+    EXPECT_NEAR(r["components"]["reprogram"]["dynamic_energy_pj"].get<double>(),
+                one["components"]["reprogram"]["dynamic_energy_pj"].get<double>() / n,
+                1e-9 * one["components"]["reprogram"]["dynamic_energy_pj"].get<double>());
+    EXPECT_DOUBLE_EQ(r["totals"]["reprogram_ns"].get<double>(),
+                     one["totals"]["reprogram_ns"].get<double>() / n);
+    for (const auto& [name, c] : one["components"].items()) {
+      if (name == "reprogram") continue;
+      EXPECT_DOUBLE_EQ(r["components"][name]["dynamic_energy_pj"].get<double>(),
+                       c["dynamic_energy_pj"].get<double>())
+          << name;
+    }
+  }
+  Result r = run(base + "--batch 0 -o '" + dir.file("zero") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--batch must be in [1, 1048576], got 0"), std::string::npos) << r.err;
 }
 
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
