@@ -118,6 +118,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
     {
       MapReader chip = top.map("chip", true);
       config.chip.tiles = static_cast<int>(chip.integer("tiles", 1, 1 << 20).value_or(0));
+      config.chip.offchip_links = static_cast<int>(chip.integer_or("offchip_links", 0, 0, 64));
       {
         MapReader noc = chip.map("noc", true);
         NocConfig& n = config.chip.noc;

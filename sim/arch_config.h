@@ -98,6 +98,9 @@ struct DramConfig {
 
 struct ChipConfig {
   int tiles = 0;
+  // Off-chip links (ISAAC: 4 HyperTransport links) with the table's offchip_link area and
+  // power, always on; 0: not modelled (their power would be charged whatever the network).
+  int offchip_links = 0;
   NocConfig noc;
   BufferConfig global_buffer;
   DramConfig dram;

@@ -28,6 +28,7 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
         {"router_latency_cycles", c.chip.noc.router_latency_cycles},
         {"router_ports", c.chip.noc.router_ports}}},
       {"global_buffer", buffer_config_json(c.chip.global_buffer)},
+      {"offchip_links", c.chip.offchip_links},
       {"dram",
        {{"enabled", c.chip.dram.enabled}, {"bandwidth_gb_per_s", c.chip.dram.bandwidth_gb_per_s}}}};
   out["tile"] = {{"pes", c.tile.pes},

@@ -1,5 +1,7 @@
 #include "energy_model.h"
 
+#include <algorithm>
+
 #include "adc.h"
 
 namespace mixpim::sim {
@@ -40,6 +42,14 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   }
   a.chip_mm2["global_buffer"] =
       static_cast<double>(arch.chip.global_buffer.capacity_bytes) * per_instance("global_buffer");
+  if (arch.chip.offchip_links > 0) {
+    if (t.components.count("offchip_link") == 0) {
+      throw InputError({{key_location(arch, {"chip", "offchip_links"}), "chip.offchip_links",
+                         "technology table " + t.name + " (" + t.path +
+                             ") has no offchip_link component (area and power per link)"}});
+    }
+    a.chip_mm2["offchip_link"] = arch.chip.offchip_links * per_instance("offchip_link");
+  }
   for (const auto& [name, mm2] : a.chip_mm2) a.chip_total_mm2 += mm2;
 
   // Leakage follows the same instance counts as area.
@@ -62,6 +72,7 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   l["router"] = leak("router") / arch.chip.noc.tiles_per_router;
   a.global_leakage_mw =
       static_cast<double>(arch.chip.global_buffer.capacity_bytes) * leak("global_buffer");
+  if (arch.chip.offchip_links > 0) a.links_mw = arch.chip.offchip_links * leak("offchip_link");
   return a;
 }
 
@@ -105,6 +116,31 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
                 arch.chip.noc.tiles_per_router;
   const AreaBreakdown area = area_breakdown(arch, t);
   for (const auto& [name, mw] : area.tile_leakage_mw) p[name] += mw;
+  return p;
+}
+
+PeakFigures peak_figures(const ArchConfig& arch, const TechTable& t, int weight_bits,
+                         int activation_bits) {
+  const PeConfig& pe = arch.pe;
+  PeakFigures p;
+  p.weight_bits = weight_bits;
+  p.activation_bits = activation_bits;
+  const int64_t slices = (weight_bits + pe.crossbar.bits_per_cell - 1) / pe.crossbar.bits_per_cell;
+  const int64_t per_slice = pe.crossbar.signed_weights == SignedWeights::kDifferential ? 2 : 1;
+  const int64_t weights_per_array = pe.crossbar.columns / (slices * per_slice);
+  const int64_t cycles = (activation_bits + pe.dac.bits - 1) / pe.dac.bits;
+  const double read_ns =
+      std::max(pe.crossbar.read_latency_ns,
+               adc_read_ns(arch, int64_t{pe.crossbars} * pe.crossbar.columns, adc_built_bits(arch)));
+  const double macs_per_ns = static_cast<double>(arch.crossbars_total()) * pe.crossbar.rows *
+                             static_cast<double>(weights_per_array) /
+                             (static_cast<double>(cycles) * read_ns);
+  p.ops_per_s = 2.0 * macs_per_ns * 1e9;
+  const AreaBreakdown area = area_breakdown(arch, t);
+  double tile_mw = 0;
+  for (const auto& [name, mw] : tile_peak_power_mw(arch, t)) tile_mw += mw;
+  p.power_w = (tile_mw * arch.chip.tiles + area.global_leakage_mw + area.links_mw) / 1000.0;
+  p.area_mm2 = area.chip_total_mm2;
   return p;
 }
 
@@ -163,6 +199,7 @@ Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch
     e.components[name].leakage_pj += mw * performance.tiles_used * e.interval_ns;
   }
   e.components["global_buffer"].leakage_pj += e.area.global_leakage_mw * e.interval_ns;
+  if (e.area.links_mw > 0) e.components["offchip_link"].leakage_pj += e.area.links_mw * e.interval_ns;
   for (const auto& [name, mm2] : e.area.chip_mm2) e.components[name].area_mm2 = mm2;
   for (const auto& [name, c] : e.components) {
     e.dynamic_pj += c.dynamic_pj;

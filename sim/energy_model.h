@@ -23,6 +23,7 @@ struct AreaBreakdown {
   std::map<std::string, double> chip_mm2;         // per component, whole chip
   std::map<std::string, double> tile_leakage_mw;  // per component, one tile
   double global_leakage_mw = 0;                   // global buffer
+  double links_mw = 0;                            // off-chip links, always on
 };
 
 AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& table);
@@ -31,6 +32,22 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& table);
 // architecture: one crossbar read per read latency, ADCs at their sample rate, digital units,
 // buffer and bus once per clock, router ports once per clock), per component, plus leakage.
 std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const TechTable& table);
+
+// The chip's peak at one precision, as papers define it: every array busy with w-bit weights
+// packed side by side and a-bit inputs, one read per max(array read, the PE's ADC time for all
+// its columns); power at every component's peak rate (tile_peak_power_mw) plus the global
+// buffer's and off-chip links' static power; area of the whole chip with its links.
+struct PeakFigures {
+  int weight_bits = 0, activation_bits = 0;
+  double ops_per_s = 0;  // 2 per MAC
+  double power_w = 0;
+  double area_mm2 = 0;
+  double tops() const { return ops_per_s / 1e12; }
+  double tops_per_w() const { return tops() / power_w; }
+  double tops_per_mm2() const { return tops() / area_mm2; }
+};
+PeakFigures peak_figures(const ArchConfig& arch, const TechTable& table, int weight_bits,
+                         int activation_bits);
 
 // Dynamic energy of counts, with ADC conversions at `adc_bits`, per component.
 std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, const TechTable& table,

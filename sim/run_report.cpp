@@ -364,6 +364,19 @@ BaselineFigures baseline_figures(const ordered_json& report, bool reprogrammed) 
   return b;
 }
 
+PeakFigures run_peak_figures(const RunCase& run, const TechTable& table) {
+  int weight_bits = 1, activation_bits = 1;
+  for (size_t i = 0; i < run.network->layers.size(); ++i) {
+    if (!run.network->layers[i].has_weights()) continue;
+    const LayerPrecision& p = run.profile->layers[i];
+    activation_bits = std::max(activation_bits, p.activation_bits);
+    for (size_t c = 0; c < p.weight_bits.size(); ++c) {
+      if (p.kept[c]) weight_bits = std::max(weight_bits, p.weight_bits[c]);
+    }
+  }
+  return peak_figures(*run.arch, table, weight_bits, activation_bits);
+}
+
 ordered_json run_report_json(const RunCase& run, const TechTable& table, const RunInfo& info,
                              const BaselineFigures* baseline) {
   ordered_json r;
@@ -396,6 +409,17 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
                   {"reprogram_cell_writes", m.reprogram_cell_writes}};
   r["adc"] = adc_json(run);
   r["totals"] = totals_json(run);
+  const PeakFigures peak = run_peak_figures(run, table);
+  r["peak"] = {{"weight_bits", peak.weight_bits},
+               {"activation_bits", peak.activation_bits},
+               {"tops", peak.tops()},
+               {"power_w", peak.power_w},
+               {"area_mm2", peak.area_mm2},
+               {"tops_per_w", peak.tops_per_w()},
+               {"tops_per_mm2", peak.tops_per_mm2()},
+               {"achieved_fraction", run.evaluation.ops() *
+                                         run.evaluation.throughput_inferences_per_s() /
+                                         peak.ops_per_s}};
   r["components"] = components_json(run);
   const AreaBreakdown& a = run.evaluation.area;
   r["area"] = {{"pe_mm2", a.pe_total_mm2},
@@ -489,6 +513,15 @@ std::string run_report_markdown(const ordered_json& r) {
   md += "| arrays (placed / available) | " +
         std::to_string(r["mapping"]["arrays_placed"].get<int64_t>()) + " / " +
         std::to_string(r["mapping"]["arrays_available"].get<int64_t>()) + " |\n";
+  if (r.contains("peak")) {
+    const ordered_json& p = r["peak"];
+    md += "| peak (every PE busy, " + std::to_string(p["weight_bits"].get<int>()) +
+          "-bit weights, " + std::to_string(p["activation_bits"].get<int>()) + "-bit inputs) | " +
+          general(p["tops"].get<double>()) + " TOPS, " + general(p["tops_per_w"].get<double>()) +
+          " TOPS/W, " + general(p["tops_per_mm2"].get<double>()) + " TOPS/mm2 (" +
+          general(p["power_w"].get<double>()) + " W); this network reaches " +
+          fixed(100.0 * p["achieved_fraction"].get<double>(), 1) + " % of it |\n";
+  }
   md += "| ADC conversions | " + adc_sentence(r["adc"]) + " |\n";
   if (r.contains("baseline")) {
     const ordered_json& b = r["baseline"];
@@ -610,6 +643,15 @@ std::string run_summary_text(const ordered_json& r) {
   s += "  area       " + general(t["area_mm2"].get<double>()) + " mm2, " +
        general(t["tops_per_w"].get<double>()) + " TOPS/W, " +
        general(t["tops_per_mm2"].get<double>()) + " TOPS/mm2\n";
+  if (r.contains("peak")) {
+    const ordered_json& p = r["peak"];
+    s += "  peak       " + general(p["tops"].get<double>()) + " TOPS, " +
+         general(p["tops_per_w"].get<double>()) + " TOPS/W, " +
+         general(p["tops_per_mm2"].get<double>()) + " TOPS/mm2 (every PE busy, " +
+         std::to_string(p["weight_bits"].get<int>()) + "/" +
+         std::to_string(p["activation_bits"].get<int>()) + "-bit weights/inputs; " +
+         fixed(100.0 * p["achieved_fraction"].get<double>(), 1) + " % reached)\n";
+  }
   s += "  ADC        " + adc_sentence(r["adc"]) + "\n";
   if (r["components"].contains("reprogram")) {
     // Time-multiplexed weights: what rewriting them costs, every inference.

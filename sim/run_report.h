@@ -56,6 +56,9 @@ BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed);
 BaselineFigures baseline_figures(const nlohmann::ordered_json& report, bool reprogrammed);
 
 // `baseline` null: the report has no baseline section.
+// Peak figures at the run's precision: the profile's widest weight and activation bits.
+PeakFigures run_peak_figures(const RunCase& run, const TechTable& table);
+
 nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table,
                                        const RunInfo& info, const BaselineFigures* baseline);
 

@@ -126,6 +126,8 @@ TechTable load_tech_table(const std::string& path,
         for (const auto& [name, action] : required) {
           if (name == entry.key) known.push_back(action);
         }
+        // Off-chip links: area and always-on power only (chip.offchip_links), no events.
+        if (with_area_and_leakage && entry.key == "offchip_link") continue;
         if (known.empty()) {
           std::string names;
           for (const auto& [name, action] : required) {

@@ -844,6 +844,44 @@ TEST(CliRun, BatchAmortisesReprogrammingAsOneOverN) {
   EXPECT_NE(r.err.find("--batch must be in [1, 1048576], got 0"), std::string::npos) << r.err;
 }
 
+// Peak figures next to the network's achieved ones, and the reference preset that reproduces
+// ISAAC's published chip (41.3 TOPS, 0.48 TOPS/mm2, 0.63 TOPS/W with HyperTransport).
+TEST(CliRun, PeakFiguresAndTheIsaacReferencePreset) {
+  test::TempDir dir;
+  Result r = run("run -a configs/arch/isaac-reference.yaml -w workloads/vgg19-cifar10.yaml "
+                 "--no-baseline -o '" + dir.file("ref") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  peak       41.29 TOPS, 0.6233 TOPS/W, 0.4785 TOPS/mm2 (every PE busy, "
+                       "16/16-bit weights/inputs;"),
+            std::string::npos)
+      << r.out;
+  const auto j = nlohmann::json::parse(read_all(dir.file("ref/report.json")));
+  EXPECT_EQ(j["peak"]["weight_bits"], 16);
+  const double fraction = j["peak"]["achieved_fraction"].get<double>();
+  EXPECT_GT(fraction, 0.0);
+  EXPECT_LE(fraction, 1.0);  // a network never beats the chip's peak
+  EXPECT_NEAR(fraction,
+              j["totals"]["ops"].get<double>() * j["totals"]["throughput_inferences_per_s"].get<double>() /
+                  (j["peak"]["tops"].get<double>() * 1e12),
+              1e-9);
+  EXPECT_GT(j["components"]["offchip_link"]["leakage_energy_pj"].get<double>(), 0);
+  EXPECT_NE(read_all(dir.file("ref/report.md")).find("| peak (every PE busy, 16-bit weights, "
+                                                       "16-bit inputs) | 41.29 TOPS"),
+            std::string::npos);
+  // A table without the links' figures is a located error, before anything is written.
+  std::string table = read_all(std::string(MIXPIM_SOURCE_DIR) + "/configs/tech/isaac-32nm.yaml");
+  const size_t at = table.find("  offchip_link:");
+  ASSERT_NE(at, std::string::npos);
+  table.erase(at, table.find("  dram:", at) - at);
+  const std::string no_links = dir.write("no-links.yaml", table);
+  r = run("run -a configs/arch/isaac-reference.yaml -w workloads/vgg19-cifar10.yaml --tech '" +
+          no_links + "' -o '" + dir.file("x") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("chip.offchip_links: technology table isaac-32nm"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x")));
+}
+
 TEST(CliRun, CycleEngineMatchesAnalyticWithoutContentionAndIsDeterministic) {
   test::TempDir dir;
   const std::string base =
