@@ -163,32 +163,62 @@ def array_ticks(ax, sizes):
     ax.minorticks_off()
 
 
+def profile_colors(sweep):
+    """One colour per profile (series label), the same in every panel and plot."""
+    colors = plt.get_cmap("tab10").colors
+    labels = ordered(series_label(sweep, r) for r in sweep.finished)
+    return {label: colors[k % len(colors)] for k, label in enumerate(labels)}
+
+
+def plot_lines(ax, sweep, rows, metric, scale, colors):
+    """A line per profile against array size; hollow markers where weights were reprogrammed."""
+    for label in ordered(series_label(sweep, r) for r in rows):
+        points = sorted((sweep.array_size(r), number(r[metric]), reprogrammed(r)) for r in rows
+                        if series_label(sweep, r) == label and number(r[metric]) is not None)
+        color = colors[label]
+        ax.plot([p[0][1] for p in points], [p[1] / scale for p in points], color=color,
+                label=label)
+        for size, value, hollow in points:
+            ax.plot(size[1], value / scale, marker="o", color=color,
+                    markerfacecolor="white" if hollow else color)
+
+
+def figure_legend(fig, sweep, colors, top):
+    """The profiles' legend above the panels (never over data), with the hollow-marker key."""
+    handles = [plt.Line2D([], [], color=c, marker="o") for c in colors.values()]
+    labels = list(colors)
+    if any(reprogrammed(r) for r in sweep.finished):
+        handles.append(plt.Line2D([], [], marker="o", color="gray", markerfacecolor="white",
+                                  linestyle=""))
+        labels.append("hollow: weights reprogrammed every inference")
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, top),
+               ncol=min(len(labels), 7), fontsize=8, frameon=False)
+
+
 def plot_energy_vs_array(sweep, out_dir):
     if not sweep.has_array_axis():
         return None, "no pe.crossbar.rows / pe.crossbar.columns axis"
     networks = ordered(sweep.network(r) for r in sweep.finished)
     ncols = min(3, len(networks))
     nrows = math.ceil(len(networks) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows + 0.6), squeeze=False)
     panels = [ax for row in axes for ax in row]
     for ax in panels[len(networks):]:
         ax.set_visible(False)
+    colors = profile_colors(sweep)
     for ax, network in zip(panels, networks):
         rows = [r for r in sweep.finished if sweep.network(r) == network]
         sizes = sorted({sweep.array_size(r) for r in rows})
-        for label in ordered(series_label(sweep, r) for r in rows):
-            points = sorted((sweep.array_size(r), number(r["energy_pj"])) for r in rows
-                            if series_label(sweep, r) == label and number(r["energy_pj"]) is not None)
-            ax.plot([p[0][1] for p in points], [p[1] / 1e6 for p in points], marker="o", label=label)
+        plot_lines(ax, sweep, rows, "energy_pj", 1e6, colors)
         array_ticks(ax, sizes)
         ax.set_title(network)
         ax.set_xlabel(sweep.array_axis_label())
         ax.set_ylabel("energy per inference (uJ)")
         ax.set_yscale("log")  # profiles differ by an order of magnitude or more
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+    figure_legend(fig, sweep, colors, 0.955)
     fig.suptitle("Energy against array size")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     name = "energy_vs_array_size.png"
     save_figure(fig, os.path.join(out_dir, name))
     return name, None
@@ -246,6 +276,17 @@ def plot_breakdown(sweep, out_dir):
     return name, None
 
 
+def reprogrammed(row):
+    """True when the point's weights were time-multiplexed (rewritten every inference)."""
+    return row.get("resident") == "false"
+
+
+def baseline_name(sweep, rows):
+    """What the ratios compare with: "16-bit", or the baseline profile's name."""
+    names = {r.get("baseline_precision") for r in rows if r.get("baseline_precision")}
+    return names.pop() if len(names) == 1 else "16-bit"
+
+
 def plot_reduction(sweep, out_dir):
     rows = [r for r in sweep.finished if number(r.get("energy_reduction")) is not None]
     if not rows:
@@ -253,36 +294,55 @@ def plot_reduction(sweep, out_dir):
     networks = ordered(sweep.network(r) for r in rows)
     profiles = ordered(series_label(sweep, r) for r in rows)
     sizes = sorted({sweep.array_size(r) for r in rows}) if sweep.has_array_axis() else [None]
-    # Panels in a grid of at most two columns, each wide enough for its bars.
+    # Panels in a grid of at most two columns, each wide enough for its bars and with its own
+    # y scale (a reprogrammed 64x64 point must not flatten the others' bars); the legend sits
+    # above the panels, never over data.
     columns = min(len(sizes), 2)
     grid_rows = math.ceil(len(sizes) / columns)
     panel_width = min(14.0, max(4.5, 0.35 * len(networks) * len(profiles) + 1))
-    fig, axes = plt.subplots(grid_rows, columns, figsize=(panel_width * columns, 4.2 * grid_rows),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(panel_width * columns, 4.4 * grid_rows),
+                             squeeze=False)
     width = 0.8 / max(1, len(profiles))
+    colors = plt.get_cmap("tab10").colors
     panels = [ax for row in axes for ax in row]
     for ax in panels[len(sizes):]:
         ax.set_visible(False)
+    any_reprogrammed = False
     for ax, size in zip(panels, sizes):
+        top = 0.0
         for j, profile in enumerate(profiles):
-            values = []
+            values, hatches = [], []
             for network in networks:
-                match = [number(r["energy_reduction"]) for r in rows
+                match = [r for r in rows
                          if sweep.network(r) == network and series_label(sweep, r) == profile
                          and (size is None or sweep.array_size(r) == size)]
-                values.append(match[0] if match else 0)
+                values.append(number(match[0]["energy_reduction"]) if match else 0)
+                hatches.append("//" if match and reprogrammed(match[0]) else "")
+            any_reprogrammed = any_reprogrammed or any(hatches)
             xs = [i + (j - (len(profiles) - 1) / 2) * width for i in range(len(networks))]
-            bars = ax.bar(xs, values, width, label=profile)
-            ax.bar_label(bars, labels=[f"{v:.2f}x" if v else "" for v in values], fontsize=7)
+            bars = ax.bar(xs, values, width, label=profile, color=colors[j % len(colors)])
+            for bar, hatch in zip(bars, hatches):
+                bar.set_hatch(hatch)
+            ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in values], fontsize=6,
+                         rotation=90, padding=2)
+            top = max([top] + values)
         ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_ylim(0, top * 1.22 if top > 0 else 1)  # room for the rotated labels
         ax.set_xticks(range(len(networks)))
         ax.set_xticklabels(networks, fontsize=8)
         ax.set_title(f"{size[2]} arrays" if size else "")
         ax.grid(True, axis="y", alpha=0.3)
-    for row in axes:
-        row[0].set_ylabel("energy reduction vs 16-bit (x)")
-    panels[0].legend(fontsize=8, ncol=min(3, len(profiles)))
-    fig.suptitle("Energy reduction against the 16-bit baseline on the same hardware")
+        ax.set_ylabel(f"energy reduction vs {baseline_name(sweep, rows)} (x)")
+    handles, labels = panels[0].get_legend_handles_labels()
+    if any_reprogrammed:
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black",
+                                     hatch="//"))
+        labels.append("hatched: weights reprogrammed every inference")
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965),
+               ncol=min(len(labels), 7), fontsize=8, frameon=False)
+    fig.suptitle(f"Energy reduction against the {baseline_name(sweep, rows)} baseline on the same "
+                 "hardware (bars labelled in x)")
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     name = "energy_reduction.png"
     save_figure(fig, os.path.join(out_dir, name))
     return name, None
@@ -291,27 +351,52 @@ def plot_reduction(sweep, out_dir):
 def plot_latency_area(sweep, out_dir):
     if not sweep.has_array_axis():
         return None, "no pe.crossbar.rows / pe.crossbar.columns axis"
-    fig, (lat_ax, area_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    # Latency: a panel per network, a line per profile (hollow markers: weights reprogrammed);
+    # area does not depend on the profile, so it is one line in the last panel, each point
+    # labelled with the ADC bits the converters are built with when the sweep changes them.
+    networks = ordered(sweep.network(r) for r in sweep.finished)
+    cells = len(networks) + 1
+    ncols = min(4, cells)
+    nrows = math.ceil(cells / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.8 * nrows + 0.6),
+                             squeeze=False)
+    panels = [ax for row in axes for ax in row]
+    for ax in panels[cells:]:
+        ax.set_visible(False)
     sizes = sorted({sweep.array_size(r) for r in sweep.finished})
-    for label in ordered(series_label(sweep, r, with_network=True) for r in sweep.finished):
-        rows = sorted((r for r in sweep.finished if series_label(sweep, r, True) == label),
-                      key=lambda r: sweep.array_size(r))
-        xs = [sweep.array_size(r)[1] for r in rows]
-        lat = [number(r["latency_ns"]) for r in rows]
-        area = [number(r["area_mm2"]) for r in rows]
-        if all(v is not None for v in lat):
-            lat_ax.plot(xs, [v / 1e3 for v in lat], marker="o", label=label)
-        if all(v is not None for v in area):
-            area_ax.plot(xs, area, marker="o", label=label)
-    for ax, ylabel in ((lat_ax, "latency per inference (us)"), (area_ax, "chip area (mm2)")):
+    colors = profile_colors(sweep)
+    for ax, network in zip(panels, networks):
+        rows = [r for r in sweep.finished if sweep.network(r) == network]
+        plot_lines(ax, sweep, rows, "latency_ns", 1e3, colors)
         array_ticks(ax, sizes)
+        ax.set_yscale("log")
+        ax.set_title(network, fontsize=9)
         ax.set_xlabel(sweep.array_axis_label())
-        ax.set_ylabel(ylabel)
-        ax.grid(True, alpha=0.3)
-    lat_ax.set_yscale("log")
-    area_ax.legend(fontsize=7)
+        ax.set_ylabel("latency per inference (us)")
+        ax.grid(True, which="both", alpha=0.3)
+    area_ax = panels[len(networks)]
+    by_size = {}
+    for r in sweep.finished:
+        area = number(r["area_mm2"])
+        if area is not None:
+            by_size.setdefault(sweep.array_size(r), (area, r.get("adc_bits", "")))
+    points = sorted(by_size.items())
+    area_ax.plot([p[0][1] for p in points], [p[1][0] for p in points], marker="s",
+                 color="black")
+    if len({p[1][1] for p in points}) > 1:
+        for size, (area, bits) in points:
+            area_ax.annotate(f"{bits}-bit ADCs", (size[1], area), textcoords="offset points",
+                             xytext=(0, 7), ha="center", fontsize=8)
+    array_ticks(area_ax, sizes)
+    area_ax.margins(x=0.15)
+    area_ax.set_title("chip area (every profile)", fontsize=9)
+    area_ax.set_xlabel(sweep.array_axis_label())
+    area_ax.set_ylabel("chip area (mm2)")
+    area_ax.set_ylim(0, max((p[1][0] for p in points), default=1) * 1.2)
+    area_ax.grid(True, alpha=0.3)
+    figure_legend(fig, sweep, colors, 0.955)
     fig.suptitle("Latency and area against array size")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     name = "latency_area_vs_array_size.png"
     save_figure(fig, os.path.join(out_dir, name))
     return name, None
