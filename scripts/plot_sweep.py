@@ -284,7 +284,10 @@ def reprogrammed(row):
 def baseline_name(sweep, rows):
     """What the ratios compare with: "16-bit", or the baseline profile's name."""
     names = {r.get("baseline_precision") for r in rows if r.get("baseline_precision")}
-    return names.pop() if len(names) == 1 else "16-bit"
+    if len(names) != 1:
+        return "16-bit" if not names else "per-point"
+    name = names.pop()
+    return "16-bit" if name == "uniform16" else name
 
 
 def plot_reduction(sweep, out_dir):

@@ -577,6 +577,13 @@ const std::vector<MetricColumn>& metric_table() {
   };
   return table;
 }
+// Text copied into points.csv (not numbers): which profile the ratios compare with.
+const std::vector<MetricColumn>& text_metric_table() {
+  static const std::vector<MetricColumn> table = {
+      {"baseline_precision", "baseline", "precision"},
+  };
+  return table;
+}
 const std::vector<MetricColumn>& digital_metric_table() {
   static const std::vector<MetricColumn> table = {
       {"digital_energy_reduction", "digital_baseline", "energy_reduction"},
@@ -912,6 +919,7 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
   header.push_back("workload_name");
   header.push_back("precision_name");
   for (const MetricColumn& m : metric_table()) header.push_back(m.column);
+  for (const MetricColumn& m : text_metric_table()) header.push_back(m.column);
   if (digital) {
     for (const MetricColumn& m : digital_metric_table()) header.push_back(m.column);
   }
@@ -935,6 +943,9 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
     row.push_back(json_cell(json_at(report, {"run", "precision", "name"})));
     for (const MetricColumn& m : metric_table()) {
       row.push_back(number_cell(json_at(report, {m.section, m.key})));
+    }
+    for (const MetricColumn& m : text_metric_table()) {
+      row.push_back(json_cell(json_at(report, {m.section, m.key})));
     }
     if (digital) {
       for (const MetricColumn& m : digital_metric_table()) {

@@ -443,6 +443,7 @@ nlohmann::json fake_report(double energy, nlohmann::json components) {
        {{"energy_pj", 4 * energy},
         {"energy_reduction", 4.0},
         {"latency_ratio", 1},
+        {"precision", "uniform16"},
         {"adc_exact", false}}}};
 }
 
@@ -468,12 +469,12 @@ TEST(SweepOutputs, PointsCsvHasOneRowPerPointAndComponentUnion) {
       header,
       "id,status,pe.crossbar.rows,precision,workload_name,precision_name,energy_pj,latency_ns,"
       "area_mm2,tops_per_w,tops_per_mm2,throughput_inferences_per_s,edp_pj_ns,macs,resident,"
-      "adc_bits,adc_exact,baseline_adc_exact,energy_reduction,latency_ratio,energy_pj.adc,"
-      "energy_pj.router,energy_pj.xbar,area_mm2.xbar");
+      "adc_bits,adc_exact,baseline_adc_exact,energy_reduction,latency_ratio,baseline_precision,"
+      "energy_pj.adc,energy_pj.router,energy_pj.xbar,area_mm2.xbar");
   EXPECT_EQ(row0,
             "0000-abcdef00,finished,64,u8.yaml,vgg19-cifar10,uniform8,1.5,1000,12.5,2.25,0.5,"
-            "1000000.0,1500.0,398136320,true,8,true,false,4.0,1,0.5,,1.0,2.0");
-  EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,,,,");
+            "1000000.0,1500.0,398136320,true,8,true,false,4.0,1,uniform16,0.5,,1.0,2.0");
+  EXPECT_EQ(row1, "0001-abcdef01,failed,128,u8.yaml,,,,,,,,,,,,,,,,,,,,,");
   EXPECT_NE(row2.find(",true,8,false,false,"), std::string::npos) << row2;  // inexact point
   EXPECT_EQ(row2.substr(0, 41), "0002-abcdef02,finished,256,\"a,b.yaml\",vgg");
   EXPECT_EQ(row2.substr(row2.size() - 5), ",,3,,");  // no adc, router 3, no xbar
@@ -493,10 +494,11 @@ TEST(SweepOutputs, DigitalBaselineColumnsOnlyWhenAPointHasOne) {
   std::getline(in, header);
   std::getline(in, row0);
   std::getline(in, row1);
-  EXPECT_EQ(header.substr(header.size() - 61),
-            ",latency_ratio,digital_energy_reduction,digital_latency_ratio");
-  EXPECT_EQ(row0.substr(row0.size() - 4), ",1,,");  // latency_ratio 1, then no digital
-  EXPECT_EQ(row1.substr(row1.size() - 12), ",1,12.5,0.25");
+  const std::string tail =
+      ",latency_ratio,baseline_precision,digital_energy_reduction,digital_latency_ratio";
+  EXPECT_EQ(header.substr(header.size() - tail.size()), tail);
+  EXPECT_EQ(row0.substr(row0.size() - 14), ",1,uniform16,,");  // latency_ratio 1, no digital
+  EXPECT_EQ(row1.substr(row1.size() - 22), ",1,uniform16,12.5,0.25");
 }
 
 TEST(SweepOutputs, SummaryCountsAndErrors) {
