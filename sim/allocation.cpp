@@ -242,10 +242,10 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
   const double bytes =
       static_cast<double>(layers.size()) * counts * (8.0 + 16.0 * arch.tile.pes) +
       static_cast<double>(layers.size() + 2) * static_cast<double>(pe_budget + 1) * 8;
-  check_memory(bytes, "the PE allocator for " + std::to_string(pe_budget) + " PEs (" +
-                          std::to_string(arch.chip.tiles) + " tiles x " +
-                          std::to_string(arch.tile.pes) + " PEs) and " +
-                          std::to_string(layers.size()) + " layers",
+  check_memory(bytes,
+               "the PE allocator for " + std::to_string(pe_budget) + " PEs (" +
+                   std::to_string(arch.chip.tiles) + " tiles x " + std::to_string(arch.tile.pes) +
+                   " PEs) and " + std::to_string(layers.size()) + " layers",
                key_location(arch, {"tile", "pes"}), "tile.pes",
                "use fewer PEs per tile or fewer tiles (chip.tiles), or raise the limit");
   for (size_t k = 0; k < layers.size(); ++k) {

@@ -296,8 +296,9 @@ PerformanceResult analyze(const Network& network, const PrecisionProfile& profil
     result.io_counts.add("dram", "byte", input_bytes + final_bytes);
     // Rewritten weights come from DRAM: part of reprogramming (amortised over a batch).
     if (!mapping.resident) {
-      result.io_counts.add("reprogram", "dram_byte",
-                           ceil_div(mapping.reprogram_cell_writes * arch.pe.crossbar.bits_per_cell, 8));
+      result.io_counts.add(
+          "reprogram", "dram_byte",
+          ceil_div(mapping.reprogram_cell_writes * arch.pe.crossbar.bits_per_cell, 8));
     }
   }
 

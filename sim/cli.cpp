@@ -172,9 +172,8 @@ RunCase evaluate_case(const Network& network, const PrecisionProfile& profile,
   run.profile = &profile;
   run.arch = &arch;
   run.mapping = &mapping;
-  run.evaluation =
-      evaluate(engine ? engine(mapping) : analyze(network, profile, arch, mapping), arch, table,
-               batch);
+  run.evaluation = evaluate(engine ? engine(mapping) : analyze(network, profile, arch, mapping),
+                            arch, table, batch);
   return run;
 }
 
@@ -247,8 +246,8 @@ void check_adc_exact(const RunCase& run, const std::string& what, bool strict, s
       (arch.pe.crossbar.weight_flipping ? "" : ", pe.crossbar.weight_flipping: true") +
       " or smaller arrays";
   if (strict) {
-    throw InputError({{key_location(arch, {"pe", "adc", "bits"}), "pe.adc.bits",
-                       message + " (--strict-adc)"}});
+    throw InputError(
+        {{key_location(arch, {"pe", "adc", "bits"}), "pe.adc.bits", message + " (--strict-adc)"}});
   }
   err << "warning: " << message << "\n";
 }
@@ -355,7 +354,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return cycle_result.performance;
     };
   }
-  const RunCase run = evaluate_case(network, profile, arch, table, mapping, functional.batch, timing);
+  const RunCase run =
+      evaluate_case(network, profile, arch, table, mapping, functional.batch, timing);
   check_adc_exact(run, "ADC", strict_adc, err);
 
   // The 16-bit baseline on the same hardware, by the same engine; if it does not fit where the
@@ -371,20 +371,18 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   NetworkMapping baseline_mapping;
   if (values.count("no-baseline") == 0) {
     try {
-      baseline_analytic =
-          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping,
-                        functional.batch);
+      baseline_analytic = evaluate_case(network, baseline_profile, baseline_arch, table,
+                                        baseline_mapping, functional.batch);
     } catch (const InputError&) {
       baseline_arch.mapping.allow_reprogramming = true;
       baseline_reprogrammed = true;
-      baseline_analytic =
-          evaluate_case(network, baseline_profile, baseline_arch, table, baseline_mapping,
-                        functional.batch);
+      baseline_analytic = evaluate_case(network, baseline_profile, baseline_arch, table,
+                                        baseline_mapping, functional.batch);
     }
-    check_adc_exact(*baseline_analytic,
-                    (baseline_path.empty() ? std::string("16-bit") : baseline_profile.name) +
-                        " baseline ADC",
-                    strict_adc, err);
+    check_adc_exact(
+        *baseline_analytic,
+        (baseline_path.empty() ? std::string("16-bit") : baseline_profile.name) + " baseline ADC",
+        strict_adc, err);
   }
   std::optional<DigitalResult> digital_result;
   if (digital) {
@@ -409,10 +407,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   std::filesystem::create_directories(out_dir);
   if (baseline_analytic) {
-    baseline = engine == "cycle" ? cycle_baseline(in, baseline_path, baseline_reprogrammed,
-                                                  table.path, cycle.contention, functional.batch,
-                                                  out_dir)
-                                 : baseline_figures(*baseline_analytic, baseline_reprogrammed);
+    baseline = engine == "cycle"
+                   ? cycle_baseline(in, baseline_path, baseline_reprogrammed, table.path,
+                                    cycle.contention, functional.batch, out_dir)
+                   : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;
   info.engine = engine;

@@ -129,9 +129,9 @@ PeakFigures peak_figures(const ArchConfig& arch, const TechTable& t, int weight_
   const int64_t per_slice = pe.crossbar.signed_weights == SignedWeights::kDifferential ? 2 : 1;
   const int64_t weights_per_array = pe.crossbar.columns / (slices * per_slice);
   const int64_t cycles = (activation_bits + pe.dac.bits - 1) / pe.dac.bits;
-  const double read_ns =
-      std::max(pe.crossbar.read_latency_ns,
-               adc_read_ns(arch, int64_t{pe.crossbars} * pe.crossbar.columns, adc_built_bits(arch)));
+  const double read_ns = std::max(
+      pe.crossbar.read_latency_ns,
+      adc_read_ns(arch, int64_t{pe.crossbars} * pe.crossbar.columns, adc_built_bits(arch)));
   const double macs_per_ns = static_cast<double>(arch.crossbars_total()) * pe.crossbar.rows *
                              static_cast<double>(weights_per_array) /
                              (static_cast<double>(cycles) * read_ns);
@@ -153,8 +153,8 @@ std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, cons
     if (component == "reprogram") {
       // Reprogramming is its own component: cell writes priced as the table's, and the
       // rewritten weights' DRAM bytes as DRAM bytes.
-      per_event = action == "dram_byte" ? t.energy_pj("dram", "byte")
-                                        : t.energy_pj("xbar", "write_cell");
+      per_event =
+          action == "dram_byte" ? t.energy_pj("dram", "byte") : t.energy_pj("xbar", "write_cell");
     } else if (component == "adc" && action == "convert") {
       per_event = t.adc_energy_pj(adc_bits);
     } else if (component == "dac" && action == "convert") {
@@ -199,7 +199,8 @@ Evaluation evaluate(const PerformanceResult& performance, const ArchConfig& arch
     e.components[name].leakage_pj += mw * performance.tiles_used * e.interval_ns;
   }
   e.components["global_buffer"].leakage_pj += e.area.global_leakage_mw * e.interval_ns;
-  if (e.area.links_mw > 0) e.components["offchip_link"].leakage_pj += e.area.links_mw * e.interval_ns;
+  if (e.area.links_mw > 0)
+    e.components["offchip_link"].leakage_pj += e.area.links_mw * e.interval_ns;
   for (const auto& [name, mm2] : e.area.chip_mm2) e.components[name].area_mm2 = mm2;
   for (const auto& [name, c] : e.components) {
     e.dynamic_pj += c.dynamic_pj;

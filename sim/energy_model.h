@@ -67,8 +67,8 @@ struct Evaluation {
   AreaBreakdown area;
   int64_t batch = 1;        // inferences per programming of the weights
   double reprogram_ns = 0;  // per inference (the rewrite time over the batch)
-  double latency_ns = 0;   // including reprogramming
-  double interval_ns = 0;  // including reprogramming
+  double latency_ns = 0;    // including reprogramming
+  double interval_ns = 0;   // including reprogramming
   double dynamic_pj = 0;
   double leakage_pj = 0;
   double energy_pj() const { return dynamic_pj + leakage_pj; }

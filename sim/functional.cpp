@@ -13,8 +13,8 @@
 #include <utility>
 
 #include "adc.h"
-#include "memory_guard.h"
 #include "analytic.h"
+#include "memory_guard.h"
 #include "npy.h"
 #include "yaml_tree.h"
 

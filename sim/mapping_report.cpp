@@ -50,9 +50,8 @@ nlohmann::ordered_json mapping_json(const Network& network, const ArchConfig& ar
     const LayerAdc adc = layer_adc(m, arch);
     // Weight flipping: a flag per used column of every array of every copy, set when the
     // weights are programmed (sim/adc.h).
-    const int64_t flags = arch.pe.crossbar.weight_flipping
-                              ? m.replication * m.row_blocks() * m.used_columns()
-                              : 0;
+    const int64_t flags =
+        arch.pe.crossbar.weight_flipping ? m.replication * m.row_blocks() * m.used_columns() : 0;
     layers.push_back({{"name", m.name},
                       {"type", std::string(to_string(network.layers[m.layer].type))},
                       {"rows", m.rows},

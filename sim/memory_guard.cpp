@@ -36,11 +36,11 @@ void check_memory(double estimate_bytes, const std::string& what, const SourceLo
                   const std::string& key, const std::string& advice) {
   const int64_t limit = memory_limit_bytes();
   if (estimate_bytes <= static_cast<double>(limit)) return;
-  throw InputError({{where, key,
-                     what + " needs about " + gib(estimate_bytes) +
-                         " GiB, above the limit of " + gib(static_cast<double>(limit)) +
-                         " GiB (MIXPIM_MEMORY_LIMIT_MIB, default half of physical memory); " +
-                         advice}});
+  throw InputError(
+      {{where, key,
+        what + " needs about " + gib(estimate_bytes) + " GiB, above the limit of " +
+            gib(static_cast<double>(limit)) +
+            " GiB (MIXPIM_MEMORY_LIMIT_MIB, default half of physical memory); " + advice}});
 }
 
 }  // namespace mixpim::sim

@@ -309,8 +309,7 @@ std::vector<LayerCounts> count_layers(const Network& network, const PrecisionPro
   return counts;
 }
 
-std::vector<std::string> profile_warnings(const Network& network,
-                                          const PrecisionProfile& profile) {
+std::vector<std::string> profile_warnings(const Network& network, const PrecisionProfile& profile) {
   std::vector<std::string> warnings;
   const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
   // The weight layer whose channel mask a tensor carries (through ReLU, pooling, flatten), or
@@ -336,8 +335,8 @@ std::vector<std::string> profile_warnings(const Network& network,
       const int from = source(mine);
       if (restored == 0 || from < 0) continue;
       warnings.push_back("pruning " + std::to_string(restored) + " channel(s) of " +
-                         network.layers[static_cast<size_t>(from)].name +
-                         " saves nothing after " + layer.name +
+                         network.layers[static_cast<size_t>(from)].name + " saves nothing after " +
+                         layer.name +
                          ": its other input keeps them, so the layers after the add keep their "
                          "rows (prune the same channels on both inputs)");
     }

@@ -168,13 +168,12 @@ std::string adc_sentence(const ordered_json& adc) {
                             ", resolution " + adc["resolution"].get<std::string>();
   if (adc["exact"].get<bool>()) return "exact (" + built + ")";
   const ordered_json& layers = adc["inexact_layers"];
-  std::string s = "NOT exact (" + built + "): " + std::to_string(layers.size()) +
-                  " layer(s) convert sums of up to " +
-                  std::to_string(adc["layers_bits_needed"].get<int>()) +
-                  " bits with fewer (first: " + markdown_cell(layers[0]["layer"].get<std::string>()) +
-                  ", " +
-                  std::to_string(layers[0]["bits"].get<int>()) + " bits over a " +
-                  std::to_string(layers[0]["range_bits"].get<int>()) + "-bit range)";
+  std::string s =
+      "NOT exact (" + built + "): " + std::to_string(layers.size()) +
+      " layer(s) convert sums of up to " + std::to_string(adc["layers_bits_needed"].get<int>()) +
+      " bits with fewer (first: " + markdown_cell(layers[0]["layer"].get<std::string>()) + ", " +
+      std::to_string(layers[0]["bits"].get<int>()) + " bits over a " +
+      std::to_string(layers[0]["range_bits"].get<int>()) + "-bit range)";
   return s;
 }
 
@@ -410,16 +409,16 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
   r["adc"] = adc_json(run);
   r["totals"] = totals_json(run);
   const PeakFigures peak = run_peak_figures(run, table);
-  r["peak"] = {{"weight_bits", peak.weight_bits},
-               {"activation_bits", peak.activation_bits},
-               {"tops", peak.tops()},
-               {"power_w", peak.power_w},
-               {"area_mm2", peak.area_mm2},
-               {"tops_per_w", peak.tops_per_w()},
-               {"tops_per_mm2", peak.tops_per_mm2()},
-               {"achieved_fraction", run.evaluation.ops() *
-                                         run.evaluation.throughput_inferences_per_s() /
-                                         peak.ops_per_s}};
+  r["peak"] = {
+      {"weight_bits", peak.weight_bits},
+      {"activation_bits", peak.activation_bits},
+      {"tops", peak.tops()},
+      {"power_w", peak.power_w},
+      {"area_mm2", peak.area_mm2},
+      {"tops_per_w", peak.tops_per_w()},
+      {"tops_per_mm2", peak.tops_per_mm2()},
+      {"achieved_fraction",
+       run.evaluation.ops() * run.evaluation.throughput_inferences_per_s() / peak.ops_per_s}};
   r["components"] = components_json(run);
   const AreaBreakdown& a = run.evaluation.area;
   r["area"] = {{"pe_mm2", a.pe_total_mm2},
@@ -466,7 +465,8 @@ ordered_json run_report_json(const RunCase& run, const TechTable& table, const R
 
 std::string baseline_label(const ordered_json& baseline) {
   const std::string path = baseline.value("precision_path", std::string());
-  return path.empty() ? std::string("16-bit") : markdown_cell(baseline["precision"].get<std::string>());
+  return path.empty() ? std::string("16-bit")
+                      : markdown_cell(baseline["precision"].get<std::string>());
 }
 
 std::string run_report_markdown(const ordered_json& r) {
@@ -482,26 +482,23 @@ std::string run_report_markdown(const ordered_json& r) {
     md += ", " + run["git_revision"].get<std::string>();
   md += "), engine `" + run["engine"].get<std::string>() + "`.\n\n";
   md += "| input | file |\n|---|---|\n";
-  md +=
-      "| architecture | `" +
-      (run["arch"]["files"].empty() ? std::string()
-                                    : markdown_cell(run["arch"]["files"][0].get<std::string>())) +
-      "`";
+  md += "| architecture | `" +
+        (run["arch"]["files"].empty() ? std::string()
+                                      : markdown_cell(run["arch"]["files"][0].get<std::string>())) +
+        "`";
   for (const auto& o : run["arch"]["overrides"]) {
     md += " `--set " + markdown_cell(o.get<std::string>()) + "`";
   }
   md += " |\n";
   md += "| technology table | `" + markdown_cell(run["tech"]["path"].get<std::string>()) +
-        "` (sha256 " +
-        run["tech"]["sha256"].get<std::string>().substr(0, 12) + ") |\n";
+        "` (sha256 " + run["tech"]["sha256"].get<std::string>().substr(0, 12) + ") |\n";
   md += "| workload | `" + markdown_cell(run["workload"]["path"].get<std::string>()) + "` |\n";
   const std::string profile_path = run["precision"]["path"].get<std::string>();
-  md +=
-      "| precision | " +
-      (profile_path.empty()
-           ? std::string("built-in ") + markdown_cell(run["precision"]["name"].get<std::string>())
-           : "`" + markdown_cell(profile_path) + "`") +
-      " |\n\n";
+  md += "| precision | " +
+        (profile_path.empty()
+             ? std::string("built-in ") + markdown_cell(run["precision"]["name"].get<std::string>())
+             : "`" + markdown_cell(profile_path) + "`") +
+        " |\n\n";
   md += "## Totals\n\n| metric | value |\n|---|---|\n";
   md += "| energy per inference | " + general(t["energy_pj"].get<double>() / 1e6) + " uJ |\n";
   md += "| latency | " + general(t["latency_ns"].get<double>() / 1e3) + " us |\n";
@@ -529,9 +526,8 @@ std::string run_report_markdown(const ordered_json& r) {
       md += "| " + baseline_label(b) +
             " baseline ADC conversions | **not exact** (the baseline loses bits too) |\n";
     }
-    md +=
-        "| energy reduction vs " + baseline_label(b) + " | " +
-        fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
+    md += "| energy reduction vs " + baseline_label(b) + " | " +
+          fixed(b["energy_reduction"].get<double>(), 2) + "x |\n";
     md += "| latency vs " + baseline_label(b) + " | " + fixed(b["latency_ratio"].get<double>(), 3) +
           "x |\n";
   }
@@ -541,7 +537,8 @@ std::string run_report_markdown(const ordered_json& r) {
           fixed(d["energy_reduction"].get<double>(), 2) + "x (below) |\n";
   }
   md += "\n## Energy by component\n\n| component | energy (nJ) | share | area (mm2) |";
-  if (r.contains("baseline")) md += " " + baseline_label(r["baseline"]) + " energy (nJ) | reduction |";
+  if (r.contains("baseline"))
+    md += " " + baseline_label(r["baseline"]) + " energy (nJ) | reduction |";
   md += "\n|---|---|---|---|";
   if (r.contains("baseline")) md += "---|---|";
   md += "\n";
@@ -572,24 +569,23 @@ std::string run_report_markdown(const ordered_json& r) {
       "| ADC bits | arrays | copies | time (us) | bound | energy (nJ) |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const ordered_json& l : r["layers"]) {
-    md += "| " + markdown_cell(l["name"].get<std::string>()) + " | " + l["type"].get<std::string>() +
-          " | " +
-          std::to_string(l["macs"].get<int64_t>()) + " | " + weight_bits_text(l) + " | " +
-          (l.contains("activation_bits") ? std::to_string(l["activation_bits"].get<int>()) : "") +
-          " | " +
-          (l.contains("kept_channels") ? std::to_string(l["kept_channels"].get<int64_t>()) + "/" +
-                                             std::to_string(l["out_channels"].get<int64_t>())
-                                       : "") +
-          " | " + packing_text(l) + " | " +
-          (l.contains("column_utilization")
-               ? fixed(100.0 * l["column_utilization"].get<double>(), 1) + "%"
-               : "") +
-          " | " + layer_adc_cell(l) + " | " +
-          (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
-          (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") +
-          " | " + general(l["time_ns"].get<double>() / 1e3) + " | " +
-          l["bound"].get<std::string>() + " | " + general(l["energy_pj"].get<double>() / 1e3) +
-          " |\n";
+    md +=
+        "| " + markdown_cell(l["name"].get<std::string>()) + " | " + l["type"].get<std::string>() +
+        " | " + std::to_string(l["macs"].get<int64_t>()) + " | " + weight_bits_text(l) + " | " +
+        (l.contains("activation_bits") ? std::to_string(l["activation_bits"].get<int>()) : "") +
+        " | " +
+        (l.contains("kept_channels") ? std::to_string(l["kept_channels"].get<int64_t>()) + "/" +
+                                           std::to_string(l["out_channels"].get<int64_t>())
+                                     : "") +
+        " | " + packing_text(l) + " | " +
+        (l.contains("column_utilization")
+             ? fixed(100.0 * l["column_utilization"].get<double>(), 1) + "%"
+             : "") +
+        " | " + layer_adc_cell(l) + " | " +
+        (l.contains("arrays") ? std::to_string(l["arrays"].get<int64_t>()) : "") + " | " +
+        (l.contains("replication") ? std::to_string(l["replication"].get<int64_t>()) : "") + " | " +
+        general(l["time_ns"].get<double>() / 1e3) + " | " + l["bound"].get<std::string>() + " | " +
+        general(l["energy_pj"].get<double>() / 1e3) + " |\n";
   }
   return md;
 }
@@ -620,9 +616,8 @@ std::string layers_csv(const ordered_json& r) {
         (l.contains("out_channels") ? l["out_channels"].dump() : "") + "," +
         (l.contains("column_utilization") ? l["column_utilization"].dump() : "") + "," +
         csv_cell(packing_text(l)) + "," + ordered_json(l["time_ns"]).dump() + "," +
-        l["bound"].get<std::string>() + "," +
-        ordered_json(l["start_ns"]).dump() + "," + ordered_json(l["end_ns"]).dump() + "," +
-        ordered_json(l["energy_pj"]).dump();
+        l["bound"].get<std::string>() + "," + ordered_json(l["start_ns"]).dump() + "," +
+        ordered_json(l["end_ns"]).dump() + "," + ordered_json(l["energy_pj"]).dump();
     for (const std::string& c : components) {
       csv += "," + (l["components"].contains(c) ? l["components"][c].dump() : std::string("0"));
     }
@@ -660,17 +655,15 @@ std::string run_summary_text(const ordered_json& r) {
     s += std::string("  reprogram  weights rewritten ") +
          (batch > 1 ? "once per batch of " + std::to_string(batch) + ", per inference: "
                     : "every inference: ") +
-         general(pj / 1e6) + " uJ (" +
-         fixed(100.0 * pj / t["energy_pj"].get<double>(), 1) + " % of the energy), " +
-         general(t["reprogram_ns"].get<double>() / 1e3) + " us\n";
+         general(pj / 1e6) + " uJ (" + fixed(100.0 * pj / t["energy_pj"].get<double>(), 1) +
+         " % of the energy), " + general(t["reprogram_ns"].get<double>() / 1e3) + " us\n";
   }
   if (r.contains("functional")) s += "  functional " + functional_sentence(r["functional"]) + "\n";
   if (r.contains("baseline")) {
     const std::string label = "vs " + baseline_label(r["baseline"]);
     s += "  " + label + std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') +
-         "energy reduction " +
-         fixed(r["baseline"]["energy_reduction"].get<double>(), 2) + "x, latency " +
-         fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
+         "energy reduction " + fixed(r["baseline"]["energy_reduction"].get<double>(), 2) +
+         "x, latency " + fixed(r["baseline"]["latency_ratio"].get<double>(), 3) + "x\n";
   }
   if (r.contains("digital_baseline")) {
     const ordered_json& d = r["digital_baseline"];

@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string_view> kSpecialKeys = {
-    kSweepArch, kSweepWorkload, kSweepPrecision, kSweepEngine, kSweepDigital, kSweepBaseline};
+const std::vector<std::string_view> kSpecialKeys = {kSweepArch,   kSweepWorkload, kSweepPrecision,
+                                                    kSweepEngine, kSweepDigital,  kSweepBaseline};
 const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
 constexpr const char* kDefaultEngine = "analytic";
 
@@ -660,9 +660,9 @@ Sweep expand_sweep(const SweepSpec& spec) {
          {&plan.arch, &plan.workload, &plan.precision, &plan.digital, &plan.baseline}) {
       if (s->value == nullptr) continue;
       canonical += s->key + "=" + s->value->text + "\n";
-      canonical += "content " + inputs.digest(s->key, s->value->resolved,
-                                              s->key == "arch" ? overrides
-                                                               : std::vector<std::string>{}) +
+      canonical += "content " +
+                   inputs.digest(s->key, s->value->resolved,
+                                 s->key == "arch" ? overrides : std::vector<std::string>{}) +
                    "\n";
       point.args.push_back("--" + s->key);
       point.args.push_back(s->value->resolved);
@@ -1051,9 +1051,7 @@ std::string shell_quote(const std::string& word) {
         quoted += '\\';
         quoted += c;
       } else if (u < 0x20 || u == 0x7f) {
-        std::array<char, 8> hex{};
-        std::snprintf(hex.data(), hex.size(), "\\x%02x", u);
-        quoted += hex.data();
+        quoted += hex_escape(u);
       } else {
         quoted += c;
       }

@@ -25,7 +25,7 @@ inline constexpr std::string_view kSweepArch = "arch";
 inline constexpr std::string_view kSweepWorkload = "workload";
 inline constexpr std::string_view kSweepPrecision = "precision";
 inline constexpr std::string_view kSweepEngine = "engine";
-inline constexpr std::string_view kSweepDigital = "digital";  // a digital 16-bit baseline preset
+inline constexpr std::string_view kSweepDigital = "digital";    // a digital 16-bit baseline preset
 inline constexpr std::string_view kSweepBaseline = "baseline";  // the profile ratios compare with
 
 // Upper bound on the points of one sweep (keeps a typo from launching a million processes).

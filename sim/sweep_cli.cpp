@@ -342,8 +342,9 @@ int run_sweep(const Sweep& sweep, const fs::path& dir, const std::string& runner
   // pending (their earlier error.txt was removed when they started).
   size_t ran = 0;
   for (size_t k = 0; k < todo.size(); ++k) {
-    ran += started[k] && read_point_result((dir / "points" / sweep.points[todo[k]].id).string())
-                                 .status != PointStatus::kPending;
+    ran += started[k] &&
+           read_point_result((dir / "points" / sweep.points[todo[k]].id).string()).status !=
+               PointStatus::kPending;
   }
   out << "  ran " << ran << " points in " << std::fixed << std::setprecision(2) << seconds
       << " s\n";
@@ -375,13 +376,12 @@ int emit_slurm(const Sweep& sweep, const fs::path& dir, const std::string& runne
   }
   make_dirs(dir / "points");
   make_dirs(dir / "slurm");  // Slurm does not create the --output directory
-  DirLock lock(dir);  // not while a local sweep (or another emit) uses the directory
+  DirLock lock(dir);         // not while a local sweep (or another emit) uses the directory
   write_file_atomically((dir / "sweep.json").string(), sweep_to_json(sweep).dump(2) + "\n");
   write_file_atomically((dir / "points.txt").string(), slurm_points_list(sweep));
   const std::string script = (dir / "sweep.slurm").string();
-  write_file_atomically(script,
-                        slurm_script(sweep, dir.string(), runner, sbatch_options, max_parallel,
-                                     point_timeout_s));
+  write_file_atomically(script, slurm_script(sweep, dir.string(), runner, sbatch_options,
+                                             max_parallel, point_timeout_s));
   ::chmod(script.c_str(), 0755);
   out << "wrote " << script << " (" << sweep.points.size() << " array tasks) and "
       << (dir / "points.txt").string() << "\n"

@@ -133,9 +133,9 @@ TechTable load_tech_table(const std::string& path,
           for (const auto& [name, action] : required) {
             if (names.find(" " + name + ",") == std::string::npos) names += " " + name + ",";
           }
-          diagnostics.add(entry.key_where, cpath,
-                          "unknown component (the model charges:" +
-                              names.substr(0, names.size() - 1) + ")");
+          diagnostics.add(
+              entry.key_where, cpath,
+              "unknown component (the model charges:" + names.substr(0, names.size() - 1) + ")");
           continue;
         }
         if (const YamlNode* energies = c.get("energy_pj", true)) {

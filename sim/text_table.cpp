@@ -32,6 +32,12 @@ std::string csv_cell(const std::string& text) {
   return quoted + "\"";
 }
 
+std::string hex_escape(unsigned char byte) {
+  std::array<char, 8> hex{};
+  std::snprintf(hex.data(), hex.size(), "\\x%02x", byte);
+  return hex.data();
+}
+
 std::string markdown_cell(const std::string& text) {
   std::string cell;
   for (char c : text) {
@@ -44,9 +50,7 @@ std::string markdown_cell(const std::string& text) {
     } else if (c == '\r') {
       cell += "\\r";
     } else if (u < 0x20 || u == 0x7f) {
-      std::array<char, 8> hex{};
-      std::snprintf(hex.data(), hex.size(), "\\x%02x", u);
-      cell += hex.data();
+      cell += hex_escape(u);
     } else {
       cell += c;
     }

@@ -24,6 +24,10 @@ class TextTable {
 // NUL byte, which CSV readers refuse, is written as the two characters \0.
 std::string csv_cell(const std::string& text);
 
+// "\xNN" for a byte (lower-case hex): how control characters are shown in Markdown and
+// written in bash $'...' words.
+std::string hex_escape(unsigned char byte);
+
 // Text safe inside a Markdown table cell or heading: `|` escaped, CR, LF and other control
 // characters shown as \r, \n, \xNN (a raw line break would end the row), and `\` escaped.
 std::string markdown_cell(const std::string& text);

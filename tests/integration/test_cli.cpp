@@ -169,9 +169,9 @@ TEST(Cli, MapPrintsArraysUtilisationAndTotals) {
     EXPECT_LE(layer["row_utilization"].get<double>(), 1.0);
     EXPECT_GE(layer["replication"].get<int>(), 1);
     // ISAAC flips weights: one flag per used column of every array of every copy.
-    EXPECT_EQ(layer["flip_flag_bits"].get<int64_t>(),
-              layer["replication"].get<int64_t>() * layer["row_blocks"].get<int64_t>() *
-                  layer["used_columns"].get<int64_t>());
+    EXPECT_EQ(layer["flip_flag_bits"].get<int64_t>(), layer["replication"].get<int64_t>() *
+                                                          layer["row_blocks"].get<int64_t>() *
+                                                          layer["used_columns"].get<int64_t>());
     EXPECT_TRUE(layer["adc"]["exact"].get<bool>());
     EXPECT_EQ(layer["adc"]["bits"], 8);
   }
@@ -556,13 +556,13 @@ TEST(CliRun, FunctionalHeadlineInSummaryAndReport) {
 // Markdown cell (regression: it broke layers.csv rows and report.md tables).
 TEST(CliRun, LayerNamesAreEscapedInCsvAndMarkdown) {
   test::TempDir dir;
-  const std::string net = dir.write(
-      "odd.yaml",
-      "name: odd\nnetwork: odd\ndataset: test\ninput: [3, 4, 4]\nlayers:\n"
-      "  - {name: \"c,\\\"q\\\"\\n|p\\0z\", type: conv2d, kernel: 1, input: [3, 4, 4], "
-      "output: [4, 4, 4]}\n"
-      "  - {name: flatten, type: flatten, input: [4, 4, 4], output: [64]}\n"
-      "  - {name: fc, type: linear, input: [64], output: [10]}\n");
+  const std::string net =
+      dir.write("odd.yaml",
+                "name: odd\nnetwork: odd\ndataset: test\ninput: [3, 4, 4]\nlayers:\n"
+                "  - {name: \"c,\\\"q\\\"\\n|p\\0z\", type: conv2d, kernel: 1, input: [3, 4, 4], "
+                "output: [4, 4, 4]}\n"
+                "  - {name: flatten, type: flatten, input: [4, 4, 4], output: [64]}\n"
+                "  - {name: fc, type: linear, input: [64], output: [10]}\n");
   Result r = run("run -a configs/arch/isaac.yaml -w '" + net + "' --no-baseline -o '" +
                  dir.file("o") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -603,8 +603,10 @@ TEST(CliRun, CycleEngineRunsAStridedConvIntoFlattenAndLinear) {
       "  - {name: conv, type: conv2d, kernel: 2, stride: 2, input: [3, 8, 8], output: [8, 4, 4]}\n"
       "  - {name: flatten, type: flatten, input: [8, 4, 4], output: [128]}\n"
       "  - {name: fc, type: linear, input: [128], output: [10]}\n");
-  for (const std::string& buffer : {std::string(), std::string("--set tile.buffer.capacity_bytes=16777216 ")}) {
-    const std::string base = "run -a configs/arch/isaac.yaml -w '" + net + "' --no-baseline " + buffer;
+  for (const std::string& buffer :
+       {std::string(), std::string("--set tile.buffer.capacity_bytes=16777216 ")}) {
+    const std::string base =
+        "run -a configs/arch/isaac.yaml -w '" + net + "' --no-baseline " + buffer;
     Result r = run(base + "-e cycle -o '" + dir.file("cycle") + "'");
     ASSERT_EQ(r.exit_code, 0) << buffer << r.err;
     r = run(base + "-o '" + dir.file("analytic") + "'");
@@ -629,8 +631,9 @@ TEST(Cli, MemoryGuardRefusesBeforeAllocatingAndAcceptsIsaacScale) {
                         0),
             0u)
       << r.err;
-  r = run(map + "--set chip.tiles=1048576 --set chip.noc.mesh_columns=512 "
-                "--set chip.noc.mesh_rows=512");
+  r = run(map +
+          "--set chip.tiles=1048576 --set chip.noc.mesh_columns=512 "
+          "--set chip.noc.mesh_rows=512");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("the PE allocator for 12582912 PEs"), std::string::npos) << r.err;
   // ISAAC itself needs a few MB: accepted by default, refused under a 1 MiB limit.
@@ -639,8 +642,10 @@ TEST(Cli, MemoryGuardRefusesBeforeAllocatingAndAcceptsIsaacScale) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("above the limit of 0.0 GiB (MIXPIM_MEMORY_LIMIT_MIB"), std::string::npos)
       << r.err;
-  r = run("run -e functional -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
-          "--batch 1048576 -o '" + dir.file("big") + "'");
+  r =
+      run("run -e functional -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
+          "--batch 1048576 -o '" +
+          dir.file("big") + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.rfind("error: --batch: the functional engine's tensors for a batch of 1048576 "
                         "vgg19-cifar10 inputs needs about",
@@ -680,25 +685,29 @@ TEST(CliRun, BaselineProfileIsTheReferenceOfEveryRatio) {
     const std::string engine = name;
     Result r = run(base + "-e " + engine + " -o '" + dir.file(engine) + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("  vs uniform8 energy reduction 1.00x, latency 1.000x"),
-              std::string::npos)
+    EXPECT_NE(r.out.find("  vs uniform8 energy reduction 1.00x, latency 1.000x"), std::string::npos)
         << r.out;
     const auto j = nlohmann::json::parse(read_all(dir.file(engine + "/report.json")));
     EXPECT_EQ(j["baseline"]["precision"], "uniform8");
     EXPECT_EQ(j["baseline"]["precision_path"], "workloads/profiles/uniform8.yaml");
     EXPECT_EQ(j["baseline"]["energy_reduction"].get<double>(), 1.0) << engine;
     EXPECT_EQ(j["baseline"]["latency_ratio"].get<double>(), 1.0) << engine;
-    EXPECT_NE(read_all(dir.file(engine + "/report.md")).find("| energy reduction vs uniform8 | 1.00x |"),
-              std::string::npos);
+    EXPECT_NE(
+        read_all(dir.file(engine + "/report.md")).find("| energy reduction vs uniform8 | 1.00x |"),
+        std::string::npos);
   }
   // The default is still the built-in 16 bits; mixed-channel against uniform8 saves less than
   // against 16 bits.
-  Result r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
-                 "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" + dir.file("m16") + "'");
+  Result r =
+      run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+          "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" +
+          dir.file("m16") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+  r =
+      run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
           "-p workloads/profiles/resnet18/mixed-channel.yaml "
-          "--baseline workloads/profiles/uniform8.yaml -o '" + dir.file("m8") + "'");
+          "--baseline workloads/profiles/uniform8.yaml -o '" +
+          dir.file("m8") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto m16 = nlohmann::json::parse(read_all(dir.file("m16/report.json")));
   const auto m8 = nlohmann::json::parse(read_all(dir.file("m8/report.json")));
@@ -710,8 +719,10 @@ TEST(CliRun, BaselineProfileIsTheReferenceOfEveryRatio) {
   r = run(base + "--no-baseline -o '" + dir.file("x") + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--baseline and --no-baseline exclude each other"), std::string::npos);
-  r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
-          "--baseline workloads/profiles/vgg19/mixed-layer.yaml -o '" + dir.file("y") + "'");
+  r =
+      run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+          "--baseline workloads/profiles/vgg19/mixed-layer.yaml -o '" +
+          dir.file("y") + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("workloads/profiles/vgg19/mixed-layer.yaml"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("y")));
@@ -722,8 +733,10 @@ TEST(CliRun, BaselineProfileIsTheReferenceOfEveryRatio) {
 // reprogramming as its own component, flagged in the summary; a glossary of every component.
 TEST(CliRun, ReportShowsBitsPackingReprogrammingAndAGlossary) {
   test::TempDir dir;
-  Result r = run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
-                 "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" + dir.file("mixed") + "'");
+  Result r =
+      run("run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml "
+          "-p workloads/profiles/resnet18/mixed-channel.yaml -o '" +
+          dir.file("mixed") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(read_all(dir.file("mixed/report.json")));
   const auto& l = j["layers"][2];  // layer1.0.conv1: 48 channels at 4 bits, 16 at 8
@@ -752,7 +765,8 @@ TEST(CliRun, ReportShowsBitsPackingReprogrammingAndAGlossary) {
   EXPECT_EQ(md.find("| other |"), std::string::npos);
   EXPECT_EQ(r.out.find("reprogram"), std::string::npos);  // resident: nothing rewritten
 
-  r = run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
+  r =
+      run("run -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
           "-p workloads/profiles/uniform8.yaml --set pe.crossbar.rows=64 "
           "--set pe.crossbar.columns=64 --set mapping.allow_reprogramming=true -o '" +
           dir.file("rewritten") + "'");
@@ -764,9 +778,10 @@ TEST(CliRun, ReportShowsBitsPackingReprogrammingAndAGlossary) {
   EXPECT_FALSE(j["components"]["xbar"]["counts"].contains("write_cell"));
   EXPECT_NE(r.out.find("  reprogram  weights rewritten every inference: "), std::string::npos)
       << r.out;
-  EXPECT_NE(read_all(dir.file("rewritten/report.md"))
-                .find("| reprogramming | reprogram | cell writes when weights are time-multiplexed |"),
-            std::string::npos);
+  EXPECT_NE(
+      read_all(dir.file("rewritten/report.md"))
+          .find("| reprogramming | reprogram | cell writes when weights are time-multiplexed |"),
+      std::string::npos);
 }
 
 // Silent no-ops become warnings (regression: pruning only conv2 of a ResNet block saved nothing
@@ -798,8 +813,8 @@ TEST(CliRun, PruningThatSavesNothingOrRemovesClassesIsWarned) {
   // The shipped profiles prune consistently: no warning.
   for (const char* p : {"resnet18/pruned", "resnet18/mixed-channel", "vgg19/pruned"}) {
     const std::string net = std::string(p).rfind("vgg19", 0) == 0 ? "vgg19" : "resnet18";
-    Result r = run("info -w workloads/" + net + "-cifar10.yaml -p workloads/profiles/" + p +
-                   ".yaml");
+    Result r =
+        run("info -w workloads/" + net + "-cifar10.yaml -p workloads/profiles/" + p + ".yaml");
     EXPECT_EQ(r.err, "") << p;
   }
 }
@@ -848,8 +863,10 @@ TEST(CliRun, BatchAmortisesReprogrammingAsOneOverN) {
 // ISAAC's published chip (41.3 TOPS, 0.48 TOPS/mm2, 0.63 TOPS/W with HyperTransport).
 TEST(CliRun, PeakFiguresAndTheIsaacReferencePreset) {
   test::TempDir dir;
-  Result r = run("run -a configs/arch/isaac-reference.yaml -w workloads/vgg19-cifar10.yaml "
-                 "--no-baseline -o '" + dir.file("ref") + "'");
+  Result r =
+      run("run -a configs/arch/isaac-reference.yaml -w workloads/vgg19-cifar10.yaml "
+          "--no-baseline -o '" +
+          dir.file("ref") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("  peak       41.29 TOPS, 0.6233 TOPS/W, 0.4785 TOPS/mm2 (every PE busy, "
                        "16/16-bit weights/inputs;"),
@@ -861,12 +878,14 @@ TEST(CliRun, PeakFiguresAndTheIsaacReferencePreset) {
   EXPECT_GT(fraction, 0.0);
   EXPECT_LE(fraction, 1.0);  // a network never beats the chip's peak
   EXPECT_NEAR(fraction,
-              j["totals"]["ops"].get<double>() * j["totals"]["throughput_inferences_per_s"].get<double>() /
+              j["totals"]["ops"].get<double>() *
+                  j["totals"]["throughput_inferences_per_s"].get<double>() /
                   (j["peak"]["tops"].get<double>() * 1e12),
               1e-9);
   EXPECT_GT(j["components"]["offchip_link"]["leakage_energy_pj"].get<double>(), 0);
-  EXPECT_NE(read_all(dir.file("ref/report.md")).find("| peak (every PE busy, 16-bit weights, "
-                                                       "16-bit inputs) | 41.29 TOPS"),
+  EXPECT_NE(read_all(dir.file("ref/report.md"))
+                .find("| peak (every PE busy, 16-bit weights, "
+                      "16-bit inputs) | 41.29 TOPS"),
             std::string::npos);
   // A table without the links' figures is a located error, before anything is written.
   std::string table = read_all(std::string(MIXPIM_SOURCE_DIR) + "/configs/tech/isaac-32nm.yaml");

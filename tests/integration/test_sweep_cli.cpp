@@ -399,9 +399,8 @@ TEST_F(SweepCli, PointTimeoutFailsTheSlowPointLocallyAndUnderSlurm) {
     found = found || error.find("timed out after 1 s (--point-timeout)") != std::string::npos;
   }
   EXPECT_TRUE(found);
-  EXPECT_EQ(sweep(quote(spec_) + " --out " + quote(dir_.file("x")) + " --point-timeout 0")
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      sweep(quote(spec_) + " --out " + quote(dir_.file("x")) + " --point-timeout 0").exit_code, 2);
 }
 
 // Regressions: a newline in --slurm-option or in the --emit-slurm directory became a shell
@@ -425,9 +424,8 @@ TEST_F(SweepCli, EmitSlurmRefusesControlCharactersAndHonoursTheLock) {
 
   // A local sweep holds the directory: emitting or collecting there waits its turn.
   const std::string busy = dir_.file("busy");
-  const pid_t pid = start(quote(spec_) + " --out " + quote(busy) + " -j 1 --runner " +
-                              quote(runner_),
-                          "FAKE_SLEEP=1");
+  const pid_t pid = start(
+      quote(spec_) + " --out " + quote(busy) + " -j 1 --runner " + quote(runner_), "FAKE_SLEEP=1");
   for (int i = 0; i < 100 && !fs::exists(busy + "/sweep.json"); ++i) ::usleep(20000);
   ASSERT_TRUE(fs::exists(busy + "/sweep.json"));
   const std::string before = read_all(busy + "/sweep.json");

@@ -83,13 +83,13 @@ TEST(ArchErrorsMore, BaseThatIsNotAMapAndOverrideLocations) {
   dir.write("list.yaml", "- a\n- b\n");
   std::string e = input_error_of(
       [&] { load_arch_config(dir.write("p1.yaml", "base: scalar.yaml\nname: x\n")); });
-  EXPECT_NE(e.find(dir.file("scalar.yaml") + ":1:1: expected a map (an architecture preset), got "
-                                              "\"42\" (base of " +
+  EXPECT_NE(e.find(dir.file("scalar.yaml") +
+                   ":1:1: expected a map (an architecture preset), got "
+                   "\"42\" (base of " +
                    dir.file("p1.yaml") + ":1:7)"),
             std::string::npos)
       << e;
-  e = input_error_of(
-      [&] { load_arch_config(dir.write("p2.yaml", "base: list.yaml\nname: x\n")); });
+  e = input_error_of([&] { load_arch_config(dir.write("p2.yaml", "base: list.yaml\nname: x\n")); });
   EXPECT_NE(e.find("got a list (base of"), std::string::npos) << e;
 
   const std::string isaac = source_path("configs/arch/isaac.yaml");

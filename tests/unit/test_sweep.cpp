@@ -41,8 +41,7 @@ TEST(SweepSpec, DuplicatePointsAreFoundByMeaningNotSpelling) {
                             dir.file("d.yaml"));
     });
   };
-  for (const char* values : {"[8, 08]", "[8, +8]", "[1000, 1e3]", "[0.5, 5e-1]",
-                                    "[true, True]"}) {
+  for (const char* values : {"[8, 08]", "[8, +8]", "[1000, 1e3]", "[0.5, 5e-1]", "[true, True]"}) {
     const std::string e = error_of(std::string("  - {key: pe.adc.bits, values: ") + values + "}\n");
     EXPECT_NE(e.find("values[1]: duplicate value (same as entry 0): two identical points"),
               std::string::npos)
@@ -52,7 +51,8 @@ TEST(SweepSpec, DuplicatePointsAreFoundByMeaningNotSpelling) {
   EXPECT_NE(e.find("duplicate value"), std::string::npos) << e;
   // Different values stay different points.
   EXPECT_EQ(error_of("  - {key: pe.adc.bits, values: [8, 9, 0x8]}\n"), "");
-  EXPECT_EQ(error_of("  - {key: pe.crossbar.signed_weights, values: [offset, differential]}\n"), "");
+  EXPECT_EQ(error_of("  - {key: pe.crossbar.signed_weights, values: [offset, differential]}\n"),
+            "");
 }
 
 // Regression: two spec files in different folders both saying `workload: net.yaml` (different
@@ -80,14 +80,12 @@ TEST(SweepSpec, PointIdsCoverTheContentOfEveryFileAPointReads) {
   EXPECT_NE(a.points[0].id, a.points[1].id);
   // A preset's base, reached only through `base:`, counts too.
   dir.write("a/base.yaml", test::read_file(source_path("configs/arch/isaac.yaml")));
-  const std::string child = dir.write(
-      "a/child.yaml", "base: base.yaml\nname: child\n");
+  const std::string child = dir.write("a/child.yaml", "base: base.yaml\nname: child\n");
   const std::string body2 = "name: s\nbase: {arch: " + child +
                             ", workload: net.yaml}\naxes:\n  - {key: pe.crossbar.rows, values: "
                             "[128, 256]}\n";
   const std::string id_before = load_sweep(dir.write("a/spec2.yaml", body2)).points[0].id;
-  dir.write("a/base.yaml",
-            test::read_file(source_path("configs/arch/isaac.yaml")) + "# edited\n");
+  dir.write("a/base.yaml", test::read_file(source_path("configs/arch/isaac.yaml")) + "# edited\n");
   EXPECT_NE(load_sweep(dir.file("a/spec2.yaml")).points[0].id, id_before);
 }
 
@@ -332,8 +330,9 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
 TEST(SweepSpec, BaselineProfileIsPassedToEveryPointAndChecked) {
   test::TempDir dir;
   const std::string u8 = source_path("workloads/profiles/uniform8.yaml");
-  const Sweep sweep = load_sweep(write_spec(
-      dir, base_block() + "  baseline: " + u8 + "\naxes:\n  - {key: pe.crossbar.rows, values: [64, 128]}\n"));
+  const Sweep sweep =
+      load_sweep(write_spec(dir, base_block() + "  baseline: " + u8 +
+                                     "\naxes:\n  - {key: pe.crossbar.rows, values: [64, 128]}\n"));
   ASSERT_EQ(sweep.points.size(), 2u);
   for (const SweepPoint& p : sweep.points) {
     auto it = std::find(p.args.begin(), p.args.end(), "--baseline");
@@ -527,14 +526,14 @@ TEST(SweepOutputs, PointStatusFromDirectoryAndErrorText) {
   PointResult r = read_point_result(dir.path());
   EXPECT_EQ(r.status, PointStatus::kFailed);
   EXPECT_EQ(r.error, "error: x\nexit code: 2\n");
-  dir.write("report.json",
-            "{\"totals\": {\"energy_pj\": 1, \"latency_ns\": 2, \"area_mm2\": 3}}");
+  dir.write("report.json", "{\"totals\": {\"energy_pj\": 1, \"latency_ns\": 2, \"area_mm2\": 3}}");
   r = read_point_result(dir.path());
   EXPECT_EQ(r.status, PointStatus::kFinished);  // a report wins over a stale error
   EXPECT_EQ(r.report["totals"]["energy_pj"], 1);
   // Regression: {} counted as finished, and a string latency went into points.csv.
-  for (const char* broken : {"{}", "{\"totals\": {\"energy_pj\": 1, \"latency_ns\": \"fast\", "
-                                   "\"area_mm2\": 3}}"}) {
+  for (const char* broken : {"{}",
+                             "{\"totals\": {\"energy_pj\": 1, \"latency_ns\": \"fast\", "
+                             "\"area_mm2\": 3}}"}) {
     dir.write("report.json", broken);
     r = read_point_result(dir.path());
     EXPECT_EQ(r.status, PointStatus::kFailed) << broken;
@@ -575,8 +574,7 @@ TEST(SweepSlurm, PointsListKeepsControlCharactersExactly) {
   sweep.points[0].args = {"run", "--workload", odd};
   const std::string list = slurm_points_list(sweep);
   EXPECT_EQ(std::count(list.begin(), list.end(), '\n'), 3);  // one line per point
-  EXPECT_NE(list.find("$'/w/new\\x0aline\\x09tab \\'q\\' back\\\\slash.yaml'"),
-            std::string::npos)
+  EXPECT_NE(list.find("$'/w/new\\x0aline\\x09tab \\'q\\' back\\\\slash.yaml'"), std::string::npos)
       << list;
   test::TempDir dir;
   const std::string points = dir.write("points.txt", list);
