@@ -14,6 +14,7 @@
 #include "arch_config.h"
 #include "mapping.h"
 #include "precision.h"
+#include "work_model.h"
 #include "workload.h"
 
 namespace mixpim::sim {
@@ -74,5 +75,8 @@ std::vector<int> output_bits(const Network& network, const PrecisionProfile& pro
 
 PerformanceResult analyze(const Network& network, const PrecisionProfile& profile,
                           const ArchConfig& arch, const NetworkMapping& mapping);
+// The same from the compiler's work model (work_model.h): its counts and bounds, and the row
+// schedule below.
+PerformanceResult analyze(const WorkModel& model);
 
 }  // namespace mixpim::sim

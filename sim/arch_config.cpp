@@ -221,6 +221,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         }
       }
       p.shift_add_units = static_cast<int>(pe.integer("shift_add_units", 1, 4096).value_or(0));
+      p.shift_add_ops_per_cycle = pe.number_or("shift_add_ops_per_cycle", 1, 1e-3, 1e6);
+      p.sample_hold = pe.boolean_or("sample_hold", true);
       p.input_register_bytes =
           static_cast<int>(pe.integer("input_register_bytes", 1, 1 << 30).value_or(0));
       p.output_register_bytes =

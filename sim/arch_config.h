@@ -61,6 +61,12 @@ struct PeConfig {
   DacConfig dac;
   AdcConfig adc;
   int shift_add_units = 0;
+  // Column samples each shift-add unit absorbs per clock cycle: a read step's shift-adds take
+  // ceil(columns / (units x this)) cycles (sim/work_model.h, shift_add_ns_per_read).
+  double shift_add_ops_per_cycle = 1;
+  // Sample-and-hold between the arrays and the ADCs: the next read may start while the ADCs
+  // convert the held columns. Without it the array holds its outputs until they are converted.
+  bool sample_hold = true;
   int input_register_bytes = 0;
   int output_register_bytes = 0;
 };
