@@ -1,31 +1,34 @@
 #pragma once
-// ADC bank of a PE: `count` ADCs shared through a column mux by all columns of the PE's
-// crossbars. Conversions are counted, not evented: a crossbar read of the PE needs
-// ceil(columns / count) conversion slots of 1 / sample rate each, which sets the bank's time
-// per read (the busiest PE of a layer sets the layer's).
+// The ADC banks of one layer's PEs. Each PE's `pe.adc.count` ADCs share its columns through a
+// column mux, so a read step takes ceil(columns / ADCs) conversions back to back at the
+// layer's resolution (sim::adc_read_ns); the busiest PE sets the time (`adc_ns`). Conversions
+// are counted, not evented: one wait per read step.
 
-#include <cstdint>
+#include <systemc>
 
-#include "sim/action_counts.h"
-#include "sim/arch_config.h"
+#include "channels.h"
+#include "sim/work_model.h"
+#include "step.h"
 
 namespace mixpim::hw {
 
-class AdcBank {
+class AdcBank : public sc_core::sc_module {
  public:
-  // Conversions at `bits` (sim::layer_adc), timed by sim::adc_read_ns.
-  AdcBank(const sim::ArchConfig& arch, int64_t busiest_pe_columns, int bits);
+  sc_core::sc_fifo_in<Step> in;          // from the sample-and-hold (or the arrays)
+  sc_core::sc_fifo_out<Step> out;        // to the shift-add units
+  sc_core::sc_fifo_out<bool> converted;  // without sample-and-hold: releases the arrays
 
-  // Time the busiest PE's bank needs to convert the columns of one crossbar read.
-  double ns_per_read() const { return ns_per_read_; }
-  // adc.convert = mvms x input_cycles x row blocks x used columns.
-  static void convert(int64_t mvms, int64_t input_cycles, int64_t row_blocks, int64_t columns,
-                      sim::ActionCounts& counts) {
-    counts.add("adc", "convert", mvms * input_cycles * row_blocks * columns);
-  }
+  AdcBank(sc_core::sc_module_name name, const sim::PeWork& work, bool flipping,
+          LayerCounters* counters, PipelineState* state, Kernel* kernel);
+  StageStats stats;
 
  private:
-  double ns_per_read_;
+  void run();
+  const sim::PeWork& work_;
+  bool flipping_;
+  LayerCounters* counters_;
+  PipelineState* state_;
+  Kernel* kernel_;
 };
 
 }  // namespace mixpim::hw

@@ -1,49 +1,40 @@
 #pragma once
-// One crossbar array executing matrix-vector products bit-serially: each request applies
-// `input_cycles` input slices to `active_rows` rows and reads `active_columns` columns; each
-// slice is one analog read of `read_latency`. One SystemC event per read group (the whole
-// request), never per conversion: counts are accumulated, not evented.
+// The crossbar arrays of one layer's PEs (every copy; they read in lockstep): each read step
+// applies one input bit-slice through the DACs to every array and reads all their columns
+// (`read_ns`). With a sample-and-hold the columns are latched and the next read may start
+// while the ADCs convert; without one, the arrays hold their outputs until the ADC bank reports
+// the conversion done (`converted`).
 
-#include <cstdint>
-#include <iosfwd>
 #include <systemc>
 
-#include "sim/action_counts.h"
+#include "channels.h"
+#include "sim/work_model.h"
+#include "step.h"
 
 namespace mixpim::hw {
 
-struct MvmRequest {
-  int64_t id = 0;
-  int active_rows = 0;
-  int active_columns = 0;
-  int input_cycles = 0;  // ceil(activation bits / DAC bits)
-  bool operator==(const MvmRequest& o) const {
-    return id == o.id && active_rows == o.active_rows && active_columns == o.active_columns &&
-           input_cycles == o.input_cycles;
-  }
-};
-std::ostream& operator<<(std::ostream& out, const MvmRequest& request);
-
-class Crossbar : public sc_core::sc_module {
+class CrossbarGroup : public sc_core::sc_module {
  public:
-  sc_core::sc_fifo_in<MvmRequest> request;
-  sc_core::sc_fifo_out<MvmRequest> done;  // the request, once its last input slice is read
+  sc_core::sc_fifo_in<Step> in;    // from the input register
+  sc_core::sc_fifo_out<Step> out;  // to the sample-and-hold (or straight to the ADCs)
+  sc_core::sc_fifo_in<bool> converted;  // without sample-and-hold: the ADCs are done
 
-  // rows/columns bound the active ones; requests outside them are reported as SystemC errors.
-  Crossbar(sc_core::sc_module_name name, int rows, int columns,
-           const sc_core::sc_time& read_latency);
-
-  // xbar.activate: one per input slice; xbar.row_cycles / xbar.column_cycles: active rows and
-  // columns times input slices (what row drivers and sense circuits spend energy on).
-  const sim::ActionCounts& counts() const { return counts_; }
+  CrossbarGroup(sc_core::sc_module_name name, const sim::PeWork& work, int dac_bits,
+                bool flipping, int track, LayerCounters* counters, PipelineState* state,
+                LayerTiming* timing, Kernel* kernel);
+  StageStats stats;
 
  private:
   void run();
-
-  int rows_;
-  int columns_;
-  sc_core::sc_time read_latency_;
-  sim::ActionCounts counts_;
+  const sim::PeWork& work_;
+  int dac_bits_;
+  bool flipping_;
+  int track_;
+  LayerCounters* counters_;
+  PipelineState* state_;
+  LayerTiming* timing_;
+  Kernel* kernel_;
+  double slot_start_ns_ = 0;
 };
 
 }  // namespace mixpim::hw

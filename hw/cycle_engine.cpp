@@ -7,59 +7,20 @@
 #include <memory>
 #include <stdexcept>
 
-#include "chip.h"
+#include "channels.h"
+#include "digital_layer.h"
 #include "global_buffer.h"
-#include "layer_stage.h"
+#include "noc.h"
 #include "pe.h"
-#include "row_buffer.h"
 #include "sim/atomic_file.h"
 #include "sim/diagnostics.h"
+#include "sim/work_model.h"
+#include "tile.h"
+#include "tile_merge.h"
 
 namespace mixpim::hw {
 
 namespace {
-
-using sim::Layer;
-using sim::LayerType;
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t kept_count(const std::vector<bool>& mask) {
-  return std::count(mask.begin(), mask.end(), true);
-}
-int64_t spatial(const sim::Shape& s) { return s.size() == 3 ? s[1] * s[2] : 1; }
-int64_t rows_of(const sim::Shape& s) { return s.size() == 3 && s[1] > 0 ? s[1] : 1; }
-
-InputEdge::Window window_of(const Layer& consumer, const sim::Shape& out) {
-  if (out.size() != 3 || consumer.output_shape.size() != 3) return InputEdge::Window::kAll;
-  switch (consumer.type) {
-    case LayerType::kConv2d:
-    case LayerType::kMaxPool:
-    case LayerType::kAvgPool:
-      return InputEdge::Window::kKernel;
-    case LayerType::kRelu:
-    case LayerType::kAdd:
-      return InputEdge::Window::kSame;
-    default:
-      return InputEdge::Window::kAll;
-  }
-}
-
-// Inputs held in the consumer's tile buffer (ReLU applies as outputs leave the PEs and flatten
-// is a view: their rows pass through).
-bool buffered(const Layer& consumer) {
-  return consumer.type != LayerType::kRelu && consumer.type != LayerType::kFlatten;
-}
-
-// Most producer rows the consumer holds at once, whatever the timing: the buffer must hold
-// them or the pipeline deadlocks.
-int64_t window_rows(const InputEdge& in, int64_t rows) {
-  int64_t most = 1, released = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    most = std::max(most, in.need(r) - released);
-    released = in.release(r, rows);
-  }
-  return most;
-}
 
 double peak_rss_mib() {
   std::ifstream status("/proc/self/status");
@@ -70,48 +31,80 @@ double peak_rss_mib() {
   return 0;
 }
 
-// Everything the simulation owns. Deliberately never destroyed: SystemC processes and
-// modules live until the process exits (the kernel elaborates once per process).
+// One layer's modules and bookkeeping.
+struct LayerModules {
+  LayerCounters counters;
+  LayerTiming timing;
+  std::unique_ptr<LayerProgress> progress;
+  std::vector<std::unique_ptr<RowQueue>> queues;  // one per input edge, program order
+  std::unique_ptr<PeGroup> pes;
+  std::unique_ptr<sc_core::sc_fifo<Step>> output_registers;
+  std::unique_ptr<TileMerge> merge;
+  std::unique_ptr<DigitalLayer> digital;
+  RowProducer* producer() {
+    return merge ? static_cast<RowProducer*>(merge.get()) : static_cast<RowProducer*>(digital.get());
+  }
+};
+
+// Everything the simulation owns. Deliberately never destroyed: SystemC modules live until the
+// process exits (the kernel elaborates once per process).
 struct Model {
-  std::vector<LayerProgram> programs;
-  std::vector<std::unique_ptr<RowBuffer>> buffers;
-  std::unique_ptr<Chip> chip;
-  std::vector<std::unique_ptr<LayerStage>> stages;
-  int64_t events = 0;
+  sim::WorkModel work;
+  Kernel kernel;
+  std::unique_ptr<Noc> noc;
+  std::vector<std::unique_ptr<Tile>> tiles;
+  std::vector<LayerModules> layers;
+  IoCounters io;
+  std::unique_ptr<GlobalBuffer> global_buffer;
 };
 
 bool g_ran = false;
 
-void write_trace(const std::string& path, const sim::PerformanceResult& perf,
-                 const std::vector<CycleLayerStats>& stats) {
-  nlohmann::ordered_json events = nlohmann::ordered_json::array();
-  events.push_back(
-      {{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"args", {{"name", "chip"}}}});
-  std::vector<bool> named;
-  for (size_t i = 0; i < perf.layers.size(); ++i) {
-    const sim::LayerPerformance& l = perf.layers[i];
-    for (int t = l.first_tile; t <= l.last_tile; ++t) {
-      if (named.size() <= static_cast<size_t>(t)) named.resize(static_cast<size_t>(t) + 1, false);
-      if (!named[static_cast<size_t>(t)]) {
-        named[static_cast<size_t>(t)] = true;
-        events.push_back({{"name", "thread_name"},
-                          {"ph", "M"},
-                          {"pid", 0},
-                          {"tid", t},
-                          {"args", {{"name", "tile " + std::to_string(t)}}}});
-      }
-      events.push_back({{"name", l.name},
-                        {"cat", std::string(sim::to_string(l.type))},
-                        {"ph", "X"},
-                        {"pid", 0},
-                        {"tid", t},
-                        {"ts", l.start_ns / 1000.0},
-                        {"dur", (l.end_ns - l.start_ns) / 1000.0},
-                        {"args", {{"busy_ns", stats[i].busy_ns}, {"bound", l.bound}}}});
+UnitStats unit(const std::string& name, const StageStats& s) {
+  return {name, s.busy_ns, s.idle_ns, s.blocked_ns, s.peak_queue};
+}
+
+UnitStats server(const std::string& name, const FifoServer& s) {
+  return {name, s.busy_ns(), 0, s.waited_ns(), s.peak_queue()};
+}
+
+// Counts of one layer per inference, from what its modules executed over the whole run.
+sim::ActionCounts layer_counts(const sim::LayerProgram& p, const LayerCounters& c, bool flipping,
+                               int64_t n) {
+  sim::ActionCounts counts;
+  auto add = [&](const char* component, const char* action, int64_t total) {
+    if (total % n != 0)
+      throw std::logic_error("cycle engine: " + p.name + " " + component + "." + action +
+                             " is not a whole number per inference");
+    counts.add(component, action, total / n);
+  };
+  if (p.has_pe) {
+    add("xbar", "read_cell", c.read_cell);
+    add("dac", "convert", c.dac_convert);
+    add("sample_hold", "sample", c.sample);
+    add("adc", "convert", c.adc_convert);
+    add("shift_add", "op", c.shift_add);
+    if (flipping) {
+      add("flip_correct", "input_bit", c.flip_input_bit);
+      add("flip_correct", "subtract", c.flip_subtract);
     }
+    add("output_register", "access_byte", c.output_register);
+    add("input_register", "access_byte", c.input_register);
+    add("tile_bus", "byte", c.tile_bus);
+    add("tile_shift_add", "op", c.tile_shift_add);
+    add("tile_output_register", "access_byte", c.tile_output_register);
+    if (p.pe.reprogram_cells > 0) add("reprogram", "write_cell", c.reprogram_cells);
+  } else if (p.unit != sim::TileUnit::kNone) {
+    add(std::string(sim::to_string(p.unit)).c_str(), "op", c.unit_ops);
   }
-  nlohmann::ordered_json trace = {{"traceEvents", events}, {"displayTimeUnit", "ns"}};
-  sim::write_file_atomically(path, trace.dump() + "\n");
+  if (p.has_pe || p.unit == sim::TileUnit::kPool || p.type == sim::LayerType::kAdd) {
+    add("tile_buffer", "read_byte", c.buffer_read);
+    add("tile_buffer", "write_byte", c.buffer_write);
+  }
+  if (std::any_of(p.inputs.begin(), p.inputs.end(),
+                  [](const sim::EdgeWork& e) { return e.crosses_noc; }))
+    add("router", "flit_hop", c.flit_hops);
+  return counts;
 }
 
 }  // namespace
@@ -122,359 +115,208 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   if (g_ran) throw std::logic_error("run_cycle: the SystemC kernel elaborates once per process");
   g_ran = true;
   const auto wall_start = std::chrono::steady_clock::now();
-  const std::vector<std::vector<bool>> masks = sim::output_channel_masks(network, profile);
-  const std::vector<int> out_bits = sim::output_bits(network, profile);
-  const double clock_ghz = arch.clock_mhz / 1000.0;
-  const sim::NocConfig& noc_config = arch.chip.noc;
-  const bool pipelined = mapping.mode == sim::MappingMode::kLayerPipelined && mapping.resident;
-  const size_t n = network.layers.size();
-
   auto* model = new Model();  // see Model
-  model->chip = std::make_unique<Chip>("chip", arch);
-  Chip& chip = *model->chip;
-  std::vector<LayerProgram>& programs = model->programs;
-  programs.resize(n);
+  model->work = sim::build_work_model(network, profile, arch, mapping);
+  const sim::WorkModel& work = model->work;
+  Kernel& kernel = model->kernel;
+  kernel.tracing = !options.trace_path.empty();
+  const size_t n = work.layers.size();
+  const int64_t inferences =
+      options.inferences > 0 ? options.inferences : (work.pipelined ? 3 : 1);
+  const double clock_ghz = arch.clock_mhz / 1000.0;
 
-  std::vector<int> mapping_of(n, -1);
-  for (size_t k = 0; k < mapping.layers.size(); ++k)
-    mapping_of[mapping.layers[k].layer] = static_cast<int>(k);
-  auto output_bytes = [&](int i) {
-    return ceil_div(kept_count(masks[i]) * spatial(network.layers[i].output_shape) * out_bits[i],
-                    8);
-  };
-  int input_bits = sim::kBaselineBits;
+  model->noc = std::make_unique<Noc>("noc", arch.chip.noc, clock_ghz, &kernel);
+  int tiles = 1;
+  for (const sim::LayerProgram& p : work.layers) tiles = std::max(tiles, p.last_tile + 1);
+  for (int t = 0; t < tiles; ++t)
+    model->tiles.push_back(std::make_unique<Tile>(("tile_" + std::to_string(t)).c_str(), arch));
+  const int64_t input_rows = sim::output_rows(network.input_shape);
+  model->global_buffer =
+      std::make_unique<GlobalBuffer>("global_buffer", work, input_rows, work.layers.back().rows,
+                                     inferences, arch.chip.dram.enabled, &model->io, &kernel);
+  model->global_buffer->noc(*model->noc);
+
+  // Modules, in network order.
+  model->layers.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    const Layer& l = network.layers[i];
-    if (l.has_weights() && std::find(l.producers.begin(), l.producers.end(), sim::kNetworkInput) !=
-                               l.producers.end()) {
-      input_bits = profile.layers[i].activation_bits;
-      break;
+    const sim::LayerProgram& p = work.layers[i];
+    LayerModules& m = model->layers[i];
+    const std::string base = "layer_" + std::to_string(i);
+    m.progress = std::make_unique<LayerProgress>((base + "_progress").c_str(), &kernel);
+    for (size_t e = 0; e < p.inputs.size(); ++e) {
+      m.queues.push_back(std::make_unique<RowQueue>(
+          (base + "_in" + std::to_string(e)).c_str(),
+          work.pipelined ? p.inputs[e].capacity_rows : 0, &kernel));
     }
-  }
-  const int64_t input_bytes =
-      ceil_div(network.input_shape[0] * spatial(network.input_shape) * input_bits, 8);
-
-  // Compile: every layer's work, units and bounds (the same equations as sim/analytic.cpp).
-  for (size_t idx = 0; idx < n; ++idx) {
-    const int i = static_cast<int>(idx);
-    const Layer& layer = network.layers[idx];
-    LayerProgram& p = programs[idx];
-    p.index = i;
-    p.name = layer.name;
-    p.type = layer.type;
-    p.mapping = mapping_of[idx];
-    p.rows = rows_of(layer.output_shape);
-    const int64_t out_elements = kept_count(masks[idx]) * spatial(layer.output_shape);
-    const int producer = layer.producers.empty() ? sim::kNetworkInput : layer.producers.front();
-    if (p.mapping >= 0) {
-      const sim::LayerMapping& m = mapping.layers[static_cast<size_t>(p.mapping)];
-      p.first_tile = m.first_tile;
-      p.last_tile = std::max(m.first_tile, m.last_tile);
-      p.tile_shares = sim::tile_shares(m, arch.tile.pes);
-      p.pe = std::make_unique<PeGroup>(m, arch);
-      p.mvms = m.mvms;
-      p.kept_outputs = m.kept_outputs;
-      p.row_blocks = m.row_blocks();
-      for (const sim::ColumnArray& a : m.column_arrays)
-        p.spans += static_cast<int64_t>(a.spans.size());
-      for (int r : m.row_block_rows)
-        p.input_bytes_per_mvm += ceil_div(int64_t{r} * m.activation_bits, 8);
-      p.buffer_read_bytes = p.mvms * p.input_bytes_per_mvm;
-      p.buffer_write_bytes = output_bytes(i);
-      p.unit = DigitalUnit::kShiftAdd;
-      p.unit_ops = p.mvms * (p.row_blocks * p.spans - p.kept_outputs);
-      if (!mapping.resident) p.write_cells = m.active_cells() * m.replication;
-      p.bounds_ns["crossbar"] = p.pe->crossbar_bound_ns();
-      p.bounds_ns["adc"] = p.pe->adc_bound_ns();
-      p.bounds_ns["digital"] =
-          chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) *
-          p.busiest_share();
+    const int track = static_cast<int>(i);
+    if (p.has_pe) {
+      m.pes = std::make_unique<PeGroup>((base + "_pes").c_str(), p, arch, inferences, track,
+                                        &m.counters, &m.timing, &kernel);
+      m.output_registers =
+          std::make_unique<sc_core::sc_fifo<Step>>((base + "_output_registers").c_str(), 1);
+      m.merge = std::make_unique<TileMerge>((base + "_merge").c_str(), p, arch, &m.counters,
+                                            &m.timing, &m.pes->state(), &kernel);
+      m.pes->to_merge(*m.output_registers);
+      m.merge->from_pes(*m.output_registers);
+      for (auto& q : m.queues) m.pes->inputs(*q);
+      for (int t = p.first_tile; t <= p.last_tile; ++t) {
+        m.pes->buffer_ports(model->tiles[static_cast<size_t>(t)]->buffer_port);
+        m.merge->buffer_ports(model->tiles[static_cast<size_t>(t)]->buffer_port);
+        m.merge->units(model->tiles[static_cast<size_t>(t)]->shift_add);
+      }
+      m.merge->progress(*m.progress);
     } else {
-      p.first_tile =
-          producer == sim::kNetworkInput ? 0 : programs[static_cast<size_t>(producer)].first_tile;
-      p.last_tile =
-          producer == sim::kNetworkInput ? 0 : programs[static_cast<size_t>(producer)].last_tile;
-      p.tile_shares = producer == sim::kNetworkInput
-                          ? std::vector<double>{1.0}
-                          : programs[static_cast<size_t>(producer)].tile_shares;
-      const int64_t in_bytes =
-          producer == sim::kNetworkInput ? input_bytes : output_bytes(producer);
-      switch (layer.type) {
-        case LayerType::kRelu:
-          p.unit = DigitalUnit::kActivation;
-          p.unit_ops = out_elements;
-          break;
-        case LayerType::kMaxPool:
-        case LayerType::kAvgPool:
-        case LayerType::kGlobalAvgPool:
-          p.unit = DigitalUnit::kPool;
-          p.unit_ops = layer.type == LayerType::kGlobalAvgPool
-                           ? kept_count(masks[idx]) * spatial(layer.input_shape)
-                           : out_elements * layer.kernel_area();
-          p.buffer_read_bytes = in_bytes;
-          p.buffer_write_bytes = output_bytes(i);
-          break;
-        case LayerType::kAdd:
-          p.unit = DigitalUnit::kShiftAdd;
-          p.unit_ops = out_elements;
-          for (int q : layer.producers)
-            p.buffer_read_bytes += q == sim::kNetworkInput ? input_bytes : output_bytes(q);
-          p.buffer_write_bytes = output_bytes(i);
-          break;
-        default:
-          break;
+      m.digital = std::make_unique<DigitalLayer>((base + "_digital").c_str(), p, arch, inferences,
+                                                 track, &m.counters, &m.timing, &kernel);
+      for (auto& q : m.queues) m.digital->inputs(*q);
+      for (int t = p.first_tile; t <= p.last_tile; ++t) {
+        Tile& tile = *model->tiles[static_cast<size_t>(t)];
+        if (p.unit != sim::TileUnit::kNone) m.digital->units(tile.unit(p.unit));
+        if (p.buffer_read_bytes + p.buffer_write_bytes > 0) m.digital->buffer_ports(tile.buffer_port);
       }
-      if (layer.type != LayerType::kFlatten) {
-        p.bounds_ns["digital"] =
-            chip.tile(p.first_tile).unit_ns(p.unit, static_cast<double>(p.unit_ops)) *
-            p.busiest_share();
-      }
+      m.digital->progress(*m.progress);
     }
-    // Inputs: one row buffer per (producer, consumer) edge; NoC transfers between tiles.
-    int64_t flits_in = 0;
-    for (int q : layer.producers) {
-      InputEdge in;
-      in.producer = q;
-      const sim::Shape& out = q == sim::kNetworkInput
-                                  ? network.input_shape
-                                  : network.layers[static_cast<size_t>(q)].output_shape;
-      in.producer_rows = rows_of(out);
-      in.consumer = &layer;
-      in.producer_output = out;
-      in.window = window_of(layer, out);
-      in.kernel = layer.kernel_h;
-      in.stride = layer.stride_h;
-      in.pad = layer.pad_h;
-      const int from_first =
-          q == sim::kNetworkInput ? -1 : programs[static_cast<size_t>(q)].first_tile;
-      const int from_last =
-          q == sim::kNetworkInput ? -1 : programs[static_cast<size_t>(q)].last_tile;
-      if (!(from_first == p.first_tile && from_last == p.last_tile)) {
-        const int64_t bytes = q == sim::kNetworkInput ? input_bytes : output_bytes(q);
-        in.crosses_noc = true;
-        in.flits = ceil_div(bytes * 8, noc_config.flit_bits);
-        in.flit_hops =
-            chip.noc().flit_hops(in.flits, from_first, from_last, p.first_tile, p.last_tile);
-        in.plan = chip.noc().plan(from_first, from_last, p.first_tile, p.last_tile);
-        flits_in += in.flits;
-      }
-      p.inputs.push_back(std::move(in));
-    }
-    const double tiles = p.last_tile - p.first_tile + 1;
-    const double routers = std::ceil(tiles / noc_config.tiles_per_router);
-    if (flits_in > 0) {
-      p.bounds_ns["noc"] =
-          static_cast<double>(flits_in) / (routers * noc_config.link_flits_per_cycle * clock_ghz);
-    }
-    const int64_t buffer_bytes = p.buffer_read_bytes + p.buffer_write_bytes;
-    if (buffer_bytes > 0) {
-      p.bounds_ns["buffer"] =
-          chip.tile(p.first_tile).buffer().port_ns(static_cast<double>(buffer_bytes)) *
-          p.busiest_share();
-    }
-    for (const auto& [name, ns] : p.bounds_ns) {
-      if (p.bound.empty() || ns > p.time_ns) {
-        p.time_ns = ns;
-        p.bound = name;
-      }
-    }
+    m.producer()->noc(*model->noc);
   }
-
-  // Row buffers. Inputs held in a tile buffer share its capacity evenly (contention on and
-  // pipelined only: layer by layer, whole maps are staged and no capacity applies).
-  CycleResult result;
-  result.contention = options.contention;
-  const bool finite = options.contention && pipelined;
-  for (const LayerProgram& p : programs) {
-    if (!buffered(network.layers[static_cast<size_t>(p.index)])) continue;
-    for (const InputEdge& in : p.inputs) {
-      if (in.producer == sim::kNetworkInput) continue;
-      for (int t = p.first_tile; t <= p.last_tile; ++t) chip.tile(t).buffer().add_resident_input();
-    }
-  }
-  for (LayerProgram& p : programs) {
-    for (InputEdge& in : p.inputs) {
-      int64_t capacity = 0;
-      if (finite && in.producer != sim::kNetworkInput &&
-          buffered(network.layers[static_cast<size_t>(p.index)])) {
-        double bytes = 0;
-        for (int t = p.first_tile; t <= p.last_tile; ++t) {
-          const TileBuffer& b = chip.tile(t).buffer();
-          bytes += static_cast<double>(b.capacity_bytes()) / std::max(1, b.resident_inputs());
-        }
-        const int64_t row_bytes =
-            std::max<int64_t>(1, ceil_div(output_bytes(in.producer), in.producer_rows));
-        capacity = static_cast<int64_t>(bytes / static_cast<double>(row_bytes));
-        const int64_t window = window_rows(in, p.rows);
-        if (capacity < window) {
-          const std::string producer = programs[static_cast<size_t>(in.producer)].name;
-          result.clamped_buffers.push_back(producer + "->" + p.name);
-          capacity = window;
-        }
-      } else if (finite && in.producer != sim::kNetworkInput) {
-        // A pass-through layer (ReLU, flatten) holds only the rows its window needs (one for
-        // ReLU; all of them for flatten, whose one output row is the whole map), so a full
-        // buffer downstream stalls the layer that feeds it too, not only the pass-through.
-        // (Capacity 1 for flatten deadlocked whenever its input had more than one row.)
-        capacity = window_rows(in, p.rows);
-      }
-      const std::string from = in.producer == sim::kNetworkInput
-                                   ? "input"
-                                   : programs[static_cast<size_t>(in.producer)].name;
-      model->buffers.push_back(std::make_unique<RowBuffer>(from + "->" + p.name, in.producer_rows,
-                                                           capacity, &model->events));
-      in.rows = model->buffers.back().get();
-      if (in.producer == sim::kNetworkInput) {
-        in.rows->produce_all(0);  // the input image waits in the global buffer
+  // Layer by layer: each layer waits for the one before it (the first for the last layer's
+  // previous inference).
+  if (!work.pipelined) {
+    for (size_t i = 0; i < n; ++i) {
+      LayerProgress& previous = *model->layers[i == 0 ? n - 1 : i - 1].progress;
+      LayerModules& m = model->layers[i];
+      if (m.pes) {
+        m.pes->previous(previous);
       } else {
-        programs[static_cast<size_t>(in.producer)].outputs.push_back(in.rows);
+        m.digital->previous(previous);
       }
     }
   }
-
-  // Stages, in network order; each knows its producers' stages and the previous layer.
-  StageOptions stage_options;
-  stage_options.contention = options.contention;
-  stage_options.pipelined = pipelined;
-  stage_options.clock_ghz = clock_ghz;
+  // Edges: each consumer's queue bound to its producer (or the global buffer).
   for (size_t i = 0; i < n; ++i) {
-    LayerStage* previous = i == 0 ? nullptr : model->stages.back().get();
-    model->stages.push_back(std::make_unique<LayerStage>(("layer_" + std::to_string(i)).c_str(),
-                                                         programs[i], chip, previous, stage_options,
-                                                         &model->events));
-  }
-  for (LayerProgram& p : programs) {
-    for (InputEdge& in : p.inputs) {
-      if (in.producer != sim::kNetworkInput)
-        in.producer_stage = model->stages[static_cast<size_t>(in.producer)].get();
+    const sim::LayerProgram& p = work.layers[i];
+    LayerModules& m = model->layers[i];
+    for (size_t e = 0; e < p.inputs.size(); ++e) {
+      const sim::EdgeWork& edge = p.inputs[e];
+      RowProducer* from = edge.producer == sim::kNetworkInput
+                              ? model->global_buffer.get()
+                              : model->layers[static_cast<size_t>(edge.producer)].producer();
+      from->consumers(*m.queues[e]);
+      from->add_route(edge.crosses_noc ? &edge.transfer : nullptr, &m.counters.flit_hops);
     }
   }
+  model->layers.back().producer()->consumers(model->global_buffer->arrivals);
+  model->layers.back().producer()->add_route(&work.output_transfer, &model->io.flit_hops);
 
   sc_core::sc_start();
 
-  std::vector<std::string> stuck;
-  for (const auto& s : model->stages) {
-    if (!s->done()) stuck.push_back(s->program().name);
-  }
-  if (!stuck.empty()) {
-    std::string names;
-    for (const std::string& s : stuck) names += (names.empty() ? "" : ", ") + s;
-    sim::Diagnostic d;
-    d.where.origin = arch.files.empty() ? "architecture" : arch.files.front();
-    d.key_path = "tile.buffer.capacity_bytes";
-    d.message = "the layer-pipelined program deadlocks: tile buffers too small for the rows " +
-                std::string("in flight; stuck layers: ") + names;
-    throw sim::InputError({d});
+  CycleResult result;
+  result.inferences = inferences;
+  result.completed_ns = model->global_buffer->completed_ns;
+  if (static_cast<int64_t>(result.completed_ns.size()) < inferences) {
+    std::string stuck;
+    for (size_t i = 0; i < n; ++i) {
+      if (model->layers[i].timing.end_ns <= 0) stuck += (stuck.empty() ? "" : ", ") + work.layers[i].name;
+    }
+    throw std::logic_error("cycle engine: the program stopped before its last inference (layers "
+                           "not finished: " + stuck + "); the compiler's buffer sizing missed a case");
   }
 
-  // Collect: the same PerformanceResult as analyze().
+  // Collect: the same PerformanceResult as analyze(), counts per inference.
   sim::PerformanceResult& perf = result.performance;
-  perf.tiles_used = mapping.tiles_used;
-  double latency = 0, slowest = 0;
+  perf.tiles_used = work.tiles_used;
+  perf.reprogram_rounds = work.reprogram_rounds;
+  const bool flipping = arch.pe.crossbar.weight_flipping;
   for (size_t i = 0; i < n; ++i) {
-    const LayerStage& s = *model->stages[i];
-    const LayerProgram& p = programs[i];
+    const sim::LayerProgram& p = work.layers[i];
+    LayerModules& m = model->layers[i];
     sim::LayerPerformance l;
-    l.layer = p.index;
+    l.layer = p.layer;
     l.name = p.name;
     l.type = p.type;
     l.mapping = p.mapping;
-    l.counts = s.counts();
-    if (p.mapping >= 0) {
-      const sim::LayerMapping& m = mapping.layers[static_cast<size_t>(p.mapping)];
-      l.adc = sim::layer_adc(m, arch);
-      l.macs = m.mvms * m.rows * m.kept_outputs;
-    }
+    l.counts = layer_counts(p, m.counters, flipping, inferences);
+    l.adc = p.adc;
+    l.macs = p.macs;
     l.first_tile = p.first_tile;
     l.last_tile = p.last_tile;
     l.tile_shares = p.tile_shares;
     l.bounds_ns = p.bounds_ns;
     l.bound = p.bound;
-    l.time_ns = s.busy_ns();
-    l.start_ns = s.start_ns();
-    l.end_ns = s.end_ns();
-    latency = std::max(latency, l.end_ns);
-    slowest = std::max(slowest, l.time_ns);
+    l.start_ns = std::max(0.0, m.timing.start_ns);
+    l.end_ns = m.timing.end_ns;
+    l.time_ns = l.end_ns - l.start_ns;
     perf.layers.push_back(std::move(l));
 
     CycleLayerStats st;
     st.name = p.name;
-    st.start_ns = s.start_ns();
-    st.end_ns = s.end_ns();
-    st.busy_ns = s.busy_ns();
-    st.row_groups = p.rows;
-    for (const auto& [cause, ns] : s.stall_ns()) {
+    st.start_ns = perf.layers.back().start_ns;
+    st.end_ns = m.timing.end_ns;
+    st.busy_ns = m.timing.busy_ns;
+    for (const auto& [cause, ns] : m.timing.stall_ns) {
       const int64_t cycles = std::llround(ns * clock_ghz);
       if (cycles != 0) st.stall_cycles[cause] = cycles;
     }
+    if (m.pes) {
+      st.units.push_back(unit("load", m.pes->load_stats()));
+      st.units.push_back(unit("crossbar", m.pes->crossbar_stats()));
+      st.units.push_back(unit("adc", m.pes->adc_stats()));
+      st.units.push_back(unit("shift_add", m.pes->shift_add_stats()));
+      st.units.push_back(unit("merge", m.merge->stats));
+      result.read_steps += p.pe.slots * p.pe.input_cycles * inferences;
+    } else {
+      st.units.push_back(unit("rows", m.digital->stats));
+    }
+    for (size_t e = 0; e < p.inputs.size(); ++e) {
+      const int q = p.inputs[e].producer;
+      result.queue_peak_rows[(q == sim::kNetworkInput ? std::string("input")
+                                                      : work.layers[static_cast<size_t>(q)].name) +
+                             "->" + p.name] = m.queues[e]->peak_rows();
+    }
     result.layers.push_back(std::move(st));
-    result.row_groups += p.rows;
   }
-  const int last = static_cast<int>(n) - 1;
-  const int64_t final_bytes = ceil_div(
-      kept_count(masks[static_cast<size_t>(last)]) *
-          spatial(network.layers[static_cast<size_t>(last)].output_shape) * sim::kBaselineBits,
-      8);
-  int64_t dram_weights = 0;
-  if (!mapping.resident)
-    dram_weights = ceil_div(mapping.reprogram_cell_writes * arch.pe.crossbar.bits_per_cell, 8);
-  GlobalBuffer::transfer(input_bytes, final_bytes, arch.chip.dram.enabled, dram_weights,
-                         perf.io_counts);
-  perf.io_counts.add("router", "flit_hop",
-                     chip.noc().flit_hops(ceil_div(final_bytes * 8, noc_config.flit_bits),
-                                          programs[static_cast<size_t>(last)].first_tile,
-                                          programs[static_cast<size_t>(last)].last_tile, -1, -1));
-  if (!mapping.resident) {
-    perf.reprogram_rounds = static_cast<int64_t>(mapping.segments.size());
-    for (const sim::LayerMapping& m : mapping.layers) perf.reprogram_rounds += m.passes - 1;
+  const IoCounters& io = model->io;
+  auto per_inference = [&](int64_t total) { return total / inferences; };
+  perf.io_counts.add("global_buffer", "read_byte", per_inference(io.read));
+  perf.io_counts.add("global_buffer", "write_byte", per_inference(io.write));
+  perf.io_counts.add("router", "flit_hop", per_inference(io.flit_hops));
+  if (arch.chip.dram.enabled) {
+    perf.io_counts.add("dram", "byte", per_inference(io.dram));
+    if (!work.resident) perf.io_counts.add("reprogram", "dram_byte", per_inference(io.dram_weights));
   }
-  perf.latency_ns = latency;
-  perf.interval_ns = pipelined ? slowest : latency;
+  perf.latency_ns = result.completed_ns.front();
+  perf.interval_ns = inferences >= 2 ? result.completed_ns[static_cast<size_t>(inferences - 1)] -
+                                           result.completed_ns[static_cast<size_t>(inferences - 2)]
+                                     : perf.latency_ns;
+  for (size_t t = 0; t < model->tiles.size(); ++t) {
+    const Tile& tile = *model->tiles[t];
+    const std::string name = "tile_" + std::to_string(t);
+    if (tile.buffer_port.requests() > 0) result.shared_units.push_back(server(name + ".buffer_port", tile.buffer_port));
+    if (tile.shift_add.requests() > 0) result.shared_units.push_back(server(name + ".shift_add", tile.shift_add));
+    if (tile.activation.requests() > 0) result.shared_units.push_back(server(name + ".activation", tile.activation));
+    if (tile.pool.requests() > 0) result.shared_units.push_back(server(name + ".pool", tile.pool));
+  }
+  int64_t flits = 0;
+  result.shared_units.push_back(unit("noc.links", model->noc->link_stats(&flits)));
+  result.clamped_buffers = work.clamped_edges;
+  result.simulated_cycles = std::llround(result.completed_ns.back() * clock_ghz);
+  result.kernel_events = kernel.events;
+  result.delta_cycles = static_cast<int64_t>(sc_core::sc_delta_count());
 
-  // Utilisation of each component class over the inference (fraction of its capacity).
-  const sim::ActionCounts total = perf.total_counts();
-  if (latency > 0) {
-    double crossbar_ns = 0;
-    int64_t arrays = 0;
-    for (const LayerProgram& p : programs) {
-      if (!p.pe) continue;
-      crossbar_ns += p.pe->crossbar_bound_ns() * static_cast<double>(p.pe->arrays_placed());
-      arrays += p.pe->arrays_placed();
+  if (kernel.tracing) {
+    std::ostringstream out;
+    out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+    out << R"({"name":"process_name","ph":"M","pid":0,"args":{"name":"chip"}})";
+    for (size_t i = 0; i < n; ++i) {
+      out << ",\n" << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << i
+          << R"(,"args":{"name":")" << work.layers[i].name << R"("}})";
+      out << ",\n" << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << 1000 + i
+          << R"(,"args":{"name":")" << work.layers[i].name << R"( stalls"}})";
     }
-    const double tiles = std::max(1, mapping.tiles_used);
-    const double adcs = static_cast<double>(mapping.pes_used) * arch.pe.adc.count;
-    const double routers = static_cast<double>(noc_config.mesh_columns) * noc_config.mesh_rows;
-    auto fraction = [&](double used, double capacity) {
-      return capacity > 0 ? used / capacity : 0.0;
-    };
-    result.utilization["crossbar"] = fraction(crossbar_ns, static_cast<double>(arrays) * latency);
-    double conversion_ns = 0;  // ADC busy time: conversions at each layer's resolution
-    for (const sim::LayerPerformance& l : perf.layers) {
-      if (l.mapping < 0) continue;
-      conversion_ns += static_cast<double>(l.counts.get("adc", "convert")) *
-                       sim::adc_conversion_ns(arch, l.adc.bits);
-    }
-    result.utilization["adc"] = fraction(conversion_ns, adcs * latency);
-    result.utilization["tile_buffer"] =
-        fraction(static_cast<double>(total.get("tile_buffer", "read_byte") +
-                                     total.get("tile_buffer", "write_byte")),
-                 tiles * arch.tile.buffer.bandwidth_bytes_per_cycle * clock_ghz * latency);
-    result.utilization["tile_shift_add"] =
-        fraction(static_cast<double>(total.get("tile_shift_add", "op")),
-                 tiles * arch.tile.shift_add_units * clock_ghz * latency);
-    result.utilization["activation_unit"] =
-        fraction(static_cast<double>(total.get("activation_unit", "op")),
-                 tiles * arch.tile.activation_units * clock_ghz * latency);
-    result.utilization["pool_unit"] = fraction(static_cast<double>(total.get("pool_unit", "op")),
-                                               tiles * arch.tile.pool_units * clock_ghz * latency);
-    // Mesh links and ejection ports: five per router.
-    result.utilization["noc_link"] =
-        fraction(static_cast<double>(total.get("router", "flit_hop")),
-                 routers * 5 * noc_config.link_flits_per_cycle * clock_ghz * latency);
+    const std::string slices = kernel.trace.str();
+    if (!slices.empty()) out << ",\n" << slices;
+    out << "\n]}\n";
+    sim::write_file_atomically(options.trace_path, out.str());
   }
-  result.simulated_cycles = std::llround(latency * clock_ghz);
-  result.kernel_events = model->events;
-  if (!options.trace_path.empty()) write_trace(options.trace_path, perf, result.layers);
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   result.peak_rss_mib = peak_rss_mib();
@@ -482,28 +324,44 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
 }
 
 nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
+  auto unit_json = [](const UnitStats& u) {
+    return nlohmann::ordered_json{{"name", u.name},
+                                  {"busy_ns", u.busy_ns},
+                                  {"idle_ns", u.idle_ns},
+                                  {"blocked_ns", u.blocked_ns},
+                                  {"peak_queue", u.peak_queue}};
+  };
   nlohmann::ordered_json j;
-  j["contention"] = r.contention;
+  j["granularity"] = "read step";
+  j["inferences"] = r.inferences;
+  j["completed_ns"] = r.completed_ns;
   j["simulated_cycles"] = r.simulated_cycles;
   j["kernel_events"] = r.kernel_events;
-  j["row_groups"] = r.row_groups;
-  j["utilization"] = r.utilization;
+  j["delta_cycles"] = r.delta_cycles;
+  j["read_steps"] = r.read_steps;
   j["clamped_buffers"] = r.clamped_buffers;
+  j["queue_peak_rows"] = r.queue_peak_rows;
+  nlohmann::ordered_json shared = nlohmann::ordered_json::array();
+  for (const UnitStats& u : r.shared_units) shared.push_back(unit_json(u));
+  j["shared_units"] = shared;
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-  for (const CycleLayerStats& l : r.layers) {
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const CycleLayerStats& l = r.layers[i];
     nlohmann::ordered_json stalls = nlohmann::ordered_json::object();
     int64_t total = 0;
     for (const auto& [cause, cycles] : l.stall_cycles) {
       stalls[cause] = cycles;
       total += cycles;
     }
+    nlohmann::ordered_json units = nlohmann::ordered_json::array();
+    for (const UnitStats& u : l.units) units.push_back(unit_json(u));
     layers.push_back({{"name", l.name},
                       {"start_ns", l.start_ns},
                       {"end_ns", l.end_ns},
                       {"busy_ns", l.busy_ns},
-                      {"row_groups", l.row_groups},
                       {"stall_cycles_total", total},
-                      {"stall_cycles", stalls}});
+                      {"stall_cycles", stalls},
+                      {"units", units}});
   }
   j["layers"] = layers;
   return j;
@@ -512,9 +370,10 @@ nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
 nlohmann::ordered_json cycle_host_json(const CycleResult& r) {
   const double wall = r.wall_seconds > 0 ? r.wall_seconds : 1e-9;
   return {{"wall_s", r.wall_seconds},
+          {"wall_s_per_inference", r.wall_seconds / static_cast<double>(r.inferences)},
           {"peak_rss_mib", r.peak_rss_mib},
-          {"simulated_cycles_per_s", static_cast<double>(r.simulated_cycles) / wall},
-          {"kernel_events_per_s", static_cast<double>(r.kernel_events) / wall}};
+          {"kernel_events_per_s", static_cast<double>(r.kernel_events) / wall},
+          {"read_steps_per_s", static_cast<double>(r.read_steps) / wall}};
 }
 
 }  // namespace mixpim::hw

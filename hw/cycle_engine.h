@@ -1,14 +1,15 @@
 #pragma once
-// Cycle engine: executes a compiled program (sim/mapping.h) on SystemC modules of the chip
-// (chip.h, tile.h, noc.h, pe.h, ...) one output row group per layer per event, and returns the
-// same PerformanceResult as the analytic engine, so energy and reports are shared
-// (sim::evaluate). With contention off it reproduces the analytic counts exactly and its
-// schedule within rounding; with contention on, counts are unchanged (contention changes time,
-// not work) and latency is never below the analytic one.
+// Cycle engine: executes the compiler's work model (sim/work_model.h) on SystemC modules of the
+// chip, one crossbar read step at a time through each layer's PE pipeline (pe.h), with tiles'
+// shared units (tile.h), rows moving between layers through bounded queues (channels.h) and
+// packets crossing the mesh hop by hop (noc.h, router.h). It returns the same
+// PerformanceResult as the analytic engine, so energy and reports are shared (sim::evaluate);
+// its counts are accumulated as the steps execute and must equal the analytic ones (tests).
 //
-// The SystemC kernel elaborates once per process: run_cycle may be called once per process
-// (a second call throws std::logic_error). A CLI run simulates its 16-bit baseline with the
-// cycle engine in a child process (sim/cli.cpp).
+// Layer-pipelined programs run `inferences` inferences back to back: latency is the first's,
+// the interval the gap between the last two completions. The SystemC kernel elaborates once per
+// process: run_cycle may be called once (a second call throws std::logic_error); a CLI run
+// simulates its 16-bit baseline in a child process (sim/cli.cpp).
 
 #include <cstdint>
 #include <map>
@@ -25,43 +26,48 @@
 namespace mixpim::hw {
 
 struct CycleOptions {
-  bool contention = true;  // share units between layers, finite buffers, analog pipeline fill
-  std::string trace_path;  // non-empty: write a Chrome trace-event JSON timeline there
+  int64_t inferences = 0;  // 0: 3 when layer-pipelined (steady state), else 1
+  std::string trace_path;  // non-empty: write a Chrome trace-event timeline there (Perfetto)
+};
+
+struct UnitStats {
+  std::string name;
+  double busy_ns = 0, idle_ns = 0, blocked_ns = 0;  // blocked: done, waiting for room downstream
+  int64_t peak_queue = 0;
 };
 
 struct CycleLayerStats {
   std::string name;
-  double start_ns = 0, end_ns = 0;
-  double busy_ns = 0;  // union of its row groups' service times
-  int64_t row_groups = 0;
-  std::map<std::string, int64_t> stall_cycles;  // per cause (layer_stage.h), clock cycles
+  double start_ns = 0, end_ns = 0;  // first issue and last row sent, first inference
+  double busy_ns = 0;               // its crossbars' (or digital units') busy time, first inference
+  std::map<std::string, int64_t> stall_cycles;  // by cause, after its first issue, whole run
+  std::vector<UnitStats> units;                 // its pipeline stages
 };
 
 struct CycleResult {
-  sim::PerformanceResult performance;
-  bool contention = true;
-  std::vector<CycleLayerStats> layers;        // every network layer, in order
-  std::map<std::string, double> utilization;  // per component class, fraction of capacity
-  std::vector<std::string> clamped_buffers;   // inputs whose buffer share was below one window
-  int64_t simulated_cycles = 0;               // latency x clock
-  int64_t kernel_events = 0;                  // SystemC waits and notifications performed
-  int64_t row_groups = 0;
-  // Host measurements: vary from run to run, so never in report.json (see cycle_host_json).
-  double wall_seconds = 0;
-  double peak_rss_mib = 0;  // VmHWM of the process after the run
+  sim::PerformanceResult performance;  // counts per inference, first-inference latency
+  int64_t inferences = 1;
+  std::vector<double> completed_ns;    // each inference's last output row at the global buffer
+  std::vector<CycleLayerStats> layers;
+  std::vector<UnitStats> shared_units;  // tile buffer ports and units, NoC links
+  std::vector<std::string> clamped_buffers;
+  std::map<std::string, int64_t> queue_peak_rows;  // per edge "producer->consumer"
+  int64_t simulated_cycles = 0;  // whole run x clock
+  int64_t kernel_events = 0;     // waits the modules performed
+  int64_t delta_cycles = 0;      // SystemC delta cycles
+  int64_t read_steps = 0;        // PE read steps executed, whole run
+  double wall_seconds = 0;       // host measurements: never in report.json
+  double peak_rss_mib = 0;
 };
 
-// Throws sim::InputError for programs the hardware cannot run (e.g. a tile buffer deadlock).
+// Throws sim::InputError for programs the hardware cannot run.
 CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& profile,
                       const sim::ArchConfig& arch, const sim::NetworkMapping& mapping,
                       const CycleOptions& options);
 
-// The report's "cycle" block: contention switch, simulated cycles, kernel events, stalls per
-// layer, utilisation. Deterministic (no host measurements): two runs give identical bytes.
+// The report's "cycle" block: deterministic (no host measurements).
 nlohmann::ordered_json cycle_extras_json(const CycleResult& result);
-
-// Host measurements of the run (wall seconds, peak RSS, simulated cycles and kernel events per
-// wall second), for benchmarks and stderr; not for report.json.
+// Host measurements (wall seconds, peak RSS, events per second), for benchmarks and stderr.
 nlohmann::ordered_json cycle_host_json(const CycleResult& result);
 
 }  // namespace mixpim::hw

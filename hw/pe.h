@@ -1,59 +1,64 @@
 #pragma once
-// The PEs holding one layer's arrays (every copy), executing its MVMs row group by row group.
-// A PE applies its inputs bit-serially through the DACs (dac_bank.h), reads its crossbars (one
-// analog read per input slice), latches the columns in the sample-and-hold (sample_hold.h),
-// converts them with the shared ADC bank (adc_bank.h) and accumulates with per-column-group
-// shifts (shift_add.h). Copies share the layer's MVMs evenly, so a row group of the layer costs
-// every copy the same number of reads; the busiest PE's ADC bank sets the conversion time.
+// The PEs of one weight layer (every copy; they work in lockstep on MVM slots, sim/work_model.h)
+// as a pipeline of modules joined by sc_fifo channels:
 //
-// Timing of a row group of n reads (read latency r, ADC time per read a), with the one-deep
-// sample-and-hold between crossbar and ADCs: conversions start one read after the crossbar,
-// the crossbar never runs more than one read ahead of the ADCs, so the group ends at
-// max(start + r + n a, start + n r + a) and back-to-back groups overlap without bubbles.
+//   tile buffer --(load: input register)--> CrossbarGroup --(sample-and-hold)--> AdcBank
+//       --> ShiftAdd --(output registers)--> TileMerge (tile_merge.h)
+//
+// The load stage waits for the input rows a slot's pixels need (its input edges' RowQueues),
+// reads the slot's inputs from the tile buffers over the tile bus (each tile's port serves its
+// share), and issues the slot's read steps one by one. Every fifo holds one item, so a read
+// step moves on only when the next stage has room: reads overlap conversions behind the
+// sample-and-hold, and a full stage back-pressures the ones before it. The input-register fifo holds
+// one slot (its read steps) while the next slot loads: double-buffered.
 
-#include <cstdint>
+#include <systemc>
+#include <vector>
 
 #include "adc_bank.h"
-#include "sim/action_counts.h"
+#include "channels.h"
+#include "crossbar.h"
+#include "shift_add.h"
 #include "sim/arch_config.h"
-#include "sim/mapping.h"
+#include "sim/work_model.h"
+#include "step.h"
 
 namespace mixpim::hw {
 
-class PeGroup {
+class PeGroup : public sc_core::sc_module {
  public:
-  PeGroup(const sim::LayerMapping& mapping, const sim::ArchConfig& arch);
+  sc_core::sc_port<RowQueueIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> inputs;  // program order
+  sc_core::sc_port<ServiceIf, 0> buffer_ports;  // the layer's tiles, first to last
+  sc_core::sc_port<ProgressIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> previous;  // layer by layer
+  sc_core::sc_fifo_out<Step> to_merge;
 
-  // Counts every event of `mvms` MVMs (one row group): crossbar cells read, DAC conversions,
-  // samples, ADC conversions, shift-adds and PE register traffic.
-  void execute(int64_t mvms, sim::ActionCounts& counts) const;
+  PeGroup(sc_core::sc_module_name name, const sim::LayerProgram& program,
+          const sim::ArchConfig& arch, int64_t inferences, int track, LayerCounters* counters,
+          LayerTiming* timing, Kernel* kernel);
 
-  // Reads each copy performs per inference: ceil(MVMs / copies) x passes x input cycles.
-  int64_t reads_per_copy() const { return reads_per_copy_; }
-  double crossbar_bound_ns() const { return reads_per_copy_ * read_ns_; }
-  double adc_bound_ns() const { return reads_per_copy_ * adc_.ns_per_read(); }
-  double read_ns() const { return read_ns_; }
-  double adc_ns_per_read() const { return adc_.ns_per_read(); }
-  int64_t arrays_placed() const { return arrays_placed_; }
-
-  struct Timing {
-    double end_ns;            // last conversion of the group
-    double crossbar_free_ns;  // when the crossbar may start the next group
-  };
-  // Times a row group of `reads` reads per copy issued at `issue_ns` (contention model).
-  Timing read_group(double issue_ns, double reads);
+  const StageStats& load_stats() const { return load_stats_; }
+  const StageStats& crossbar_stats() const { return crossbar_.stats; }
+  const StageStats& adc_stats() const { return adc_.stats; }
+  const StageStats& shift_add_stats() const { return shift_add_.stats; }
 
  private:
-  const sim::LayerMapping& m_;
-  const sim::ArchConfig& arch_;
-  int64_t column_arrays_ = 0;
-  int64_t input_bytes_per_mvm_ = 0;
-  int64_t reads_per_copy_ = 0;
-  int64_t arrays_placed_ = 0;
-  double read_ns_ = 0;
+  void load();
+  const sim::LayerProgram& program_;
+  int64_t inferences_;
+  double buffer_bytes_per_ns_;
+  LayerCounters* counters_;
+  LayerTiming* timing_;
+  Kernel* kernel_;
+  PipelineState state_;
+  StageStats load_stats_;
+  sc_core::sc_fifo<Step> input_register_, sample_hold_, adc_out_;
+  sc_core::sc_fifo<bool> converted_;
+  CrossbarGroup crossbar_;
   AdcBank adc_;
-  double crossbar_free_ns_ = 0;
-  double adc_free_ns_ = 0;
+  ShiftAdd shift_add_;
+
+ public:
+  PipelineState& state() { return state_; }
 };
 
 }  // namespace mixpim::hw

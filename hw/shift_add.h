@@ -1,22 +1,33 @@
 #pragma once
-// Shift-add units of a PE: combine each column's conversion with its per-column-group shift
-// (weight slice position) and input-bit position into a 16-bit accumulator in the output
-// register. One operation per conversion, pipelined behind the ADCs (never the bottleneck at
-// ISAAC's 4 units per 8 ADC outputs of 8 bits), so counted, not timed.
+// The shift-add units of one layer's PEs: each read step's converted column sums are shifted by
+// their slice and input-bit weights and added into the PE output registers (`shift_add_ns`:
+// ceil(columns / (units x ops per cycle)) cycles of the busiest PE). After a slot's last input
+// bit-slice the output registers hold the slot's partial sums, which go to the tile.
 
-#include <cstdint>
+#include <systemc>
 
-#include "sim/action_counts.h"
+#include "channels.h"
+#include "sim/work_model.h"
+#include "step.h"
 
 namespace mixpim::hw {
 
-class ShiftAdd {
+class ShiftAdd : public sc_core::sc_module {
  public:
-  // shift_add.op = conversions; output_register.access_byte = 2 per op (16-bit accumulate).
-  static void accumulate(int64_t conversions, sim::ActionCounts& counts) {
-    counts.add("shift_add", "op", conversions);
-    counts.add("output_register", "access_byte", 2 * conversions);
-  }
+  sc_core::sc_fifo_in<Step> in;    // from the ADC bank
+  sc_core::sc_fifo_out<Step> out;  // the slot's last step: partial sums to the tile merge
+
+  ShiftAdd(sc_core::sc_module_name name, const sim::PeWork& work, int track,
+           LayerCounters* counters, PipelineState* state, Kernel* kernel);
+  StageStats stats;
+
+ private:
+  void run();
+  const sim::PeWork& work_;
+  int track_;
+  LayerCounters* counters_;
+  PipelineState* state_;
+  Kernel* kernel_;
 };
 
 }  // namespace mixpim::hw

@@ -1,38 +1,30 @@
 #pragma once
-// A tile: its PEs (pe.h, instantiated per layer since a PE serves one layer), the tile buffer,
-// the bus from the buffer to the PEs, the output register, and the digital units that every
-// layer placed on the tile shares: shift-and-add (row-block merges, residual adds), activation
-// (ReLU as outputs leave) and pooling. Each unit pool is a Server whose request time is
-// operations / (units x clock).
+// A tile's shared units: the tile-buffer port (bandwidth_bytes_per_cycle) and its pools of
+// shift-and-add (row-block and PE merges, residual adds), activation and pooling units. Every
+// layer placed on the tile queues on them in arrival order (channels.h, FifoServer). The PEs'
+// own units are per layer (pe.h).
 
 #include <systemc>
 
-#include "server.h"
+#include "channels.h"
 #include "sim/arch_config.h"
-#include "tile_buffer.h"
+#include "sim/work_model.h"
 
 namespace mixpim::hw {
 
-enum class DigitalUnit { kShiftAdd, kActivation, kPool };
-
 class Tile : public sc_core::sc_module {
  public:
-  Tile(sc_core::sc_module_name name, int index, const sim::ArchConfig& arch);
-
-  int index() const { return index_; }
-  TileBuffer& buffer() { return buffer_; }
-  const TileBuffer& buffer() const { return buffer_; }
-  Server& unit(DigitalUnit unit);
-  const Server& unit(DigitalUnit unit) const;
-  // Time of `ops` operations on the tile's units of one kind.
-  double unit_ns(DigitalUnit unit, double ops) const;
+  Tile(sc_core::sc_module_name name, const sim::ArchConfig& arch);
+  FifoServer buffer_port;
+  FifoServer shift_add, activation, pool;
+  FifoServer& unit(sim::TileUnit unit);
+  // Time of `bytes` on the buffer port, and of `ops` on the tile's units of one kind.
+  double buffer_ns(double bytes) const { return bytes / buffer_bytes_per_ns_; }
+  double unit_ns(sim::TileUnit unit, double ops) const;
 
  private:
-  int index_;
-  double clock_ghz_;
-  int units_[3];
-  TileBuffer buffer_;
-  Server servers_[3];
+  double buffer_bytes_per_ns_;
+  double ops_per_ns_[3];
 };
 
 }  // namespace mixpim::hw

@@ -131,6 +131,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         n.router_latency_cycles =
             static_cast<int>(noc.integer_or("router_latency_cycles", 1, 0, 1000));
         n.router_ports = static_cast<int>(noc.integer_or("router_ports", 5, 1, 64));
+        n.packet_flits = static_cast<int>(noc.integer_or("packet_flits", 16, 1, 1 << 20));
+        n.buffer_packets = static_cast<int>(noc.integer_or("buffer_packets", 2, 1, 1 << 20));
         if (n.topology == NocTopology::kMesh && n.tiles_per_router != 1) {
           diagnostics.add(value_location(noc, "tiles_per_router"),
                           join_path(noc.path(), "tiles_per_router"),

@@ -95,6 +95,10 @@ struct NocConfig {
   int link_flits_per_cycle = 1;
   int router_latency_cycles = 1;
   int router_ports = 5;  // 4 mesh directions + local (ISAAC: 8, cmesh with 4 tiles)
+  // Cycle engine (hw/router.h): rows travel as packets of at most this many flits, store-and-
+  // forward hop by hop; each router output queue holds `buffer_packets` packets (credits).
+  int packet_flits = 16;
+  int buffer_packets = 2;
 };
 
 struct DramConfig {

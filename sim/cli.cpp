@@ -189,7 +189,7 @@ std::string join_command(const std::string& command, const std::vector<std::stri
 // The 16-bit baseline of a cycle run, simulated by the cycle engine in a child process (the
 // SystemC kernel elaborates once per process). Throws std::runtime_error when the child fails.
 BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& baseline_path,
-                               bool reprogram, const std::string& tech_path, bool contention,
+                               bool reprogram, const std::string& tech_path, int64_t inferences,
                                int batch, const std::string& out_dir) {
   std::string dir = out_dir + "/.baseline-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
@@ -203,7 +203,7 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& ba
   if (!baseline_path.empty()) task.argv.insert(task.argv.end(), {"--precision", baseline_path});
   task.argv.insert(task.argv.end(), {"--batch", std::to_string(batch)});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
-  if (!contention) task.argv.emplace_back("--no-contention");
+  if (inferences > 0) task.argv.insert(task.argv.end(), {"--inferences", std::to_string(inferences)});
   task.stdout_path = dir + "/stdout.txt";
   task.stderr_path = dir + "/stderr.txt";
   ProcessOutcome outcome;
@@ -267,11 +267,13 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   in.add_to(options);
   options.add_options()(
       "engine,e", po::value(&engine)->default_value("analytic"),
-      "analytic (closed form), cycle (SystemC, contention), or functional (analytic timing and "
-      "energy plus bit-accurate data through the arrays)")(
+      "analytic (closed form), cycle (SystemC, read step by read step), or functional (analytic "
+      "timing and energy plus bit-accurate data through the arrays)")(
       "trace", po::value(&cycle.trace_path),
       "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")(
-      "no-contention", "cycle: no shared units or finite buffers (must equal the analytic engine)")(
+      "inferences", po::value(&cycle.inferences),
+      "cycle: inferences simulated back to back (default 3 when layer-pipelined, else 1); the "
+      "interval is measured between the last two")(
       "seed", po::value(&seed_text)->default_value("1"),
       "functional: seed of the random inputs and weights")(
       "batch", po::value(&functional.batch)->default_value(1),
@@ -299,8 +301,11 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (engine != "analytic" && engine != "cycle" && engine != "functional") {
     throw UsageError("unknown engine '" + engine + "' (available: analytic, cycle, functional)");
   }
-  if (engine != "cycle" && (values.count("trace") || values.count("no-contention"))) {
-    throw UsageError("--trace and --no-contention need --engine cycle");
+  if (engine != "cycle" && (values.count("trace") || values.count("inferences"))) {
+    throw UsageError("--trace and --inferences need --engine cycle");
+  }
+  if (values.count("inferences") && (cycle.inferences < 1 || cycle.inferences > 1000)) {
+    throw UsageError("--inferences must be in [1, 1000], got " + std::to_string(cycle.inferences));
   }
   if (digital_path.empty() && !digital_overrides.empty()) {
     throw UsageError("--digital-set needs --digital");
@@ -328,7 +333,6 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const std::exception&) {
     throw UsageError("--seed is out of range: " + seed_text);
   }
-  cycle.contention = values.count("no-contention") == 0;
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   const Network network = load_network(in.workload_path);
   const PrecisionProfile profile = in.profile_for(network, err);
@@ -409,7 +413,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (baseline_analytic) {
     baseline = engine == "cycle"
                    ? cycle_baseline(in, baseline_path, baseline_reprogrammed, table.path,
-                                    cycle.contention, functional.batch, out_dir)
+                                    cycle.inferences, functional.batch, out_dir)
                    : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;
@@ -436,9 +440,12 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   out << run_summary_text(report);
   if (engine == "cycle") {
     const nlohmann::ordered_json host = hw::cycle_host_json(cycle_result);
-    out << "  simulated  " << cycle_result.simulated_cycles << " cycles, "
-        << cycle_result.kernel_events << " kernel events in " << host.value("wall_s", 0.0)
-        << " s\n";
+    out << "  simulated  " << cycle_result.inferences << " inferences, "
+        << cycle_result.simulated_cycles << " cycles, " << cycle_result.read_steps
+        << " read steps, " << cycle_result.kernel_events << " kernel events in "
+        << host.value("wall_s", 0.0) << " s\n";
+    for (const std::string& c : cycle_result.clamped_buffers)
+      err << "warning: tile buffer too small for a deadlock-free pipeline, raised: " << c << "\n";
   }
   out << "  written    " << out_dir << "/report.json, report.md, layers.csv\n";
   return kExitOk;

@@ -221,7 +221,10 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       c.add("tile_bus", "byte", M * w.input_bytes_per_mvm + 2 * M * B * w.spans);
       c.add("tile_shift_add", "op", M * (B * w.spans - m.kept_outputs));
       c.add("tile_output_register", "access_byte", 2 * M * m.kept_outputs);
-      if (!mapping.resident) c.add("reprogram", "write_cell", m.active_cells() * m.replication);
+      if (!mapping.resident) {
+        w.reprogram_cells = m.active_cells() * m.replication;
+        c.add("reprogram", "write_cell", w.reprogram_cells);
+      }
       p.unit = TileUnit::kShiftAdd;
       p.unit_ops = M * (B * w.spans - m.kept_outputs);
       p.buffer_read_bytes = M * w.input_bytes_per_mvm;

@@ -89,6 +89,7 @@ struct PeWork {
   int64_t kept_outputs = 0;
   int64_t input_bytes_per_mvm = 0;  // one row block's inputs at the activation bits, summed
   int64_t busiest_pe_columns = 0;   // columns the busiest PE's ADCs convert per read step
+  int64_t reprogram_cells = 0;      // cells written per inference (arrays not resident)
   // Service time of one read step (all passes), per stage of the PE pipeline.
   double read_ns = 0;       // DACs + array read
   double adc_ns = 0;        // the busiest PE's ADC bank: ceil(columns / ADCs) conversions

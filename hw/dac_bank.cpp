@@ -1,2 +1,0 @@
-// DacBank is header-only (counts only); the pair keeps hw/'s one-module-per-file layout.
-#include "dac_bank.h"

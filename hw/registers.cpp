@@ -1,2 +1,0 @@
-// Registers is header-only (counts only); the pair keeps hw/'s one-module-per-file layout.
-#include "registers.h"

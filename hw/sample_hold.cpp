@@ -1,2 +1,0 @@
-// SampleHold is header-only (counts only); the pair keeps hw/'s one-module-per-file layout.
-#include "sample_hold.h"

@@ -1,0 +1,57 @@
+#pragma once
+// What flows through a layer's PE pipeline (pe.h), and what the stages share: the layer's
+// event counters (accumulated as steps execute) and each stage's current state, from which a
+// stalled crossbar learns what held it up.
+
+#include <cstdint>
+#include <map>
+#include <ostream>
+#include <string>
+
+namespace mixpim::hw {
+
+// One read step: input bit-slice `cycle` of MVM slot `slot` of inference `inference`, with
+// `copies` copies of the layer active in the slot.
+struct Step {
+  int64_t inference = 0, slot = 0, cycle = 0, copies = 0;
+  double slot_start_ns = 0;  // when the slot's first read began (set by the crossbar)
+  bool operator==(const Step& o) const {
+    return inference == o.inference && slot == o.slot && cycle == o.cycle;
+  }
+};
+inline std::ostream& operator<<(std::ostream& out, const Step& s) {
+  return out << "step(" << s.inference << "," << s.slot << "," << s.cycle << ")";
+}
+
+// Event counters of one layer, over all simulated inferences, keyed like sim::ActionCounts
+// (plain integers on the hot path; turned into ActionCounts when the run ends).
+struct LayerCounters {
+  int64_t read_cell = 0, dac_convert = 0, flip_input_bit = 0;
+  int64_t sample = 0, adc_convert = 0, flip_subtract = 0;
+  int64_t shift_add = 0, output_register = 0;
+  int64_t input_register = 0, buffer_read = 0, buffer_write = 0, tile_bus = 0;
+  int64_t tile_shift_add = 0, tile_output_register = 0;
+  int64_t unit_ops = 0;  // digital layers: their tile unit's operations
+  int64_t flit_hops = 0, reprogram_cells = 0;
+};
+
+// What each stage of a layer is doing, for stall attribution: the name of the resource it is
+// using or waiting for.
+struct PipelineState {
+  const char* load = "input";
+  const char* adc = "adc";
+  const char* shift_add = "shift_add";
+  const char* merge = "digital";
+};
+
+// Per layer: when it first issued and last finished (inference 0), busy time of its main unit,
+// and stall time by cause after its first issue.
+struct LayerTiming {
+  double start_ns = -1, end_ns = 0, busy_ns = 0;
+  std::map<std::string, double> stall_ns;
+  void stall(const char* cause, double ns) {
+    if (ns > 0 && start_ns >= 0) stall_ns[cause] += ns;
+  }
+};
+
+}  // namespace mixpim::hw

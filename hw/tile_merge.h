@@ -1,0 +1,39 @@
+#pragma once
+// The tile side of a weight layer: partial sums of each slot arrive from the PEs' output
+// registers over the tile bus; the tile's shift-and-add units merge row blocks and PEs
+// (row blocks x spans - kept outputs additions per MVM, each tile its share), the results pass
+// the tile output register into the tile buffer, and every output row the slot completes is
+// sent to the layer's consumers (row_producer.h).
+
+#include <systemc>
+
+#include "channels.h"
+#include "row_producer.h"
+#include "sim/arch_config.h"
+#include "sim/work_model.h"
+#include "step.h"
+
+namespace mixpim::hw {
+
+class TileMerge : public RowProducer {
+ public:
+  sc_core::sc_fifo_in<Step> from_pes;
+  sc_core::sc_port<ServiceIf, 0> units;         // tile shift-add units, first tile to last
+  sc_core::sc_port<ServiceIf, 0> buffer_ports;  // tile buffer ports, likewise
+  sc_core::sc_port<ProgressIf> progress;        // this layer's finished inferences
+
+  TileMerge(sc_core::sc_module_name name, const sim::LayerProgram& program,
+            const sim::ArchConfig& arch, LayerCounters* counters, LayerTiming* timing,
+            PipelineState* state, Kernel* kernel);
+  StageStats stats;
+
+ private:
+  void run();
+  const sim::LayerProgram& program_;
+  double ops_per_ns_, buffer_bytes_per_ns_;
+  LayerCounters* counters_;
+  LayerTiming* timing_;
+  PipelineState* state_;
+};
+
+}  // namespace mixpim::hw
