@@ -1,12 +1,16 @@
 #include "adc_bank.h"
 
+#include "sim/adc.h"
+
 namespace mixpim::hw {
 
-AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeWork& work, bool flipping,
-                 LayerCounters* counters, PipelineState* state, Kernel* kernel)
+AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays,
+                 const sim::PeWork& work, const sim::ArchConfig& arch, LayerCounters* counters,
+                 PeState* state, Kernel* kernel)
     : sc_module(name),
+      arrays_(arrays),
       work_(work),
-      flipping_(flipping),
+      arch_(arch),
       counters_(counters),
       state_(state),
       kernel_(kernel) {
@@ -15,19 +19,26 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeWork& work, bool fli
 }
 
 void AdcBank::run() {
+  const bool flipping = arch_.pe.crossbar.weight_flipping;
+  int64_t copies = -1, columns = 0;
+  double ns = 0;
   for (;;) {
     state_->adc = "-";
     double t = now_ns();
     ++kernel_->events;
     const Step step = in.read();
     stats.idle_ns += now_ns() - t;
+    if (step.copies != copies) {
+      copies = step.copies;
+      columns = arrays_.step(copies).columns;
+      ns = sim::adc_read_ns(arch_, columns, work_.adc_bits) * static_cast<double>(work_.passes);
+    }
     state_->adc = "adc";
-    kernel_->wait_ns(work_.adc_ns);
-    stats.busy_ns += work_.adc_ns;
-    const int64_t conversions = step.copies * work_.row_blocks * work_.used_columns;
-    counters_->sample += conversions;
-    counters_->adc_convert += conversions;
-    if (flipping_) counters_->flip_subtract += conversions;
+    kernel_->wait_ns(ns);
+    stats.busy_ns += ns;
+    counters_->sample += arrays_.count * columns;  // and for each identical PE
+    counters_->adc_convert += arrays_.count * columns;
+    if (flipping) counters_->flip_subtract += arrays_.count * columns;
     state_->adc = "-";
     t = now_ns();
     if (!work_.sample_hold) {

@@ -1,12 +1,13 @@
 #pragma once
-// The ADC banks of one layer's PEs. Each PE's `pe.adc.count` ADCs share its columns through a
-// column mux, so a read step takes ceil(columns / ADCs) conversions back to back at the
-// layer's resolution (sim::adc_read_ns); the busiest PE sets the time (`adc_ns`). Conversions
-// are counted, not evented: one wait per read step.
+// The ADC bank of one PE: `pe.adc.count` ADCs share the PE's columns through a column mux, so a
+// read step takes ceil(columns / ADCs) conversions back to back at the layer's resolution
+// (sim::adc_read_ns) for the columns of its active copies. Conversions are counted, not evented:
+// one wait per read step.
 
 #include <systemc>
 
 #include "channels.h"
+#include "sim/arch_config.h"
 #include "sim/work_model.h"
 #include "step.h"
 
@@ -18,16 +19,17 @@ class AdcBank : public sc_core::sc_module {
   sc_core::sc_fifo_out<Step> out;        // to the shift-add units
   sc_core::sc_fifo_out<bool> converted;  // without sample-and-hold: releases the arrays
 
-  AdcBank(sc_core::sc_module_name name, const sim::PeWork& work, bool flipping,
-          LayerCounters* counters, PipelineState* state, Kernel* kernel);
+  AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays, const sim::PeWork& work,
+          const sim::ArchConfig& arch, LayerCounters* counters, PeState* state, Kernel* kernel);
   StageStats stats;
 
  private:
   void run();
+  const sim::PeArrays& arrays_;
   const sim::PeWork& work_;
-  bool flipping_;
+  const sim::ArchConfig& arch_;
   LayerCounters* counters_;
-  PipelineState* state_;
+  PeState* state_;
   Kernel* kernel_;
 };
 

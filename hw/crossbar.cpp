@@ -2,15 +2,18 @@
 
 namespace mixpim::hw {
 
-CrossbarGroup::CrossbarGroup(sc_core::sc_module_name name, const sim::PeWork& work, int dac_bits,
-                             bool flipping, int track, LayerCounters* counters,
-                             PipelineState* state, LayerTiming* timing, Kernel* kernel)
+CrossbarGroup::CrossbarGroup(sc_core::sc_module_name name, const sim::PeArrays& arrays,
+                             const sim::PeWork& work, int dac_bits, bool flipping,
+                             LayerCounters* counters, LayerState* layer, PeState* state,
+                             LayerTiming* timing, Kernel* kernel)
     : sc_module(name),
+      arrays_(arrays),
       work_(work),
       dac_bits_(dac_bits),
       flipping_(flipping),
-      track_(track),
+      track_(0),
       counters_(counters),
+      layer_(layer),
       state_(state),
       timing_(timing),
       kernel_(kernel) {
@@ -24,28 +27,37 @@ void CrossbarGroup::run() {
   auto downstream = [this]() -> const char* {
     if (state_->adc[0] != '-') return state_->adc;
     if (state_->shift_add[0] != '-') return state_->shift_add;
-    return state_->merge;
+    return layer_->merge[0] != '-' ? layer_->merge : "merge";
   };
+  int64_t copies = -1;
+  sim::PeArrays::Part work;
   for (;;) {
     double t = now_ns();
-    const char* starved_by = state_->load;
+    const char* starved_by = layer_->load;
     ++kernel_->events;
     Step step = in.read();
     const double waited = now_ns() - t;
     stats.idle_ns += waited;
-    timing_->stall(starved_by, waited);
-    if (timing_->start_ns < 0) timing_->start_ns = now_ns();
+    if (timing_ != nullptr) {
+      timing_->stall(starved_by, waited);
+      if (timing_->start_ns < 0) timing_->start_ns = now_ns();
+      if (kernel_->tracing && waited > 0 && timing_->start_ns < t)
+        kernel_->slice(starved_by, "stall", 1000 + step.track, t, now_ns());
+    }
     if (step.cycle == 0) slot_start_ns_ = now_ns();
     step.slot_start_ns = slot_start_ns_;
-    if (kernel_->tracing && waited > 0 && step.inference >= 0)
-      kernel_->slice(starved_by, "stall", 1000 + track_, t, now_ns());
     kernel_->wait_ns(work_.read_ns);
     stats.busy_ns += work_.read_ns;
-    if (step.inference == 0) timing_->busy_ns += work_.read_ns;
-    const int64_t a = step.copies;
-    counters_->read_cell += a * work_.gemm_rows * work_.used_columns;
-    counters_->dac_convert += a * work_.gemm_rows * work_.column_arrays;
-    if (flipping_) counters_->flip_input_bit += a * work_.gemm_rows * work_.column_arrays * dac_bits_;
+    if (timing_ != nullptr && step.inference == 0) timing_->busy_ns += work_.read_ns;
+    if (step.copies != copies) {
+      copies = step.copies;
+      work = arrays_.step(copies);
+    }
+    const int64_t k = arrays_.count;  // identical PEs this one stands for
+    counters_->read_cell += k * work.cells;
+    counters_->dac_convert += k * work.dac_rows;
+    if (flipping_) counters_->flip_input_bit += k * work.dac_rows * dac_bits_;
+    if (step.cycle == 0) counters_->input_register += 2 * k * work.input_bytes;  // written, read
     t = now_ns();
     const char* blocked_by = downstream();
     ++kernel_->events;
@@ -57,9 +69,10 @@ void CrossbarGroup::run() {
     const double blocked = now_ns() - t;
     stats.blocked_ns += blocked;
     // Without a sample-and-hold, waiting for the conversion is the ADC's time, not a stall.
-    if (work_.sample_hold) {
+    if (work_.sample_hold && timing_ != nullptr) {
       timing_->stall(blocked_by, blocked);
-      if (kernel_->tracing && blocked > 0) kernel_->slice(blocked_by, "stall", 1000 + track_, t, now_ns());
+      if (kernel_->tracing && blocked > 0)
+        kernel_->slice(blocked_by, "stall", 1000 + step.track, t, now_ns());
     }
   }
 }

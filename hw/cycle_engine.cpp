@@ -11,7 +11,7 @@
 #include "digital_layer.h"
 #include "global_buffer.h"
 #include "noc.h"
-#include "pe.h"
+#include "pe_group.h"
 #include "sim/atomic_file.h"
 #include "sim/diagnostics.h"
 #include "sim/work_model.h"
@@ -38,7 +38,6 @@ struct LayerModules {
   std::unique_ptr<LayerProgress> progress;
   std::vector<std::unique_ptr<RowQueue>> queues;  // one per input edge, program order
   std::unique_ptr<PeGroup> pes;
-  std::unique_ptr<sc_core::sc_fifo<Step>> output_registers;
   std::unique_ptr<TileMerge> merge;
   std::unique_ptr<DigitalLayer> digital;
   RowProducer* producer() {
@@ -122,7 +121,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   kernel.tracing = !options.trace_path.empty();
   const size_t n = work.layers.size();
   const int64_t inferences =
-      options.inferences > 0 ? options.inferences : (work.pipelined ? 3 : 1);
+      options.inferences > 0 ? options.inferences : (work.pipelined ? 4 : 1);
   const double clock_ghz = arch.clock_mhz / 1000.0;
 
   model->noc = std::make_unique<Noc>("noc", arch.chip.noc, clock_ghz, &kernel);
@@ -152,12 +151,9 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     if (p.has_pe) {
       m.pes = std::make_unique<PeGroup>((base + "_pes").c_str(), p, arch, inferences, track,
                                         &m.counters, &m.timing, &kernel);
-      m.output_registers =
-          std::make_unique<sc_core::sc_fifo<Step>>((base + "_output_registers").c_str(), 1);
       m.merge = std::make_unique<TileMerge>((base + "_merge").c_str(), p, arch, &m.counters,
                                             &m.timing, &m.pes->state(), &kernel);
-      m.pes->to_merge(*m.output_registers);
-      m.merge->from_pes(*m.output_registers);
+      for (size_t k = 0; k < m.pes->pes(); ++k) m.merge->from_pes(m.pes->partial_sums(k));
       for (auto& q : m.queues) m.pes->inputs(*q);
       for (int t = p.first_tile; t <= p.last_tile; ++t) {
         m.pes->buffer_ports(model->tiles[static_cast<size_t>(t)]->buffer_port);
@@ -257,12 +253,20 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       if (cycles != 0) st.stall_cycles[cause] = cycles;
     }
     if (m.pes) {
+      // The busiest PE's stages stand for the layer's (the others are no busier).
+      const Pe& pe = m.pes->pe(m.pes->representative());
+      const std::string of = " (pe class " + std::to_string(m.pes->representative()) + " of " +
+                             std::to_string(m.pes->pes()) + ")";
       st.units.push_back(unit("load", m.pes->load_stats()));
-      st.units.push_back(unit("crossbar", m.pes->crossbar_stats()));
-      st.units.push_back(unit("adc", m.pes->adc_stats()));
-      st.units.push_back(unit("shift_add", m.pes->shift_add_stats()));
+      st.units.push_back(unit("crossbar" + of, pe.crossbar_stats()));
+      st.units.push_back(unit("adc" + of, pe.adc_stats()));
+      st.units.push_back(unit("shift_add" + of, pe.shift_add_stats()));
       st.units.push_back(unit("merge", m.merge->stats));
-      result.read_steps += p.pe.slots * p.pe.input_cycles * inferences;
+      st.pes = p.pe.pe_count();
+      st.pe_classes = static_cast<int64_t>(m.pes->pes());
+      result.read_steps += p.pe.slots * p.pe.input_cycles * inferences * p.pe.pe_count();
+      result.simulated_read_steps +=
+          p.pe.slots * p.pe.input_cycles * inferences * static_cast<int64_t>(m.pes->pes());
     } else {
       st.units.push_back(unit("rows", m.digital->stats));
     }
@@ -284,8 +288,10 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     if (!work.resident) perf.io_counts.add("reprogram", "dram_byte", per_inference(io.dram_weights));
   }
   perf.latency_ns = result.completed_ns.front();
-  perf.interval_ns = inferences >= 2 ? result.completed_ns[static_cast<size_t>(inferences - 1)] -
-                                           result.completed_ns[static_cast<size_t>(inferences - 2)]
+  // Completions are not evenly spaced (layers on shared tiles interleave differently from one
+  // inference to the next): the interval is their mean spacing.
+  perf.interval_ns = inferences >= 2 ? (result.completed_ns.back() - result.completed_ns.front()) /
+                                           static_cast<double>(inferences - 1)
                                      : perf.latency_ns;
   for (size_t t = 0; t < model->tiles.size(); ++t) {
     const Tile& tile = *model->tiles[t];
@@ -339,6 +345,7 @@ nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
   j["kernel_events"] = r.kernel_events;
   j["delta_cycles"] = r.delta_cycles;
   j["read_steps"] = r.read_steps;
+  j["simulated_read_steps"] = r.simulated_read_steps;
   j["clamped_buffers"] = r.clamped_buffers;
   j["queue_peak_rows"] = r.queue_peak_rows;
   nlohmann::ordered_json shared = nlohmann::ordered_json::array();
@@ -359,6 +366,8 @@ nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
                       {"start_ns", l.start_ns},
                       {"end_ns", l.end_ns},
                       {"busy_ns", l.busy_ns},
+                      {"pes", l.pes},
+                      {"pe_classes", l.pe_classes},
                       {"stall_cycles_total", total},
                       {"stall_cycles", stalls},
                       {"units", units}});

@@ -7,7 +7,7 @@
 // its counts are accumulated as the steps execute and must equal the analytic ones (tests).
 //
 // Layer-pipelined programs run `inferences` inferences back to back: latency is the first's,
-// the interval the gap between the last two completions. The SystemC kernel elaborates once per
+// the interval the mean spacing of their completions. The SystemC kernel elaborates once per
 // process: run_cycle may be called once (a second call throws std::logic_error); a CLI run
 // simulates its 16-bit baseline in a child process (sim/cli.cpp).
 
@@ -26,7 +26,7 @@
 namespace mixpim::hw {
 
 struct CycleOptions {
-  int64_t inferences = 0;  // 0: 3 when layer-pipelined (steady state), else 1
+  int64_t inferences = 0;  // 0: 4 when layer-pipelined (steady state), else 1
   std::string trace_path;  // non-empty: write a Chrome trace-event timeline there (Perfetto)
 };
 
@@ -41,7 +41,9 @@ struct CycleLayerStats {
   double start_ns = 0, end_ns = 0;  // first issue and last row sent, first inference
   double busy_ns = 0;               // its crossbars' (or digital units') busy time, first inference
   std::map<std::string, int64_t> stall_cycles;  // by cause, after its first issue, whole run
-  std::vector<UnitStats> units;                 // its pipeline stages
+  std::vector<UnitStats> units;  // its pipeline stages (of its busiest PE)
+  int64_t pes = 0;         // PEs of the layer (weight layers)
+  int64_t pe_classes = 0;  // pipelines simulated: identical PEs share one (sim::PeArrays::count)
 };
 
 struct CycleResult {
@@ -55,7 +57,8 @@ struct CycleResult {
   int64_t simulated_cycles = 0;  // whole run x clock
   int64_t kernel_events = 0;     // waits the modules performed
   int64_t delta_cycles = 0;      // SystemC delta cycles
-  int64_t read_steps = 0;        // PE read steps executed, whole run
+  int64_t read_steps = 0;            // PE read steps executed (one per PE per step), whole run
+  int64_t simulated_read_steps = 0;  // of which simulated (one per class of identical PEs)
   double wall_seconds = 0;       // host measurements: never in report.json
   double peak_rss_mib = 0;
 };

@@ -4,11 +4,14 @@
 
 namespace mixpim::hw {
 
-ShiftAdd::ShiftAdd(sc_core::sc_module_name name, const sim::PeWork& work, int track,
-                   LayerCounters* counters, PipelineState* state, Kernel* kernel)
+ShiftAdd::ShiftAdd(sc_core::sc_module_name name, const sim::PeArrays& arrays,
+                   const sim::PeWork& work, const sim::ArchConfig& arch, bool trace,
+                   LayerCounters* counters, PeState* state, Kernel* kernel)
     : sc_module(name),
+      arrays_(arrays),
       work_(work),
-      track_(track),
+      arch_(arch),
+      trace_(trace),
       counters_(counters),
       state_(state),
       kernel_(kernel) {
@@ -17,22 +20,29 @@ ShiftAdd::ShiftAdd(sc_core::sc_module_name name, const sim::PeWork& work, int tr
 }
 
 void ShiftAdd::run() {
+  int64_t copies = -1, columns = 0;
+  double ns = 0;
   for (;;) {
     state_->shift_add = "-";
     double t = now_ns();
     ++kernel_->events;
     const Step step = in.read();
     stats.idle_ns += now_ns() - t;
+    if (step.copies != copies) {
+      copies = step.copies;
+      columns = arrays_.step(copies).columns;
+      ns = columns == 0 ? 0
+                        : sim::shift_add_ns_per_read(arch_, columns) * static_cast<double>(work_.passes);
+    }
     state_->shift_add = "shift_add";
-    kernel_->wait_ns(work_.shift_add_ns);
-    stats.busy_ns += work_.shift_add_ns;
-    const int64_t ops = step.copies * work_.row_blocks * work_.used_columns;
-    counters_->shift_add += ops;
-    counters_->output_register += 2 * ops;  // a 16-bit accumulate per shift-add
+    kernel_->wait_ns(ns);
+    stats.busy_ns += ns;
+    counters_->shift_add += arrays_.count * columns;  // and for each identical PE
+    counters_->output_register += 2 * arrays_.count * columns;  // a 16-bit accumulate each
     state_->shift_add = "-";
     if (step.cycle + 1 < work_.input_cycles) continue;
-    if (kernel_->tracing) {
-      kernel_->slice("slot " + std::to_string(step.slot), "read_steps", track_,
+    if (trace_ && kernel_->tracing) {
+      kernel_->slice("slot " + std::to_string(step.slot), "read_steps", step.track,
                      step.slot_start_ns, now_ns());
     }
     t = now_ns();

@@ -14,6 +14,7 @@ namespace mixpim::hw {
 // `copies` copies of the layer active in the slot.
 struct Step {
   int64_t inference = 0, slot = 0, cycle = 0, copies = 0;
+  int track = 0;             // trace row of the layer
   double slot_start_ns = 0;  // when the slot's first read began (set by the crossbar)
   bool operator==(const Step& o) const {
     return inference == o.inference && slot == o.slot && cycle == o.cycle;
@@ -35,13 +36,15 @@ struct LayerCounters {
   int64_t flit_hops = 0, reprogram_cells = 0;
 };
 
-// What each stage of a layer is doing, for stall attribution: the name of the resource it is
-// using or waiting for.
-struct PipelineState {
+// What each stage is doing, for stall attribution: the resource it is using or waiting for,
+// "-" when it is idle or passing on what holds it up further down.
+struct LayerState {  // the layer's load (input registers) and tile merge
   const char* load = "input";
-  const char* adc = "adc";
-  const char* shift_add = "shift_add";
-  const char* merge = "digital";
+  const char* merge = "-";
+};
+struct PeState {  // one PE's ADC bank and shift-add units
+  const char* adc = "-";
+  const char* shift_add = "-";
 };
 
 // Per layer: when it first issued and last finished (inference 0), busy time of its main unit,

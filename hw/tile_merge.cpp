@@ -4,7 +4,7 @@ namespace mixpim::hw {
 
 TileMerge::TileMerge(sc_core::sc_module_name name, const sim::LayerProgram& program,
                      const sim::ArchConfig& arch, LayerCounters* counters, LayerTiming* timing,
-                     PipelineState* state, Kernel* kernel)
+                     LayerState* state, Kernel* kernel)
     : RowProducer(name, program.rows, kernel),
       program_(program),
       ops_per_ns_(arch.tile.shift_add_units * arch.clock_mhz / 1000.0),
@@ -22,7 +22,11 @@ void TileMerge::run() {
     state_->merge = "-";
     double t = now_ns();
     ++kernel_->events;
-    const Step slot = from_pes.read();
+    Step slot = from_pes[0]->read();
+    for (int i = 1; i < from_pes.size(); ++i) {
+      ++kernel_->events;
+      slot = from_pes[i]->read();  // the slot's partial sums from every PE
+    }
     stats.idle_ns += now_ns() - t;
     t = now_ns();
     const int64_t a = slot.copies;

@@ -17,14 +17,14 @@ namespace mixpim::hw {
 
 class TileMerge : public RowProducer {
  public:
-  sc_core::sc_fifo_in<Step> from_pes;
+  sc_core::sc_port<sc_core::sc_fifo_in_if<Step>, 0> from_pes;  // every PE's output registers
   sc_core::sc_port<ServiceIf, 0> units;         // tile shift-add units, first tile to last
   sc_core::sc_port<ServiceIf, 0> buffer_ports;  // tile buffer ports, likewise
   sc_core::sc_port<ProgressIf> progress;        // this layer's finished inferences
 
   TileMerge(sc_core::sc_module_name name, const sim::LayerProgram& program,
             const sim::ArchConfig& arch, LayerCounters* counters, LayerTiming* timing,
-            PipelineState* state, Kernel* kernel);
+            LayerState* state, Kernel* kernel);
   StageStats stats;
 
  private:
@@ -33,7 +33,7 @@ class TileMerge : public RowProducer {
   double ops_per_ns_, buffer_bytes_per_ns_;
   LayerCounters* counters_;
   LayerTiming* timing_;
-  PipelineState* state_;
+  LayerState* state_;
 };
 
 }  // namespace mixpim::hw

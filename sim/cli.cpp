@@ -272,8 +272,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "trace", po::value(&cycle.trace_path),
       "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")(
       "inferences", po::value(&cycle.inferences),
-      "cycle: inferences simulated back to back (default 3 when layer-pipelined, else 1); the "
-      "interval is measured between the last two")(
+      "cycle: inferences simulated back to back (default 4 when layer-pipelined, else 1); the "
+      "interval is the mean spacing of their completions")(
       "seed", po::value(&seed_text)->default_value("1"),
       "functional: seed of the random inputs and weights")(
       "batch", po::value(&functional.batch)->default_value(1),

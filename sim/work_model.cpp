@@ -120,6 +120,25 @@ int64_t PeWork::active_copies(int64_t slot) const {
   return std::max<int64_t>(0, std::min(copies, mvms - slot * copies));
 }
 
+PeArrays::Part PeArrays::step(int64_t active_copies) const {
+  Part total;
+  for (const Part& part : parts) {
+    if (part.copy >= active_copies) break;
+    total.arrays += part.arrays;
+    total.cells += part.cells;
+    total.dac_rows += part.dac_rows;
+    total.columns += part.columns;
+    total.input_bytes += part.input_bytes;
+  }
+  return total;
+}
+
+int64_t PeWork::pe_count() const {
+  int64_t total = 0;
+  for (const PeArrays& pe : pes) total += pe.count;
+  return total;
+}
+
 double LayerProgram::busiest_share() const {
   return *std::max_element(tile_shares.begin(), tile_shares.end());
 }
@@ -205,6 +224,54 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       w.shift_add_ns =
           shift_add_ns_per_read(arch, w.busiest_pe_columns) * static_cast<double>(m.passes);
       w.sample_hold = arch.pe.sample_hold;
+      w.adc_bits = p.adc.bits;
+      {
+        // PE w holds arrays [w x per_pe, (w + 1) x per_pe) of the sequence (copy, row block,
+        // column array); a layer in passes is one PE holding every array of its one copy.
+        const int64_t copies = m.passes > 1 ? 1 : m.replication;
+        const int64_t total = copies * w.row_blocks * w.column_arrays;
+        const int64_t per_pe = m.passes > 1 ? total
+                                            : std::min<int64_t>(arch.pe.crossbars,
+                                                                ceil_div(total, std::max<int64_t>(1, m.pes)));
+        w.pes.resize(static_cast<size_t>(ceil_div(total, per_pe)));
+        for (int64_t j = 0; j < total; ++j) {
+          const int64_t copy = j / (w.row_blocks * w.column_arrays);
+          const int64_t block = (j / w.column_arrays) % w.row_blocks;
+          const int64_t column_array = j % w.column_arrays;
+          PeArrays& pe = w.pes[static_cast<size_t>(j / per_pe)];
+          if (pe.parts.empty() || pe.parts.back().copy != copy) pe.parts.push_back({copy});
+          PeArrays::Part& part = pe.parts.back();
+          const int64_t rows = m.row_block_rows[static_cast<size_t>(block)];
+          const int64_t columns = m.column_arrays[static_cast<size_t>(column_array)].used_columns;
+          part.arrays += 1;
+          part.cells += rows * columns;
+          part.dac_rows += rows;
+          part.columns += columns;
+          part.input_bytes += ceil_div(rows * m.activation_bits, 8);
+        }
+        // Identical PEs: the same work with every copy active and in the last slot.
+        const int64_t last = w.active_copies(w.slots - 1);
+        auto same = [&](const PeArrays& a, const PeArrays& b) {
+          for (int64_t active : {w.copies, last}) {
+            const PeArrays::Part x = a.step(active), y = b.step(active);
+            if (x.arrays != y.arrays || x.cells != y.cells || x.dac_rows != y.dac_rows ||
+                x.columns != y.columns || x.input_bytes != y.input_bytes)
+              return false;
+          }
+          return true;
+        };
+        std::vector<PeArrays> classes;
+        for (const PeArrays& pe : w.pes) {
+          auto it = std::find_if(classes.begin(), classes.end(),
+                                 [&](const PeArrays& c) { return same(c, pe); });
+          if (it == classes.end()) {
+            classes.push_back(pe);
+          } else {
+            ++it->count;
+          }
+        }
+        w.pes = std::move(classes);
+      }
 
       const int64_t M = m.mvms, I = m.input_cycles, B = w.row_blocks, A = w.column_arrays;
       const int64_t conversions = M * I * B * w.used_columns;

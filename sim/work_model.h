@@ -79,7 +79,29 @@ struct EdgeWork {
   int64_t deadlock_rows = 1;
 };
 
-// The PE work of a weight layer (its PEs work in lockstep: they receive the same slots).
+// One PE of a weight layer: the arrays it holds, gathered per copy of the layer. Arrays are
+// placed in the order (copy, row block, column array), as many per PE as spreading them evenly
+// over the layer's PEs gives, at most pe.crossbars (LayerMapping::busiest_pe_columns).
+struct PeArrays {
+  struct Part {
+    int64_t copy = 0;
+    int64_t arrays = 0;
+    int64_t cells = 0;        // active cells read per read step (block rows x used columns)
+    int64_t dac_rows = 0;     // rows driven per read step
+    int64_t columns = 0;      // used columns converted per read step
+    int64_t input_bytes = 0;  // inputs per MVM: ceil(block rows x activation bits / 8) per array
+  };
+  std::vector<Part> parts;  // by copy, ascending
+  // PEs this one stands for: PEs doing the same work in every slot of the layer (the same
+  // step() for the slots' active copies) are identical pipelines fed the same read steps, so the
+  // cycle engine simulates one and counts its work `count` times.
+  int64_t count = 1;
+  // The PE's work in one read step of a slot where copies [0, active_copies) have an MVM.
+  Part step(int64_t active_copies) const;
+};
+
+// The PE work of a weight layer: every PE receives every slot (its copies idle when the slot
+// has no MVM for them).
 struct PeWork {
   int64_t copies = 1, slots = 0, input_cycles = 1, passes = 1;
   int64_t mvms = 0;  // per inference, all copies
@@ -95,6 +117,11 @@ struct PeWork {
   double adc_ns = 0;        // the busiest PE's ADC bank: ceil(columns / ADCs) conversions
   double shift_add_ns = 0;  // the busiest PE's shift-add units
   bool sample_hold = true;
+  int adc_bits = 0;            // the layer's conversions (LayerAdc::bits)
+  // The PEs holding arrays, one per class of identical PEs (PeArrays::count; a layer larger than
+  // the chip: one PE standing for all of them, reading in `passes` turns).
+  std::vector<PeArrays> pes;
+  int64_t pe_count() const;  // PEs represented
   // Time per read step when the pipeline streams: with a sample-and-hold the slowest stage,
   // without one the array waits for its conversions (read + ADC), then the shift-add.
   double step_ns() const;

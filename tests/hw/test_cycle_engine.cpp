@@ -139,6 +139,7 @@ TEST(CycleTiny, CrossbarBound) {
                                   "pe.shift_add_ops_per_cycle=8"});
   EXPECT_NEAR(span(r), kSteps * 100 + 8 + 1 + 4, 1e-6);
   EXPECT_NEAR(r.layers[0].units.at(1).busy_ns, kSteps * 100, 1e-6);  // crossbar
+  EXPECT_EQ(r.layers[0].pes, 1);
   EXPECT_EQ(stall(r, "adc"), 0);
 }
 
@@ -334,9 +335,10 @@ TEST(CycleEngine, CountsAtLeastOneKernelEventPerReadStep) {
   int64_t steps = 0;
   const sim::WorkModel work = sim::build_work_model(c.network, c.profile, c.arch, c.mapping);
   for (const sim::LayerProgram& p : work.layers)
-    if (p.has_pe) steps += p.pe.slots * p.pe.input_cycles;
+    if (p.has_pe) steps += p.pe.slots * p.pe.input_cycles * p.pe.pe_count();
   EXPECT_EQ(r.read_steps, steps * r.inferences);
-  EXPECT_GE(r.kernel_events, r.read_steps);
+  EXPECT_GE(r.kernel_events, r.simulated_read_steps);
+  EXPECT_LE(r.simulated_read_steps, r.read_steps);
 }
 
 // The trace: a slice per slot (read-step group) of every weight layer and per row of every

@@ -915,7 +915,7 @@ TEST(CliRun, CycleEngineCountsLikeAnalyticAndIsDeterministic) {
                             dir.file("trace.json") + "'";
   r = run(cycle);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("3 inferences"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 inferences"), std::string::npos) << r.out;
   const std::string first = read_all(dir.file("c/report.json"));
   const auto a = nlohmann::json::parse(read_all(dir.file("analytic/report.json")));
   const auto c = nlohmann::json::parse(first);
@@ -925,8 +925,8 @@ TEST(CliRun, CycleEngineCountsLikeAnalyticAndIsDeterministic) {
   EXPECT_GE(c["totals"]["latency_ns"].get<double>(), a["totals"]["latency_ns"].get<double>());
   EXPECT_GE(c["totals"]["interval_ns"].get<double>(), a["totals"]["interval_ns"].get<double>());
   EXPECT_EQ(c["baseline"]["engine"], "cycle");  // simulated in a child process
-  EXPECT_EQ(c["cycle"]["inferences"], 3);
-  EXPECT_EQ(c["cycle"]["completed_ns"].size(), 3u);
+  EXPECT_EQ(c["cycle"]["inferences"], 4);
+  EXPECT_EQ(c["cycle"]["completed_ns"].size(), 4u);
   const auto trace = nlohmann::json::parse(read_all(dir.file("trace.json")));
   EXPECT_GT(trace["traceEvents"].size(), 100u);
   r = run(cycle);
