@@ -79,6 +79,8 @@ class RowQueue : public sc_core::sc_module, public RowQueueIf {
   int64_t capacity_rows() const { return capacity_; }
   int64_t peak_rows() const { return peak_rows_; }
   int64_t ready() const { return ready_; }
+  int64_t reserved() const { return reserved_; }
+  int64_t released() const { return released_; }
 
  private:
   int64_t capacity_;

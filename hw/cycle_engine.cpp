@@ -116,6 +116,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   const auto wall_start = std::chrono::steady_clock::now();
   auto* model = new Model();  // see Model
   model->work = sim::build_work_model(network, profile, arch, mapping);
+  sim::size_edge_buffers(model->work, arch);
   const sim::WorkModel& work = model->work;
   Kernel& kernel = model->kernel;
   kernel.tracing = !options.trace_path.empty();
@@ -211,7 +212,16 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   if (static_cast<int64_t>(result.completed_ns.size()) < inferences) {
     std::string stuck;
     for (size_t i = 0; i < n; ++i) {
-      if (model->layers[i].timing.end_ns <= 0) stuck += (stuck.empty() ? "" : ", ") + work.layers[i].name;
+      if (model->layers[i].timing.end_ns > 0) continue;
+      stuck += (stuck.empty() ? "" : ", ") + work.layers[i].name + " [";
+      for (size_t e = 0; e < work.layers[i].inputs.size(); ++e) {
+        const RowQueue& q = *model->layers[i].queues[e];
+        stuck += (e == 0 ? "" : " ") + std::string("in") + std::to_string(e) + ": ready " +
+                 std::to_string(q.ready()) + " reserved " + std::to_string(q.reserved()) +
+                 " released " + std::to_string(q.released()) + " of " +
+                 std::to_string(q.capacity_rows());
+      }
+      stuck += "]";
     }
     throw std::logic_error("cycle engine: the program stopped before its last inference (layers "
                            "not finished: " + stuck + "); the compiler's buffer sizing missed a case");

@@ -179,6 +179,15 @@ struct WorkModel {
 WorkModel build_work_model(const Network& network, const PrecisionProfile& profile,
                            const ArchConfig& arch, const NetworkMapping& mapping);
 
+// Sizes the edges of a layer-pipelined program (EdgeWork::deadlock_rows, capacity_rows,
+// WorkModel::clamped_edges) so that it cannot deadlock: each edge holds at least the rows its
+// consumer's windows need beyond what it released, over every path from the edge's producer,
+// and a dataflow run of one inference without time (every unit fires as soon as its inputs are
+// in and its outputs fit) must finish; where it stops, the full edges whose consumer waits for
+// another input grow. Larger buffers never deadlock a dataflow program that runs with smaller
+// ones (Kahn process networks with blocking reads and writes). Layer by layer: unbounded.
+void size_edge_buffers(WorkModel& model, const ArchConfig& arch);
+
 // Time of one shift-add pass over `columns` column samples on a PE's units.
 double shift_add_ns_per_read(const ArchConfig& arch, int64_t columns);
 

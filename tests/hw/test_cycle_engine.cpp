@@ -299,6 +299,40 @@ TEST(CycleLowerBound, Resnet18MixedLayer) { expect_lower_bound("resnet18", "resn
 TEST(CycleLowerBound, Resnet18Pruned) { expect_lower_bound("resnet18", "resnet18/pruned"); }
 
 // ---------------------------------------------------------------------------------------------
+// No false deadlocks: programs the compiler accepts run to the end, with the edges it had to
+// enlarge listed. A stride-2 2x2 convolution ahead of flatten and a linear layer (each slot of
+// the convolution spans output rows, so it needs several rows' windows at once) used to stop.
+TEST(CycleDeadlock, ConvK2S2FlattenLinearRunsWithTinyBuffers) {
+  test::TempDir dir;
+  const std::string net = dir.write(
+      "net.yaml",
+      "name: k2s2\nnetwork: k2s2\ndataset: none\ninput: [3, 8, 8]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 2, stride: 2, input: [3, 8, 8], output: [16, 4, 4]}\n"
+      "  - {name: flat, type: flatten, input: [16, 4, 4], output: [256]}\n"
+      "  - {name: fc, type: linear, input: [256], output: [10]}\n");
+  Case c;
+  c.arch = sim::load_arch_config(source_path("configs/arch/isaac.yaml"),
+                                 {"tile.buffer.capacity_bytes=64"});
+  c.network = sim::load_network(net);
+  c.profile = sim::load_profile(source_path("workloads/profiles/uniform8.yaml"), c.network);
+  c.mapping = sim::map_network(c.network, c.profile, c.arch);
+  const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, CycleOptions{});
+  EXPECT_EQ(r.completed_ns.size(), 4u);
+  EXPECT_FALSE(r.clamped_buffers.empty());
+}
+
+// ResNet18 with 256-byte tile buffers: every edge at its minimum. The shortcut convolutions make
+// two paths from a block's input that rejoin at the add; the lag between them must be buffered
+// on the shorter path (the sizing's dataflow check enlarges it), else the pipeline stops.
+TEST(CycleDeadlock, Resnet18RunsWithTinyTileBuffers) {
+  const Case c = load_case("resnet18", "uniform8", {"tile.buffer.capacity_bytes=256"});
+  const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, CycleOptions{});
+  EXPECT_EQ(r.completed_ns.size(), 4u);
+  EXPECT_FALSE(r.clamped_buffers.empty());
+  for (const auto& [edge, peak] : r.queue_peak_rows) EXPECT_GE(peak, 1) << edge;
+}
+
+// ---------------------------------------------------------------------------------------------
 std::string fingerprint(const CycleResult& r) {
   std::ostringstream out;
   out.precision(17);
