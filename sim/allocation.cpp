@@ -6,6 +6,7 @@
 
 #include "adc.h"
 #include "analytic.h"
+#include "work_model.h"
 #include "memory_guard.h"
 
 namespace mixpim::sim {
@@ -16,12 +17,12 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 constexpr double kNever = std::numeric_limits<double>::infinity();
 
-double bound_or_zero(const LayerPerformance& perf, const char* name) {
+double bound_or_zero(const LayerProgram& perf, const char* name) {
   const auto it = perf.bounds_ns.find(name);
   return it == perf.bounds_ns.end() ? 0.0 : it->second;
 }
 
-TileWork tile_work(const LayerPerformance& perf) {
+TileWork tile_work(const LayerProgram& perf) {
   return {bound_or_zero(perf, "digital"), bound_or_zero(perf, "buffer"),
           bound_or_zero(perf, "noc")};
 }
@@ -33,21 +34,20 @@ struct ArrayTime {
   double ns = 0;
 };
 
-ArrayTime array_time(const LayerMapping& m, int64_t pes, const ArchConfig& arch) {
+ArrayTime array_time(const LayerMapping& m, int64_t pes, int adc_bits, const ArchConfig& arch) {
   // As many copies as the PEs hold, less those that shorten nothing (same MVMs per copy).
   const int64_t fit = std::min(m.mvms, pes * arch.pe.crossbars / m.arrays());
   const int64_t mvms_per_copy = ceil_div(m.mvms, fit);
   const int64_t copies = ceil_div(m.mvms, mvms_per_copy);
-  // The same bounds as analyze(): every read as long as the array read or the busiest PE's
-  // conversions.
+  // The work model's read step (work_model.h, read_step_ns): the array read, the busiest PE's
+  // conversions and shift-adds, overlapped behind a sample-and-hold.
   const auto reads = static_cast<double>(mvms_per_copy * m.input_cycles);
   const int64_t columns = m.busiest_pe_columns(arch.pe.crossbars, copies, pes);
-  const double adc_ns = adc_read_ns(arch, columns, layer_adc(m, arch).bits);
-  return {copies, reads * std::max(arch.pe.crossbar.read_latency_ns, adc_ns)};
+  return {copies, reads * read_step_ns(arch, columns, adc_bits)};
 }
 
 // The busiest tile's share of PEs [first_pe, first_pe + pes) and the routers serving the tiles
-// they span, as tile_shares() and analyze() count them.
+// they span, as tile_shares() and the work model count them.
 struct Spread {
   double busiest_share = 1;
   double routers = 1;
@@ -107,8 +107,9 @@ LayerOptions layer_options(const LayerMapping& m, const LayerWork& work, int64_t
   o.stage_ns.resize(static_cast<size_t>(o.per_tile));
   o.sequential_ns.resize(static_cast<size_t>(o.per_tile));
   std::vector<std::vector<LayerTime>> times(static_cast<size_t>(o.per_tile));  // undominated
+  const int adc_bits = layer_adc(m, arch).bits;  // the same for every PE count
   for (int64_t pes = o.min_pes; pes <= max_pes; ++pes) {
-    const ArrayTime array = array_time(m, pes, arch);
+    const ArrayTime array = array_time(m, pes, adc_bits, arch);
     o.replication.push_back(array.replication);
     for (size_t offset = 0; offset < times.size(); ++offset) {
       const LayerTime t = combine(array, work, spread(static_cast<int64_t>(offset), pes, arch));
@@ -204,11 +205,11 @@ std::vector<LayerWork> layer_work(const Network& network, const PrecisionProfile
     m.first_pe = 0;
     m.first_tile = m.last_tile = static_cast<int>(k);
   }
-  const PerformanceResult perf = analyze(network, profile, arch, alone);
+  const WorkModel perf = build_work_model(network, profile, arch, alone);
   std::vector<int> owner(network.layers.size(), -1);  // index into mapping.layers
   std::vector<LayerWork> work(mapping.layers.size());
   for (size_t i = 0; i < network.layers.size(); ++i) {
-    const LayerPerformance& l = perf.layers[i];
+    const LayerProgram& l = perf.layers[i];
     if (l.mapping >= 0) {
       owner[i] = l.mapping;
       work[static_cast<size_t>(l.mapping)].own = tile_work(l);
@@ -225,7 +226,8 @@ std::vector<LayerWork> layer_work(const Network& network, const PrecisionProfile
 
 LayerTime layer_time(const LayerMapping& m, const LayerWork& work, int64_t first_pe, int64_t pes,
                      const ArchConfig& arch) {
-  return combine(array_time(m, pes, arch), work, spread(first_pe, pes, arch));
+  return combine(array_time(m, pes, layer_adc(m, arch).bits, arch), work,
+                 spread(first_pe, pes, arch));
 }
 
 int64_t allocate_pes(const std::vector<LayerMapping*>& layers,

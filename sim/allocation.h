@@ -5,14 +5,15 @@
 //
 // The choice is exact, not greedy: a dynamic program over PE positions tries every PE count
 // for every layer at the position the layers before it leave, and times each choice with the
-// analytic engine's own bounds (sim/analytic.h): crossbar reads, the busiest PE's ADCs, and
+// compiler's work model bounds (sim/work_model.h): read steps (array read, the busiest PE's ADCs
+// and shift-adds, read_step_ns), and
 // the digital, buffer and NoC work of the busiest tile it spans, together with the layers
 // that run on its tiles after it (ReLU, pooling, residual adds). The objective:
 // - layer-by-layer: the sum of those times (the layers run one after another);
 // - layer-pipelined: first the slowest stage (throughput), then, at that stage time, the sum
 //   (pipeline fill, so latency).
 // Ties go to the fewest PEs. One model approximation remains (README "Mapping rules"): a layer's
-// inputs are assumed to cross the NoC, where the analytic engine skips inputs from a producer
+// inputs are assumed to cross the NoC, where the work model skips inputs from a producer
 // on exactly the same tiles.
 
 #include <cstdint>
@@ -38,7 +39,7 @@ struct LayerWork {
   std::vector<TileWork> followers;  // non-weight layers placed on this layer's tiles
 };
 
-// Work of every layer of `mapping.layers` (in that order), from the analytic engine run on a
+// Work of every layer of `mapping.layers` (in that order), from the work model built on a
 // placement where every layer has a tile and a router to itself.
 std::vector<LayerWork> layer_work(const Network& network, const PrecisionProfile& profile,
                                   const ArchConfig& arch, const NetworkMapping& mapping);

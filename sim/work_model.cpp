@@ -109,11 +109,6 @@ std::string_view to_string(TileUnit unit) {
   }
 }
 
-double PeWork::step_ns() const {
-  if (sample_hold) return std::max({read_ns, adc_ns, shift_add_ns});
-  return std::max(read_ns + adc_ns, shift_add_ns);
-}
-
 int64_t PeWork::pixels_done(int64_t slot) const { return std::min(mvms, (slot + 1) * copies); }
 
 int64_t PeWork::active_copies(int64_t slot) const {
@@ -141,6 +136,12 @@ int64_t PeWork::pe_count() const {
 
 double LayerProgram::busiest_share() const {
   return *std::max_element(tile_shares.begin(), tile_shares.end());
+}
+
+double read_step_ns(const ArchConfig& arch, int64_t columns, int bits) {
+  const double read = arch.pe.crossbar.read_latency_ns, adc = adc_read_ns(arch, columns, bits);
+  const double shift_add = shift_add_ns_per_read(arch, columns);
+  return arch.pe.sample_hold ? std::max({read, adc, shift_add}) : std::max(read + adc, shift_add);
 }
 
 double shift_add_ns_per_read(const ArchConfig& arch, int64_t columns) {

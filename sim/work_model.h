@@ -122,9 +122,6 @@ struct PeWork {
   // the chip: one PE standing for all of them, reading in `passes` turns).
   std::vector<PeArrays> pes;
   int64_t pe_count() const;  // PEs represented
-  // Time per read step when the pipeline streams: with a sample-and-hold the slowest stage,
-  // without one the array waits for its conversions (read + ADC), then the shift-add.
-  double step_ns() const;
   // Output pixels finished after slot s (s + 1 slots, capped at mvms).
   int64_t pixels_done(int64_t slot) const;
   // Copies with an MVM in slot s.
@@ -190,5 +187,11 @@ void size_edge_buffers(WorkModel& model, const ArchConfig& arch);
 
 // Time of one shift-add pass over `columns` column samples on a PE's units.
 double shift_add_ns_per_read(const ArchConfig& arch, int64_t columns);
+
+// Time per read step of a PE pipeline whose busiest PE converts `columns` columns at `bits`
+// when it streams: with a sample-and-hold the slowest of array read, conversions and
+// shift-adds; without one the array waits for its conversions (read + ADC), then the
+// shift-add. The allocator's cost model and the analytic bounds use it.
+double read_step_ns(const ArchConfig& arch, int64_t columns, int bits);
 
 }  // namespace mixpim::sim
