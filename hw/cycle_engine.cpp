@@ -258,6 +258,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     st.start_ns = perf.layers.back().start_ns;
     st.end_ns = m.timing.end_ns;
     st.busy_ns = m.timing.busy_ns;
+    st.analytic_stage_ns = p.time_ns;
     for (const auto& [cause, ns] : m.timing.stall_ns) {
       const int64_t cycles = std::llround(ns * clock_ghz);
       if (cycles != 0) st.stall_cycles[cause] = cycles;
@@ -376,6 +377,10 @@ nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
                       {"start_ns", l.start_ns},
                       {"end_ns", l.end_ns},
                       {"busy_ns", l.busy_ns},
+                      {"analytic_stage_ns", l.analytic_stage_ns},
+                      // The layer's span over its analytic stage time (>= 1: the lower bound).
+                      {"span_over_analytic",
+                       l.analytic_stage_ns > 0 ? (l.end_ns - l.start_ns) / l.analytic_stage_ns : 1.0},
                       {"pes", l.pes},
                       {"pe_classes", l.pe_classes},
                       {"stall_cycles_total", total},

@@ -40,6 +40,7 @@ struct CycleLayerStats {
   std::string name;
   double start_ns = 0, end_ns = 0;  // first issue and last row sent, first inference
   double busy_ns = 0;               // its crossbars' (or digital units') busy time, first inference
+  double analytic_stage_ns = 0;     // the analytic engine's stage time (its lower bound)
   std::map<std::string, int64_t> stall_cycles;  // by cause, after its first issue, whole run
   std::vector<UnitStats> units;  // its pipeline stages (of its busiest PE)
   int64_t pes = 0;         // PEs of the layer (weight layers)

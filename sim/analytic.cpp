@@ -8,24 +8,57 @@ namespace mixpim::sim {
 
 int64_t output_rows(const Shape& shape) { return shape.size() == 3 && shape[1] > 0 ? shape[1] : 1; }
 
-int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t row) {
-  const int64_t produced = output_rows(producer_output);
-  const int64_t rows = output_rows(consumer.output_shape);
-  if (row >= rows - 1 || producer_output.size() != 3 || consumer.output_shape.size() != 3)
-    return produced;
+namespace {
+
+// How a consumer row reads its producer's rows: a kernel window (convolutions and pools), the
+// same row (ReLU, add), or the whole input (linear, global pooling, flatten, and every layer's
+// last row).
+enum class Window { kKernel, kSame, kAll };
+
+Window window_of(const Layer& consumer, const Shape& producer_output, int64_t row) {
+  if (row >= output_rows(consumer.output_shape) - 1 || producer_output.size() != 3 ||
+      consumer.output_shape.size() != 3)
+    return Window::kAll;
   switch (consumer.type) {
     case LayerType::kConv2d:
     case LayerType::kMaxPool:
-    case LayerType::kAvgPool: {
+    case LayerType::kAvgPool:
+      return Window::kKernel;
+    case LayerType::kRelu:
+    case LayerType::kAdd:
+      return Window::kSame;
+    default:
+      return Window::kAll;
+  }
+}
+
+}  // namespace
+
+int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t row) {
+  const int64_t produced = output_rows(producer_output);
+  switch (window_of(consumer, producer_output, row)) {
+    case Window::kKernel: {
       // Rows up to the window's last (the first row waits for a whole kernel's worth).
       const int64_t last = row * consumer.stride_h - consumer.pad_h + consumer.kernel_h;
       return std::min(produced, std::max<int64_t>(consumer.kernel_h, last));
     }
-    case LayerType::kRelu:
-    case LayerType::kAdd:
+    case Window::kSame:
       return std::min(produced, row + 1);
     default:
-      return produced;  // linear, global pooling and flatten need the whole input
+      return produced;
+  }
+}
+
+int64_t rows_released(const Layer& consumer, const Shape& producer_output, int64_t row) {
+  const int64_t produced = output_rows(producer_output);
+  switch (window_of(consumer, producer_output, row)) {
+    case Window::kKernel:  // below the next row's window
+      return std::min(produced,
+                      std::max<int64_t>(0, (row + 1) * consumer.stride_h - consumer.pad_h));
+    case Window::kSame:
+      return std::min(produced, row + 1);
+    default:
+      return produced;
   }
 }
 

@@ -67,6 +67,9 @@ int64_t output_rows(const Shape& shape);
 // and pools (the first row waits for a whole kernel), the same row for ReLU and add, and
 // everything for the last row and for linear, global pooling and flatten.
 int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t row);
+// How many of those rows `consumer` no longer needs once its row `row` is done: those below its
+// next row's window (all of them after its last row, and for whole-input layers).
+int64_t rows_released(const Layer& consumer, const Shape& producer_output, int64_t row);
 
 // Bits each layer's output is stored with: the activation bits of the weight layers that
 // consume it (through relu, pools, add, flatten; the widest if several), or 16 for the

@@ -22,27 +22,6 @@ std::pair<int, int> router_position(int tile, const NocConfig& noc) {
   return {router % noc.mesh_columns, router / noc.mesh_columns};
 }
 
-// Producer rows free once consumer row `row` is done: below its next row's window, all of
-// them after the last row and for whole-input layers.
-int64_t rows_released(const Layer& consumer, const Shape& producer_output, int64_t row) {
-  const int64_t produced = output_rows(producer_output);
-  const int64_t rows = output_rows(consumer.output_shape);
-  if (row >= rows - 1 || producer_output.size() != 3 || consumer.output_shape.size() != 3)
-    return produced;
-  switch (consumer.type) {
-    case LayerType::kConv2d:
-    case LayerType::kMaxPool:
-    case LayerType::kAvgPool:
-      return std::min(produced, std::max<int64_t>(0, (row + 1) * consumer.stride_h -
-                                                         consumer.pad_h));
-    case LayerType::kRelu:
-    case LayerType::kAdd:
-      return std::min(produced, row + 1);
-    default:
-      return produced;
-  }
-}
-
 }  // namespace
 
 int noc_router(int tile, const NocConfig& noc) { return tile < 0 ? 0 : tile / noc.tiles_per_router; }
