@@ -150,8 +150,9 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     }
     const int track = static_cast<int>(i);
     if (p.has_pe) {
-      m.pes = std::make_unique<PeGroup>((base + "_pes").c_str(), p, arch, inferences, track,
-                                        &m.counters, &m.timing, &kernel);
+      m.pes = std::make_unique<PeGroup>((base + "_pes").c_str(), p, arch, inferences,
+                                        !options.merge_identical_pes, track, &m.counters,
+                                        &m.timing, &kernel);
       m.merge = std::make_unique<TileMerge>((base + "_merge").c_str(), p, arch, &m.counters,
                                             &m.timing, &m.pes->state(), &kernel);
       for (size_t k = 0; k < m.pes->pes(); ++k) m.merge->from_pes(m.pes->partial_sums(k));
@@ -208,6 +209,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
 
   CycleResult result;
   result.inferences = inferences;
+  result.merge_identical_pes = options.merge_identical_pes;
   result.completed_ns = model->global_buffer->completed_ns;
   if (static_cast<int64_t>(result.completed_ns.size()) < inferences) {
     std::string stuck;
@@ -266,7 +268,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     if (m.pes) {
       // The busiest PE's stages stand for the layer's (the others are no busier).
       const Pe& pe = m.pes->pe(m.pes->representative());
-      const std::string of = " (pe class " + std::to_string(m.pes->representative()) + " of " +
+      const std::string of = " (pipeline " + std::to_string(m.pes->representative()) + " of " +
                              std::to_string(m.pes->pes()) + ")";
       st.units.push_back(unit("load", m.pes->load_stats()));
       st.units.push_back(unit("crossbar" + of, pe.crossbar_stats()));
@@ -350,6 +352,7 @@ nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
   };
   nlohmann::ordered_json j;
   j["granularity"] = "read step";
+  j["merge_identical_pes"] = r.merge_identical_pes;
   j["inferences"] = r.inferences;
   j["completed_ns"] = r.completed_ns;
   j["simulated_cycles"] = r.simulated_cycles;

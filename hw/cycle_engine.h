@@ -28,6 +28,10 @@ namespace mixpim::hw {
 struct CycleOptions {
   int64_t inferences = 0;  // 0: 4 when layer-pipelined (steady state), else 1
   std::string trace_path;  // non-empty: write a Chrome trace-event timeline there (Perfetto)
+  // Simulate one pipeline per class of identical PEs (sim::PeArrays::count; identical PEs are
+  // fed the same read steps and take the same time) and count its work for each; false: one
+  // pipeline per PE (slower; the same counts, times equal up to the order of simultaneous events).
+  bool merge_identical_pes = true;
 };
 
 struct UnitStats {
@@ -50,6 +54,7 @@ struct CycleLayerStats {
 struct CycleResult {
   sim::PerformanceResult performance;  // counts per inference, first-inference latency
   int64_t inferences = 1;
+  bool merge_identical_pes = true;
   std::vector<double> completed_ns;    // each inference's last output row at the global buffer
   std::vector<CycleLayerStats> layers;
   std::vector<UnitStats> shared_units;  // tile buffer ports and units, NoC links

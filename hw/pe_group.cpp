@@ -6,7 +6,7 @@
 namespace mixpim::hw {
 
 PeGroup::PeGroup(sc_core::sc_module_name name, const sim::LayerProgram& program,
-                 const sim::ArchConfig& arch, int64_t inferences, int track,
+                 const sim::ArchConfig& arch, int64_t inferences, bool every_pe, int track,
                  LayerCounters* counters, LayerTiming* timing, Kernel* kernel)
     : sc_module(name),
       program_(program),
@@ -16,21 +16,30 @@ PeGroup::PeGroup(sc_core::sc_module_name name, const sim::LayerProgram& program,
       counters_(counters),
       kernel_(kernel) {
   const sim::PeWork& w = program.pe;
+  for (const sim::PeArrays& pe : w.pes) {
+    if (!every_pe) {
+      arrays_.push_back(pe);
+      continue;
+    }
+    sim::PeArrays one = pe;
+    one.count = 1;
+    arrays_.insert(arrays_.end(), static_cast<size_t>(pe.count), one);
+  }
   int64_t most = -1;
-  for (size_t i = 0; i < w.pes.size(); ++i) {
-    const int64_t columns = w.pes[i].step(w.copies).columns;
+  for (size_t i = 0; i < arrays_.size(); ++i) {
+    const int64_t columns = arrays_[i].step(w.copies).columns;
     if (columns > most) {
       most = columns;
       representative_ = i;
     }
   }
-  for (size_t i = 0; i < w.pes.size(); ++i) {
+  for (size_t i = 0; i < arrays_.size(); ++i) {
     const std::string id = std::to_string(i);
     input_registers_.push_back(std::make_unique<sc_core::sc_fifo<Step>>(
         ("input_register_" + id).c_str(), static_cast<int>(w.input_cycles)));
     partial_sums_.push_back(
         std::make_unique<sc_core::sc_fifo<Step>>(("output_register_" + id).c_str(), 1));
-    pes_.push_back(std::make_unique<Pe>(("pe_" + id).c_str(), w.pes[i], w, arch, counters,
+    pes_.push_back(std::make_unique<Pe>(("pe_" + id).c_str(), arrays_[i], w, arch, counters,
                                         &state_, i == representative_ ? timing : nullptr,
                                         kernel));
     pes_.back()->in(*input_registers_.back());

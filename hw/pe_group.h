@@ -25,9 +25,10 @@ class PeGroup : public sc_core::sc_module {
   sc_core::sc_port<ServiceIf, 0> buffer_ports;  // the layer's tiles, first to last
   sc_core::sc_port<ProgressIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> previous;  // layer by layer
 
+  // `every_pe`: one pipeline per PE rather than per class of identical PEs.
   PeGroup(sc_core::sc_module_name name, const sim::LayerProgram& program,
-          const sim::ArchConfig& arch, int64_t inferences, int track, LayerCounters* counters,
-          LayerTiming* timing, Kernel* kernel);
+          const sim::ArchConfig& arch, int64_t inferences, bool every_pe, int track,
+          LayerCounters* counters, LayerTiming* timing, Kernel* kernel);
 
   size_t pes() const { return pes_.size(); }
   size_t representative() const { return representative_; }  // the busiest PE
@@ -48,6 +49,7 @@ class PeGroup : public sc_core::sc_module {
   StageStats load_stats_;
   size_t representative_ = 0;
   std::vector<std::unique_ptr<sc_core::sc_fifo<Step>>> input_registers_, partial_sums_;
+  std::vector<sim::PeArrays> arrays_;  // one per pipeline
   std::vector<std::unique_ptr<Pe>> pes_;
 };
 

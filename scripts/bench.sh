@@ -5,8 +5,12 @@
 # table: wall seconds, peak RSS, simulated cycles per wall second, events per wall second.
 # Builds nothing: uses $MIXPIM_BUILD_DIR/mixpim (default build/).
 #   bash scripts/bench.sh              writes $MIXPIM_BUILD_DIR/bench.json too (BENCH_JSON=path)
-# Targets: cycle engine under 2 s wall and 1 GiB peak memory per network; functional ResNet18
-# under 60 s; the sweep under 10 s.
+# Then the cycle engine alone, as issue 13 states its targets: VGG19 and ResNet18 CIFAR-10 at 8
+# bits (uniform8) on the ISAAC preset (128x128 arrays), each a whole `mixpim run --engine cycle`
+# including its 16-bit baseline (a child process): engine wall time per inference, PE read steps
+# and kernel events per inference, events per wall second, peak memory.
+# Targets: cycle engine under 0.5 s per inference, a whole cycle run with its baseline under 2 s,
+# under 1 GiB; functional ResNet18 under 60 s; the sweep under 10 s.
 # Events: the cycle engine's SystemC waits and notifications (report.json cycle.kernel_events);
 # "hw events" are the hardware events counted (sum of every action count), for every engine.
 # BENCH_SWEEP=0 skips the sweep.
@@ -46,15 +50,38 @@ for net in vgg19 resnet18; do
   done
 done
 
+for mode in classes every-pe; do
+  for net in vgg19 resnet18; do
+    out=$work/$net-cycle8-$mode
+    cmd=("$mixpim" run --arch "$root/configs/arch/isaac.yaml" --workload "$root/workloads/$net-cifar10.yaml"
+         --precision "$root/workloads/profiles/uniform8.yaml" --engine cycle --out "$out")
+    [ "$mode" = every-pe ] && cmd+=(--every-pe)
+    tag=$net-cycle8-$mode
+    status=0
+    start=$(date +%s.%N)
+    if [ "$have_time" = 1 ]; then
+      /usr/bin/time -v -o "$work/time-$tag" "${cmd[@]}" > "$work/stdout-$tag" 2> "$work/stderr-$tag" || status=$?
+    else
+      "${cmd[@]}" > "$work/stdout-$tag" 2> "$work/stderr-$tag" || status=$?
+    fi
+    end=$(date +%s.%N)
+    rss=""
+    if [ "$have_time" = 1 ] && [ -f "$work/time-$tag" ]; then
+      rss=$(awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$work/time-$tag")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$net" "$mode" "$status" "$start" "$end" "$rss" "$out" "$work/stdout-$tag" >> "$work/cycle8.tsv"
+  done
+done
+
 sweep_line=""
 if [ "${BENCH_SWEEP:-1}" = 1 ] && [ -f "$root/scripts/bench_sweep.sh" ]; then
   sweep_line=$(bash "$root/scripts/bench_sweep.sh" | tail -1) || sweep_line=""
 fi
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-"$python" - "$work/rows.tsv" "$bench_json" "$sweep_line" <<'PY'
+"$python" - "$work/rows.tsv" "$bench_json" "$sweep_line" "$work/cycle8.tsv" <<'PY'
 import json, os, re, sys
-rows, path, sweep_line = sys.argv[1], sys.argv[2], sys.argv[3]
+rows, path, sweep_line, cycle8 = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 results = []
 for line in open(rows):
     net, engine, status, start, end, rss, out = line.rstrip("\n").split("\t")
@@ -105,9 +132,39 @@ if m:
     print(f"{'sweep':<10} {'analytic':<10} {sweep['wall_s']:>8.3f} {'-':>9} {'-':>13} {'-':>10} "
           f"{sweep['points_per_s']:>9.1f} pt/s {('ok' if sweep['wall_s'] < 10 else 'SLOW'):>4}"
           f"   ({sweep['points']} points, -j {sweep['jobs']})")
+# The cycle engine at 8 bits, whole runs with their 16-bit baseline.
+cycle_runs = []
+print()
+print("cycle engine, 8-bit, per inference; 'classes': one pipeline per class of identical PEs (default),")
+print("'every-pe': one per PE (--every-pe); whole run = mixpim run including its 16-bit baseline")
+print(f"{'network':<9} {'mode':<9} {'s/inference':>11} {'PE steps':>9} {'simulated':>9} {'events':>9} "
+      f"{'events/s':>10} {'run+16-bit s':>12} {'peak MiB':>9} {'target':>7}")
+for line in open(cycle8) if os.path.exists(cycle8) else []:
+    net, mode, status, start, end, rss, out, stdout = line.rstrip("\n").split("\t")
+    whole = float(end) - float(start)
+    text = open(stdout).read() if os.path.exists(stdout) else ""
+    m = re.search(r"simulated\s+(\d+) inferences, (\d+) cycles, (\d+) read steps, (\d+) kernel events in ([0-9.e+-]+) s", text)
+    if status != "0" or not m:
+        print(f"{net:<9} {mode:<9} failed (see {stdout})")
+        cycle_runs.append({"network": net, "mode": mode, "ok": False})
+        continue
+    n, cycles, steps, events, wall = int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4)), float(m.group(5))
+    peak = float(rss) if rss else None
+    rep = json.load(open(os.path.join(out, "report.json")))
+    simulated = rep["cycle"]["simulated_read_steps"]
+    r = {"network": net, "mode": mode, "ok": True, "inferences": n, "engine_wall_s": wall,
+         "simulated_read_steps_per_inference": simulated / n,
+         "engine_wall_s_per_inference": wall / n, "read_steps_per_inference": steps / n,
+         "kernel_events_per_inference": events / n, "kernel_events_per_s": events / wall if wall > 0 else None,
+         "whole_run_with_baseline_s": whole, "peak_rss_mib": peak}
+    ok = wall / n <= 0.5 and whole <= 2 and (peak is None or peak < 1024)
+    r["target_met"] = ok
+    cycle_runs.append(r)
+    print(f"{net:<9} {mode:<9} {wall / n:>11.4f} {steps / n:>9.0f} {simulated / n:>9.0f} {events / n:>9.0f} "
+          f"{fmt(r['kernel_events_per_s'], '10.3e')} {whole:>12.3f} {fmt(peak, '9.1f')} {('ok' if ok else 'SLOW'):>7}")
 tmp = path + ".tmp"
 with open(tmp, "w") as f:
-    json.dump({"benchmarks": results, "sweep": sweep,
+    json.dump({"benchmarks": results, "sweep": sweep, "cycle_8bit_runs": cycle_runs,
                "machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[0:1] + os.uname()[2:5])}},
               f, indent=1)
     f.write("\n")

@@ -190,7 +190,7 @@ std::string join_command(const std::string& command, const std::vector<std::stri
 // SystemC kernel elaborates once per process). Throws std::runtime_error when the child fails.
 BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& baseline_path,
                                bool reprogram, const std::string& tech_path, int64_t inferences,
-                               int batch, const std::string& out_dir) {
+                               bool merge_identical_pes, int batch, const std::string& out_dir) {
   std::string dir = out_dir + "/.baseline-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
     throw std::runtime_error("cannot create a directory in " + out_dir);
@@ -204,6 +204,7 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& ba
   task.argv.insert(task.argv.end(), {"--batch", std::to_string(batch)});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
   if (inferences > 0) task.argv.insert(task.argv.end(), {"--inferences", std::to_string(inferences)});
+  if (!merge_identical_pes) task.argv.emplace_back("--every-pe");
   task.stdout_path = dir + "/stdout.txt";
   task.stderr_path = dir + "/stderr.txt";
   ProcessOutcome outcome;
@@ -274,6 +275,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "inferences", po::value(&cycle.inferences),
       "cycle: inferences simulated back to back (default 4 when layer-pipelined, else 1); the "
       "interval is the mean spacing of their completions")(
+      "every-pe",
+      "cycle: simulate one pipeline per PE, not one per class of identical PEs (slower; the same "
+      "counts, times equal up to the order of simultaneous events)")(
       "seed", po::value(&seed_text)->default_value("1"),
       "functional: seed of the random inputs and weights")(
       "batch", po::value(&functional.batch)->default_value(1),
@@ -301,9 +305,11 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (engine != "analytic" && engine != "cycle" && engine != "functional") {
     throw UsageError("unknown engine '" + engine + "' (available: analytic, cycle, functional)");
   }
-  if (engine != "cycle" && (values.count("trace") || values.count("inferences"))) {
-    throw UsageError("--trace and --inferences need --engine cycle");
+  if (engine != "cycle" &&
+      (values.count("trace") || values.count("inferences") || values.count("every-pe"))) {
+    throw UsageError("--trace, --inferences and --every-pe need --engine cycle");
   }
+  cycle.merge_identical_pes = values.count("every-pe") == 0;
   if (values.count("inferences") && (cycle.inferences < 1 || cycle.inferences > 1000)) {
     throw UsageError("--inferences must be in [1, 1000], got " + std::to_string(cycle.inferences));
   }
@@ -413,7 +419,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (baseline_analytic) {
     baseline = engine == "cycle"
                    ? cycle_baseline(in, baseline_path, baseline_reprogrammed, table.path,
-                                    cycle.inferences, functional.batch, out_dir)
+                                    cycle.inferences, cycle.merge_identical_pes, functional.batch,
+                                    out_dir)
                    : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;

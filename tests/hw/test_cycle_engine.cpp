@@ -332,6 +332,40 @@ TEST(CycleDeadlock, Resnet18RunsWithTinyTileBuffers) {
   for (const auto& [edge, peak] : r.queue_peak_rows) EXPECT_GE(peak, 1) << edge;
 }
 
+// Identical PEs simulated once (the default) against every PE simulated: the same counts, and
+// times equal up to the order in which simultaneous events are served; one pipeline per PE
+// makes at least one kernel event per PE read step.
+TEST(CycleEngine, OnePipelinePerClassOfIdenticalPesMatchesEveryPe) {
+  const std::string theirs = in_child([] {
+    const Case c = load_case("resnet18", "uniform8");
+    CycleOptions options;
+    options.merge_identical_pes = false;
+    const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+    std::ostringstream out;
+    out.precision(17);
+    out << r.performance.latency_ns << " " << r.performance.interval_ns << " " << r.kernel_events
+        << " " << r.read_steps << " " << r.simulated_read_steps << "\n"
+        << describe(r.performance.total_counts());
+    return out.str();
+  });
+  std::istringstream in(theirs);
+  double latency = 0, interval = 0;
+  int64_t events = 0, steps = 0, simulated = 0;
+  in >> latency >> interval >> events >> steps >> simulated;
+  std::string counts;
+  std::getline(in, counts);
+  std::getline(in, counts);
+  const Case c = load_case("resnet18", "uniform8");
+  const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, CycleOptions{});
+  EXPECT_EQ(counts, describe(r.performance.total_counts()));
+  EXPECT_EQ(steps, r.read_steps);
+  EXPECT_EQ(simulated, steps);  // every PE simulated
+  EXPECT_GE(events, steps);
+  EXPECT_LT(r.simulated_read_steps, r.read_steps);
+  EXPECT_NEAR(r.performance.latency_ns, latency, 0.01 * latency);
+  EXPECT_NEAR(r.performance.interval_ns, interval, 0.02 * interval);
+}
+
 // ---------------------------------------------------------------------------------------------
 std::string fingerprint(const CycleResult& r) {
   std::ostringstream out;

@@ -947,7 +947,7 @@ TEST(CliRun, CycleEngineCountsLikeAnalyticAndIsDeterministic) {
 
   r = run("run --trace x.json " + base + "-o '" + dir.file("bad") + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--trace and --inferences need --engine cycle"), std::string::npos)
+  EXPECT_NE(r.err.find("--trace, --inferences and --every-pe need --engine cycle"), std::string::npos)
       << r.err;
   r = run("run -e cycle --inferences 0 " + base + "-o '" + dir.file("bad") + "'");
   EXPECT_EQ(r.exit_code, 2);
