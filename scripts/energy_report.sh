@@ -29,7 +29,7 @@ rm -rf "$cycle_scratch"
 mkdir -p "$results/cycle-128"
 "$build_dir/mixpim" sweep configs/sweeps/energy-reduction-cycle.yaml --out "$cycle_scratch" -j "$(nproc)"
 "$python" scripts/plot_sweep.py "$cycle_scratch" --out "$results/cycle-128" \
-  --title "Energy reduction against 16 bits at 128x128, cycle-level engine with contention (ISAAC-like PIM)"
+  --title "Energy reduction against 16 bits at 128x128, cycle-level engine (ISAAC-like PIM)"
 cp "$cycle_scratch/points.csv" "$results/cycle-128/.points.csv.tmp" \
   && mv "$results/cycle-128/.points.csv.tmp" "$results/cycle-128/points.csv"
 rm -rf "$final.old"
