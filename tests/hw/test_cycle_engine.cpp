@@ -207,6 +207,61 @@ TEST(CycleTiny, IntervalIsMeasuredInSteadyState) {
   EXPECT_GT(r.performance.latency_ns, kSteps * 100 + 137);
 }
 
+// Back-pressure between layers: conv1 (4-bit inputs: 4 read steps per pixel, 1,600 ns per
+// output row of 4 pixels at 100 ns a read) feeds conv2 (16-bit inputs: 6,400 ns per row), each
+// on its own PE. With a 16-byte tile buffer the edge holds one row, so conv1 can only send row
+// r + 1 once conv2 has loaded the last slot of row r: its last row leaves after conv2 has worked
+// through two of its rows (> 2 x 6,400 ns after conv2 starts), and its read steps stall on
+// "backpressure". With a large buffer conv1 finishes its 6,400 ns of reads first.
+Case two_layer_case(int64_t buffer_bytes) {
+  test::TempDir dir;
+  const std::string net = dir.write(
+      "two.yaml",
+      "name: two\nnetwork: two\ndataset: none\ninput: [64, 4, 4]\nlayers:\n"
+      "  - {name: conv1, type: conv2d, kernel: 1, input: [64, 4, 4], output: [4, 4, 4]}\n"
+      "  - {name: conv2, type: conv2d, kernel: 1, input: [4, 4, 4], output: [4, 4, 4]}\n");
+  const std::string profile = dir.write(
+      "profile.yaml",
+      "name: slow-second\nlayers:\n  conv1: {weight_bits: 4, activation_bits: 4}\n"
+      "  conv2: {weight_bits: 4, activation_bits: 16}\n");
+  Case c;
+  c.arch = sim::load_arch_config(
+      source_path("configs/arch/isaac.yaml"),
+      {"clock_mhz=1000", "chip.tiles=1", "chip.noc.mesh_columns=1", "chip.noc.mesh_rows=1",
+       "chip.noc.tiles_per_router=1", "tile.pes=2", "pe.crossbars=1", "pe.crossbar.rows=64",
+       "pe.crossbar.columns=8", "pe.crossbar.weight_flipping=false", "pe.adc.count=1",
+       "pe.adc.bits=8", "pe.adc.sample_rate_msps=1000", "pe.shift_add_units=1",
+       "pe.shift_add_ops_per_cycle=8", "pe.crossbar.read_latency_ns=100",
+       "tile.buffer.capacity_bytes=" + std::to_string(buffer_bytes)});
+  c.network = sim::load_network(net);
+  c.profile = sim::load_profile(profile, c.network);
+  c.mapping = sim::map_network(c.network, c.profile, c.arch);
+  return c;
+}
+
+TEST(CycleTiny, FullRowBufferBackPressuresTheProducer) {
+  const std::string free_run = in_child([] {
+    const Case c = two_layer_case(1 << 20);
+    CycleOptions options;
+    options.inferences = 1;
+    const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+    std::ostringstream out;
+    out.precision(17);
+    out << r.layers.at(0).end_ns - r.layers.at(1).start_ns;
+    return out.str();
+  });
+  EXPECT_LT(std::stod(free_run), 6400.0);
+  const Case c = two_layer_case(16);
+  ASSERT_EQ(c.mapping.layers.at(0).replication, 1);
+  ASSERT_EQ(c.mapping.layers.at(1).replication, 1);
+  CycleOptions options;
+  options.inferences = 1;
+  const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+  EXPECT_EQ(r.queue_peak_rows.at("conv1->conv2"), 1);
+  EXPECT_GT(r.layers.at(0).end_ns, r.layers.at(1).start_ns + 2 * 6400);
+  EXPECT_GT(r.layers.at(0).stall_cycles.at("backpressure"), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Work conservation: every count the cycle engine reports is accumulated as its read steps,
 // slots, rows and packets execute (per active copy, per row, per packet hop); the analytic
@@ -364,6 +419,24 @@ TEST(CycleEngine, OnePipelinePerClassOfIdenticalPesMatchesEveryPe) {
   EXPECT_LT(r.simulated_read_steps, r.read_steps);
   EXPECT_NEAR(r.performance.latency_ns, latency, 0.01 * latency);
   EXPECT_NEAR(r.performance.interval_ns, interval, 0.02 * interval);
+}
+
+// ResNet-50 on ImageNet with ISAAC's 64 KB tile buffers (it used to stop): it runs, with the
+// edges whose share of a tile buffer is below their deadlock-free size listed.
+TEST(CycleDeadlock, Resnet50ImagenetRunsWithIsaacTileBuffers) {
+  Case c;
+  c.arch = sim::load_arch_config(source_path("configs/arch/isaac.yaml"));
+  c.network = sim::load_network(source_path("workloads/resnet50-imagenet.yaml"));
+  c.profile = sim::load_profile(source_path("workloads/profiles/uniform8.yaml"), c.network);
+  c.mapping = sim::map_network(c.network, c.profile, c.arch);
+  CycleOptions options;
+  options.inferences = 2;
+  const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+  EXPECT_EQ(r.completed_ns.size(), 2u);
+  EXPECT_FALSE(r.clamped_buffers.empty());
+  const PerformanceResult analytic = sim::analyze(c.network, c.profile, c.arch, c.mapping);
+  EXPECT_GE(r.performance.latency_ns, analytic.latency_ns);
+  EXPECT_EQ(r.performance.total_counts(), analytic.total_counts());
 }
 
 // ---------------------------------------------------------------------------------------------
