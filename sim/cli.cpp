@@ -19,6 +19,7 @@
 #include "energy_model.h"
 #include "functional.h"
 #include "hw/cycle_engine.h"
+#include "sim/onnx_import.h"
 #include "mapping.h"
 #include "mapping_report.h"
 #include "precision.h"
@@ -49,13 +50,18 @@ struct UsageError : std::runtime_error {
 // Parses `args` against `options`; returns false (after printing help) for --help.
 bool parse_options(const std::string& command, const std::vector<std::string>& args,
                    po::options_description& options, po::variables_map& values,
-                   const std::string& usage, std::ostream& out) {
+                   const std::string& usage, std::ostream& out,
+                   const po::positional_options_description* positional = nullptr) {
   options.add_options()("help,h", "show this help");
   try {
-    // No positional arguments: a stray word (a --set value without its --set) is a usage
-    // error, not silently dropped.
+    // No positional arguments unless the command names them: a stray word (a --set value
+    // without its --set) is a usage error, not silently dropped.
     const po::positional_options_description none;
-    po::store(po::command_line_parser(args).options(options).positional(none).run(), values);
+    po::store(po::command_line_parser(args)
+                  .options(options)
+                  .positional(positional != nullptr ? *positional : none)
+                  .run(),
+              values);
     if (values.count("help")) {
       out << "usage: mixpim " << command << " " << usage << "\n\n" << options << "\n";
       return false;
@@ -477,9 +483,32 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ost
   return kExitOk;
 }
 
+// Writes an ONNX model as a workload file (sim/onnx_import.h), checked by reading it back.
+int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  po::options_description options("options");
+  std::string model_path;
+  std::string output_path;
+  options.add_options()("model", po::value(&model_path)->required(), "ONNX model (.onnx)")(
+      "output,o", po::value(&output_path),
+      "write the workload YAML to this file (atomically) instead of stdout");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map values;
+  if (!parse_options("import", args, options, values, "MODEL.onnx [--output FILE]", out,
+                     &positional)) {
+    return kExitOk;
+  }
+  const std::string yaml = onnx_workload_yaml(model_path);
+  load_network(model_path);  // the same checks every command applies to a workload
+  emit(output_path, yaml, out);
+  return kExitOk;
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"info", "per-layer shapes, MACs, weights, bits and weight memory of a workload", cmd_info},
+      {"import", "write an ONNX model as a workload file (every --workload also takes .onnx)",
+       cmd_import},
       {"map", "map a workload onto crossbars, PEs and tiles (arrays, utilisation, replication)",
        cmd_map},
       {"run", "simulate a workload: energy, latency, area, throughput, 16-bit baseline comparison",

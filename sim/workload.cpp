@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "onnx_import.h"
 #include "yaml_reader.h"
 #include "yaml_tree.h"
 
@@ -156,7 +157,10 @@ int Network::index_of(std::string_view name) const {
 }
 
 Network load_network(const std::string& path) {
-  YamlNode root = load_yaml_file(path);
+  // An ONNX model is imported (onnx_import.h) and read like a workload file.
+  const bool onnx = path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+  YamlNode root = onnx ? load_yaml_text(onnx_workload_yaml(path), path + " (imported)", false)
+                       : load_yaml_file(path);
   Diagnostics diagnostics;
   Network network;
   network.source_path = path;

@@ -1,0 +1,336 @@
+#include "onnx_import.h"
+
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "diagnostics.h"
+
+namespace mixpim::sim {
+
+namespace {
+
+using Dims = std::vector<int64_t>;
+
+[[noreturn]] void fail(const std::string& path, const std::string& where, const std::string& what) {
+  throw InputError({{SourceLocation{path, 0, 0}, where, what}});
+}
+
+std::string node_label(const onnx::NodeProto& node, int index) {
+  return "node " + std::to_string(index) + " '" + node.name() + "' (" + node.op_type() + ")";
+}
+
+// A layer name for the workload: the node's name without characters YAML keys and file names
+// dislike, or "<op>_<index>"; unique.
+std::string layer_name(const onnx::NodeProto& node, int index, std::set<std::string>& used) {
+  std::string name;
+  for (char c : node.name()) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    if (keep) {
+      name += c;
+    } else if (!name.empty() && name.back() != '_') {
+      name += '_';
+    }
+  }
+  while (!name.empty() && (name.back() == '_' || name.front() == '_')) {
+    if (name.back() == '_') name.pop_back();
+    if (!name.empty() && name.front() == '_') name.erase(name.begin());
+  }
+  if (name.empty()) {
+    name = node.op_type();
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    name += "_" + std::to_string(index);
+  }
+  std::string unique = name;
+  for (int k = 2; used.count(unique) > 0; ++k) unique = name + "_" + std::to_string(k);
+  used.insert(unique);
+  return unique;
+}
+
+const onnx::AttributeProto* attribute(const onnx::NodeProto& node, const std::string& name) {
+  for (const onnx::AttributeProto& a : node.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+std::vector<int64_t> ints(const onnx::NodeProto& node, const std::string& name,
+                          std::vector<int64_t> fallback) {
+  const onnx::AttributeProto* a = attribute(node, name);
+  if (a == nullptr) return fallback;
+  return {a->ints().begin(), a->ints().end()};
+}
+
+int64_t integer(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
+  const onnx::AttributeProto* a = attribute(node, name);
+  return a == nullptr ? fallback : a->i();
+}
+
+std::string text(const onnx::NodeProto& node, const std::string& name, std::string fallback) {
+  const onnx::AttributeProto* a = attribute(node, name);
+  return a == nullptr ? fallback : a->s();
+}
+
+std::string shape_text(const Dims& dims) {
+  std::string out = "[";
+  for (size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
+  return out + "]";
+}
+
+// One workload layer being written.
+struct Out {
+  std::string name, type;
+  std::vector<std::string> from;  // producer layer names ("input" for the network input)
+  Dims input, output;             // without the batch
+  std::string extra;              // "kernel: 3, stride: 2, padding: 1"
+};
+
+}  // namespace
+
+std::string onnx_workload_yaml(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "", "cannot open the file");
+  onnx::ModelProto model;
+  if (!model.ParseFromIstream(&in)) {
+    fail(path, "", "not an ONNX model: the protobuf does not parse");
+  }
+  if (!model.has_graph() || model.graph().node_size() == 0) {
+    fail(path, "graph", "the model has no graph nodes");
+  }
+  int64_t opset = 0;
+  for (const onnx::OperatorSetIdProto& o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+  if (opset < 7 || opset > 17) {
+    fail(path, "opset_import", "opset " + std::to_string(opset) +
+                                   " is outside the supported range [7, 17] (ONNX 1.12)");
+  }
+  for (const onnx::TensorProto& t : model.graph().initializer()) {
+    if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+      fail(path, "initializer " + t.name(),
+           "tensor data is stored outside the file (external data): not supported");
+    }
+  }
+  try {
+    onnx::shape_inference::InferShapes(model);
+  } catch (const std::exception& e) {
+    fail(path, "graph", std::string("ONNX shape inference failed: ") + e.what());
+  }
+  const onnx::GraphProto& graph = model.graph();
+
+  // Shapes of every value shape inference (or the file) gives; a batch dimension must be 1.
+  std::map<std::string, Dims> shapes;
+  auto record = [&](const onnx::ValueInfoProto& v) {
+    if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
+    Dims dims;
+    for (const auto& d : v.type().tensor_type().shape().dim())
+      dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    shapes[v.name()] = dims;
+  };
+  for (const auto& v : graph.input()) record(v);
+  for (const auto& v : graph.value_info()) record(v);
+  for (const auto& v : graph.output()) record(v);
+  std::map<std::string, const onnx::TensorProto*> constants;
+  for (const onnx::TensorProto& t : graph.initializer()) constants[t.name()] = &t;
+  for (const onnx::NodeProto& node : graph.node()) {
+    if (node.op_type() == "Constant" && node.output_size() == 1) constants[node.output(0)] = nullptr;
+  }
+
+  // The network input: the graph input that is not an initializer.
+  std::string input_value;
+  for (const auto& v : graph.input()) {
+    if (constants.count(v.name()) == 0) {
+      if (!input_value.empty()) fail(path, "graph.input", "more than one input: not supported");
+      input_value = v.name();
+    }
+  }
+  if (input_value.empty()) fail(path, "graph.input", "the model has no input");
+  // Dimensions without the batch; a dynamic batch is taken as 1, any other unknown dimension
+  // is an error naming the value.
+  auto feature_dims = [&](const std::string& value, const std::string& where) {
+    const auto it = shapes.find(value);
+    if (it == shapes.end() || it->second.empty())
+      fail(path, where, "the shape of '" + value + "' is unknown after shape inference");
+    const Dims& d = it->second;
+    if (d[0] > 1) fail(path, where, "batch " + std::to_string(d[0]) + ": export with batch 1");
+    Dims out(d.begin() + 1, d.end());
+    for (int64_t x : out)
+      if (x <= 0) fail(path, where, "'" + value + "' has a dynamic shape " + shape_text(d));
+    return out;
+  };
+  const Dims input_dims = feature_dims(input_value, "graph.input " + input_value);
+  if (input_dims.size() != 3)
+    fail(path, "graph.input " + input_value,
+         "expected an image input [1, C, H, W], got [1" +
+             (input_dims.empty() ? std::string("]") : ", " + shape_text(input_dims).substr(1)));
+
+  std::vector<Out> layers;
+  std::set<std::string> used{"input"};
+  std::map<std::string, std::string> layer_of;  // value -> the workload layer that makes it
+  std::map<std::string, std::string> kind_of;   // layer name -> its type
+  layer_of[input_value] = "input";
+  std::set<std::string> graph_outputs;
+  for (const auto& v : graph.output()) graph_outputs.insert(v.name());
+
+  auto producer = [&](const onnx::NodeProto& node, int index, int input) {
+    const std::string& value = node.input(input);
+    const auto it = layer_of.find(value);
+    if (it == layer_of.end()) {
+      fail(path, node_label(node, index),
+           "input '" + value + "' is not made by a supported layer (a constant where a tensor "
+           "is expected?)");
+    }
+    return it->second;
+  };
+  auto pads_of = [&](const onnx::NodeProto& node, int index, int spatial) {
+    const std::string auto_pad = text(node, "auto_pad", "NOTSET");
+    if (auto_pad != "NOTSET" && auto_pad != "VALID")
+      fail(path, node_label(node, index), "auto_pad " + auto_pad + " is not supported");
+    const Dims pads = ints(node, "pads", Dims(static_cast<size_t>(2 * spatial), 0));
+    if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3])
+      fail(path, node_label(node, index),
+           "asymmetric padding " + shape_text(pads) + " is not supported");
+    return pads;
+  };
+  auto window_extra = [](const Dims& kernel, const Dims& strides, const Dims& pads) {
+    auto pair = [](int64_t a, int64_t b) {
+      return a == b ? std::to_string(a) : "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
+    };
+    std::string extra = "kernel: " + pair(kernel[0], kernel[1]);
+    if (strides[0] != 1 || strides[1] != 1) extra += ", stride: " + pair(strides[0], strides[1]);
+    if (pads[0] != 0 || pads[1] != 0) extra += ", padding: " + pair(pads[0], pads[1]);
+    return extra;
+  };
+
+  for (int index = 0; index < graph.node_size(); ++index) {
+    const onnx::NodeProto& node = graph.node(index);
+    const std::string& op = node.op_type();
+    const std::string label = node_label(node, index);
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      fail(path, label, "operator domain '" + node.domain() + "' is not supported");
+    if (op == "Constant") continue;
+    // Pass-through nodes: the output is the input's layer.
+    if (op == "Identity" || op == "Dropout") {
+      if (constants.count(node.input(0)) > 0) {  // a copy of a constant is a constant
+        constants[node.output(0)] = nullptr;
+      } else {
+        layer_of[node.output(0)] = producer(node, index, 0);
+      }
+      continue;
+    }
+    if (op == "Softmax") {
+      if (graph_outputs.count(node.output(0)) == 0)
+        fail(path, label, "Softmax inside the network is not supported (only on the output)");
+      layer_of[node.output(0)] = producer(node, index, 0);
+      continue;
+    }
+    if (op == "BatchNormalization" || (op == "Add" && node.input_size() == 2 &&
+                                       (constants.count(node.input(0)) || constants.count(node.input(1))))) {
+      // Folded into the Conv/Gemm before it (a bias, or a per-channel scale and shift).
+      const int tensor = op == "Add" && constants.count(node.input(0)) ? 1 : 0;
+      const std::string from = producer(node, index, tensor);
+      const auto kind = kind_of.find(from);
+      if (kind == kind_of.end() || (kind->second != "conv2d" && kind->second != "linear"))
+        fail(path, label, op + " not directly after a Conv or Gemm cannot be folded");
+      layer_of[node.output(0)] = from;
+      continue;
+    }
+    Out l;
+    l.name = layer_name(node, index, used);
+    const std::string out_where = label + " output '" + node.output(0) + "'";
+    if (op == "Conv") {
+      if (integer(node, "group", 1) != 1)
+        fail(path, label, "grouped convolution (group " + std::to_string(integer(node, "group", 1)) +
+                              ") is not supported yet");
+      const Dims dilations = ints(node, "dilations", {1, 1});
+      if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
+        fail(path, label, "dilation " + shape_text(dilations) + " is not supported");
+      if (node.input_size() < 2 || constants.count(node.input(1)) == 0)
+        fail(path, label, "the weight must be a constant (initializer)");
+      const Dims kernel = ints(node, "kernel_shape", {});
+      if (kernel.size() != 2) fail(path, label, "only 2-D convolutions are supported");
+      l.type = "conv2d";
+      l.from = {producer(node, index, 0)};
+      l.extra = window_extra(kernel, ints(node, "strides", {1, 1}), pads_of(node, index, 2));
+    } else if (op == "Gemm" || op == "MatMul") {
+      if (node.input_size() < 2 || constants.count(node.input(1)) == 0)
+        fail(path, label, "the weight (second input) must be a constant (initializer)");
+      if (op == "Gemm" && integer(node, "transA", 0) != 0)
+        fail(path, label, "transA is not supported");
+      l.type = "linear";
+      l.from = {producer(node, index, 0)};
+    } else if (op == "Relu") {
+      l.type = "relu";
+      l.from = {producer(node, index, 0)};
+    } else if (op == "MaxPool" || op == "AveragePool") {
+      if (integer(node, "ceil_mode", 0) != 0) fail(path, label, "ceil_mode 1 is not supported");
+      const Dims kernel = ints(node, "kernel_shape", {});
+      if (kernel.size() != 2) fail(path, label, "only 2-D pooling is supported");
+      l.type = op == "MaxPool" ? "maxpool" : "avgpool";
+      l.from = {producer(node, index, 0)};
+      l.extra = window_extra(kernel, ints(node, "strides", {1, 1}), pads_of(node, index, 2));
+    } else if (op == "GlobalAveragePool") {
+      l.type = "global_avgpool";
+      l.from = {producer(node, index, 0)};
+    } else if (op == "Add") {
+      l.type = "add";
+      l.from = {producer(node, index, 0), producer(node, index, 1)};
+    } else if (op == "Flatten" || op == "Reshape") {
+      const std::string from = producer(node, index, 0);
+      const Dims in_dims = feature_dims(node.input(0), label + " input '" + node.input(0) + "'");
+      const Dims out_dims = feature_dims(node.output(0), out_where);
+      if (out_dims.size() != 1)
+        fail(path, label, "reshape to " + shape_text(out_dims) + ": only to [1, N] is supported");
+      if (in_dims.size() == 1) {  // already a vector: a no-op
+        layer_of[node.output(0)] = from;
+        continue;
+      }
+      l.type = "flatten";
+      l.from = {from};
+    } else {
+      fail(path, label, "operator " + op + " is not supported (README \"ONNX import\" lists them)");
+    }
+    l.input = l.from[0] == "input" ? input_dims
+                                   : feature_dims(node.input(0), label + " input '" + node.input(0) + "'");
+    l.output = feature_dims(node.output(0), out_where);
+    if (l.type == "linear" && (l.input.size() != 1 || l.output.size() != 1))
+      fail(path, label, "a linear layer needs [1, N] input and output, got " + shape_text(l.input) +
+                            " -> " + shape_text(l.output));
+    layer_of[node.output(0)] = l.name;
+    kind_of[l.name] = l.type;
+    layers.push_back(std::move(l));
+  }
+  if (layers.empty()) fail(path, "graph", "no layers mixpim models");
+
+  std::string stem = std::filesystem::path(path).stem().string();
+  std::string name;
+  for (char c : stem) name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  std::ostringstream yaml;
+  yaml << "# Imported from " << std::filesystem::path(path).filename().string()
+       << " by mixpim import (ONNX opset " << opset << ")\n";
+  yaml << "name: " << name << "\nnetwork: " << name << "\ndataset: onnx\ninput: "
+       << shape_text(input_dims) << "\nlayers:\n";
+  std::string previous = "input";
+  for (const Out& l : layers) {
+    yaml << "  - {name: " << l.name << ", type: " << l.type;
+    const bool explicit_from = l.from.size() > 1 || l.from[0] != previous;
+    if (explicit_from) {
+      yaml << ", from: [";
+      for (size_t i = 0; i < l.from.size(); ++i) yaml << (i ? ", " : "") << l.from[i];
+      yaml << "]";
+    }
+    if (!l.extra.empty()) yaml << ", " << l.extra;
+    yaml << ", input: " << shape_text(l.input) << ", output: " << shape_text(l.output) << "}\n";
+    previous = l.name;
+  }
+  return yaml.str();
+}
+
+}  // namespace mixpim::sim

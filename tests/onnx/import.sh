@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# ONNX import against the shipped workloads: exports the CIFAR VGG19 and ResNet18 from PyTorch
+# (tests/onnx/make_models.py, built as scripts/gen_workloads.py builds the YAML), then requires
+# - `mixpim info --json` totals (MACs, weights, layers) equal to the shipped YAML's,
+# - `mixpim map --json` to give the same arrays per weight layer on ISAAC at 8 bits,
+# - `mixpim run` on the .onnx to report the same energy as on the YAML,
+# - `mixpim import` to write a workload that loads back to the same totals,
+# - unsupported operators, grouped convolutions and a corrupt file to exit 2 naming the node or
+#   the file, writing nothing.
+# Usage: import.sh MIXPIM_BINARY SOURCE_DIR. Exit 0 pass, 1 fail, 77 skipped (no torch/onnx).
+set -euo pipefail
+mixpim=$1
+source_dir=$2
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+"$python" -c "import torch, onnx" 2> /dev/null \
+  || { echo "SKIPPED: ONNX import: python3-torch or python3-onnx missing (scripts/setup.sh installs them)"; exit 77; }
+
+work=$(mktemp -d /tmp/mixpim-onnx.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$python" "$source_dir/tests/onnx/make_models.py" "$work" > "$work/export.log" 2>&1 \
+  || { cat "$work/export.log"; exit 1; }
+cd "$source_dir"
+fail=0
+check() {  # check DESCRIPTION COMMAND... : the command must succeed
+  local what=$1
+  shift
+  if ! "$@"; then
+    echo "FAIL: $what"
+    fail=1
+  fi
+}
+same_json() {  # same_json A.json B.json PYTHON_EXPRESSION_OF_d
+  "$python" - "$1" "$2" "$3" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+pick = lambda d: eval(sys.argv[3], {"d": d})
+if pick(a) != pick(b):
+    print("  imported:", pick(a))
+    print("  shipped: ", pick(b))
+    sys.exit(1)
+PY
+}
+for net in vgg19 resnet18; do
+  model=$work/$net.onnx
+  yaml=workloads/$net-cifar10.yaml
+  "$mixpim" info --json -w "$model" -o "$work/$net-info-onnx.json"
+  "$mixpim" info --json -w "$yaml" -o "$work/$net-info-yaml.json"
+  check "$net: info totals" same_json "$work/$net-info-onnx.json" "$work/$net-info-yaml.json" "d['totals']"
+  for f in onnx yaml; do
+    src=$model
+    [ "$f" = yaml ] && src=$yaml
+    "$mixpim" map --json -a configs/arch/isaac.yaml -w "$src" -p workloads/profiles/uniform8.yaml \
+      -o "$work/$net-map-$f.json"
+    "$mixpim" run -a configs/arch/isaac.yaml -w "$src" -p workloads/profiles/uniform8.yaml \
+      --no-baseline -o "$work/$net-run-$f" > /dev/null
+  done
+  check "$net: arrays per layer" same_json "$work/$net-map-onnx.json" "$work/$net-map-yaml.json" \
+    "[(l['arrays'], l['replication'], l['pes']) for l in d['layers']]"
+  check "$net: energy" same_json "$work/$net-run-onnx/report.json" "$work/$net-run-yaml/report.json" \
+    "d['totals']['energy_pj']"
+  "$mixpim" import "$model" -o "$work/$net.yaml"
+  "$mixpim" info --json -w "$work/$net.yaml" -o "$work/$net-info-import.json"
+  check "$net: imported YAML loads back" same_json "$work/$net-info-import.json" \
+    "$work/$net-info-yaml.json" "d['totals']"
+done
+
+expect_error() {  # expect_error MODEL TEXT
+  local status=0
+  "$mixpim" import "$work/$1" -o "$work/out-$1.yaml" > "$work/err-$1.txt" 2>&1 || status=$?
+  if [ "$status" -ne 2 ] || ! grep -qF -- "$2" "$work/err-$1.txt" || [ -e "$work/out-$1.yaml" ]; then
+    echo "FAIL: $1: expected exit 2 naming '$2', nothing written; got exit $status:"
+    cat "$work/err-$1.txt"
+    fail=1
+  fi
+}
+expect_error sigmoid.onnx "node 1 '/1/Sigmoid' (Sigmoid): operator Sigmoid is not supported"
+expect_error depthwise.onnx "grouped convolution (group 8)"
+expect_error corrupt.onnx "corrupt.onnx: not an ONNX model"
+expect_error missing.onnx "missing.onnx: cannot open the file"
+[ "$fail" -eq 0 ] && echo "ONNX import: all checks passed"
+exit "$fail"
