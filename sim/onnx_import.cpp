@@ -215,7 +215,13 @@ std::string onnx_workload_yaml(const std::string& path) {
     const std::string label = node_label(node, index);
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       fail(path, label, "operator domain '" + node.domain() + "' is not supported");
+    if (node.output_size() < 1 || node.output(0).empty()) fail(path, label, "the node has no output");
     if (op == "Constant") continue;
+    const int inputs_needed = op == "Add" || op == "Conv" || op == "Gemm" || op == "MatMul" ? 2 : 1;
+    if (node.input_size() < inputs_needed)
+      fail(path, label, "expected at least " + std::to_string(inputs_needed) + " input" +
+                            (inputs_needed > 1 ? "s" : "") + ", got " +
+                            std::to_string(node.input_size()));
     // Pass-through nodes: the output is the input's layer.
     if (op == "Identity" || op == "Dropout") {
       if (constants.count(node.input(0)) > 0) {  // a copy of a constant is a constant
