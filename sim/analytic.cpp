@@ -26,6 +26,7 @@ Window window_of(const Layer& consumer, const Shape& producer_output, int64_t ro
       return Window::kKernel;
     case LayerType::kRelu:
     case LayerType::kAdd:
+    case LayerType::kConcat:
       return Window::kSame;
     default:
       return Window::kAll;

@@ -194,7 +194,7 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
           c.get("weight_buffer", "read_byte") + c.get("weight_buffer", "write_byte");
       d.bounds_ns["weight_buffer"] = static_cast<double>(weight_buffer_bytes) /
                                      config.weight_buffer.bandwidth_bytes_per_cycle * cycle_ns;
-    } else if (layer.type != LayerType::kFlatten) {
+    } else if (layer.type != LayerType::kFlatten && layer.type != LayerType::kConcat) {  // views
       int64_t ops = 0;
       int64_t elements_read = 0;  // from the activation buffer; ReLU reads none (fused)
       switch (layer.type) {

@@ -1,6 +1,7 @@
 #include "functional.h"
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -1008,6 +1009,25 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         iso = digital::global_avgpool(layer, ref_of(p0));
         if (options.end_to_end) e2e[i] = digital::global_avgpool(layer, e2e_of(p0));
         break;
+      case LayerType::kConcat: {
+        // Channels side by side, image by image: exact, no arithmetic.
+        auto concat = [&](const std::function<const Tensor&(int)>& of) {
+          Tensor out = zeros(layer.output_shape, of(p0).batch);
+          out.data.clear();
+          for (int b = 0; b < out.batch; ++b) {
+            for (int p : layer.producers) {
+              const Tensor& t = of(p);
+              const int64_t n = t.per_image();
+              out.data.insert(out.data.end(), t.data.begin() + b * n, t.data.begin() + (b + 1) * n);
+            }
+          }
+          return out;
+        };
+        ref[i] = concat([&](int p) -> const Tensor& { return ref_of(p); });
+        iso = ref[i];
+        if (options.end_to_end) e2e[i] = concat([&](int p) -> const Tensor& { return e2e_of(p); });
+        break;
+      }
       case LayerType::kFlatten:
         ref[i] = ref_of(p0);
         ref[i].shape = layer.output_shape;

@@ -288,6 +288,14 @@ std::string onnx_workload_yaml(const std::string& path) {
     } else if (op == "Add") {
       l.type = "add";
       l.from = {producer(node, index, 0), producer(node, index, 1)};
+    } else if (op == "Concat") {
+      const int64_t axis = integer(node, "axis", 1);
+      const Dims out_dims = feature_dims(node.output(0), out_where);
+      if (out_dims.size() != 3 || (axis != 1 && axis != -3))
+        fail(path, label, "only Concat of [1, C, H, W] tensors along channels (axis 1) is supported");
+      if (node.input_size() < 2) fail(path, label, "Concat needs two or more inputs");
+      l.type = "concat";
+      for (int k = 0; k < node.input_size(); ++k) l.from.push_back(producer(node, index, k));
     } else if (op == "Flatten" || op == "Reshape") {
       const std::string from = producer(node, index, 0);
       const Dims in_dims = feature_dims(node.input(0), label + " input '" + node.input(0) + "'");

@@ -7,7 +7,8 @@
 // Operators (README "ONNX import"): Conv (group 1, dilation 1, symmetric padding), Gemm and
 // MatMul with a constant weight, an Add of a constant after them (the bias), BatchNormalization
 // after a Conv or Gemm (folded into it), Relu, MaxPool and AveragePool (symmetric padding, no
-// ceil mode), GlobalAveragePool, Add of two tensors (residual), Flatten and Reshape to [1, N],
+// ceil mode), GlobalAveragePool, Add of two tensors (residual), Concat along channels, Flatten
+// and Reshape to [1, N],
 // Identity and Dropout (no-ops), Softmax on the graph output (ignored: argmax is unchanged).
 // Anything else, a dynamic shape other than the batch, a batch above 1, an opset outside
 // [7, 17], external tensor data or a file that is not an ONNX model is an InputError naming

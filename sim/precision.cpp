@@ -265,6 +265,12 @@ std::vector<std::vector<bool>> output_channel_masks(const Network& network,
         for (size_t c = 0; c < in.size(); ++c) masks[i][c] = in[c] || other[c];
         break;
       }
+      case LayerType::kConcat:
+        for (int p : layer.producers) {
+          const std::vector<bool>& m = producer_mask(p);
+          masks[i].insert(masks[i].end(), m.begin(), m.end());
+        }
+        break;
       case LayerType::kFlatten: {
         if (layer.input_shape.size() == 1) {
           masks[i] = in;

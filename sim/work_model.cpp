@@ -307,7 +307,7 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
           for (int q : layer.producers) p.buffer_read_bytes += in_bytes_of(q);
           p.buffer_write_bytes = p.output_bytes;
           break;
-        default:  // flatten: a change of view, no work
+        default:  // flatten and concat: changes of view, no work
           break;
       }
       if (p.unit != TileUnit::kNone) c.add(to_string(p.unit), "op", p.unit_ops);
@@ -338,7 +338,9 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
         e.need.push_back(rows_needed(layer, out, r));
         e.release.push_back(rows_released(layer, out, r));
       }
-      e.buffered = layer.type != LayerType::kRelu && layer.type != LayerType::kFlatten;
+      // ReLU, flatten and concat pass rows on (concat's consumer reads its producers' rows).
+      e.buffered = layer.type != LayerType::kRelu && layer.type != LayerType::kFlatten &&
+                   layer.type != LayerType::kConcat;
       const int from_first = q == kNetworkInput ? -1 : model.layers[static_cast<size_t>(q)].first_tile;
       const int from_last = q == kNetworkInput ? -1 : model.layers[static_cast<size_t>(q)].last_tile;
       if (!(from_first == p.first_tile && from_last == p.last_tile)) {

@@ -12,7 +12,8 @@ namespace mixpim::sim {
 namespace {
 
 const std::vector<std::string_view> kLayerTypeNames = {
-    "conv2d", "linear", "maxpool", "avgpool", "global_avgpool", "relu", "add", "flatten"};
+    "conv2d", "linear", "maxpool", "avgpool", "global_avgpool", "relu", "add", "flatten",
+    "concat"};
 
 constexpr int64_t kMaxDimension = 1 << 20;
 constexpr int kMaxKernel = 1024;
@@ -126,6 +127,8 @@ Shape expected_output(const Layer& layer, const std::string& path, Diagnostics& 
     case LayerType::kRelu:
     case LayerType::kAdd:
       return in;
+    case LayerType::kConcat:  // checked against every producer where they are known
+      return layer.output_shape;
   }
   return {};
 }
@@ -211,9 +214,12 @@ Network load_network(const std::string& path) {
 
       // Producers: `from: [a, b]`, default the previous layer (the input for the first).
       if (const YamlNode* from = entry.get("from", false)) {
-        if (!from->is_sequence() || from->items.empty() || from->items.size() > 2) {
+        const size_t most = layer.type == LayerType::kConcat ? 64 : 2;
+        if (!from->is_sequence() || from->items.empty() || from->items.size() > most) {
           diagnostics.add(from->where, path_i + ".from",
-                          "expected a list of one or two layer names, got " + from->describe());
+                          "expected a list of " +
+                              std::string(most == 2 ? "one or two" : "two to 64") +
+                              " layer names, got " + from->describe());
           usable = false;
         } else {
           for (size_t k = 0; k < from->items.size(); ++k) {
@@ -240,11 +246,14 @@ Network load_network(const std::string& path) {
       } else {
         layer.producers.push_back(static_cast<int>(i) - 1);  // -1 == kNetworkInput
       }
-      if (usable && type_index &&
-          (layer.type == LayerType::kAdd) != (layer.producers.size() == 2)) {
+      const bool producers_ok = layer.type == LayerType::kAdd      ? layer.producers.size() == 2
+                                : layer.type == LayerType::kConcat ? layer.producers.size() >= 2
+                                                                   : layer.producers.size() == 1;
+      if (usable && type_index && !producers_ok) {
         diagnostics.add(node.where, path_i + ".from",
-                        layer.type == LayerType::kAdd
-                            ? "add needs exactly two producers in `from`"
+                        layer.type == LayerType::kAdd ? "add needs exactly two producers in `from`"
+                        : layer.type == LayerType::kConcat
+                            ? "concat needs two or more producers in `from`"
                             : std::string(to_string(layer.type)) + " takes one producer");
         usable = false;
       }
@@ -296,18 +305,41 @@ Network load_network(const std::string& path) {
       if (usable) {
         layer.input_shape = *input;
         layer.output_shape = *output;
-        // The declared input must be what the producers make.
+        // The declared input must be what the producers make (concat: the first producer's;
+        // the others match its height and width, and the channels add up to the output's).
+        int64_t channels = 0;
+        bool channels_known = true;
         for (size_t k = 0; k < layer.producers.size(); ++k) {
           int p = layer.producers[k];
           const Shape& made =
               p == kNetworkInput ? network.input_shape : network.layers[p].output_shape;
-          if (!made.empty() && made != layer.input_shape) {
+          if (made.empty()) channels_known = false;
+          if (layer.type == LayerType::kConcat && !made.empty()) channels += made[0];
+          const bool differs =
+              layer.type == LayerType::kConcat && k > 0
+                  ? made.size() != layer.input_shape.size() || made.size() != 3 ||
+                        made[1] != layer.input_shape[1] || made[2] != layer.input_shape[2]
+                  : made != layer.input_shape;
+          if (!made.empty() && differs) {
             std::string producer = p == kNetworkInput ? "the network input"
                                                       : "layer \"" + network.layers[p].name + "\"";
             diagnostics.add(entry.get("input", false)->where, path_i + ".input",
                             "declared " + to_string(layer.input_shape) + " but " + producer +
                                 " produces " + to_string(made));
           }
+        }
+        if (layer.type == LayerType::kConcat && channels_known &&
+            (layer.input_shape.size() != 3 || layer.output_shape.size() != 3 ||
+             layer.output_shape[0] != channels || layer.output_shape[1] != layer.input_shape[1] ||
+             layer.output_shape[2] != layer.input_shape[2])) {
+          diagnostics.add(entry.get("output", false)->where, path_i + ".output",
+                          "declared " + to_string(layer.output_shape) +
+                              " but concat of its producers gives [" + std::to_string(channels) +
+                              (layer.input_shape.size() == 3
+                                   ? ", " + std::to_string(layer.input_shape[1]) + ", " +
+                                         std::to_string(layer.input_shape[2])
+                                   : std::string()) +
+                              "]");
         }
         Shape expected = expected_output(layer, path_i, diagnostics);
         if (!expected.empty() && expected != layer.output_shape) {

@@ -19,7 +19,8 @@ enum class LayerType {
   kGlobalAvgPool,
   kRelu,
   kAdd,
-  kFlatten
+  kFlatten,
+  kConcat  // channels of two or more producers with the same height and width, side by side
 };
 
 std::string_view to_string(LayerType type);

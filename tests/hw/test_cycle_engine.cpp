@@ -285,6 +285,36 @@ void expect_conserved(const std::string& net, const std::string& profile,
   EXPECT_EQ(cycle.performance.total_counts(), analytic.total_counts());
 }
 
+// A network whose branches join in a channel concat (edges from two producers on different
+// tiles into one pass-through layer): the same conservation.
+TEST(CycleWork, ConcatNetwork) {
+  test::TempDir dir;
+  const std::string net = dir.write(
+      "net.yaml",
+      "name: cat\nnetwork: cat\ndataset: none\ninput: [3, 16, 16]\nlayers:\n"
+      "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 16, 16], output: [64, 16, 16]}\n"
+      "  - {name: a_relu, type: relu, input: [64, 16, 16], output: [64, 16, 16]}\n"
+      "  - {name: b, type: conv2d, from: [input], kernel: 1, input: [3, 16, 16], output: [32, 16, 16]}\n"
+      "  - {name: cat, type: concat, from: [a_relu, b], input: [64, 16, 16], output: [96, 16, 16]}\n"
+      "  - {name: c, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [96, 16, 16], output: [64, 8, 8]}\n"
+      "  - {name: gap, type: global_avgpool, input: [64, 8, 8], output: [64, 1, 1]}\n"
+      "  - {name: flatten, type: flatten, input: [64, 1, 1], output: [64]}\n"
+      "  - {name: fc, type: linear, input: [64], output: [10]}\n");
+  Case c;
+  c.arch = sim::load_arch_config(source_path("configs/arch/isaac.yaml"));
+  c.network = sim::load_network(net);
+  c.profile = sim::load_profile(source_path("workloads/profiles/uniform8.yaml"), c.network);
+  c.mapping = sim::map_network(c.network, c.profile, c.arch);
+  const PerformanceResult analytic = sim::analyze(c.network, c.profile, c.arch, c.mapping);
+  CycleOptions options;
+  options.inferences = 2;
+  const CycleResult cycle = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+  for (size_t i = 0; i < analytic.layers.size(); ++i)
+    EXPECT_EQ(cycle.performance.layers[i].counts, analytic.layers[i].counts) << analytic.layers[i].name;
+  EXPECT_EQ(cycle.performance.total_counts(), analytic.total_counts());
+  EXPECT_GE(cycle.performance.latency_ns, analytic.latency_ns);
+}
+
 const std::vector<std::string> kDifferential = {"pe.crossbar.signed_weights=differential"};
 TEST(CycleWork, Vgg19Uniform16Offset) { expect_conserved("vgg19", "uniform16", {}); }
 TEST(CycleWork, Vgg19Uniform8Differential) { expect_conserved("vgg19", "uniform8", kDifferential); }

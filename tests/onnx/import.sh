@@ -5,6 +5,7 @@
 # - `mixpim map --json` to give the same arrays per weight layer on ISAAC at 8 bits,
 # - `mixpim run` on the .onnx to report the same energy as on the YAML,
 # - `mixpim import` to write a workload that loads back to the same totals,
+# - a network with a channel Concat to run in every engine (same energy, functional exact),
 # - unsupported operators, grouped convolutions and a corrupt file to exit 2 naming the node or
 #   the file, writing nothing.
 # Usage: import.sh MIXPIM_BINARY SOURCE_DIR. Exit 0 pass, 1 fail, 77 skipped (no torch/onnx).
@@ -64,6 +65,17 @@ for net in vgg19 resnet18; do
   check "$net: imported YAML loads back" same_json "$work/$net-info-import.json" \
     "$work/$net-info-yaml.json" "d['totals']"
 done
+
+# A concatenation network through every engine: the same counts (energy) in all three, and the
+# functional engine bit-exact (8-bit ADCs hold its column sums).
+for engine in analytic cycle functional; do
+  check "concat: $engine run" "$mixpim" run -e "$engine" -a configs/arch/isaac.yaml -w "$work/concat.onnx" \
+    -p workloads/profiles/uniform8.yaml --no-baseline -o "$work/concat-$engine" > /dev/null
+done
+check "concat: a concat layer" grep -q '"type": "concat"' "$work/concat-analytic/report.json"
+check "concat: cycle energy" same_json "$work/concat-cycle/report.json" "$work/concat-analytic/report.json" \
+  "d['totals']['energy_pj']"
+check "concat: functional exact" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['totals']['max_abs_error'] == 0 else 1)" "$work/concat-functional/report.json"
 
 expect_error() {  # expect_error MODEL TEXT
   local status=0

@@ -65,6 +65,20 @@ class Resnet18(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
+class Branches(nn.Module):
+    """Two branches joined by a channel concatenation (an Inception-style module)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
+        self.b = nn.Conv2d(3, 4, 1)
+        self.head = nn.Sequential(nn.Conv2d(12, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                  nn.Flatten(), nn.Linear(8, 10))
+
+    def forward(self, x):
+        return self.head(torch.cat([self.a(x), self.b(x)], dim=1))
+
+
 def export(model, path, shape=(1, 3, 32, 32)):
     model.eval()
     torch.onnx.export(model, torch.randn(*shape), path, opset_version=13,
@@ -75,6 +89,7 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     export(Vgg19(), os.path.join(out, "vgg19.onnx"))
     export(Resnet18(), os.path.join(out, "resnet18.onnx"))
+    export(Branches(), os.path.join(out, "concat.onnx"), (1, 3, 8, 8))
     export(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Sigmoid(), nn.Flatten(),
                          nn.Linear(8 * 8 * 8, 10)),
            os.path.join(out, "sigmoid.onnx"), (1, 3, 8, 8))
