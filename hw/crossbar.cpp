@@ -11,7 +11,6 @@ CrossbarGroup::CrossbarGroup(sc_core::sc_module_name name, const sim::PeArrays& 
       work_(work),
       dac_bits_(dac_bits),
       flipping_(flipping),
-      track_(0),
       counters_(counters),
       layer_(layer),
       state_(state),

@@ -31,7 +31,6 @@ class CrossbarGroup : public sc_core::sc_module {
   const sim::PeWork& work_;
   int dac_bits_;
   bool flipping_;
-  int track_;
   LayerCounters* counters_;
   LayerState* layer_;
   PeState* state_;
