@@ -14,6 +14,7 @@
 #include "pe_group.h"
 #include "sim/atomic_file.h"
 #include "sim/diagnostics.h"
+#include "sim/memory_guard.h"
 #include "sim/work_model.h"
 #include "tile.h"
 #include "tile_merge.h"
@@ -124,6 +125,38 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   const int64_t inferences =
       options.inferences > 0 ? options.inferences : (work.pipelined ? 4 : 1);
   const double clock_ghz = arch.clock_mhz / 1000.0;
+
+  // Memory, before elaborating: every SystemC thread keeps a stack and its module's state
+  // resident, about 16 KiB each (measured: VGG19 with --every-pe elaborates 6,000 threads for
+  // 2,016 PEs and grows by 54 MiB); a trace keeps about 200 bytes per slice until it is written.
+  {
+    int64_t threads = 2 + 5 * int64_t{arch.chip.noc.mesh_columns} * arch.chip.noc.mesh_rows;
+    int64_t slices = 0;
+    for (const sim::LayerProgram& p : work.layers) {
+      if (!p.has_pe) {
+        threads += 1;
+        slices += p.rows;
+        continue;
+      }
+      const int64_t pipelines = options.merge_identical_pes ? static_cast<int64_t>(p.pe.pes.size())
+                                                            : p.pe.pe_count();
+      threads += 2 + 3 * pipelines;
+      slices += 2 * p.pe.slots * p.pe.input_cycles;  // slots and stalls of the busiest PE
+    }
+    const double bytes = 16384.0 * static_cast<double>(threads) +
+                         (kernel.tracing ? 200.0 * static_cast<double>(slices * inferences) : 0.0);
+    sim::check_memory(bytes,
+                      "the cycle simulation (" + std::to_string(threads) + " SystemC threads" +
+                          (kernel.tracing ? ", a trace of about " +
+                                                std::to_string(slices * inferences) + " slices"
+                                          : std::string()) +
+                          ")",
+                      sim::key_location(arch, {"chip", "tiles"}), "chip.tiles",
+                      options.merge_identical_pes
+                          ? "simulate a smaller chip (chip.tiles), fewer inferences, or no trace"
+                          : "drop --every-pe (identical PEs then share one pipeline), or simulate "
+                            "a smaller chip (chip.tiles)");
+  }
 
   model->noc = std::make_unique<Noc>("noc", arch.chip.noc, clock_ghz, &kernel);
   int tiles = 1;

@@ -10,9 +10,15 @@ namespace mixpim::sim {
 
 namespace {
 
-std::string gib(double bytes) {
+// "3.2 GiB", or "12.5 MiB" below a GiB (a small limit would read "0.0 GiB").
+std::string size_text(double bytes) {
   std::array<char, 32> text{};
-  std::snprintf(text.data(), text.size(), "%.1f", bytes / (1024.0 * 1024.0 * 1024.0));
+  const double mib = bytes / (1024.0 * 1024.0);
+  if (mib < 1024) {
+    std::snprintf(text.data(), text.size(), "%.1f MiB", mib);
+  } else {
+    std::snprintf(text.data(), text.size(), "%.1f GiB", mib / 1024.0);
+  }
   return text.data();
 }
 
@@ -38,9 +44,9 @@ void check_memory(double estimate_bytes, const std::string& what, const SourceLo
   if (estimate_bytes <= static_cast<double>(limit)) return;
   throw InputError(
       {{where, key,
-        what + " needs about " + gib(estimate_bytes) + " GiB, above the limit of " +
-            gib(static_cast<double>(limit)) +
-            " GiB (MIXPIM_MEMORY_LIMIT_MIB, default half of physical memory); " + advice}});
+        what + " needs about " + size_text(estimate_bytes) + ", above the limit of " +
+            size_text(static_cast<double>(limit)) +
+            " (MIXPIM_MEMORY_LIMIT_MIB, default half of physical memory); " + advice}});
 }
 
 }  // namespace mixpim::sim

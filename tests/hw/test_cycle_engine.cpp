@@ -469,6 +469,26 @@ TEST(CycleDeadlock, Resnet50ImagenetRunsWithIsaacTileBuffers) {
   EXPECT_EQ(r.performance.total_counts(), analytic.total_counts());
 }
 
+// Memory is bounded before elaborating: with a 1 MiB limit, one pipeline per PE of VGG19 is
+// refused with the estimate and the setting named (InputError: exit 2 in the CLI), not a
+// bad_alloc or the OOM killer.
+TEST(CycleEngine, SimulationsLargerThanTheMemoryLimitAreRefused) {
+  const Case c = load_case("vgg19", "uniform8");
+  ::setenv("MIXPIM_MEMORY_LIMIT_MIB", "1", 1);  // after mapping, which needs more
+  CycleOptions options;
+  options.merge_identical_pes = false;
+  try {
+    run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+    FAIL() << "not refused";
+  } catch (const sim::InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("the cycle simulation ("), std::string::npos) << message;
+    EXPECT_NE(message.find("SystemC threads"), std::string::npos) << message;
+    EXPECT_NE(message.find("drop --every-pe"), std::string::npos) << message;
+    EXPECT_NE(message.find("above the limit of 1.0 MiB"), std::string::npos) << message;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 std::string fingerprint(const CycleResult& r) {
   std::ostringstream out;

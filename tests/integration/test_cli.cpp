@@ -640,7 +640,7 @@ TEST(Cli, MemoryGuardRefusesBeforeAllocatingAndAcceptsIsaacScale) {
   EXPECT_EQ(run(map).exit_code, 0);
   r = run(map, "MIXPIM_MEMORY_LIMIT_MIB=1");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("above the limit of 0.0 GiB (MIXPIM_MEMORY_LIMIT_MIB"), std::string::npos)
+  EXPECT_NE(r.err.find("above the limit of 1.0 MiB (MIXPIM_MEMORY_LIMIT_MIB"), std::string::npos)
       << r.err;
   r =
       run("run -e functional -a configs/arch/isaac.yaml -w workloads/vgg19-cifar10.yaml "
