@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "analytic.h"
 
@@ -596,6 +597,9 @@ void size_edge_buffers(WorkModel& model, const ArchConfig& arch) {
       for (const EdgeWork& e : model.layers[l].inputs) capacity[l].push_back(e.deadlock_rows);
     std::vector<std::pair<size_t, size_t>> grow;
     while (!runs_to_completion(model, units, capacity, &grow)) {
+      // Nothing full and still stuck: no buffer size helps (a model error, not an input's).
+      if (grow.empty())
+        throw std::logic_error("size_edge_buffers: the program stops with no edge full");
       for (const auto& [l, e] : grow) {
         EdgeWork& edge = model.layers[l].inputs[e];
         // At the producer's whole output an edge never blocks (0: unbounded).
