@@ -115,15 +115,12 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   if (g_ran) throw std::logic_error("run_cycle: the SystemC kernel elaborates once per process");
   g_ran = true;
   const auto wall_start = std::chrono::steady_clock::now();
-  auto* model = new Model();  // see Model
-  model->work = sim::build_work_model(network, profile, arch, mapping);
-  sim::size_edge_buffers(model->work, arch);
-  const sim::WorkModel& work = model->work;
-  Kernel& kernel = model->kernel;
-  kernel.tracing = !options.trace_path.empty();
-  const size_t n = work.layers.size();
+  sim::WorkModel compiled = sim::build_work_model(network, profile, arch, mapping);
+  sim::size_edge_buffers(compiled, arch);
+  const bool tracing = !options.trace_path.empty();
+  const size_t n = compiled.layers.size();
   const int64_t inferences =
-      options.inferences > 0 ? options.inferences : (work.pipelined ? 4 : 1);
+      options.inferences > 0 ? options.inferences : (compiled.pipelined ? 4 : 1);
   const double clock_ghz = arch.clock_mhz / 1000.0;
 
   // Memory, before elaborating: every SystemC thread keeps a stack and its module's state
@@ -132,7 +129,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   {
     int64_t threads = 2 + 5 * int64_t{arch.chip.noc.mesh_columns} * arch.chip.noc.mesh_rows;
     int64_t slices = 0;
-    for (const sim::LayerProgram& p : work.layers) {
+    for (const sim::LayerProgram& p : compiled.layers) {
       if (!p.has_pe) {
         threads += 1;
         slices += p.rows;
@@ -144,10 +141,10 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       slices += 2 * p.pe.slots * p.pe.input_cycles;  // slots and stalls of the busiest PE
     }
     const double bytes = 16384.0 * static_cast<double>(threads) +
-                         (kernel.tracing ? 200.0 * static_cast<double>(slices * inferences) : 0.0);
+                         (tracing ? 200.0 * static_cast<double>(slices * inferences) : 0.0);
     sim::check_memory(bytes,
                       "the cycle simulation (" + std::to_string(threads) + " SystemC threads" +
-                          (kernel.tracing ? ", a trace of about " +
+                          (tracing ? ", a trace of about " +
                                                 std::to_string(slices * inferences) + " slices"
                                           : std::string()) +
                           ")",
@@ -157,6 +154,12 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
                           : "drop --every-pe (identical PEs then share one pipeline), or simulate "
                             "a smaller chip (chip.tiles)");
   }
+
+  auto* model = new Model();  // see Model; allocated once the run is known to fit
+  model->work = std::move(compiled);
+  const sim::WorkModel& work = model->work;
+  Kernel& kernel = model->kernel;
+  kernel.tracing = tracing;
 
   model->noc = std::make_unique<Noc>("noc", arch.chip.noc, clock_ghz, &kernel);
   int tiles = 1;
