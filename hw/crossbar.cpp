@@ -53,6 +53,8 @@ void CrossbarGroup::run() {
       work = arrays_.step(copies);
     }
     const int64_t k = arrays_.count;  // identical PEs this one stands for
+    counters_->read_steps += k;
+    counters_->simulated_read_steps += 1;
     counters_->read_cell += k * work.cells;
     counters_->dac_convert += k * work.dac_rows;
     if (flipping_) counters_->flip_input_bit += k * work.dac_rows * dac_bits_;

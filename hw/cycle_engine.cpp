@@ -97,7 +97,7 @@ sim::ActionCounts layer_counts(const sim::LayerProgram& p, const LayerCounters& 
   } else if (p.unit != sim::TileUnit::kNone) {
     add(std::string(sim::to_string(p.unit)).c_str(), "op", c.unit_ops);
   }
-  if (p.has_pe || p.unit == sim::TileUnit::kPool || p.type == sim::LayerType::kAdd) {
+  if (p.uses_tile_buffer()) {
     add("tile_buffer", "read_byte", c.buffer_read);
     add("tile_buffer", "write_byte", c.buffer_write);
   }
@@ -165,7 +165,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   int tiles = 1;
   for (const sim::LayerProgram& p : work.layers) tiles = std::max(tiles, p.last_tile + 1);
   for (int t = 0; t < tiles; ++t)
-    model->tiles.push_back(std::make_unique<Tile>(("tile_" + std::to_string(t)).c_str(), arch));
+    model->tiles.push_back(std::make_unique<Tile>(("tile_" + std::to_string(t)).c_str()));
   const int64_t input_rows = sim::output_rows(network.input_shape);
   model->global_buffer =
       std::make_unique<GlobalBuffer>("global_buffer", work, input_rows, work.layers.back().rows,
@@ -313,9 +313,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       st.units.push_back(unit("merge", m.merge->stats));
       st.pes = p.pe.pe_count();
       st.pe_classes = static_cast<int64_t>(m.pes->pes());
-      result.read_steps += p.pe.slots * p.pe.input_cycles * inferences * p.pe.pe_count();
-      result.simulated_read_steps +=
-          p.pe.slots * p.pe.input_cycles * inferences * static_cast<int64_t>(m.pes->pes());
+      result.read_steps += m.counters.read_steps;  // as executed, whole run
+      result.simulated_read_steps += m.counters.simulated_read_steps;
     } else {
       st.units.push_back(unit("rows", m.digital->stats));
     }

@@ -15,10 +15,7 @@ DigitalLayer::DigitalLayer(sc_core::sc_module_name name, const sim::LayerProgram
       counters_(counters),
       timing_(timing) {
   const double ghz = arch.clock_mhz / 1000.0;
-  const int units = program.unit == sim::TileUnit::kActivation ? arch.tile.activation_units
-                    : program.unit == sim::TileUnit::kPool     ? arch.tile.pool_units
-                                                               : arch.tile.shift_add_units;
-  ops_per_ns_ = units * ghz;
+  ops_per_ns_ = sim::tile_units(arch, program.unit) * ghz;
   buffer_bytes_per_ns_ = arch.tile.buffer.bandwidth_bytes_per_cycle * ghz;
   SC_HAS_PROCESS(DigitalLayer);
   SC_THREAD(run);

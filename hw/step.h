@@ -16,9 +16,6 @@ struct Step {
   int64_t inference = 0, slot = 0, cycle = 0, copies = 0;
   int track = 0;             // trace row of the layer
   double slot_start_ns = 0;  // when the slot's first read began (set by the crossbar)
-  bool operator==(const Step& o) const {
-    return inference == o.inference && slot == o.slot && cycle == o.cycle;
-  }
 };
 inline std::ostream& operator<<(std::ostream& out, const Step& s) {
   return out << "step(" << s.inference << "," << s.slot << "," << s.cycle << ")";
@@ -34,6 +31,8 @@ struct LayerCounters {
   int64_t tile_shift_add = 0, tile_output_register = 0;
   int64_t unit_ops = 0;  // digital layers: their tile unit's operations
   int64_t flit_hops = 0, reprogram_cells = 0;
+  int64_t read_steps = 0;            // PE read steps executed (a class's pipeline: each PE's)
+  int64_t simulated_read_steps = 0;  // read steps the pipelines executed
 };
 
 // What each stage is doing, for stall attribution: the resource it is using or waiting for,

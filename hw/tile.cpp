@@ -2,18 +2,12 @@
 
 namespace mixpim::hw {
 
-Tile::Tile(sc_core::sc_module_name name, const sim::ArchConfig& arch)
+Tile::Tile(sc_core::sc_module_name name)
     : sc_module(name),
       buffer_port("buffer_port"),
       shift_add("shift_add"),
       activation("activation"),
-      pool("pool") {
-  const double ghz = arch.clock_mhz / 1000.0;
-  buffer_bytes_per_ns_ = arch.tile.buffer.bandwidth_bytes_per_cycle * ghz;
-  ops_per_ns_[0] = arch.tile.shift_add_units * ghz;
-  ops_per_ns_[1] = arch.tile.activation_units * ghz;
-  ops_per_ns_[2] = arch.tile.pool_units * ghz;
-}
+      pool("pool") {}
 
 FifoServer& Tile::unit(sim::TileUnit unit) {
   switch (unit) {
@@ -24,11 +18,6 @@ FifoServer& Tile::unit(sim::TileUnit unit) {
     default:
       return shift_add;
   }
-}
-
-double Tile::unit_ns(sim::TileUnit unit, double ops) const {
-  const int k = unit == sim::TileUnit::kActivation ? 1 : unit == sim::TileUnit::kPool ? 2 : 0;
-  return ops / ops_per_ns_[k];
 }
 
 }  // namespace mixpim::hw

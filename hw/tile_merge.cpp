@@ -7,7 +7,7 @@ TileMerge::TileMerge(sc_core::sc_module_name name, const sim::LayerProgram& prog
                      LayerState* state, Kernel* kernel)
     : RowProducer(name, program.rows, kernel),
       program_(program),
-      ops_per_ns_(arch.tile.shift_add_units * arch.clock_mhz / 1000.0),
+      ops_per_ns_(sim::tile_units(arch, sim::TileUnit::kShiftAdd) * arch.clock_mhz / 1000.0),
       buffer_bytes_per_ns_(arch.tile.buffer.bandwidth_bytes_per_cycle * arch.clock_mhz / 1000.0),
       counters_(counters),
       timing_(timing),

@@ -118,6 +118,17 @@ double LayerProgram::busiest_share() const {
   return *std::max_element(tile_shares.begin(), tile_shares.end());
 }
 
+int tile_units(const ArchConfig& arch, TileUnit unit) {
+  switch (unit) {
+    case TileUnit::kActivation:
+      return arch.tile.activation_units;
+    case TileUnit::kPool:
+      return arch.tile.pool_units;
+    default:
+      return arch.tile.shift_add_units;
+  }
+}
+
 double read_step_ns(const ArchConfig& arch, int64_t columns, int bits) {
   const double read = arch.pe.crossbar.read_latency_ns, adc = adc_read_ns(arch, columns, bits);
   const double shift_add = shift_add_ns_per_read(arch, columns);
@@ -313,16 +324,13 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       }
       if (p.unit != TileUnit::kNone) c.add(to_string(p.unit), "op", p.unit_ops);
     }
-    if (p.has_pe || p.unit == TileUnit::kPool || p.type == LayerType::kAdd) {
+    if (p.uses_tile_buffer()) {
       c.add("tile_buffer", "read_byte", p.buffer_read_bytes);
       c.add("tile_buffer", "write_byte", p.buffer_write_bytes);
     }
     if (p.unit != TileUnit::kNone && p.type != LayerType::kFlatten) {
-      const int units = p.unit == TileUnit::kShiftAdd     ? arch.tile.shift_add_units
-                        : p.unit == TileUnit::kActivation ? arch.tile.activation_units
-                                                          : arch.tile.pool_units;
-      p.bounds_ns["digital"] =
-          static_cast<double>(p.unit_ops) * p.busiest_share() / (units * clock_ghz);
+      p.bounds_ns["digital"] = static_cast<double>(p.unit_ops) * p.busiest_share() /
+                               (tile_units(arch, p.unit) * clock_ghz);
     }
 
     // Inputs; those arriving from other tiles (or the global buffer) cross the NoC.

@@ -141,6 +141,11 @@ struct LayerProgram {
   // there over all its PEs; non-weight layers run where their first producer's outputs are).
   std::vector<double> tile_shares;
   double busiest_share() const;
+  // Reads and writes the tile buffer: weight layers (inputs in, outputs out), pooling and add.
+  // ReLU is applied as rows leave the PEs; flatten and concat are views.
+  bool uses_tile_buffer() const {
+    return has_pe || unit == TileUnit::kPool || type == LayerType::kAdd;
+  }
   int64_t rows = 1;           // output rows (row groups of digital layers)
   int64_t output_bytes = 0;   // per inference, as stored for its consumers
   ActionCounts counts;        // per inference, in closed form (the analytic engine's counts)
@@ -184,6 +189,9 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
 // another input grow. Larger buffers never deadlock a dataflow program that runs with smaller
 // ones (Kahn process networks with blocking reads and writes). Layer by layer: unbounded.
 void size_edge_buffers(WorkModel& model, const ArchConfig& arch);
+
+// Units of one kind in a tile (tile.shift_add_units, activation_units, pool_units).
+int tile_units(const ArchConfig& arch, TileUnit unit);
 
 // Time of one shift-add pass over `columns` column samples on a PE's units.
 double shift_add_ns_per_read(const ArchConfig& arch, int64_t columns);

@@ -283,6 +283,16 @@ void expect_conserved(const std::string& net, const std::string& profile,
   EXPECT_EQ(cycle.performance.io_counts, analytic.io_counts)
       << describe(cycle.performance.io_counts) << "\n" << describe(analytic.io_counts);
   EXPECT_EQ(cycle.performance.total_counts(), analytic.total_counts());
+  // The analytic ADC and shift-add bounds price the busiest PE from LayerMapping::
+  // busiest_pe_columns (prefix sums over the placement order); the cycle engine's PEs are built
+  // array by array in the work model. Two derivations of one placement must agree.
+  const sim::WorkModel work = sim::build_work_model(c.network, c.profile, c.arch, c.mapping);
+  for (const sim::LayerProgram& p : work.layers) {
+    if (!p.has_pe) continue;
+    int64_t most = 0;
+    for (const sim::PeArrays& pe : p.pe.pes) most = std::max(most, pe.step(p.pe.copies).columns);
+    EXPECT_EQ(most, p.pe.busiest_pe_columns) << p.name;
+  }
 }
 
 // A network whose branches join in a channel concat (edges from two producers on different
@@ -519,7 +529,10 @@ TEST(CycleEngine, SecondRunInOneProcessIsRefused) {
                std::logic_error);
 }
 
-// Kernel events come from the simulation: at least one wait per read step.
+// Read steps are counted by the crossbars as they execute; the work model's slots x input
+// cycles x PEs is the closed form they must reach (a pipeline that skipped or repeated a step,
+// or a class standing for the wrong number of PEs, fails). Kernel events come from the
+// simulation too: at least one wait per simulated read step.
 TEST(CycleEngine, CountsAtLeastOneKernelEventPerReadStep) {
   const Case c = load_case("vgg19", "uniform8");
   const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, CycleOptions{});
