@@ -97,6 +97,7 @@ struct NocConfig {
   int router_ports = 5;  // 4 mesh directions + local (ISAAC: 8, cmesh with 4 tiles)
   // Cycle engine (hw/router.h): rows travel as packets of at most this many flits, store-and-
   // forward hop by hop; each router output queue holds `buffer_packets` packets (credits).
+  // Modelling choices, not published figures (ISAAC states neither).
   int packet_flits = 16;
   int buffer_packets = 2;
 };

@@ -499,7 +499,7 @@ int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ost
     return kExitOk;
   }
   const std::string yaml = onnx_workload_yaml(model_path);
-  load_network(model_path);  // the same checks every command applies to a workload
+  load_imported_network(model_path, yaml);  // the checks every command applies to a workload
   emit(output_path, yaml, out);
   return kExitOk;
 }

@@ -159,11 +159,24 @@ int Network::index_of(std::string_view name) const {
   return -1;
 }
 
+namespace {
+Network network_from_yaml(YamlNode root, const std::string& path);
+}  // namespace
+
 Network load_network(const std::string& path) {
   // An ONNX model is imported (onnx_import.h) and read like a workload file.
   const bool onnx = path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-  YamlNode root = onnx ? load_yaml_text(onnx_workload_yaml(path), path + " (imported)", false)
-                       : load_yaml_file(path);
+  return onnx ? load_imported_network(path, onnx_workload_yaml(path))
+              : network_from_yaml(load_yaml_file(path), path);
+}
+
+Network load_imported_network(const std::string& path, const std::string& workload_yaml) {
+  return network_from_yaml(load_yaml_text(workload_yaml, path + " (imported)", false), path);
+}
+
+namespace {
+
+Network network_from_yaml(YamlNode root, const std::string& path) {
   Diagnostics diagnostics;
   Network network;
   network.source_path = path;
@@ -362,5 +375,7 @@ Network load_network(const std::string& path) {
   diagnostics.throw_if_any();
   return network;
 }
+
+}  // namespace
 
 }  // namespace mixpim::sim

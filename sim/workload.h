@@ -69,5 +69,8 @@ struct Network {
 
 // Loads and checks a network file. Throws InputError listing every problem found.
 Network load_network(const std::string& path);
+// The workload `workload_yaml` (an ONNX model at `path` as onnx_workload_yaml writes it), checked
+// like a workload file and located at `path`.
+Network load_imported_network(const std::string& path, const std::string& workload_yaml);
 
 }  // namespace mixpim::sim
