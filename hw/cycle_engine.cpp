@@ -363,10 +363,12 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
     out << R"({"name":"process_name","ph":"M","pid":0,"args":{"name":"chip"}})";
     for (size_t i = 0; i < n; ++i) {
+      // Layer names are the user's text: JSON-escaped.
       out << ",\n" << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << i
-          << R"(,"args":{"name":")" << work.layers[i].name << R"("}})";
+          << R"(,"args":{"name":)" << nlohmann::json(work.layers[i].name).dump() << "}}";
       out << ",\n" << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << 1000 + i
-          << R"(,"args":{"name":")" << work.layers[i].name << R"( stalls"}})";
+          << R"(,"args":{"name":)" << nlohmann::json(work.layers[i].name + " stalls").dump()
+          << "}}";
     }
     const std::string slices = kernel.trace.str();
     if (!slices.empty()) out << ",\n" << slices;
