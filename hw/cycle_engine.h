@@ -61,7 +61,7 @@ struct CycleResult {
   std::vector<std::string> clamped_buffers;
   std::map<std::string, int64_t> queue_peak_rows;  // per edge "producer->consumer"
   int64_t simulated_cycles = 0;  // whole run x clock
-  int64_t kernel_events = 0;     // waits the modules performed
+  int64_t kernel_events = 0;     // waits and blocking channel calls (fifo, queue) the modules made
   int64_t delta_cycles = 0;      // SystemC delta cycles
   int64_t read_steps = 0;            // PE read steps executed (one per PE per step), whole run
   int64_t simulated_read_steps = 0;  // of which simulated (one per class of identical PEs)
