@@ -3,6 +3,7 @@
 #include <mixpim/version.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "energy_model.h"
 #include "functional.h"
 #include "hw/cycle_engine.h"
+#include "sim/npy.h"
 #include "sim/onnx_import.h"
 #include "mapping.h"
 #include "mapping_report.h"
@@ -266,6 +268,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string tech_path;
   std::string out_dir;
   FunctionalOptions functional;
+  std::string outputs_path;
   std::string seed_text;
   hw::CycleOptions cycle;
   std::string digital_path;
@@ -290,7 +293,12 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "inferences per batch: time-multiplexed weights are rewritten once per batch, so their "
       "energy and time per inference fall as 1/N; functional: inputs run (top-1 agreement)")(
       "data", po::value(&functional.data_map_path),
-      "functional: YAML map of layer name (or `input`) -> .npy file with real weights or inputs")(
+      "functional: YAML map of layer name (or `input`, or <layer>.bias) -> .npy file: integer "
+      "weights, float weights (quantized per channel) or inputs; an .onnx workload brings its "
+      "own float weights")(
+      "outputs", po::value(&outputs_path),
+      "functional: write the final layer's outputs (PIM path, end to end; real values) to this "
+      ".npy file, shape [batch, ...]")(
       "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
       "out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")(
       "no-baseline", "skip the baseline run")(
@@ -330,7 +338,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (engine != "functional") {
     // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
-    for (const char* option : {"data", "seed"}) {
+    for (const char* option : {"data", "seed", "outputs"}) {
       if (!values[option].defaulted() && values.count(option)) {
         throw UsageError(std::string("--") + option + " needs --engine functional");
       }
@@ -346,7 +354,18 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     throw UsageError("--seed is out of range: " + seed_text);
   }
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
-  const Network network = load_network(in.workload_path);
+  // An ONNX model brings its float weights to the functional engine (imported once).
+  const bool onnx_workload = in.workload_path.size() > 5 &&
+                             in.workload_path.compare(in.workload_path.size() - 5, 5, ".onnx") == 0;
+  Network network;
+  if (onnx_workload && engine == "functional") {
+    ImportedModel model = import_onnx(in.workload_path);
+    network = load_imported_network(in.workload_path, model.workload_yaml);
+    functional.parameters = std::move(model.parameters);
+    functional.parameters_source = in.workload_path;
+  } else {
+    network = load_network(in.workload_path);
+  }
   const PrecisionProfile profile = in.profile_for(network, err);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   check_converters(arch, table);
@@ -443,8 +462,16 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (engine == "cycle") report["cycle"] = hw::cycle_extras_json(cycle_result);
   if (engine == "functional") {
-    report["functional"] =
-        functional_json(run_functional(network, profile, arch, mapping, functional));
+    const FunctionalResult result = run_functional(network, profile, arch, mapping, functional);
+    report["functional"] = functional_json(result);
+    if (!outputs_path.empty()) {
+      Shape shape = network.layers.back().output_shape;
+      shape.insert(shape.begin(), result.batch);
+      std::vector<double> values(result.final_pim.size());
+      for (size_t i = 0; i < values.size(); ++i)
+        values[i] = std::ldexp(static_cast<double>(result.final_pim[i]), -result.fraction_bits);
+      write_file_atomically(outputs_path, npy_float64_bytes(shape, values));
+    }
   }
   // report.json last: its presence marks a finished run (sweeps resume on it).
   write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
@@ -488,19 +515,40 @@ int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ost
   po::options_description options("options");
   std::string model_path;
   std::string output_path;
+  std::string weights_dir;
   options.add_options()("model", po::value(&model_path)->required(), "ONNX model (.onnx)")(
       "output,o", po::value(&output_path),
-      "write the workload YAML to this file (atomically) instead of stdout");
+      "write the workload YAML to this file (atomically) instead of stdout")(
+      "weights", po::value(&weights_dir),
+      "also write each conv2d/linear layer's float weights and bias (batch norm folded) as "
+      "<layer>.npy and <layer>.bias.npy into DIR, with data.yaml mapping them (for --data)");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map values;
-  if (!parse_options("import", args, options, values, "MODEL.onnx [--output FILE]", out,
+  if (!parse_options("import", args, options, values, "MODEL.onnx [--output FILE] [--weights DIR]", out,
                      &positional)) {
     return kExitOk;
   }
-  const std::string yaml = onnx_workload_yaml(model_path);
-  load_imported_network(model_path, yaml);  // the checks every command applies to a workload
-  emit(output_path, yaml, out);
+  const ImportedModel model = import_onnx(model_path);
+  // The checks every command applies to a workload.
+  const Network network = load_imported_network(model_path, model.workload_yaml);
+  if (!weights_dir.empty()) {
+    std::filesystem::create_directories(weights_dir);
+    std::string map = "# Float weights of " + network.name + " (mixpim import --weights); for --data\n";
+    for (const Layer& layer : network.layers) {
+      const auto it = model.parameters.find(layer.name);
+      if (it == model.parameters.end()) continue;
+      const LayerParameters& p = it->second;
+      write_file_atomically(weights_dir + "/" + layer.name + ".npy",
+                            npy_float64_bytes(p.weight_shape, p.weights));
+      write_file_atomically(weights_dir + "/" + layer.name + ".bias.npy",
+                            npy_float64_bytes({static_cast<int64_t>(p.bias.size())}, p.bias));
+      map += "\"" + layer.name + "\": \"" + layer.name + ".npy\"\n\"" + layer.name +
+             ".bias\": \"" + layer.name + ".bias.npy\"\n";
+    }
+    write_file_atomically(weights_dir + "/data.yaml", map);
+  }
+  emit(output_path, model.workload_yaml, out);
   return kExitOk;
 }
 

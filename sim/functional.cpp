@@ -79,21 +79,44 @@ Tensor zeros(const Shape& shape, int batch) {
   return t;
 }
 
-// The requantisation of a weight layer's input (header comment): shift, round, clamp.
-int calibrate_shift(const Tensor& x, int bits) {
-  int64_t max_value = 0;
-  for (int64_t v : x.data) max_value = std::max(max_value, v);
-  const int64_t top = (int64_t{1} << bits) - 1;
-  int s = 0;
-  while (s < 62 && round_shift(max_value, s) > top) ++s;
-  return s;
+// The requantisation of a weight layer's input (header comment): its integer range, then
+// shift, round, clamp.
+struct InputRange {
+  int shift = 0;
+  bool is_signed = false;  // the calibration tensor has a negative value
+  int64_t lo = 0, hi = 0;  // [0, 2^a - 1] or [-2^(a-1), 2^(a-1) - 1]
+  int64_t offset() const { return is_signed ? -lo : 0; }  // added before the arrays
+};
+
+InputRange calibrate_input(const Tensor& x, int bits) {
+  int64_t max_value = 0, min_value = 0;
+  for (int64_t v : x.data) {
+    max_value = std::max(max_value, v);
+    min_value = std::min(min_value, v);
+  }
+  InputRange r;
+  r.is_signed = min_value < 0;
+  r.lo = r.is_signed ? -(int64_t{1} << (bits - 1)) : 0;
+  r.hi = r.is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+  while (r.shift < 62 &&
+         (round_shift(max_value, r.shift) > r.hi || round_shift(min_value, r.shift) < r.lo))
+    ++r.shift;
+  return r;
 }
 
-Tensor requantize(const Tensor& x, int shift, int bits) {
+Tensor requantize(const Tensor& x, const InputRange& range) {
   Tensor out = x;
-  const int64_t top = (int64_t{1} << bits) - 1;
-  for (int64_t& v : out.data) v = std::clamp<int64_t>(round_shift(v, shift), 0, top);
+  for (int64_t& v : out.data) v = std::clamp<int64_t>(round_shift(v, range.shift), range.lo, range.hi);
   return out;
+}
+
+// Real weights (header comment): fraction bits of every tensor between layers.
+constexpr int kFractionBits = 16;
+
+// round(v), halves away from zero, within +-2^62 (no undefined conversion on overflow).
+int64_t round_to_int64(double v) {
+  constexpr double kLimit = 4611686018427387904.0;  // 2^62
+  return static_cast<int64_t>(std::llround(std::clamp(v, -kLimit, kLimit)));
 }
 
 // Weights of one conv2d/linear layer, dense [Cout, Cin, kh, kw] (linear: kh = kw = 1).
@@ -332,9 +355,15 @@ struct PimColumn {
 // One conv2d/linear layer on its arrays.
 class PimLayer {
  public:
+  // `input_offset` (2^(a-1) for signed inputs, else 0) is added to every input, padding
+  // included, so the arrays see unsigned values; offset x (the channel's weight sum) is removed
+  // digitally after the row blocks merge.
   PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
-           const LayerWeights& weights, const ArchConfig& arch)
-      : layer_(layer), mapping_(mapping), adc_(adc_model(layer_adc(mapping, arch), arch.pe.adc)) {
+           const LayerWeights& weights, const ArchConfig& arch, int64_t input_offset)
+      : layer_(layer),
+        mapping_(mapping),
+        adc_(adc_model(layer_adc(mapping, arch), arch.pe.adc)),
+        input_offset_(input_offset) {
     bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
     cell_max_ = (int64_t{1} << bits_per_cell_) - 1;
     dac_bits_ = arch.pe.dac.bits;
@@ -363,6 +392,10 @@ class PimLayer {
 
     const int64_t cell_mask = (int64_t{1} << bits_per_cell_) - 1;
     offset_.assign(static_cast<size_t>(layer.out_channels()), 0);
+    weight_sum_.assign(static_cast<size_t>(layer.out_channels()), 0);
+    for (int64_t j = 0; j < layer.out_channels(); ++j) {
+      for (int64_t r = 0; r < mapping.rows; ++r) weight_sum_[j] += weight_at(static_cast<int>(j), r);
+    }
     for (const ColumnArray& array : mapping.column_arrays) {
       std::vector<PimColumn> columns(static_cast<size_t>(array.used_columns));
       for (const ColumnSpan& span : array.spans) {
@@ -451,7 +484,7 @@ class PimLayer {
             const int64_t iy = oy * layer_.stride_h - layer_.pad_h + row_ky_[r];
             const int64_t ix = ox * layer_.stride_w - layer_.pad_w + row_kx_[r];
             const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-            input[r] = inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0;
+            input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
           }
           std::fill(acc.begin(), acc.end(), 0);
           for (size_t block = 0; block < block_words_.size(); ++block) {
@@ -504,7 +537,8 @@ class PimLayer {
             for (int64_t j = 0; j < cout; ++j) acc[j] -= offset_[j] * input_sum;
           }
           int64_t* o = out.data.data() + n * out.per_image();
-          for (int64_t j = 0; j < cout; ++j) o[(j * ho + oy) * wo + ox] = acc[j];
+          for (int64_t j = 0; j < cout; ++j)
+            o[(j * ho + oy) * wo + ox] = acc[j] - input_offset_ * weight_sum_[j];
         }
       }
     }
@@ -556,6 +590,8 @@ class PimLayer {
   const Layer& layer_;
   const LayerMapping& mapping_;
   AdcModel adc_;
+  int64_t input_offset_ = 0;
+  std::vector<int64_t> weight_sum_;  // per output channel, over the kept rows
   int bits_per_cell_ = 1, dac_bits_ = 1, activation_bits_ = 1, cycles_ = 1;
   int64_t cell_max_ = 1;  // 2^bits_per_cell - 1
   std::vector<int> row_channel_, row_ky_, row_kx_;
@@ -639,8 +675,10 @@ Tensor global_avgpool(const Layer& layer, const Tensor& x) {
 
 struct DataFiles {
   std::optional<Tensor> input;
+  bool input_fixed_point = false;  // a float file, read with kFractionBits fraction bits
   std::string input_path;
-  std::map<int, LayerWeights> weights;  // by layer index
+  std::map<int, LayerWeights> weights;         // integer weights, by layer index
+  std::map<int, LayerParameters> parameters;   // float weights and biases, by layer index
   std::vector<std::pair<std::string, std::string>> weight_files;
 };
 
@@ -691,6 +729,59 @@ LayerWeights random_weights(const Layer& layer, const LayerPrecision& precision,
   return w;
 }
 
+// Real weights (header comment): the float weights of the kept rows and output channels,
+// quantized per output channel, symmetric, to the channel's bits; `scales` gets each channel's
+// step (0 for pruned or all-zero channels).
+LayerWeights quantize_weights(const Layer& layer, const LayerPrecision& precision,
+                              const std::vector<bool>& kept_in, const LayerParameters& p,
+                              std::vector<double>& scales) {
+  const int64_t cin = layer.in_channels(), area = layer.kernel_area();
+  const int64_t per_channel = cin * area;
+  LayerWeights w;
+  w.values.assign(p.weights.size(), 0);
+  scales.assign(static_cast<size_t>(layer.out_channels()), 0.0);
+  for (int64_t co = 0; co < layer.out_channels(); ++co) {
+    if (!precision.kept[co]) continue;
+    const double* values = p.weights.data() + co * per_channel;
+    auto kept = [&](int64_t i) { return kept_in[static_cast<size_t>(i / area)]; };
+    double max_abs = 0;
+    for (int64_t i = 0; i < per_channel; ++i)
+      if (kept(i)) max_abs = std::max(max_abs, std::abs(values[i]));
+    if (max_abs == 0) continue;
+    const int bits = precision.weight_bits[co];
+    // [-(2^(b-1) - 1), 2^(b-1) - 1]; one bit holds {-1, 0}.
+    const int64_t hi = bits == 1 ? 0 : (int64_t{1} << (bits - 1)) - 1;
+    const int64_t lo = bits == 1 ? -1 : -hi;
+    const double scale = max_abs / static_cast<double>(bits == 1 ? 1 : hi);
+    scales[co] = scale;
+    for (int64_t i = 0; i < per_channel; ++i) {
+      if (!kept(i)) continue;
+      w.values[co * per_channel + i] =
+          static_cast<int32_t>(std::clamp<int64_t>(round_to_int64(values[i] / scale), lo, hi));
+    }
+  }
+  return w;
+}
+
+// Real weights: the accumulator back to a real value with kFractionBits fraction bits:
+// acc x scale_j x 2^shift + bias_j x 2^F per kept output channel j, rounded half away; pruned
+// channels are 0 (they do not exist).
+Tensor rescale(const Layer& layer, const Tensor& acc, const std::vector<double>& scales,
+               const std::vector<double>& bias, int shift, const std::vector<bool>& kept) {
+  Tensor out = acc;
+  const int64_t cout = layer.out_channels(), pixels = layer.output_pixels();
+  for (int n = 0; n < acc.batch; ++n) {
+    for (int64_t j = 0; j < cout; ++j) {
+      const double factor = std::ldexp(scales[j], shift);
+      const double offset = std::ldexp(bias[j], kFractionBits);
+      int64_t* o = out.data.data() + (n * cout + j) * pixels;
+      for (int64_t q = 0; q < pixels; ++q)
+        o[q] = kept[j] ? round_to_int64(static_cast<double>(o[q]) * factor + offset) : 0;
+    }
+  }
+  return out;
+}
+
 Tensor random_input(const Shape& shape, int batch, int bits, uint64_t seed) {
   std::mt19937_64 rng(mix_seed(seed, 0));
   Tensor t = zeros(shape, batch);
@@ -719,14 +810,23 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
       continue;
     }
     const std::string path = (base / fs::path(entry.value.scalar)).lexically_normal().string();
-    const int index = entry.key == "input" ? kNetworkInput : network.index_of(entry.key);
+    int index = entry.key == "input" ? kNetworkInput : network.index_of(entry.key);
+    // `<layer>.bias`: the float bias of a layer with float weights (unless a layer has that name).
+    const std::string suffix = ".bias";
+    bool is_bias = false;
+    if (index < 0 && entry.key.size() > suffix.size() &&
+        entry.key.compare(entry.key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      index = network.index_of(entry.key.substr(0, entry.key.size() - suffix.size()));
+      is_bias = index >= 0;
+    }
     if (entry.key != "input" && (index < 0 || !network.layers[index].has_weights())) {
       diagnostics.add(entry.key_where, entry.key,
                       index < 0
                           ? "no layer of that name in " + network.name +
-                                " (keys: conv2d/linear layer names or `input`)"
-                          : "layer " + entry.key +
-                                " has no weights (keys: conv2d/linear layer names or `input`)");
+                                " (keys: conv2d/linear layer names, <layer>.bias or `input`)"
+                          : "layer " + network.layers[index].name +
+                                " has no weights (keys: conv2d/linear layer names, <layer>.bias "
+                                "or `input`)");
       continue;
     }
     try {
@@ -742,13 +842,29 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
         Tensor t;
         t.shape = network.input_shape;
         t.batch = batch;
-        t.data = npy_integer_values(array);
-        for (size_t i = 0; i < t.data.size(); ++i) {
-          if (t.data[i] < 0 || t.data[i] > (int64_t{1} << 40)) {
-            throw InputError({{SourceLocation{path, 0, 0}, "",
-                               "element " + std::to_string(i) + " is " + std::to_string(t.data[i]) +
-                                   ": network inputs are unsigned activations, expected integers "
-                                   "in [0, 2^40]"}});
+        constexpr double kLimit = 1099511627776.0;  // 2^40
+        if (array.is_float()) {
+          // Fixed point with kFractionBits fraction bits (header comment).
+          t.data.resize(array.reals.size());
+          for (size_t i = 0; i < t.data.size(); ++i) {
+            const double v = array.reals[i];
+            if (!std::isfinite(v) || std::abs(v) > kLimit) {
+              throw InputError({{SourceLocation{path, 0, 0}, "",
+                                 "element " + std::to_string(i) + " is " + std::to_string(v) +
+                                     ": expected finite values within +-2^40"}});
+            }
+            t.data[i] = round_to_int64(std::ldexp(v, kFractionBits));
+          }
+          files.input_fixed_point = true;
+        } else {
+          t.data = npy_integer_values(array);
+          for (size_t i = 0; i < t.data.size(); ++i) {
+            if (t.data[i] < -(int64_t{1} << 40) || t.data[i] > (int64_t{1} << 40)) {
+              throw InputError(
+                  {{SourceLocation{path, 0, 0}, "",
+                    "element " + std::to_string(i) + " is " + std::to_string(t.data[i]) +
+                        ": expected integers within +-2^40"}});
+            }
           }
         }
         files.input = std::move(t);
@@ -756,8 +872,40 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
         continue;
       }
       const Layer& layer = network.layers[index];
+      if (is_bias) {
+        expect_npy_shape(array, {layer.out_channels()}, "bias of layer " + layer.name);
+        std::vector<double>& bias = files.parameters[index].bias;
+        if (array.is_float()) {
+          bias = array.reals;
+        } else {
+          for (int64_t v : array.integers) bias.push_back(static_cast<double>(v));
+        }
+        for (double v : bias) {
+          if (!std::isfinite(v)) {
+            throw InputError({{SourceLocation{path, 0, 0}, "",
+                               "bias of layer " + layer.name + " holds a value that is not finite"}});
+          }
+        }
+        files.weight_files.emplace_back(entry.key, path);
+        continue;
+      }
       expect_npy_shape(array, weight_shape(layer),
                        "weights of " + std::string(to_string(layer.type)) + " layer " + layer.name);
+      if (array.is_float()) {
+        // Real weights, quantized per output channel by the run (header comment).
+        LayerParameters& p = files.parameters[index];
+        p.weight_shape = weight_shape(layer);
+        p.weights = array.reals;
+        for (double v : p.weights) {
+          if (!std::isfinite(v)) {
+            throw InputError(
+                {{SourceLocation{path, 0, 0}, "",
+                  "weights of layer " + layer.name + " hold a value that is not finite"}});
+          }
+        }
+        files.weight_files.emplace_back(layer.name, path);
+        continue;
+      }
       std::vector<int64_t> values = npy_integer_values(array);
       const LayerPrecision& precision = profile.layers[index];
       const int64_t per_channel = layer.in_channels() * layer.kernel_area();
@@ -910,6 +1058,58 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   DataFiles files = load_data_files(options.data_map_path, network, profile, batch);
   const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
 
+  // Real weights: the model's, with --data files replacing weights or biases.
+  std::map<int, LayerParameters> params;
+  for (const auto& [name, p] : options.parameters) {
+    const int index = network.index_of(name);
+    if (index < 0 || !network.layers[index].has_weights()) {
+      throw InputError({{SourceLocation{options.parameters_source, 0, 0}, name,
+                         "parameters for a layer that is not a conv2d/linear layer of " +
+                             network.name}});
+    }
+    params[index] = p;
+  }
+  for (auto& [index, p] : files.parameters) {
+    LayerParameters& target = params[index];
+    if (!p.weights.empty()) {
+      target.weights = std::move(p.weights);
+      target.weight_shape = std::move(p.weight_shape);
+    }
+    if (!p.bias.empty()) target.bias = std::move(p.bias);
+  }
+  const bool real = !params.empty();
+  if (real) {
+    const std::string source =
+        options.data_map_path.empty() ? options.parameters_source : options.data_map_path;
+    Diagnostics problems;
+    for (int i = 0; i < layer_count; ++i) {
+      const Layer& layer = network.layers[i];
+      if (!layer.has_weights()) continue;
+      LayerParameters& p = params[i];
+      if (files.weights.count(i) > 0) {
+        problems.add(SourceLocation{source, 0, 0}, layer.name,
+                     "integer weights in a run with float weights: give every conv2d/linear "
+                     "layer float weights, or none");
+      } else if (p.weights.empty()) {
+        problems.add(SourceLocation{source, 0, 0}, layer.name,
+                     "no float weights (a bias alone, or other layers' float weights): give "
+                     "every conv2d/linear layer float weights, or none");
+      } else if (p.weight_shape != weight_shape(layer) ||
+                 p.weights.size() != static_cast<size_t>(element_count(weight_shape(layer)))) {
+        problems.add(SourceLocation{source, 0, 0}, layer.name,
+                     "float weights of shape " + to_string(p.weight_shape) + ", expected " +
+                         to_string(weight_shape(layer)));
+      }
+      if (p.bias.empty()) p.bias.assign(static_cast<size_t>(layer.out_channels()), 0.0);
+      if (p.bias.size() != static_cast<size_t>(layer.out_channels())) {
+        problems.add(SourceLocation{source, 0, 0}, layer.name,
+                     std::to_string(p.bias.size()) + " bias values, expected " +
+                         std::to_string(layer.out_channels()));
+      }
+    }
+    problems.throw_if_any();
+  }
+
   // Last layer reading each tensor, so tensors can be freed early.
   std::vector<int> last_use(network.layers.size(), -1);
   int input_last_use = -1;
@@ -932,11 +1132,18 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   result.adc_bits_needed = adc_bits_needed(arch);
   result.input_source = files.input ? files.input_path : "random";
   result.weight_files = files.weight_files;
+  result.weights = real ? "real" : files.weights.empty() ? "random" : "integer";
+  result.weights_source = options.parameters_source;
+  result.fraction_bits = real ? kFractionBits : 0;
   result.final_layer = network.layers.empty() ? "" : network.layers.back().name;
 
   Tensor input = files.input
                      ? std::move(*files.input)
                      : random_input(network.input_shape, batch, first_weight_bits, options.seed);
+  if (real && !files.input_fixed_point) {
+    // Integer (or random) inputs are real values: to fixed point.
+    for (int64_t& v : input.data) v *= int64_t{1} << kFractionBits;
+  }
   std::vector<Tensor> ref(network.layers.size()), e2e(network.layers.size());
   auto ref_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : ref[p]; };
   auto e2e_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : e2e[p]; };
@@ -959,18 +1166,26 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         for (size_t c = 0; c < kept_in.size(); ++c) {
           if (kept_in[c]) kept_inputs.push_back(static_cast<int>(c));
         }
-        auto from_file = files.weights.find(i);
-        LayerWeights weights = from_file != files.weights.end()
-                                   ? std::move(from_file->second)
-                                   : random_weights(layer, precision, options.seed, i);
+        std::vector<double> scales;
+        LayerWeights weights;
+        if (real) {
+          weights = quantize_weights(layer, precision, kept_in, params.at(i), scales);
+        } else {
+          auto from_file = files.weights.find(i);
+          weights = from_file != files.weights.end()
+                        ? std::move(from_file->second)
+                        : random_weights(layer, precision, options.seed, i);
+        }
         apply_pruning(layer, precision, kept_in, weights);
         const int bits = precision.activation_bits;
         lr.activation_bits = bits;
-        lr.input_shift = calibrate_shift(ref_of(p0), bits);
-        const Tensor x = requantize(ref_of(p0), lr.input_shift, bits);
+        const InputRange range = calibrate_input(ref_of(p0), bits);
+        lr.input_shift = range.shift;
+        lr.input_signed = range.is_signed;
+        const Tensor x = requantize(ref_of(p0), range);
         ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights)
                                                   : reference::linear(layer, x, weights);
-        const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch);
+        const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset());
         AdcCounts counts;
         iso = pim.run(x, counts);
         lr.adc_conversions = pim.conversions(batch);
@@ -978,9 +1193,18 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         lr.flipped_columns = pim.flipped_columns();
         lr.adc_lossy = counts.lossy;
         if (options.end_to_end) {
-          const Tensor xe = requantize(e2e_of(p0), lr.input_shift, bits);
+          const Tensor xe = requantize(e2e_of(p0), range);
           AdcCounts ignored;
           e2e[i] = xe.data == x.data ? iso : pim.run(xe, ignored);
+        }
+        if (real) {
+          const LayerParameters& p = params.at(i);
+          auto back = [&](const Tensor& t) {
+            return rescale(layer, t, scales, p.bias, range.shift, precision.kept);
+          };
+          ref[i] = back(ref[i]);
+          iso = back(iso);
+          if (options.end_to_end) e2e[i] = back(e2e[i]);
         }
         break;
       }
@@ -1094,6 +1318,9 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
   out["seed"] = result.seed;
   out["batch"] = result.batch;
   out["inputs"] = result.input_source;
+  out["weights"] = result.weights;
+  if (!result.weights_source.empty()) out["weights_source"] = result.weights_source;
+  out["fraction_bits"] = result.fraction_bits;
   json weights = json::object();
   for (const auto& [layer, path] : result.weight_files) weights[layer] = path;
   out["weight_files"] = weights;
@@ -1125,6 +1352,7 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
     if (l.type == LayerType::kConv2d || l.type == LayerType::kLinear) {
       j["activation_bits"] = l.activation_bits;
       j["input_shift"] = l.input_shift;
+      j["input_signed"] = l.input_signed;
       j["adc_conversions"] = l.adc_conversions;
       j["adc_clipped"] = l.adc_clipped;
       j["adc_lossy"] = l.adc_lossy;

@@ -6,11 +6,14 @@
 // - Weights of output channel j are signed integers of w_j bits (the profile's per-channel
 //   width): [-2^(w_j-1), 2^(w_j-1) - 1]. Pruned output channels, and weight rows of pruned
 //   input channels, are zero (they have no cells).
-// - The input of every conv2d/linear layer is unsigned, of the layer's `activation_bits` a:
-//   the producer's integer tensor X becomes clamp(round(X / 2^s), 0, 2^a - 1), rounding half
-//   up. The shift s is calibrated per layer on the reference run over the whole batch (the
-//   smallest s that keeps the reference's largest value in range) and is then used unchanged
-//   by both paths, so a layer is exact exactly when its MVMs are.
+// - The input of every conv2d/linear layer has the layer's `activation_bits` a: unsigned,
+//   [0, 2^a - 1], unless the calibration tensor (the reference's input over the whole batch)
+//   has a negative value; then signed, [-2^(a-1), 2^(a-1) - 1]. The producer's integer tensor
+//   X becomes clamp(round(X / 2^s), lo, hi), rounding half up. The shift s is the smallest
+//   that keeps the reference's extreme values in range, calibrated on the reference run and
+//   then used unchanged by both paths, so a layer is exact exactly when its MVMs are. Signed
+//   inputs reach the arrays as x + 2^(a-1) (unsigned, a bits; padding too), and 2^(a-1) x the
+//   channel's weight sum is removed digitally.
 // - conv2d/linear produce the raw integer accumulator (no bias). relu = max(0, x); add = a + b;
 //   maxpool takes the maximum of the window's in-bounds values; avgpool and global_avgpool
 //   divide the window sum (padding counts as zeros) by the window area, rounding half up;
@@ -20,6 +23,22 @@
 //   range [-(2^(w-1) - 1), 2^(w-1) - 1] (zero mean; {-1, 0} at 1 bit), unless a .npy file
 //   gives them. Random values come from std::mt19937_64 streams seeded from
 //   (seed, layer), so a file given for one layer leaves every other tensor unchanged.
+//   A float input file is read as fixed point: round(x x 2^16), halves away from zero.
+//
+// Real weights (an imported model's parameters, or float .npy weights in --data; then every
+// conv2d/linear layer has float weights W and a bias b, zero when absent):
+// - Every tensor between layers holds round(value x 2^F), F = 16 fraction bits (inputs given
+//   as integers, and random inputs, are values: x 2^F).
+// - Weights are quantized per output channel j, symmetric, to the channel's bits w_j: step
+//   d_j = max |W_j| / (2^(w_j-1) - 1) over the kept input rows, q = clamp(round(W / d_j),
+//   -(2^(w_j-1) - 1), 2^(w_j-1) - 1), halves away from zero (1 bit: d_j = max |W_j|, q in
+//   {-1, 0}). The input rule above is unchanged, so a layer input's step is 2^(s - F), a
+//   power of two.
+// - A conv2d/linear output is acc_j x d_j x 2^s + b_j x 2^F, rounded half away from zero, for
+//   each kept channel; pruned channels are 0 (they do not exist, bias included).
+// - relu, pooling, add and flatten act on the fixed-point values as above. A PyTorch model
+//   quantized by this rule (fake quantization with the same calibration) gives the same
+//   activations up to the 2^-16 rounding of the fixed point (tests/onnx/agreement.py).
 //
 // The PIM path uses the compiler's mapping (sim/mapping.h) as the hardware would: rows are
 // ordered (kept input channel, ky, kx) and split into the mapping's row blocks; each column of
@@ -48,6 +67,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -67,6 +87,11 @@ struct FunctionalOptions {
   // channel's range. Input: [batch, C, H, W] ([C, H, W] when batch is 1), non-negative
   // integers.
   std::string data_map_path;
+  // Float weights and biases by layer name (an imported model's): the run quantizes them
+  // ("Real weights" above). Every conv2d/linear layer must then have float weights, from here
+  // or from --data (whose files replace these).
+  std::map<std::string, LayerParameters> parameters;
+  std::string parameters_source;  // where they came from (names it in errors and the report)
   bool end_to_end = true;  // also run the PIM path on its own outputs
   // Called before each layer (index into Network::layers, layer count); may be empty.
   std::function<void(int layer, int layers)> progress;
@@ -90,6 +115,7 @@ struct FunctionalLayerResult {
   // conv2d/linear only.
   int activation_bits = 0;
   int input_shift = 0;          // calibrated requantisation shift of the layer input
+  bool input_signed = false;    // the input has negative values: signed activations
   int64_t adc_conversions = 0;  // column conversions of the isolated pass
   int64_t adc_clipped = 0;      // conversions that saturated at the top code
   int64_t adc_lossy = 0;        // conversions whose result differs from the analog sum
@@ -100,7 +126,11 @@ struct FunctionalResult {
   std::vector<FunctionalLayerResult> layers;  // every network layer, in order
   uint64_t seed = 0;
   int batch = 0;
-  std::string input_source;                                       // "random" or the .npy path
+  std::string input_source;  // "random" or the .npy path
+  std::string weights;         // "random", "integer" (from --data) or "real" (float, quantized)
+  std::string weights_source;  // the model the real weights came from ("" when none)
+  // Tensors between layers hold value x 2^fraction_bits: 16 with real weights, else 0.
+  int fraction_bits = 0;
   std::vector<std::pair<std::string, std::string>> weight_files;  // layer -> .npy path
   int adc_bits = 0;         // converters as built (sim/adc.h adc_built_bits)
   int adc_bits_needed = 0;  // bits the array's full height needs (weight flipping counted)

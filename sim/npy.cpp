@@ -368,4 +368,25 @@ std::vector<int64_t> npy_integer_values(const NpyArray& array) {
   return out;
 }
 
+std::string npy_float64_bytes(const std::vector<int64_t>& shape, const std::vector<double>& values) {
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': " +
+                       npy_shape_string(shape) + ", }";
+  // Magic (6) + version (2) + header length (2) + header + newline: a multiple of 64 bytes.
+  const std::size_t unpadded = kMagicBytes + 4 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header += '\n';
+  std::string out(kMagic, kMagicBytes);
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>((header.size() >> 8) & 0xff);
+  out += header;
+  for (double v : values) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int b = 0; b < 8; ++b) out += static_cast<char>((bits >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
 }  // namespace mixpim::sim

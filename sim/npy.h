@@ -47,6 +47,10 @@ void expect_npy_shape(const NpyArray& array, const std::vector<int64_t>& expecte
 // Throws InputError naming the file and the first offending element otherwise.
 std::vector<int64_t> npy_integer_values(const NpyArray& array);
 
+// The bytes of a version 1.0 .npy file holding `values` (C order, `shape`) as little-endian
+// float64 ('<f8'): what mixpim writes (imported weights, network outputs), read back exactly.
+std::string npy_float64_bytes(const std::vector<int64_t>& shape, const std::vector<double>& values);
+
 // "(2, 3)" / "(3,)" / "()", NumPy's own spelling of a shape.
 std::string npy_shape_string(const std::vector<int64_t>& shape);
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -91,11 +93,70 @@ struct Out {
   std::vector<std::string> from;  // producer layer names ("input" for the network input)
   Dims input, output;             // without the batch
   std::string extra;              // "kernel: 3, stride: 2, padding: 1"
+  LayerParameters parameters;     // conv2d/linear
 };
+
+// The values of a float or double tensor, C order, with its dimensions.
+std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string& path,
+                                  const std::string& where, Dims* dims) {
+  *dims = Dims(t.dims().begin(), t.dims().end());
+  int64_t count = 1;
+  for (int64_t d : *dims) {
+    if (d < 0 || d > (int64_t{1} << 32)) fail(path, where, "tensor '" + t.name() + "' has dimension " + std::to_string(d));
+    count *= d;
+    if (count > (int64_t{1} << 32)) fail(path, where, "tensor '" + t.name() + "' is too large");
+  }
+  std::vector<double> values;
+  const bool is_float = t.data_type() == onnx::TensorProto::FLOAT;
+  const bool is_double = t.data_type() == onnx::TensorProto::DOUBLE;
+  if (!is_float && !is_double) {
+    fail(path, where, "tensor '" + t.name() + "' has data type " + std::to_string(t.data_type()) +
+                          ": only float and double parameters are supported");
+  }
+  if (t.has_raw_data()) {
+    const std::string& raw = t.raw_data();
+    const size_t width = is_float ? 4 : 8;
+    if (raw.size() != static_cast<size_t>(count) * width) {
+      fail(path, where, "tensor '" + t.name() + "' holds " + std::to_string(raw.size()) +
+                            " bytes, its shape " + shape_text(*dims) + " needs " +
+                            std::to_string(count * static_cast<int64_t>(width)));
+    }
+    values.resize(static_cast<size_t>(count));
+    for (size_t i = 0; i < values.size(); ++i) {
+      // ONNX stores raw data little-endian; decoded byte by byte, independent of the host.
+      uint64_t bits = 0;
+      for (size_t b = 0; b < width; ++b)
+        bits |= uint64_t{static_cast<unsigned char>(raw[i * width + b])} << (8 * b);
+      if (is_float) {
+        const auto narrow = static_cast<uint32_t>(bits);
+        float f;
+        std::memcpy(&f, &narrow, sizeof f);
+        values[i] = f;
+      } else {
+        std::memcpy(&values[i], &bits, sizeof(double));
+      }
+    }
+  } else if (is_float) {
+    values.assign(t.float_data().begin(), t.float_data().end());
+  } else {
+    values.assign(t.double_data().begin(), t.double_data().end());
+  }
+  if (static_cast<int64_t>(values.size()) != count) {
+    fail(path, where, "tensor '" + t.name() + "' holds " + std::to_string(values.size()) +
+                          " values, its shape " + shape_text(*dims) + " needs " +
+                          std::to_string(count));
+  }
+  for (double v : values) {
+    if (!std::isfinite(v)) fail(path, where, "tensor '" + t.name() + "' holds a value that is not finite");
+  }
+  return values;
+}
 
 }  // namespace
 
-std::string onnx_workload_yaml(const std::string& path) {
+std::string onnx_workload_yaml(const std::string& path) { return import_onnx(path).workload_yaml; }
+
+ImportedModel import_onnx(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "", "cannot open the file");
   onnx::ModelProto model;
@@ -140,8 +201,22 @@ std::string onnx_workload_yaml(const std::string& path) {
   std::map<std::string, const onnx::TensorProto*> constants;
   for (const onnx::TensorProto& t : graph.initializer()) constants[t.name()] = &t;
   for (const onnx::NodeProto& node : graph.node()) {
-    if (node.op_type() == "Constant" && node.output_size() == 1) constants[node.output(0)] = nullptr;
+    if (node.op_type() == "Constant" && node.output_size() == 1) {
+      const onnx::AttributeProto* value = attribute(node, "value");
+      constants[node.output(0)] = value != nullptr && value->has_t() ? &value->t() : nullptr;
+    }
   }
+  // Nodes reading each value: folding into a layer needs its output to have one reader.
+  std::map<std::string, int> readers;
+  for (const onnx::NodeProto& node : graph.node())
+    for (const std::string& v : node.input()) readers[v] += 1;
+  for (const auto& v : graph.output()) readers[v.name()] += 1;
+  auto constant_values = [&](const std::string& value, const std::string& where, Dims* dims) {
+    const onnx::TensorProto* t = constants.at(value);
+    if (t == nullptr)
+      fail(path, where, "constant '" + value + "' is not given as a tensor (Constant `value`)");
+    return tensor_values(*t, path, where, dims);
+  };
 
   // The network input: the graph input that is not an initializer.
   std::string input_value;
@@ -179,6 +254,9 @@ std::string onnx_workload_yaml(const std::string& path) {
   std::set<std::string> graph_outputs;
   for (const auto& v : graph.output()) graph_outputs.insert(v.name());
 
+  // Zero padding by a Pad node, [top, left, bottom, right], by the value it makes: folded into
+  // the Conv or AveragePool that reads it (and only there: max pooling pads with -inf).
+  std::map<std::string, Dims> pending_pads;
   auto producer = [&](const onnx::NodeProto& node, int index, int input) {
     const std::string& value = node.input(input);
     const auto it = layer_of.find(value);
@@ -187,13 +265,31 @@ std::string onnx_workload_yaml(const std::string& path) {
            "input '" + value + "' is not made by a supported layer (a constant where a tensor "
            "is expected?)");
     }
+    const bool absorbs = node.op_type() == "Conv" || node.op_type() == "AveragePool";
+    if (pending_pads.count(value) > 0 && !(absorbs && input == 0))
+      fail(path, node_label(node, index),
+           "reads the zero-padded '" + value + "': a Pad is supported only before a Conv or an "
+           "AveragePool");
     return it->second;
   };
   auto pads_of = [&](const onnx::NodeProto& node, int index, int spatial) {
     const std::string auto_pad = text(node, "auto_pad", "NOTSET");
     if (auto_pad != "NOTSET" && auto_pad != "VALID")
       fail(path, node_label(node, index), "auto_pad " + auto_pad + " is not supported");
-    const Dims pads = ints(node, "pads", Dims(static_cast<size_t>(2 * spatial), 0));
+    Dims pads = ints(node, "pads", Dims(static_cast<size_t>(2 * spatial), 0));
+    const auto pending = pending_pads.find(node.input(0));
+    if (pending != pending_pads.end() && pads.size() == 4) {
+      if (node.op_type() == "AveragePool" && integer(node, "count_include_pad", 0) == 0)
+        fail(path, node_label(node, index),
+             "a Pad before an AveragePool without count_include_pad: the padded zeros would "
+             "count, mixpim's average pooling does not know them");
+      for (int k = 0; k < 4; ++k) pads[k] += pending->second[k];
+    }
+    if (node.op_type() == "AveragePool" && (pads[0] != 0 || pads[1] != 0) &&
+        integer(node, "count_include_pad", 0) == 0 && pending == pending_pads.end())
+      fail(path, node_label(node, index),
+           "padding with count_include_pad 0 is not supported (mixpim's average pooling counts "
+           "padding as zeros)");
     if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3])
       fail(path, node_label(node, index),
            "asymmetric padding " + shape_text(pads) + " is not supported");
@@ -225,9 +321,50 @@ std::string onnx_workload_yaml(const std::string& path) {
     // Pass-through nodes: the output is the input's layer.
     if (op == "Identity" || op == "Dropout") {
       if (constants.count(node.input(0)) > 0) {  // a copy of a constant is a constant
-        constants[node.output(0)] = nullptr;
+        constants[node.output(0)] = constants[node.input(0)];
       } else {
         layer_of[node.output(0)] = producer(node, index, 0);
+      }
+      continue;
+    }
+    if (op == "Pad") {
+      if (text(node, "mode", "constant") != "constant")
+        fail(path, label, "Pad mode " + text(node, "mode", "constant") + " is not supported (only constant zeros)");
+      Dims pads;
+      if (opset >= 11) {
+        if (node.input_size() < 2 || constants.count(node.input(1)) == 0 || constants.at(node.input(1)) == nullptr)
+          fail(path, label, "the pads must be a constant");
+        const onnx::TensorProto& t = *constants.at(node.input(1));
+        if (t.data_type() != onnx::TensorProto::INT64) fail(path, label, "the pads must be int64");
+        if (t.has_raw_data()) {
+          const std::string& raw = t.raw_data();
+          for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
+            uint64_t bits = 0;
+            for (size_t b = 0; b < 8; ++b) bits |= uint64_t{static_cast<unsigned char>(raw[i + b])} << (8 * b);
+            pads.push_back(static_cast<int64_t>(bits));
+          }
+        } else {
+          pads.assign(t.int64_data().begin(), t.int64_data().end());
+        }
+        if (node.input_size() > 2 && !node.input(2).empty()) {
+          Dims dims;
+          if (constants.count(node.input(2)) == 0) fail(path, label, "the pad value must be a constant");
+          const std::vector<double> v = constant_values(node.input(2), label + " value", &dims);
+          if (v.size() != 1 || v[0] != 0) fail(path, label, "only zero padding is supported");
+        }
+      } else {
+        pads = ints(node, "pads", {});
+        const onnx::AttributeProto* value = attribute(node, "value");
+        if (value != nullptr && value->f() != 0) fail(path, label, "only zero padding is supported");
+      }
+      // [n0, c0, h0, w0, n1, c1, h1, w1]
+      if (pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 ||
+          std::any_of(pads.begin(), pads.end(), [](int64_t v) { return v < 0; }))
+        fail(path, label, "pads " + shape_text(pads) + ": only non-negative padding of H and W is supported");
+      layer_of[node.output(0)] = producer(node, index, 0);
+      if (std::any_of(pads.begin(), pads.end(), [](int64_t v) { return v != 0; })) {
+        if (readers[node.output(0)] != 1) fail(path, label, "the padded tensor must feed one node");
+        pending_pads[node.output(0)] = {pads[2], pads[3], pads[6], pads[7]};
       }
       continue;
     }
@@ -245,6 +382,41 @@ std::string onnx_workload_yaml(const std::string& path) {
       const auto kind = kind_of.find(from);
       if (kind == kind_of.end() || (kind->second != "conv2d" && kind->second != "linear"))
         fail(path, label, op + " not directly after a Conv or Gemm cannot be folded");
+      if (readers[node.input(tensor)] != 1)
+        fail(path, label, op + " cannot be folded into " + from + ": its output '" +
+                              node.input(tensor) + "' is also read elsewhere");
+      Out& target = *std::find_if(layers.begin(), layers.end(),
+                                  [&](const Out& o) { return o.name == from; });
+      LayerParameters& p = target.parameters;
+      const int64_t channels = static_cast<int64_t>(p.bias.size());
+      const int64_t per_channel = channels == 0 ? 0 : static_cast<int64_t>(p.weights.size()) / channels;
+      // One value per output channel, or one for all (broadcast).
+      auto per_channel_values = [&](int input, const std::string& what) {
+        if (node.input_size() <= input || constants.count(node.input(input)) == 0)
+          fail(path, label, what + " must be a constant (initializer)");
+        Dims dims;
+        std::vector<double> v = constant_values(node.input(input), label + " " + what, &dims);
+        if (v.size() == 1) v.assign(static_cast<size_t>(channels), v[0]);
+        if (static_cast<int64_t>(v.size()) != channels)
+          fail(path, label, what + " has shape " + shape_text(dims) + ", expected one value per output channel (" + std::to_string(channels) + ")");
+        return v;
+      };
+      if (op == "Add") {
+        const std::vector<double> add = per_channel_values(1 - tensor, "the added constant");
+        for (int64_t c = 0; c < channels; ++c) p.bias[c] += add[c];
+      } else {
+        if (node.input_size() < 5) fail(path, label, "expected 5 inputs (X, scale, B, mean, var)");
+        const std::vector<double> scale = per_channel_values(1, "scale"), shift = per_channel_values(2, "B"),
+                                  mean = per_channel_values(3, "mean"), var = per_channel_values(4, "var");
+        const onnx::AttributeProto* eps = attribute(node, "epsilon");
+        const double epsilon = eps == nullptr ? 1e-5 : eps->f();
+        for (int64_t c = 0; c < channels; ++c) {
+          if (var[c] + epsilon <= 0) fail(path, label, "var + epsilon is not positive for channel " + std::to_string(c));
+          const double k = scale[c] / std::sqrt(var[c] + epsilon);
+          for (int64_t i = 0; i < per_channel; ++i) p.weights[c * per_channel + i] *= k;
+          p.bias[c] = (p.bias[c] - mean[c]) * k + shift[c];
+        }
+      }
       layer_of[node.output(0)] = from;
       continue;
     }
@@ -317,6 +489,47 @@ std::string onnx_workload_yaml(const std::string& path) {
     if (l.type == "linear" && (l.input.size() != 1 || l.output.size() != 1))
       fail(path, label, "a linear layer needs [1, N] input and output, got " + shape_text(l.input) +
                             " -> " + shape_text(l.output));
+    if (l.type == "conv2d" || l.type == "linear") {
+      // The layer's float parameters (header comment).
+      LayerParameters& p = l.parameters;
+      const int64_t outs = l.output[0], ins = l.input[0];
+      Dims dims;
+      std::vector<double> w = constant_values(node.input(1), label + " weight", &dims);
+      if (l.type == "conv2d") {
+        const Dims kernel = ints(node, "kernel_shape", {});
+        p.weight_shape = {outs, ins, kernel[0], kernel[1]};
+        if (dims != p.weight_shape)
+          fail(path, label, "weight '" + node.input(1) + "' has shape " + shape_text(dims) +
+                                ", expected " + shape_text(p.weight_shape));
+        p.weights = std::move(w);
+      } else {
+        const bool transposed = op == "Gemm" && integer(node, "transB", 0) != 0;
+        const Dims expected = transposed ? Dims{outs, ins} : Dims{ins, outs};
+        if (dims != expected)
+          fail(path, label, "weight '" + node.input(1) + "' has shape " + shape_text(dims) +
+                                ", expected " + shape_text(expected));
+        const onnx::AttributeProto* alpha_attr = op == "Gemm" ? attribute(node, "alpha") : nullptr;
+        const double alpha = alpha_attr == nullptr ? 1.0 : alpha_attr->f();
+        p.weight_shape = {outs, ins};
+        p.weights.resize(w.size());
+        for (int64_t o = 0; o < outs; ++o)
+          for (int64_t i = 0; i < ins; ++i)
+            p.weights[o * ins + i] = alpha * (transposed ? w[o * ins + i] : w[i * outs + o]);
+      }
+      p.bias.assign(static_cast<size_t>(outs), 0.0);
+      const bool has_bias = (op == "Conv" || op == "Gemm") && node.input_size() > 2 && !node.input(2).empty();
+      if (has_bias) {
+        if (constants.count(node.input(2)) == 0) fail(path, label, "the bias must be a constant (initializer)");
+        const onnx::AttributeProto* beta_attr = op == "Gemm" ? attribute(node, "beta") : nullptr;
+        const double beta = beta_attr == nullptr ? 1.0 : beta_attr->f();
+        std::vector<double> b = constant_values(node.input(2), label + " bias", &dims);
+        if (b.size() == 1) b.assign(static_cast<size_t>(outs), b[0]);
+        if (static_cast<int64_t>(b.size()) != outs)
+          fail(path, label, "bias '" + node.input(2) + "' has shape " + shape_text(dims) +
+                                ", expected [" + std::to_string(outs) + "]");
+        for (int64_t o = 0; o < outs; ++o) p.bias[o] = beta * b[o];
+      }
+    }
     layer_of[node.output(0)] = l.name;
     kind_of[l.name] = l.type;
     layers.push_back(std::move(l));
@@ -344,7 +557,12 @@ std::string onnx_workload_yaml(const std::string& path) {
     yaml << ", input: " << shape_text(l.input) << ", output: " << shape_text(l.output) << "}\n";
     previous = l.name;
   }
-  return yaml.str();
+  ImportedModel imported;
+  imported.workload_yaml = yaml.str();
+  for (Out& l : layers) {
+    if (l.type == "conv2d" || l.type == "linear") imported.parameters[l.name] = std::move(l.parameters);
+  }
+  return imported;
 }
 
 }  // namespace mixpim::sim

@@ -14,11 +14,31 @@
 // [7, 17], external tensor data or a file that is not an ONNX model is an InputError naming
 // the file, the node (name, op type, index) and what is wrong.
 
+//
+// Parameters: each conv2d/linear layer's float weights and bias come from the initializers
+// (or Constant nodes): Conv W as is, Gemm alpha x B (transposed unless transB) and beta x C,
+// MatMul B transposed. A BatchNormalization after the layer folds in as W' = W k, b' = (b -
+// mean) k + beta with k = scale / sqrt(var + epsilon), per output channel; an Add of a constant
+// (one value or one per channel) adds to the bias. Folding needs the layer's output to feed
+// only the folded node. Tensors of type float or double, stored in raw_data or the typed
+// fields, are read; others are an InputError naming the tensor.
+
+#include <map>
 #include <string>
+
+#include "workload.h"
 
 namespace mixpim::sim {
 
-// The workload YAML of the model at `path`. Throws InputError.
+struct ImportedModel {
+  std::string workload_yaml;
+  std::map<std::string, LayerParameters> parameters;  // by workload layer name
+};
+
+// Reads the model at `path`. Throws InputError.
+ImportedModel import_onnx(const std::string& path);
+
+// The workload YAML of the model at `path` (import_onnx(path).workload_yaml).
 std::string onnx_workload_yaml(const std::string& path);
 
 }  // namespace mixpim::sim

@@ -55,6 +55,15 @@ struct Layer {
   int64_t dense_macs() const;
 };
 
+// Float parameters of one conv2d/linear layer, as a trained model holds them (an imported ONNX
+// model's, batch norm and bias adds folded in; or a --data file's). The functional engine
+// quantizes them (sim/functional.h "Real weights").
+struct LayerParameters {
+  Shape weight_shape;           // [Cout, Cin, kh, kw] (conv2d) or [out, in] (linear)
+  std::vector<double> weights;  // C order
+  std::vector<double> bias;     // one per output channel (zeros when the model has none)
+};
+
 struct Network {
   std::string name;
   std::string family;  // `network:` key, e.g. "vgg19"

@@ -460,11 +460,8 @@ TEST(FunctionalData, WeightsAndInputsFromNpy) {
   const ArchConfig arch = arch_with({"pe.adc.bits=10"});
   dir.write("x.npy", npy_i32({1, 1, 3, 3}, {0, 1, 2, 3, 4, 5, 6, 7, 8}));
   dir.write("conv.npy", npy_i32({1, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, -1}));
-  // float64 holding integers is accepted
-  std::vector<double> fc = {2.0, -3.0};
-  std::string fc_data(16, '\0');
-  std::memcpy(fc_data.data(), fc.data(), 16);
-  dir.write("fc.npy", npy("<f8", {2, 1}, fc_data));
+  // Integer weights are used as they are (float files are real weights: FunctionalReal).
+  dir.write("fc.npy", npy_i32({2, 1}, {2, -3}));
   FunctionalOptions options;
   options.data_map_path = dir.write("data.yaml", "input: x.npy\nconv: conv.npy\nfc: fc.npy\n");
   const FunctionalResult r = run(net, profile, arch, options);
@@ -514,10 +511,13 @@ TEST(FunctionalData, BadNpyFilesNameFileAndExpectedShape) {
   e = error_for("fc: range2.npy\n");
   EXPECT_NE(e.find("4-bit range [-8, 7]"), std::string::npos) << e;
 
-  dir.write("negative.npy", npy_i32({1, 1, 3, 3}, {0, 1, 2, 3, -4, 5, 6, 7, 8}));
-  e = error_for("input: negative.npy\n");
-  EXPECT_NE(e.find("negative.npy"), std::string::npos) << e;
-  EXPECT_NE(e.find("unsigned"), std::string::npos) << e;
+  dir.write("huge.npy", npy("<i8", {1, 1, 3, 3}, [] {
+              std::vector<int64_t> v = {0, 1, 2, 3, -(int64_t{1} << 41), 5, 6, 7, 8};
+              return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8);
+            }()));
+  e = error_for("input: huge.npy\n");
+  EXPECT_NE(e.find("huge.npy"), std::string::npos) << e;
+  EXPECT_NE(e.find("within +-2^40"), std::string::npos) << e;
 
   dir.write("garbage.npy", "not numpy at all");
   e = error_for("conv: garbage.npy\n");
@@ -553,6 +553,140 @@ Network column_network(const test::TempDir& dir) {
 //    63 -> 191 = 10 11 11 11: 4 flipped        0 -> 128 = 10 00 00 00: 1 (the top slice)
 // The outputs, 255 x 127 x w, are checked against that closed form, not only against the
 // engine's own reference: a wrong correction ((2^b - 1) x input sum - converted sum) fails.
+std::string npy_f64(const std::vector<int64_t>& shape, const std::vector<double>& values) {
+  std::string data(values.size() * 8, '\0');
+  std::memcpy(data.data(), values.data(), data.size());
+  return npy("<f8", shape, data);
+}
+
+TEST(FunctionalData, SignedInputsReachTheArraysWithAnOffset) {
+  // A negative input makes the conv's input signed: [-128, 127] at 8 bits, fed to the arrays
+  // as x + 128 with 128 x (weight sum) removed digitally. Without that correction the PIM path
+  // would be off by 128 x 7 (mutation-checked).
+  test::TempDir dir;
+  const Network net = tiny_network(dir);
+  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
+  dir.write("x.npy", npy_i32({1, 1, 3, 3}, {0, 1, 2, 3, -4, 5, 6, 7, 8}));
+  dir.write("conv.npy", npy_i32({1, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, -1}));
+  dir.write("fc.npy", npy_i32({2, 1}, {2, -3}));
+  FunctionalOptions options;
+  options.data_map_path = dir.write("data.yaml", "input: x.npy\nconv: conv.npy\nfc: fc.npy\n");
+  const FunctionalResult r = run(net, uniform_profile(net, 8), arch, options);
+  // conv = 0 + 1 + 2 + 3 - 4 + 5 + 6 + 7 - 8 = 12; fc = [24, -36].
+  EXPECT_EQ(r.final_reference, (std::vector<int64_t>{24, -36}));
+  EXPECT_TRUE(r.layers[0].input_signed);
+  EXPECT_FALSE(r.layers[2].input_signed);
+  expect_exact(r, "signed input");
+}
+
+// ---- real (float) weights ----------------------------------------------------------------
+
+TEST(FunctionalReal, TinyNetworkByHand) {
+  // Float weights and bias quantized per channel (functional.h "Real weights"), worked by hand:
+  // conv: max |w| = 1.27 at 8 bits -> step 0.01, q = w / 0.01. Input x = k / 2 (k = 0..8) in
+  // fixed point (x 2^16): the largest, 4 x 2^16, needs shift 11 to fit 255, so x_int = 16 k.
+  // acc = 16 x sum_k q_k k = 16 x 509 = 8144; output = 8144 x 0.01 x 2^11 + 0.75 x 2^16,
+  // i.e. 3.295 = 0.5 x sum_k w_k k + 0.75, exactly the float layer's value.
+  test::TempDir dir;
+  const Network net = tiny_network(dir);
+  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
+  dir.write("x.npy", npy_f64({1, 1, 3, 3}, {0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4}));
+  dir.write("conv.npy", npy_f64({1, 1, 3, 3}, {0.5, -0.25, 1.27, 0, 0.1, 0.2, -0.3, 0.4, 0.05}));
+  dir.write("conv.bias.npy", npy_f64({1}, {0.75}));
+  // fc: per channel 2 -> q 127, -3 -> q -127. Its input 215941 (3.295 x 2^16) needs shift 10:
+  // x_int = round(215941 / 1024) = 211, so fc = 211 x 1024 x [2, -3] + [0.5, 0] x 2^16.
+  dir.write("fc.npy", npy_f64({2, 1}, {2.0, -3.0}));
+  dir.write("fc.bias.npy", npy_f64({2}, {0.5, 0}));
+  FunctionalOptions options;
+  options.data_map_path = dir.write(
+      "data.yaml",
+      "input: x.npy\nconv: conv.npy\nconv.bias: conv.bias.npy\nfc: fc.npy\nfc.bias: fc.bias.npy\n");
+  const FunctionalResult r = run(net, uniform_profile(net, 8), arch, options);
+  EXPECT_EQ(r.weights, "real");
+  EXPECT_EQ(r.fraction_bits, 16);
+  EXPECT_EQ(r.layers[0].input_shift, 11);
+  EXPECT_EQ(r.layers[2].input_shift, 10);
+  EXPECT_EQ(r.final_reference, (std::vector<int64_t>{211 * 1024 * 2 + 32768, -211 * 1024 * 3}));
+  expect_exact(r, "real tiny");
+  // The conv output itself: 3.295 within the fixed point's 2^-16.
+  EXPECT_NEAR(r.final_reference[0] / 65536.0, 2 * 211.0 / 64 + 0.5, 1e-12);
+
+  // At 4 bits the steps are 1.27/7 and 3/7: q = round(w / step) by hand.
+  PrecisionProfile four = uniform_profile(net, 8);
+  four.layers[0].weight_bits = {4};
+  const FunctionalResult r4 = run(net, four, arch, options);
+  // q = [3, -1, 7, 0, 1, 1, -2, 2, 0] -> sum_k q_k k = -1 + 14 + 4 + 5 - 12 + 14 + 0 = 24;
+  // acc = 16 x 24 = 384; conv = 384 x (1.27/7) x 2048 + 0.75 x 2^16.
+  const double conv4 = 384 * (1.27 / 7) * 2048 + 49152;
+  EXPECT_NEAR(r4.layers[0].reference_rms, conv4, 0.5);
+  expect_exact(r4, "real tiny, 4-bit conv");
+}
+
+TEST(FunctionalReal, MixingAndMissingWeightsAreRefused) {
+  test::TempDir dir;
+  const Network net = tiny_network(dir);
+  const ArchConfig arch = arch_with({});
+  dir.write("conv.npy", npy_f64({1, 1, 3, 3}, {0.5, -0.25, 1.27, 0, 0.1, 0.2, -0.3, 0.4, 0.05}));
+  dir.write("fc.npy", npy_i32({2, 1}, {2, -3}));
+  dir.write("bias.npy", npy_f64({2}, {0.5, 0}));
+  auto error_for = [&](const std::string& map) {
+    FunctionalOptions options;
+    options.data_map_path = dir.write("map.yaml", map);
+    return input_error_of([&] { run(net, uniform_profile(net, 8), arch, options); });
+  };
+  std::string e = error_for("conv: conv.npy\nfc: fc.npy\n");
+  EXPECT_NE(e.find("fc: integer weights in a run with float weights"), std::string::npos) << e;
+  e = error_for("conv: conv.npy\n");
+  EXPECT_NE(e.find("fc: no float weights"), std::string::npos) << e;
+  e = error_for("fc.bias: bias.npy\n");
+  EXPECT_NE(e.find("conv: no float weights"), std::string::npos) << e;
+  e = error_for("conv.bias: bias.npy\n");
+  EXPECT_NE(e.find("expected shape (1,)"), std::string::npos) << e;
+}
+
+TEST(FunctionalReal, SignedActivationsPaddingAndPruningAreBitExact) {
+  // Gaussian float weights and biases, normalised (signed) inputs, a conv fed a conv without
+  // relu (signed again), padding (fed as the offset), a pruned channel: the PIM path must equal
+  // the integer reference in every layer on the default chip (weight flipping, 8-bit ADCs).
+  test::TempDir dir;
+  const Network net = load_network(dir.write(
+      "small.yaml",
+      "name: small\nnetwork: small\ndataset: test\ninput: [3, 8, 8]\nlayers:\n"
+      "  - {name: c1, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [8, 8, 8]}\n"
+      "  - {name: c2, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [8, 8, 8], output: [6, 4, 4]}\n"
+      "  - {name: r2, type: relu, input: [6, 4, 4], output: [6, 4, 4]}\n"
+      "  - {name: gap, type: global_avgpool, input: [6, 4, 4], output: [6, 1, 1]}\n"
+      "  - {name: flat, type: flatten, input: [6, 1, 1], output: [6]}\n"
+      "  - {name: fc, type: linear, input: [6], output: [4]}\n"));
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  auto draw = [&](size_t n, double sigma) {
+    std::vector<double> v(n);
+    for (double& x : v) x = sigma * normal(rng);
+    return v;
+  };
+  dir.write("x.npy", npy_f64({4, 3, 8, 8}, draw(4 * 3 * 64, 1.0)));
+  dir.write("c1.npy", npy_f64({8, 3, 3, 3}, draw(8 * 27, 0.3)));
+  dir.write("c1.bias.npy", npy_f64({8}, draw(8, 0.1)));
+  dir.write("c2.npy", npy_f64({6, 8, 3, 3}, draw(6 * 72, 0.2)));
+  dir.write("c2.bias.npy", npy_f64({6}, draw(6, 0.1)));
+  dir.write("fc.npy", npy_f64({4, 6}, draw(24, 0.5)));
+  FunctionalOptions options;
+  options.batch = 4;
+  options.data_map_path = dir.write(
+      "data.yaml", "input: x.npy\nc1: c1.npy\nc1.bias: c1.bias.npy\nc2: c2.npy\n"
+                   "c2.bias: c2.bias.npy\nfc: fc.npy\n");
+  PrecisionProfile profile = uniform_profile(net, 8);
+  profile.layers[0].kept[5] = false;  // c1's channel 5 pruned: c2 loses its rows
+  profile.layers[1].weight_bits = {3, 8, 5, 8, 2, 8};
+  const FunctionalResult r = run(net, profile, arch_with({}), options);
+  EXPECT_TRUE(r.layers[0].input_signed);
+  EXPECT_TRUE(r.layers[1].input_signed);
+  EXPECT_FALSE(r.layers[5].input_signed);
+  expect_exact(r, "small real network");
+  expect_nontrivial(r, "small real network");
+}
+
 TEST(FunctionalFlip, FlaggedColumnsHoldComplementsAndConvertExactly) {
   test::TempDir dir;
   const Network net = column_network(dir);
