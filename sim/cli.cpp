@@ -296,6 +296,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "functional: YAML map of layer name (or `input`, or <layer>.bias) -> .npy file: integer "
       "weights, float weights (quantized per channel) or inputs; an .onnx workload brings its "
       "own float weights")(
+      "labels", po::value(&functional.labels_path),
+      "functional: .npy of integer class labels, one per input: accuracy in the report")(
       "outputs", po::value(&outputs_path),
       "functional: write the final layer's outputs (PIM path, end to end; real values) to this "
       ".npy file, shape [batch, ...]")(
@@ -338,7 +340,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (engine != "functional") {
     // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
-    for (const char* option : {"data", "seed", "outputs"}) {
+    for (const char* option : {"data", "seed", "outputs", "labels"}) {
       if (!values[option].defaulted() && values.count(option)) {
         throw UsageError(std::string("--") + option + " needs --engine functional");
       }

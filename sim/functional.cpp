@@ -180,9 +180,9 @@ Tensor linear(const Layer& layer, const Tensor& x, const LayerWeights& w) {
   return out;
 }
 
-Tensor relu(const Tensor& x) {
+Tensor relu(const Tensor& x, int64_t top) {
   Tensor out = x;
-  for (int64_t& v : out.data) v = v < 0 ? 0 : v;
+  for (int64_t& v : out.data) v = v < 0 ? 0 : v > top ? top : v;
   return out;
 }
 
@@ -607,10 +607,10 @@ class PimLayer {
 // reference: they stream one output row at a time through a window buffer.
 namespace digital {
 
-Tensor relu(const Tensor& x) {
+Tensor relu(const Tensor& x, int64_t top) {
   Tensor out = zeros(x.shape, x.batch);
   std::transform(x.data.begin(), x.data.end(), out.data.begin(),
-                 [](int64_t v) { return std::max<int64_t>(v, 0); });
+                 [top](int64_t v) { return std::min(std::max<int64_t>(v, 0), top); });
   return out;
 }
 
@@ -986,6 +986,34 @@ int tied_images(const Tensor& t) {
   return tied;
 }
 
+// Fraction of images whose arg-max (first maximum) is the label.
+double accuracy(const Tensor& t, const std::vector<int64_t>& labels) {
+  const int64_t per = t.per_image();
+  int right = 0;
+  for (int n = 0; n < t.batch; ++n) {
+    const auto begin = t.data.begin() + n * per;
+    right += std::max_element(begin, begin + per) - begin == labels[static_cast<size_t>(n)];
+  }
+  return t.batch == 0 ? 0 : static_cast<double>(right) / t.batch;
+}
+
+// Class labels, one per input, within the final layer's outputs.
+std::vector<int64_t> load_labels(const std::string& path, const Network& network, int batch) {
+  const NpyArray array = read_npy(path);
+  expect_npy_shape(array, {batch}, "labels of a batch of " + std::to_string(batch));
+  std::vector<int64_t> labels = npy_integer_values(array);
+  const int64_t classes = element_count(network.layers.back().output_shape);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= classes) {
+      throw InputError({{SourceLocation{path, 0, 0}, "",
+                         "label " + std::to_string(i) + " is " + std::to_string(labels[i]) +
+                             ", outside the " + std::to_string(classes) + " outputs of " +
+                             network.layers.back().name}});
+    }
+  }
+  return labels;
+}
+
 // Fraction of images whose arg-max (first maximum) agrees.
 double top1_agreement(const Tensor& got, const Tensor& want) {
   if (want.batch == 0) return 0;
@@ -1056,6 +1084,9 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   }
 
   DataFiles files = load_data_files(options.data_map_path, network, profile, batch);
+  const std::vector<int64_t> labels =
+      options.labels_path.empty() ? std::vector<int64_t>{}
+                                  : load_labels(options.labels_path, network, batch);
   const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
 
   // Real weights: the model's, with --data files replacing weights or biases.
@@ -1208,11 +1239,16 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         }
         break;
       }
-      case LayerType::kRelu:
-        ref[i] = reference::relu(ref_of(p0));
-        iso = digital::relu(ref_of(p0));
-        if (options.end_to_end) e2e[i] = digital::relu(e2e_of(p0));
+      case LayerType::kRelu: {
+        // The bound of a ReLU6 in fixed point (real weights only: raw integers have no scale).
+        const int64_t top = real && layer.relu_max > 0
+                                ? round_to_int64(std::ldexp(layer.relu_max, kFractionBits))
+                                : std::numeric_limits<int64_t>::max();
+        ref[i] = reference::relu(ref_of(p0), top);
+        iso = digital::relu(ref_of(p0), top);
+        if (options.end_to_end) e2e[i] = digital::relu(e2e_of(p0), top);
         break;
+      }
       case LayerType::kAdd: {
         const int p1 = layer.producers.at(1);
         ref[i] = reference::add(ref_of(p0), ref_of(p1));
@@ -1291,6 +1327,11 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
       }
       result.top1_agreement = top1_agreement(iso, ref[i]);
       if (options.end_to_end) result.end_to_end_top1_agreement = top1_agreement(e2e[i], ref[i]);
+      if (!labels.empty()) {
+        result.labels_path = options.labels_path;
+        result.accuracy = accuracy(options.end_to_end ? e2e[i] : iso, labels);
+        result.reference_accuracy = accuracy(ref[i], labels);
+      }
       result.final_reference = ref[i].data;
       result.final_pim = options.end_to_end ? e2e[i].data : iso.data;
     }
@@ -1333,6 +1374,11 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
   out["end_to_end_top1_agreement"] =
       result.top1_reported ? json(result.end_to_end_top1_agreement) : json(nullptr);
   if (!result.top1_reported) out["top1_note"] = result.top1_note;
+  if (!result.labels_path.empty()) {
+    out["labels"] = result.labels_path;
+    out["accuracy"] = result.accuracy;
+    out["reference_accuracy"] = result.reference_accuracy;
+  }
   int64_t conversions = 0, clipped = 0, lossy = 0, max_abs = 0, flipped = 0;
   json degenerate_layers = json::array();
   json layers = json::array();

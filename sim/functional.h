@@ -14,8 +14,8 @@
 //   then used unchanged by both paths, so a layer is exact exactly when its MVMs are. Signed
 //   inputs reach the arrays as x + 2^(a-1) (unsigned, a bits; padding too), and 2^(a-1) x the
 //   channel's weight sum is removed digitally.
-// - conv2d/linear produce the raw integer accumulator (no bias). relu = max(0, x); add = a + b;
-//   maxpool takes the maximum of the window's in-bounds values; avgpool and global_avgpool
+// - conv2d/linear produce the raw integer accumulator (no bias). relu = max(0, x) (with real
+//   weights, a relu `max` m also clamps at m x 2^16: ReLU6); add = a + b; maxpool takes the maximum of the window's in-bounds values; avgpool and global_avgpool
 //   divide the window sum (padding counts as zeros) by the window area, rounding half up;
 //   flatten reshapes in C order.
 // - The network input is random in [0, 2^a - 1], a = activation bits of the first weight layer
@@ -92,6 +92,8 @@ struct FunctionalOptions {
   // or from --data (whose files replace these).
   std::map<std::string, LayerParameters> parameters;
   std::string parameters_source;  // where they came from (names it in errors and the report)
+  // Optional .npy of integer class labels, one per input ([batch]): accuracy is reported.
+  std::string labels_path;
   bool end_to_end = true;  // also run the PIM path on its own outputs
   // Called before each layer (index into Network::layers, layer count); may be empty.
   std::function<void(int layer, int layers)> progress;
@@ -142,6 +144,12 @@ struct FunctionalResult {
   bool top1_reported = true;
   std::string top1_note;
   bool exact = false;  // every layer equals the reference (both passes)
+  // With labels: the fraction of inputs whose final arg-max (first maximum) is the label, for
+  // the PIM path end to end (isolated when end_to_end is off) and for the integer reference
+  // (the quantized model without the hardware: what the rule gives in PyTorch).
+  std::string labels_path;
+  double accuracy = 0;
+  double reference_accuracy = 0;
   // Final layer outputs, batch x output elements (not in functional_json): the reference and
   // the PIM path end to end (isolated when end_to_end is off).
   std::vector<int64_t> final_reference;

@@ -447,6 +447,37 @@ ImportedModel import_onnx(const std::string& path) {
     } else if (op == "Relu") {
       l.type = "relu";
       l.from = {producer(node, index, 0)};
+    } else if (op == "Clip") {
+      // Clip(0, max) is a bounded relu (ReLU6); bounds are attributes (opset < 11) or constant
+      // inputs.
+      double lo = -1e300, hi = 1e300;
+      if (opset < 11) {
+        const onnx::AttributeProto* a = attribute(node, "min");
+        const onnx::AttributeProto* b = attribute(node, "max");
+        if (a != nullptr) lo = a->f();
+        if (b != nullptr) hi = b->f();
+      } else {
+        auto bound = [&](int input, double fallback) {
+          if (node.input_size() <= input || node.input(input).empty()) return fallback;
+          if (constants.count(node.input(input)) == 0)
+            fail(path, label, "the Clip bounds must be constants");
+          Dims dims;
+          const std::vector<double> v = constant_values(node.input(input), label + " bound", &dims);
+          if (v.size() != 1) fail(path, label, "a Clip bound must be one value");
+          return v[0];
+        };
+        lo = bound(1, lo);
+        hi = bound(2, hi);
+      }
+      if (lo != 0 || !(hi > 0) || hi > 1e12)
+        fail(path, label, "only Clip(0, max) with 0 < max <= 1e12 (ReLU6) is supported, got [" +
+                              std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      l.type = "relu";
+      l.from = {producer(node, index, 0)};
+      std::ostringstream bound_text;
+      bound_text.precision(17);
+      bound_text << hi;
+      l.extra = "max: " + bound_text.str();
     } else if (op == "MaxPool" || op == "AveragePool") {
       if (integer(node, "ceil_mode", 0) != 0) fail(path, label, "ceil_mode 1 is not supported");
       const Dims kernel = ints(node, "kernel_shape", {});

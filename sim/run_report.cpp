@@ -191,6 +191,10 @@ std::string functional_sentence(const ordered_json& f) {
   } else {
     s += fixed(f["end_to_end_top1_agreement"].get<double>(), 3) + " end to end";
   }
+  if (f.contains("accuracy")) {
+    s += "; accuracy " + fixed(f["accuracy"].get<double>(), 4) + " against the labels (" +
+         fixed(f["reference_accuracy"].get<double>(), 4) + " without the hardware)";
+  }
   const ordered_json& degenerate = t["degenerate_layers"];
   if (!degenerate.empty()) {
     s += "; " + std::to_string(degenerate.size()) +

@@ -311,6 +311,11 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
           }
         }
       }
+      if (type_index && layer.type == LayerType::kRelu && entry.get("max", false) != nullptr) {
+        // ReLU6 and Clip(0, max): the bound in real units.
+        const auto bound = entry.number("max", 1e-6, 1e12);
+        if (bound) layer.relu_max = *bound; else usable = false;
+      }
       auto input = read_shape(entry.get("input", true), path_i + ".input", diagnostics);
       auto output = read_shape(entry.get("output", true), path_i + ".output", diagnostics);
       usable = usable && input && output;

@@ -39,6 +39,9 @@ struct Layer {
   int kernel_h = 1, kernel_w = 1;
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
+  // relu only: an upper bound in real units (ReLU6, ONNX Clip(0, max)); 0 = none. Applied by
+  // the functional engine with real weights (sim/functional.h); a comparator like relu's.
+  double relu_max = 0;
   SourceLocation where;
 
   // conv2d and linear: the layers that hold weights in crossbars.

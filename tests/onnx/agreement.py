@@ -1,7 +1,7 @@
 """mixpim's functional engine with an imported model's weights against PyTorch.
 
-A small CNN with what real models have (batch norm, biases, a residual add, max and average
-pooling, a channel concat, convolutions fed signed values, a linear classifier) is exported to
+A small CNN with what real models have (batch norm, biases, ReLU6, a residual add, max and
+average pooling, a channel concat, convolutions fed signed values, a linear classifier) is exported to
 ONNX with random (seeded) weights and batch-norm statistics. On a batch of normalised (signed)
 inputs, `mixpim run --engine functional -w model.onnx --outputs` must give:
 
@@ -51,7 +51,8 @@ class Net(nn.Module):
 
     def forward(self, x):
         s = torch.relu(self.stem(x))
-        r = torch.relu(s + self.b(torch.relu(self.a(s))))
+        # A bounded relu (a Clip node, as ReLU6 exports), bound 0.5 so that it clamps.
+        r = torch.relu(s + self.b(torch.clamp(self.a(s), 0, 0.5)))
         p = self.pool(r)
         cat = torch.cat([self.c(p), self.d(p)], 1)  # no relu: e's input is signed
         y = self.avg(torch.relu(self.e(cat)))

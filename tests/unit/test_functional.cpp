@@ -685,6 +685,24 @@ TEST(FunctionalReal, SignedActivationsPaddingAndPruningAreBitExact) {
   EXPECT_FALSE(r.layers[5].input_signed);
   expect_exact(r, "small real network");
   expect_nontrivial(r, "small real network");
+
+  // Labels: three images labelled with their reference arg-max, the fourth with another class.
+  std::vector<int32_t> labels;
+  for (int n = 0; n < 4; ++n) {
+    const auto begin = r.final_reference.begin() + 4 * n;
+    labels.push_back(static_cast<int32_t>(std::max_element(begin, begin + 4) - begin));
+  }
+  labels[3] = (labels[3] + 1) % 4;
+  dir.write("labels.npy", npy_i32({4}, labels));
+  options.labels_path = dir.file("labels.npy");
+  const FunctionalResult labelled = run(net, profile, arch_with({}), options);
+  EXPECT_EQ(labelled.accuracy, 0.75);
+  EXPECT_EQ(labelled.reference_accuracy, 0.75);
+  EXPECT_EQ(functional_json(labelled)["accuracy"], 0.75);
+  dir.write("labels.npy", npy_i32({4}, {0, 1, 4, 0}));
+  EXPECT_NE(input_error_of([&] { run(net, profile, arch_with({}), options); })
+                .find("label 2 is 4, outside the 4 outputs of fc"),
+            std::string::npos);
 }
 
 TEST(FunctionalFlip, FlaggedColumnsHoldComplementsAndConvertExactly) {
