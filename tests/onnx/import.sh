@@ -14,8 +14,8 @@ mixpim=$1
 source_dir=$2
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-"$python" -c "import torch, onnx" 2> /dev/null \
-  || { echo "SKIPPED: ONNX import: python3-torch or python3-onnx missing (scripts/setup.sh installs them)"; exit 77; }
+"$python" -c "import torch, torchvision, onnx" 2> /dev/null \
+  || { echo "SKIPPED: ONNX import: python3-torch, python3-torchvision or python3-onnx missing (scripts/setup.sh installs them)"; exit 77; }
 
 work=$(mktemp -d /tmp/mixpim-onnx.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -76,6 +76,21 @@ check "concat: a concat layer" grep -q '"type": "concat"' "$work/concat-analytic
 check "concat: cycle energy" same_json "$work/concat-cycle/report.json" "$work/concat-analytic/report.json" \
   "d['totals']['energy_pj']"
 check "concat: functional exact" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['totals']['max_abs_error'] == 0 else 1)" "$work/concat-functional/report.json"
+
+# torchvision's ResNet18 (ImageNet, 1.81 GMAC, 11.69 M weights) through every engine with its own
+# (random-initialised) float weights: the same energy in all three, the functional engine
+# bit-exact on ISAAC with real weights.
+"$mixpim" info --json -w "$work/tv-resnet18.onnx" -o "$work/tv-info.json"
+check "torchvision resnet18: MACs and weights" "$python" -c "import json, sys; t = json.load(open(sys.argv[1]))['totals']; sys.exit(0 if (t['macs'], t['weights']) == (1814073344, 11678912) else 1)" "$work/tv-info.json"
+for engine in analytic cycle functional; do
+  check "torchvision resnet18: $engine run" "$mixpim" run -e "$engine" -a configs/arch/isaac.yaml \
+    -w "$work/tv-resnet18.onnx" -p workloads/profiles/uniform8.yaml --no-baseline -o "$work/tv-$engine" > /dev/null
+done
+check "torchvision resnet18: cycle energy" same_json "$work/tv-cycle/report.json" "$work/tv-analytic/report.json" \
+  "d['totals']['energy_pj']"
+check "torchvision resnet18: functional energy" same_json "$work/tv-functional/report.json" "$work/tv-analytic/report.json" \
+  "d['totals']['energy_pj']"
+check "torchvision resnet18: functional exact with real weights" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['weights'] == 'real' else 1)" "$work/tv-functional/report.json"
 
 expect_error() {  # expect_error MODEL TEXT
   local status=0
