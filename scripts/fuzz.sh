@@ -8,7 +8,7 @@ set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
-targets=(${FUZZ_TARGETS:-arch tech workload profile sweep npy})
+targets=(${FUZZ_TARGETS:-arch tech workload profile sweep npy onnx})
 jobs="${FUZZ_BUILD_JOBS:-2}"
 
 sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
@@ -22,7 +22,8 @@ have_fuzzer_runtime() {
 # project, SystemC and GoogleTest included), plus clang.
 missing=()
 for package in cmake make pkg-config python3 libsystemc-dev libyaml-cpp-dev nlohmann-json3-dev \
-               libboost-dev libboost-program-options-dev libgtest-dev libgmock-dev; do
+               libboost-dev libboost-program-options-dev libgtest-dev libgmock-dev \
+               libonnx-dev libprotobuf-dev protobuf-compiler; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
@@ -82,6 +83,17 @@ npy_file f4_v2.npy 2 "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
 npy_file i8_1x1x2.npy 1 "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1, 2), }" \
   ffffffffffffff7f0000000000000080
 npy_file i2_4.npy 1 "{'descr': '<i2', 'fortran_order': False, 'shape': (4,), }" 0100ff7f0080ffff
+
+# ONNX seeds: the small test models (tests/onnx/make_models.py) where PyTorch is installed.
+mkdir -p "$corpus/onnx"
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+if "$py" -c "import torch, torchvision, onnx" 2>/dev/null; then
+  "$py" "$root/tests/onnx/make_models.py" "$build/onnx-models" >/dev/null 2>&1 &&
+    for f in concat sigmoid depthwise corrupt; do cp "$build/onnx-models/$f.onnx" "$corpus/onnx/"; done
+else
+  printf '\x08\x07' > "$corpus/onnx/tiny.onnx"
+fi
 
 status=0
 for t in "${targets[@]}"; do

@@ -159,8 +159,17 @@ std::string onnx_workload_yaml(const std::string& path) { return import_onnx(pat
 ImportedModel import_onnx(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "", "cannot open the file");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in && !in.eof()) fail(path, "", "cannot read the file");
+  return import_onnx_bytes(bytes.str(), path);
+}
+
+ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path) {
+  if (bytes.size() > (size_t{1} << 31) - 1)
+    fail(path, "", "larger than 2 GB: protobuf cannot hold it (use a model without external data)");
   onnx::ModelProto model;
-  if (!model.ParseFromIstream(&in)) {
+  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     fail(path, "", "not an ONNX model: the protobuf does not parse");
   }
   if (!model.has_graph() || model.graph().node_size() == 0) {

@@ -25,6 +25,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "workload.h"
 
@@ -37,6 +38,9 @@ struct ImportedModel {
 
 // Reads the model at `path`. Throws InputError.
 ImportedModel import_onnx(const std::string& path);
+
+// The model in `bytes` (an .onnx file's content); `path` names it in errors and the workload.
+ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path);
 
 // The workload YAML of the model at `path` (import_onnx(path).workload_yaml).
 std::string onnx_workload_yaml(const std::string& path);
