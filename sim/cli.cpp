@@ -20,13 +20,13 @@
 #include "energy_model.h"
 #include "functional.h"
 #include "hw/cycle_engine.h"
-#include "sim/npy.h"
-#include "sim/onnx_import.h"
 #include "mapping.h"
 #include "mapping_report.h"
 #include "precision.h"
 #include "process_pool.h"
 #include "run_report.h"
+#include "sim/npy.h"
+#include "sim/onnx_import.h"
 #include "sweep.h"
 #include "tech_table.h"
 #include "workload.h"
@@ -211,7 +211,8 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& ba
   if (!baseline_path.empty()) task.argv.insert(task.argv.end(), {"--precision", baseline_path});
   task.argv.insert(task.argv.end(), {"--batch", std::to_string(batch)});
   if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
-  if (inferences > 0) task.argv.insert(task.argv.end(), {"--inferences", std::to_string(inferences)});
+  if (inferences > 0)
+    task.argv.insert(task.argv.end(), {"--inferences", std::to_string(inferences)});
   if (!merge_identical_pes) task.argv.emplace_back("--every-pe");
   task.stdout_path = dir + "/stdout.txt";
   task.stderr_path = dir + "/stderr.txt";
@@ -300,8 +301,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "functional: .npy of integer class labels, one per input: accuracy in the report")(
       "outputs", po::value(&outputs_path),
       "functional: write the final layer's outputs (PIM path, end to end; real values) to this "
-      ".npy file, shape [batch, ...]")(
-      "tech,t", po::value(&tech_path), "technology table (default: the preset's `tech`)")(
+      ".npy file, shape [batch, ...]")("tech,t", po::value(&tech_path),
+                                       "technology table (default: the preset's `tech`)")(
       "out,o", po::value(&out_dir)->required(), "directory for report.json, report.md, layers.csv")(
       "no-baseline", "skip the baseline run")(
       "baseline", po::value(&baseline_path),
@@ -444,11 +445,11 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   std::filesystem::create_directories(out_dir);
   if (baseline_analytic) {
-    baseline = engine == "cycle"
-                   ? cycle_baseline(in, baseline_path, baseline_reprogrammed, table.path,
-                                    cycle.inferences, cycle.merge_identical_pes, functional.batch,
-                                    out_dir)
-                   : baseline_figures(*baseline_analytic, baseline_reprogrammed);
+    baseline =
+        engine == "cycle"
+            ? cycle_baseline(in, baseline_path, baseline_reprogrammed, table.path, cycle.inferences,
+                             cycle.merge_identical_pes, functional.batch, out_dir)
+            : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;
   info.engine = engine;
@@ -527,8 +528,8 @@ int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ost
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map values;
-  if (!parse_options("import", args, options, values, "MODEL.onnx [--output FILE] [--weights DIR]", out,
-                     &positional)) {
+  if (!parse_options("import", args, options, values, "MODEL.onnx [--output FILE] [--weights DIR]",
+                     out, &positional)) {
     return kExitOk;
   }
   const ImportedModel model = import_onnx(model_path);
@@ -536,7 +537,8 @@ int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ost
   const Network network = load_imported_network(model_path, model.workload_yaml);
   if (!weights_dir.empty()) {
     std::filesystem::create_directories(weights_dir);
-    std::string map = "# Float weights of " + network.name + " (mixpim import --weights); for --data\n";
+    std::string map =
+        "# Float weights of " + network.name + " (mixpim import --weights); for --data\n";
     for (const Layer& layer : network.layers) {
       const auto it = model.parameters.find(layer.name);
       if (it == model.parameters.end()) continue;
@@ -545,8 +547,8 @@ int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ost
                             npy_float64_bytes(p.weight_shape, p.weights));
       write_file_atomically(weights_dir + "/" + layer.name + ".bias.npy",
                             npy_float64_bytes({static_cast<int64_t>(p.bias.size())}, p.bias));
-      map += "\"" + layer.name + "\": \"" + layer.name + ".npy\"\n\"" + layer.name +
-             ".bias\": \"" + layer.name + ".bias.npy\"\n";
+      map += "\"" + layer.name + "\": \"" + layer.name + ".npy\"\n\"" + layer.name + ".bias\": \"" +
+             layer.name + ".bias.npy\"\n";
     }
     write_file_atomically(weights_dir + "/data.yaml", map);
   }

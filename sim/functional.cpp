@@ -1,10 +1,10 @@
 #include "functional.h"
 
 #include <algorithm>
-#include <functional>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -106,7 +106,8 @@ InputRange calibrate_input(const Tensor& x, int bits) {
 
 Tensor requantize(const Tensor& x, const InputRange& range) {
   Tensor out = x;
-  for (int64_t& v : out.data) v = std::clamp<int64_t>(round_shift(v, range.shift), range.lo, range.hi);
+  for (int64_t& v : out.data)
+    v = std::clamp<int64_t>(round_shift(v, range.shift), range.lo, range.hi);
   return out;
 }
 
@@ -394,7 +395,8 @@ class PimLayer {
     offset_.assign(static_cast<size_t>(layer.out_channels()), 0);
     weight_sum_.assign(static_cast<size_t>(layer.out_channels()), 0);
     for (int64_t j = 0; j < layer.out_channels(); ++j) {
-      for (int64_t r = 0; r < mapping.rows; ++r) weight_sum_[j] += weight_at(static_cast<int>(j), r);
+      for (int64_t r = 0; r < mapping.rows; ++r)
+        weight_sum_[j] += weight_at(static_cast<int>(j), r);
     }
     for (const ColumnArray& array : mapping.column_arrays) {
       std::vector<PimColumn> columns(static_cast<size_t>(array.used_columns));
@@ -677,8 +679,8 @@ struct DataFiles {
   std::optional<Tensor> input;
   bool input_fixed_point = false;  // a float file, read with kFractionBits fraction bits
   std::string input_path;
-  std::map<int, LayerWeights> weights;         // integer weights, by layer index
-  std::map<int, LayerParameters> parameters;   // float weights and biases, by layer index
+  std::map<int, LayerWeights> weights;        // integer weights, by layer index
+  std::map<int, LayerParameters> parameters;  // float weights and biases, by layer index
   std::vector<std::pair<std::string, std::string>> weight_files;
 };
 
@@ -882,8 +884,9 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
         }
         for (double v : bias) {
           if (!std::isfinite(v)) {
-            throw InputError({{SourceLocation{path, 0, 0}, "",
-                               "bias of layer " + layer.name + " holds a value that is not finite"}});
+            throw InputError(
+                {{SourceLocation{path, 0, 0}, "",
+                  "bias of layer " + layer.name + " holds a value that is not finite"}});
           }
         }
         files.weight_files.emplace_back(entry.key, path);
@@ -1005,10 +1008,10 @@ std::vector<int64_t> load_labels(const std::string& path, const Network& network
   const int64_t classes = element_count(network.layers.back().output_shape);
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= classes) {
-      throw InputError({{SourceLocation{path, 0, 0}, "",
-                         "label " + std::to_string(i) + " is " + std::to_string(labels[i]) +
-                             ", outside the " + std::to_string(classes) + " outputs of " +
-                             network.layers.back().name}});
+      throw InputError(
+          {{SourceLocation{path, 0, 0}, "",
+            "label " + std::to_string(i) + " is " + std::to_string(labels[i]) + ", outside the " +
+                std::to_string(classes) + " outputs of " + network.layers.back().name}});
     }
   }
   return labels;
@@ -1084,9 +1087,9 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   }
 
   DataFiles files = load_data_files(options.data_map_path, network, profile, batch);
-  const std::vector<int64_t> labels =
-      options.labels_path.empty() ? std::vector<int64_t>{}
-                                  : load_labels(options.labels_path, network, batch);
+  const std::vector<int64_t> labels = options.labels_path.empty()
+                                          ? std::vector<int64_t>{}
+                                          : load_labels(options.labels_path, network, batch);
   const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
 
   // Real weights: the model's, with --data files replacing weights or biases.
@@ -1094,9 +1097,9 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   for (const auto& [name, p] : options.parameters) {
     const int index = network.index_of(name);
     if (index < 0 || !network.layers[index].has_weights()) {
-      throw InputError({{SourceLocation{options.parameters_source, 0, 0}, name,
-                         "parameters for a layer that is not a conv2d/linear layer of " +
-                             network.name}});
+      throw InputError(
+          {{SourceLocation{options.parameters_source, 0, 0}, name,
+            "parameters for a layer that is not a conv2d/linear layer of " + network.name}});
     }
     params[index] = p;
   }

@@ -15,9 +15,9 @@
 //   inputs reach the arrays as x + 2^(a-1) (unsigned, a bits; padding too), and 2^(a-1) x the
 //   channel's weight sum is removed digitally.
 // - conv2d/linear produce the raw integer accumulator (no bias). relu = max(0, x) (with real
-//   weights, a relu `max` m also clamps at m x 2^16: ReLU6); add = a + b; maxpool takes the maximum of the window's in-bounds values; avgpool and global_avgpool
-//   divide the window sum (padding counts as zeros) by the window area, rounding half up;
-//   flatten reshapes in C order.
+//   weights, a relu `max` m also clamps at m x 2^16: ReLU6); add = a + b; maxpool takes the maximum
+//   of the window's in-bounds values; avgpool and global_avgpool divide the window sum (padding
+//   counts as zeros) by the window area, rounding half up; flatten reshapes in C order.
 // - The network input is random in [0, 2^a - 1], a = activation bits of the first weight layer
 //   (or integers from a .npy file); weights are random, uniform over each channel's symmetric
 //   range [-(2^(w-1) - 1), 2^(w-1) - 1] (zero mean; {-1, 0} at 1 bit), unless a .npy file
@@ -128,7 +128,7 @@ struct FunctionalResult {
   std::vector<FunctionalLayerResult> layers;  // every network layer, in order
   uint64_t seed = 0;
   int batch = 0;
-  std::string input_source;  // "random" or the .npy path
+  std::string input_source;    // "random" or the .npy path
   std::string weights;         // "random", "integer" (from --data) or "real" (float, quantized)
   std::string weights_source;  // the model the real weights came from ("" when none)
   // Tensors between layers hold value x 2^fraction_bits: 16 with real weights, else 0.

@@ -368,9 +368,10 @@ std::vector<int64_t> npy_integer_values(const NpyArray& array) {
   return out;
 }
 
-std::string npy_float64_bytes(const std::vector<int64_t>& shape, const std::vector<double>& values) {
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': " +
-                       npy_shape_string(shape) + ", }";
+std::string npy_float64_bytes(const std::vector<int64_t>& shape,
+                              const std::vector<double>& values) {
+  std::string header =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': " + npy_shape_string(shape) + ", }";
   // Magic (6) + version (2) + header length (2) + header + newline: a multiple of 64 bytes.
   const std::size_t unpadded = kMagicBytes + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

@@ -35,7 +35,8 @@ std::string node_label(const onnx::NodeProto& node, int index) {
 std::string layer_name(const onnx::NodeProto& node, int index, std::set<std::string>& used) {
   std::string name;
   for (char c : node.name()) {
-    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    const bool keep =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
     if (keep) {
       name += c;
     } else if (!name.empty() && name.back() != '_') {
@@ -102,7 +103,8 @@ std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string&
   *dims = Dims(t.dims().begin(), t.dims().end());
   int64_t count = 1;
   for (int64_t d : *dims) {
-    if (d < 0 || d > (int64_t{1} << 32)) fail(path, where, "tensor '" + t.name() + "' has dimension " + std::to_string(d));
+    if (d < 0 || d > (int64_t{1} << 32))
+      fail(path, where, "tensor '" + t.name() + "' has dimension " + std::to_string(d));
     count *= d;
     if (count > (int64_t{1} << 32)) fail(path, where, "tensor '" + t.name() + "' is too large");
   }
@@ -110,16 +112,17 @@ std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string&
   const bool is_float = t.data_type() == onnx::TensorProto::FLOAT;
   const bool is_double = t.data_type() == onnx::TensorProto::DOUBLE;
   if (!is_float && !is_double) {
-    fail(path, where, "tensor '" + t.name() + "' has data type " + std::to_string(t.data_type()) +
-                          ": only float and double parameters are supported");
+    fail(path, where,
+         "tensor '" + t.name() + "' has data type " + std::to_string(t.data_type()) +
+             ": only float and double parameters are supported");
   }
   if (t.has_raw_data()) {
     const std::string& raw = t.raw_data();
     const size_t width = is_float ? 4 : 8;
     if (raw.size() != static_cast<size_t>(count) * width) {
-      fail(path, where, "tensor '" + t.name() + "' holds " + std::to_string(raw.size()) +
-                            " bytes, its shape " + shape_text(*dims) + " needs " +
-                            std::to_string(count * static_cast<int64_t>(width)));
+      fail(path, where,
+           "tensor '" + t.name() + "' holds " + std::to_string(raw.size()) + " bytes, its shape " +
+               shape_text(*dims) + " needs " + std::to_string(count * static_cast<int64_t>(width)));
     }
     values.resize(static_cast<size_t>(count));
     for (size_t i = 0; i < values.size(); ++i) {
@@ -142,12 +145,13 @@ std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string&
     values.assign(t.double_data().begin(), t.double_data().end());
   }
   if (static_cast<int64_t>(values.size()) != count) {
-    fail(path, where, "tensor '" + t.name() + "' holds " + std::to_string(values.size()) +
-                          " values, its shape " + shape_text(*dims) + " needs " +
-                          std::to_string(count));
+    fail(path, where,
+         "tensor '" + t.name() + "' holds " + std::to_string(values.size()) +
+             " values, its shape " + shape_text(*dims) + " needs " + std::to_string(count));
   }
   for (double v : values) {
-    if (!std::isfinite(v)) fail(path, where, "tensor '" + t.name() + "' holds a value that is not finite");
+    if (!std::isfinite(v))
+      fail(path, where, "tensor '" + t.name() + "' holds a value that is not finite");
   }
   return values;
 }
@@ -179,8 +183,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
   for (const onnx::OperatorSetIdProto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
   if (opset < 7 || opset > 17) {
-    fail(path, "opset_import", "opset " + std::to_string(opset) +
-                                   " is outside the supported range [7, 17] (ONNX 1.12)");
+    fail(path, "opset_import",
+         "opset " + std::to_string(opset) + " is outside the supported range [7, 17] (ONNX 1.12)");
   }
   for (const onnx::TensorProto& t : model.graph().initializer()) {
     if (t.data_location() == onnx::TensorProto::EXTERNAL) {
@@ -271,14 +275,16 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     const auto it = layer_of.find(value);
     if (it == layer_of.end()) {
       fail(path, node_label(node, index),
-           "input '" + value + "' is not made by a supported layer (a constant where a tensor "
-           "is expected?)");
+           "input '" + value +
+               "' is not made by a supported layer (a constant where a tensor "
+               "is expected?)");
     }
     const bool absorbs = node.op_type() == "Conv" || node.op_type() == "AveragePool";
     if (pending_pads.count(value) > 0 && !(absorbs && input == 0))
       fail(path, node_label(node, index),
-           "reads the zero-padded '" + value + "': a Pad is supported only before a Conv or an "
-           "AveragePool");
+           "reads the zero-padded '" + value +
+               "': a Pad is supported only before a Conv or an "
+               "AveragePool");
     return it->second;
   };
   auto pads_of = [&](const onnx::NodeProto& node, int index, int spatial) {
@@ -286,8 +292,10 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     if (auto_pad != "NOTSET" && auto_pad != "VALID")
       fail(path, node_label(node, index), "auto_pad " + auto_pad + " is not supported");
     Dims pads = ints(node, "pads", Dims(static_cast<size_t>(2 * spatial), 0));
+    if (pads.size() != 4)
+      fail(path, node_label(node, index), "pads " + shape_text(pads) + ": expected 4 values");
     const auto pending = pending_pads.find(node.input(0));
-    if (pending != pending_pads.end() && pads.size() == 4) {
+    if (pending != pending_pads.end()) {
       if (node.op_type() == "AveragePool" && integer(node, "count_include_pad", 0) == 0)
         fail(path, node_label(node, index),
              "a Pad before an AveragePool without count_include_pad: the padded zeros would "
@@ -299,12 +307,17 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       fail(path, node_label(node, index),
            "padding with count_include_pad 0 is not supported (mixpim's average pooling counts "
            "padding as zeros)");
-    if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3])
+    if (pads[0] != pads[2] || pads[1] != pads[3])
       fail(path, node_label(node, index),
            "asymmetric padding " + shape_text(pads) + " is not supported");
     return pads;
   };
-  auto window_extra = [](const Dims& kernel, const Dims& strides, const Dims& pads) {
+  auto window_extra = [&](const onnx::NodeProto& node, int index, const Dims& kernel,
+                          const Dims& pads) {
+    const Dims strides = ints(node, "strides", {1, 1});
+    if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1)
+      fail(path, node_label(node, index),
+           "strides " + shape_text(strides) + ": expected 2 positive values");
     auto pair = [](int64_t a, int64_t b) {
       return a == b ? std::to_string(a) : "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
     };
@@ -320,13 +333,14 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     const std::string label = node_label(node, index);
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       fail(path, label, "operator domain '" + node.domain() + "' is not supported");
-    if (node.output_size() < 1 || node.output(0).empty()) fail(path, label, "the node has no output");
+    if (node.output_size() < 1 || node.output(0).empty())
+      fail(path, label, "the node has no output");
     if (op == "Constant") continue;
     const int inputs_needed = op == "Add" || op == "Conv" || op == "Gemm" || op == "MatMul" ? 2 : 1;
     if (node.input_size() < inputs_needed)
-      fail(path, label, "expected at least " + std::to_string(inputs_needed) + " input" +
-                            (inputs_needed > 1 ? "s" : "") + ", got " +
-                            std::to_string(node.input_size()));
+      fail(path, label,
+           "expected at least " + std::to_string(inputs_needed) + " input" +
+               (inputs_needed > 1 ? "s" : "") + ", got " + std::to_string(node.input_size()));
     // Pass-through nodes: the output is the input's layer.
     if (op == "Identity" || op == "Dropout") {
       if (constants.count(node.input(0)) > 0) {  // a copy of a constant is a constant
@@ -338,10 +352,13 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     }
     if (op == "Pad") {
       if (text(node, "mode", "constant") != "constant")
-        fail(path, label, "Pad mode " + text(node, "mode", "constant") + " is not supported (only constant zeros)");
+        fail(path, label,
+             "Pad mode " + text(node, "mode", "constant") +
+                 " is not supported (only constant zeros)");
       Dims pads;
       if (opset >= 11) {
-        if (node.input_size() < 2 || constants.count(node.input(1)) == 0 || constants.at(node.input(1)) == nullptr)
+        if (node.input_size() < 2 || constants.count(node.input(1)) == 0 ||
+            constants.at(node.input(1)) == nullptr)
           fail(path, label, "the pads must be a constant");
         const onnx::TensorProto& t = *constants.at(node.input(1));
         if (t.data_type() != onnx::TensorProto::INT64) fail(path, label, "the pads must be int64");
@@ -349,7 +366,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
           const std::string& raw = t.raw_data();
           for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
             uint64_t bits = 0;
-            for (size_t b = 0; b < 8; ++b) bits |= uint64_t{static_cast<unsigned char>(raw[i + b])} << (8 * b);
+            for (size_t b = 0; b < 8; ++b)
+              bits |= uint64_t{static_cast<unsigned char>(raw[i + b])} << (8 * b);
             pads.push_back(static_cast<int64_t>(bits));
           }
         } else {
@@ -357,19 +375,22 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         }
         if (node.input_size() > 2 && !node.input(2).empty()) {
           Dims dims;
-          if (constants.count(node.input(2)) == 0) fail(path, label, "the pad value must be a constant");
+          if (constants.count(node.input(2)) == 0)
+            fail(path, label, "the pad value must be a constant");
           const std::vector<double> v = constant_values(node.input(2), label + " value", &dims);
           if (v.size() != 1 || v[0] != 0) fail(path, label, "only zero padding is supported");
         }
       } else {
         pads = ints(node, "pads", {});
         const onnx::AttributeProto* value = attribute(node, "value");
-        if (value != nullptr && value->f() != 0) fail(path, label, "only zero padding is supported");
+        if (value != nullptr && value->f() != 0)
+          fail(path, label, "only zero padding is supported");
       }
       // [n0, c0, h0, w0, n1, c1, h1, w1]
       if (pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 ||
           std::any_of(pads.begin(), pads.end(), [](int64_t v) { return v < 0; }))
-        fail(path, label, "pads " + shape_text(pads) + ": only non-negative padding of H and W is supported");
+        fail(path, label,
+             "pads " + shape_text(pads) + ": only non-negative padding of H and W is supported");
       layer_of[node.output(0)] = producer(node, index, 0);
       if (std::any_of(pads.begin(), pads.end(), [](int64_t v) { return v != 0; })) {
         if (readers[node.output(0)] != 1) fail(path, label, "the padded tensor must feed one node");
@@ -383,8 +404,9 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       layer_of[node.output(0)] = producer(node, index, 0);
       continue;
     }
-    if (op == "BatchNormalization" || (op == "Add" && node.input_size() == 2 &&
-                                       (constants.count(node.input(0)) || constants.count(node.input(1))))) {
+    if (op == "BatchNormalization" ||
+        (op == "Add" && node.input_size() == 2 &&
+         (constants.count(node.input(0)) || constants.count(node.input(1))))) {
       // Folded into the Conv/Gemm before it (a bias, or a per-channel scale and shift).
       const int tensor = op == "Add" && constants.count(node.input(0)) ? 1 : 0;
       const std::string from = producer(node, index, tensor);
@@ -392,13 +414,15 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       if (kind == kind_of.end() || (kind->second != "conv2d" && kind->second != "linear"))
         fail(path, label, op + " not directly after a Conv or Gemm cannot be folded");
       if (readers[node.input(tensor)] != 1)
-        fail(path, label, op + " cannot be folded into " + from + ": its output '" +
-                              node.input(tensor) + "' is also read elsewhere");
-      Out& target = *std::find_if(layers.begin(), layers.end(),
-                                  [&](const Out& o) { return o.name == from; });
+        fail(path, label,
+             op + " cannot be folded into " + from + ": its output '" + node.input(tensor) +
+                 "' is also read elsewhere");
+      Out& target =
+          *std::find_if(layers.begin(), layers.end(), [&](const Out& o) { return o.name == from; });
       LayerParameters& p = target.parameters;
       const int64_t channels = static_cast<int64_t>(p.bias.size());
-      const int64_t per_channel = channels == 0 ? 0 : static_cast<int64_t>(p.weights.size()) / channels;
+      const int64_t per_channel =
+          channels == 0 ? 0 : static_cast<int64_t>(p.weights.size()) / channels;
       // One value per output channel, or one for all (broadcast).
       auto per_channel_values = [&](int input, const std::string& what) {
         if (node.input_size() <= input || constants.count(node.input(input)) == 0)
@@ -407,7 +431,9 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         std::vector<double> v = constant_values(node.input(input), label + " " + what, &dims);
         if (v.size() == 1) v.assign(static_cast<size_t>(channels), v[0]);
         if (static_cast<int64_t>(v.size()) != channels)
-          fail(path, label, what + " has shape " + shape_text(dims) + ", expected one value per output channel (" + std::to_string(channels) + ")");
+          fail(path, label,
+               what + " has shape " + shape_text(dims) +
+                   ", expected one value per output channel (" + std::to_string(channels) + ")");
         return v;
       };
       if (op == "Add") {
@@ -415,12 +441,15 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         for (int64_t c = 0; c < channels; ++c) p.bias[c] += add[c];
       } else {
         if (node.input_size() < 5) fail(path, label, "expected 5 inputs (X, scale, B, mean, var)");
-        const std::vector<double> scale = per_channel_values(1, "scale"), shift = per_channel_values(2, "B"),
-                                  mean = per_channel_values(3, "mean"), var = per_channel_values(4, "var");
+        const std::vector<double> scale = per_channel_values(1, "scale"),
+                                  shift = per_channel_values(2, "B"),
+                                  mean = per_channel_values(3, "mean"),
+                                  var = per_channel_values(4, "var");
         const onnx::AttributeProto* eps = attribute(node, "epsilon");
         const double epsilon = eps == nullptr ? 1e-5 : eps->f();
         for (int64_t c = 0; c < channels; ++c) {
-          if (var[c] + epsilon <= 0) fail(path, label, "var + epsilon is not positive for channel " + std::to_string(c));
+          if (var[c] + epsilon <= 0)
+            fail(path, label, "var + epsilon is not positive for channel " + std::to_string(c));
           const double k = scale[c] / std::sqrt(var[c] + epsilon);
           for (int64_t i = 0; i < per_channel; ++i) p.weights[c * per_channel + i] *= k;
           p.bias[c] = (p.bias[c] - mean[c]) * k + shift[c];
@@ -434,8 +463,9 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     const std::string out_where = label + " output '" + node.output(0) + "'";
     if (op == "Conv") {
       if (integer(node, "group", 1) != 1)
-        fail(path, label, "grouped convolution (group " + std::to_string(integer(node, "group", 1)) +
-                              ") is not supported yet");
+        fail(path, label,
+             "grouped convolution (group " + std::to_string(integer(node, "group", 1)) +
+                 ") is not supported yet");
       const Dims dilations = ints(node, "dilations", {1, 1});
       if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
         fail(path, label, "dilation " + shape_text(dilations) + " is not supported");
@@ -445,7 +475,7 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       if (kernel.size() != 2) fail(path, label, "only 2-D convolutions are supported");
       l.type = "conv2d";
       l.from = {producer(node, index, 0)};
-      l.extra = window_extra(kernel, ints(node, "strides", {1, 1}), pads_of(node, index, 2));
+      l.extra = window_extra(node, index, kernel, pads_of(node, index, 2));
     } else if (op == "Gemm" || op == "MatMul") {
       if (node.input_size() < 2 || constants.count(node.input(1)) == 0)
         fail(path, label, "the weight (second input) must be a constant (initializer)");
@@ -479,8 +509,9 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         hi = bound(2, hi);
       }
       if (lo != 0 || !(hi > 0) || hi > 1e12)
-        fail(path, label, "only Clip(0, max) with 0 < max <= 1e12 (ReLU6) is supported, got [" +
-                              std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        fail(path, label,
+             "only Clip(0, max) with 0 < max <= 1e12 (ReLU6) is supported, got [" +
+                 std::to_string(lo) + ", " + std::to_string(hi) + "]");
       l.type = "relu";
       l.from = {producer(node, index, 0)};
       std::ostringstream bound_text;
@@ -493,7 +524,7 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       if (kernel.size() != 2) fail(path, label, "only 2-D pooling is supported");
       l.type = op == "MaxPool" ? "maxpool" : "avgpool";
       l.from = {producer(node, index, 0)};
-      l.extra = window_extra(kernel, ints(node, "strides", {1, 1}), pads_of(node, index, 2));
+      l.extra = window_extra(node, index, kernel, pads_of(node, index, 2));
     } else if (op == "GlobalAveragePool") {
       l.type = "global_avgpool";
       l.from = {producer(node, index, 0)};
@@ -504,7 +535,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       const int64_t axis = integer(node, "axis", 1);
       const Dims out_dims = feature_dims(node.output(0), out_where);
       if (out_dims.size() != 3 || (axis != 1 && axis != -3))
-        fail(path, label, "only Concat of [1, C, H, W] tensors along channels (axis 1) is supported");
+        fail(path, label,
+             "only Concat of [1, C, H, W] tensors along channels (axis 1) is supported");
       if (node.input_size() < 2) fail(path, label, "Concat needs two or more inputs");
       l.type = "concat";
       for (int k = 0; k < node.input_size(); ++k) l.from.push_back(producer(node, index, k));
@@ -523,12 +555,14 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     } else {
       fail(path, label, "operator " + op + " is not supported (README \"ONNX import\" lists them)");
     }
-    l.input = l.from[0] == "input" ? input_dims
-                                   : feature_dims(node.input(0), label + " input '" + node.input(0) + "'");
+    l.input = l.from[0] == "input"
+                  ? input_dims
+                  : feature_dims(node.input(0), label + " input '" + node.input(0) + "'");
     l.output = feature_dims(node.output(0), out_where);
     if (l.type == "linear" && (l.input.size() != 1 || l.output.size() != 1))
-      fail(path, label, "a linear layer needs [1, N] input and output, got " + shape_text(l.input) +
-                            " -> " + shape_text(l.output));
+      fail(path, label,
+           "a linear layer needs [1, N] input and output, got " + shape_text(l.input) + " -> " +
+               shape_text(l.output));
     if (l.type == "conv2d" || l.type == "linear") {
       // The layer's float parameters (header comment).
       LayerParameters& p = l.parameters;
@@ -539,15 +573,17 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         const Dims kernel = ints(node, "kernel_shape", {});
         p.weight_shape = {outs, ins, kernel[0], kernel[1]};
         if (dims != p.weight_shape)
-          fail(path, label, "weight '" + node.input(1) + "' has shape " + shape_text(dims) +
-                                ", expected " + shape_text(p.weight_shape));
+          fail(path, label,
+               "weight '" + node.input(1) + "' has shape " + shape_text(dims) + ", expected " +
+                   shape_text(p.weight_shape));
         p.weights = std::move(w);
       } else {
         const bool transposed = op == "Gemm" && integer(node, "transB", 0) != 0;
         const Dims expected = transposed ? Dims{outs, ins} : Dims{ins, outs};
         if (dims != expected)
-          fail(path, label, "weight '" + node.input(1) + "' has shape " + shape_text(dims) +
-                                ", expected " + shape_text(expected));
+          fail(path, label,
+               "weight '" + node.input(1) + "' has shape " + shape_text(dims) + ", expected " +
+                   shape_text(expected));
         const onnx::AttributeProto* alpha_attr = op == "Gemm" ? attribute(node, "alpha") : nullptr;
         const double alpha = alpha_attr == nullptr ? 1.0 : alpha_attr->f();
         p.weight_shape = {outs, ins};
@@ -557,16 +593,19 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
             p.weights[o * ins + i] = alpha * (transposed ? w[o * ins + i] : w[i * outs + o]);
       }
       p.bias.assign(static_cast<size_t>(outs), 0.0);
-      const bool has_bias = (op == "Conv" || op == "Gemm") && node.input_size() > 2 && !node.input(2).empty();
+      const bool has_bias =
+          (op == "Conv" || op == "Gemm") && node.input_size() > 2 && !node.input(2).empty();
       if (has_bias) {
-        if (constants.count(node.input(2)) == 0) fail(path, label, "the bias must be a constant (initializer)");
+        if (constants.count(node.input(2)) == 0)
+          fail(path, label, "the bias must be a constant (initializer)");
         const onnx::AttributeProto* beta_attr = op == "Gemm" ? attribute(node, "beta") : nullptr;
         const double beta = beta_attr == nullptr ? 1.0 : beta_attr->f();
         std::vector<double> b = constant_values(node.input(2), label + " bias", &dims);
         if (b.size() == 1) b.assign(static_cast<size_t>(outs), b[0]);
         if (static_cast<int64_t>(b.size()) != outs)
-          fail(path, label, "bias '" + node.input(2) + "' has shape " + shape_text(dims) +
-                                ", expected [" + std::to_string(outs) + "]");
+          fail(path, label,
+               "bias '" + node.input(2) + "' has shape " + shape_text(dims) + ", expected [" +
+                   std::to_string(outs) + "]");
         for (int64_t o = 0; o < outs; ++o) p.bias[o] = beta * b[o];
       }
     }
@@ -578,12 +617,13 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
 
   std::string stem = std::filesystem::path(path).stem().string();
   std::string name;
-  for (char c : stem) name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  for (char c : stem)
+    name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
   std::ostringstream yaml;
   yaml << "# Imported from " << std::filesystem::path(path).filename().string()
        << " by mixpim import (ONNX opset " << opset << ")\n";
-  yaml << "name: " << name << "\nnetwork: " << name << "\ndataset: onnx\ninput: "
-       << shape_text(input_dims) << "\nlayers:\n";
+  yaml << "name: " << name << "\nnetwork: " << name
+       << "\ndataset: onnx\ninput: " << shape_text(input_dims) << "\nlayers:\n";
   std::string previous = "input";
   for (const Out& l : layers) {
     yaml << "  - {name: " << l.name << ", type: " << l.type;
@@ -600,7 +640,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
   ImportedModel imported;
   imported.workload_yaml = yaml.str();
   for (Out& l : layers) {
-    if (l.type == "conv2d" || l.type == "linear") imported.parameters[l.name] = std::move(l.parameters);
+    if (l.type == "conv2d" || l.type == "linear")
+      imported.parameters[l.name] = std::move(l.parameters);
   }
   return imported;
 }

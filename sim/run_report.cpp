@@ -273,7 +273,9 @@ std::string glossary_markdown(const ordered_json& components) {
       }
     }
   }
-  for (const auto& [name, c] : components.items()) {
+  for (const auto& item : components.items()) {
+    // A copy, not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const std::string name = item.key();
     const bool known = std::any_of(glossary().begin(), glossary().end(),
                                    [&](const GlossaryEntry& e) { return name == e.name; });
     if (!known) md += "| other | " + markdown_cell(name) + " | |\n";

@@ -12,8 +12,7 @@ namespace mixpim::sim {
 namespace {
 
 const std::vector<std::string_view> kLayerTypeNames = {
-    "conv2d", "linear", "maxpool", "avgpool", "global_avgpool", "relu", "add", "flatten",
-    "concat"};
+    "conv2d", "linear", "maxpool", "avgpool", "global_avgpool", "relu", "add", "flatten", "concat"};
 
 constexpr int64_t kMaxDimension = 1 << 20;
 constexpr int kMaxKernel = 1024;
@@ -314,7 +313,10 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
       if (type_index && layer.type == LayerType::kRelu && entry.get("max", false) != nullptr) {
         // ReLU6 and Clip(0, max): the bound in real units.
         const auto bound = entry.number("max", 1e-6, 1e12);
-        if (bound) layer.relu_max = *bound; else usable = false;
+        if (bound)
+          layer.relu_max = *bound;
+        else
+          usable = false;
       }
       auto input = read_shape(entry.get("input", true), path_i + ".input", diagnostics);
       auto output = read_shape(entry.get("output", true), path_i + ".output", diagnostics);
@@ -333,11 +335,11 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
               p == kNetworkInput ? network.input_shape : network.layers[p].output_shape;
           if (made.empty()) channels_known = false;
           if (layer.type == LayerType::kConcat && !made.empty()) channels += made[0];
-          const bool differs =
-              layer.type == LayerType::kConcat && k > 0
-                  ? made.size() != layer.input_shape.size() || made.size() != 3 ||
-                        made[1] != layer.input_shape[1] || made[2] != layer.input_shape[2]
-                  : made != layer.input_shape;
+          const bool differs = layer.type == LayerType::kConcat && k > 0
+                                   ? made.size() != layer.input_shape.size() || made.size() != 3 ||
+                                         made[1] != layer.input_shape[1] ||
+                                         made[2] != layer.input_shape[2]
+                                   : made != layer.input_shape;
           if (!made.empty() && differs) {
             std::string producer = p == kNetworkInput ? "the network input"
                                                       : "layer \"" + network.layers[p].name + "\"";
@@ -350,14 +352,14 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
             (layer.input_shape.size() != 3 || layer.output_shape.size() != 3 ||
              layer.output_shape[0] != channels || layer.output_shape[1] != layer.input_shape[1] ||
              layer.output_shape[2] != layer.input_shape[2])) {
-          diagnostics.add(entry.get("output", false)->where, path_i + ".output",
-                          "declared " + to_string(layer.output_shape) +
-                              " but concat of its producers gives [" + std::to_string(channels) +
-                              (layer.input_shape.size() == 3
-                                   ? ", " + std::to_string(layer.input_shape[1]) + ", " +
-                                         std::to_string(layer.input_shape[2])
-                                   : std::string()) +
-                              "]");
+          diagnostics.add(
+              entry.get("output", false)->where, path_i + ".output",
+              "declared " + to_string(layer.output_shape) + " but concat of its producers gives [" +
+                  std::to_string(channels) +
+                  (layer.input_shape.size() == 3 ? ", " + std::to_string(layer.input_shape[1]) +
+                                                       ", " + std::to_string(layer.input_shape[2])
+                                                 : std::string()) +
+                  "]");
         }
         Shape expected = expected_output(layer, path_i, diagnostics);
         if (!expected.empty() && expected != layer.output_shape) {

@@ -653,7 +653,8 @@ TEST(FunctionalReal, SignedActivationsPaddingAndPruningAreBitExact) {
       "small.yaml",
       "name: small\nnetwork: small\ndataset: test\ninput: [3, 8, 8]\nlayers:\n"
       "  - {name: c1, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [8, 8, 8]}\n"
-      "  - {name: c2, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [8, 8, 8], output: [6, 4, 4]}\n"
+      "  - {name: c2, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [8, 8, 8], output: "
+      "[6, 4, 4]}\n"
       "  - {name: r2, type: relu, input: [6, 4, 4], output: [6, 4, 4]}\n"
       "  - {name: gap, type: global_avgpool, input: [6, 4, 4], output: [6, 1, 1]}\n"
       "  - {name: flat, type: flatten, input: [6, 1, 1], output: [6]}\n"
@@ -673,9 +674,9 @@ TEST(FunctionalReal, SignedActivationsPaddingAndPruningAreBitExact) {
   dir.write("fc.npy", npy_f64({4, 6}, draw(24, 0.5)));
   FunctionalOptions options;
   options.batch = 4;
-  options.data_map_path = dir.write(
-      "data.yaml", "input: x.npy\nc1: c1.npy\nc1.bias: c1.bias.npy\nc2: c2.npy\n"
-                   "c2.bias: c2.bias.npy\nfc: fc.npy\n");
+  options.data_map_path = dir.write("data.yaml",
+                                    "input: x.npy\nc1: c1.npy\nc1.bias: c1.bias.npy\nc2: c2.npy\n"
+                                    "c2.bias: c2.bias.npy\nfc: fc.npy\n");
   PrecisionProfile profile = uniform_profile(net, 8);
   profile.layers[0].kept[5] = false;  // c1's channel 5 pruned: c2 loses its rows
   profile.layers[1].weight_bits = {3, 8, 5, 8, 2, 8};
@@ -700,8 +701,9 @@ TEST(FunctionalReal, SignedActivationsPaddingAndPruningAreBitExact) {
   EXPECT_EQ(labelled.reference_accuracy, 0.75);
   EXPECT_EQ(functional_json(labelled)["accuracy"], 0.75);
   dir.write("labels.npy", npy_i32({4}, {0, 1, 4, 0}));
-  EXPECT_NE(input_error_of([&] { run(net, profile, arch_with({}), options); })
-                .find("label 2 is 4, outside the 4 outputs of fc"),
+  EXPECT_NE(input_error_of([&] {
+              run(net, profile, arch_with({}), options);
+            }).find("label 2 is 4, outside the 4 outputs of fc"),
             std::string::npos);
 }
 

@@ -4,6 +4,8 @@
 // a crash; the sanitizer build runs it too). tests/onnx/import.sh checks models exported from
 // PyTorch against the shipped workloads.
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <onnx/onnx_pb.h>
 
 #include <fstream>
@@ -45,6 +47,13 @@ void add_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> 
   a->set_name(name);
   a->set_type(onnx::AttributeProto::INTS);
   for (int64_t v : values) a->add_ints(v);
+}
+
+void add_float(onnx::NodeProto* n, const std::string& name, float value) {
+  onnx::AttributeProto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(value);
 }
 
 void add_int(onnx::NodeProto* n, const std::string& name, int64_t value) {
@@ -163,6 +172,58 @@ TEST(OnnxImport, RefusalsNameTheNodeAndTheProblem) {
   EXPECT_NE(error_of(dir.write("junk.onnx", "not a model at all")).find("junk.onnx"),
             std::string::npos);
   EXPECT_NE(error_of(dir.file("absent.onnx")).find("cannot open"), std::string::npos);
+}
+
+TEST(OnnxImport, ParametersFoldBatchNormAndReadGemmLayouts) {
+  // Every initializer holds 0.5: batch norm folds as k = 0.5 / sqrt(0.5 + 1e-5),
+  // W' = 0.5 k, b' = (0 - 0.5) k + 0.5 (the conv has no bias of its own).
+  test::TempDir dir;
+  const ImportedModel model = import_onnx(write_model(dir, small_cnn()));
+  ASSERT_EQ(model.parameters.count("features_conv"), 1u);
+  const LayerParameters& conv = model.parameters.at("features_conv");
+  EXPECT_EQ(conv.weight_shape, (Shape{8, 3, 3, 3}));
+  const double k = 0.5 / std::sqrt(0.5 + 1e-5);
+  ASSERT_EQ(conv.weights.size(), 8u * 27u);
+  for (double w : conv.weights) EXPECT_DOUBLE_EQ(w, 0.5 * k);
+  ASSERT_EQ(conv.bias.size(), 8u);
+  for (double b : conv.bias) EXPECT_DOUBLE_EQ(b, -0.5 * k + 0.5);
+
+  // Gemm with transB 1: B is [out, in] as is; with transB 0 it is [in, out] and transposed;
+  // alpha scales it, beta the bias.
+  onnx::ModelProto m = small_cnn();
+  onnx::GraphProto& g = *m.mutable_graph();
+  onnx::TensorProto* fc_w = nullptr;
+  for (onnx::TensorProto& t : *g.mutable_initializer())
+    if (t.name() == "fc_w") fc_w = &t;
+  for (int i = 0; i < 80; ++i) fc_w->set_float_data(i, static_cast<float>(i));
+  const LayerParameters fc = import_onnx(write_model(dir, m, "t1.onnx")).parameters.at("fc");
+  EXPECT_EQ(fc.weight_shape, (Shape{10, 8}));
+  EXPECT_EQ(fc.weights[3 * 8 + 5], 3 * 8 + 5);
+  EXPECT_EQ(fc.bias[7], 0.5);
+  fc_w->set_dims(0, 8);
+  fc_w->set_dims(1, 10);
+  onnx::NodeProto* gemm = g.mutable_node(g.node_size() - 2);
+  gemm->mutable_attribute(0)->set_i(0);  // transB
+  add_float(gemm, "alpha", 2.0f);
+  add_float(gemm, "beta", 3.0f);
+  const LayerParameters fc0 = import_onnx(write_model(dir, m, "t0.onnx")).parameters.at("fc");
+  EXPECT_EQ(fc0.weights[3 * 8 + 5], 2.0 * (5 * 10 + 3));  // out 3, in 5: B[5][3]
+  EXPECT_EQ(fc0.bias[7], 1.5);
+}
+
+TEST(OnnxImport, MalformedWindowAttributesAreRefused) {
+  // Found by the fuzzer (tests/fuzz/fuzz_onnx.cpp): a strides or pads list of the wrong length
+  // was read past its end.
+  test::TempDir dir;
+  onnx::ModelProto m = small_cnn();
+  onnx::NodeProto* pool = m.mutable_graph()->mutable_node(3);
+  pool->mutable_attribute(1)->clear_ints();
+  pool->mutable_attribute(1)->add_ints(2);  // strides [2]
+  std::string e = error_of(write_model(dir, m, "s.onnx"));
+  EXPECT_NE(e.find("node 3 'pool' (MaxPool): strides [2]: expected 2 positive values"),
+            std::string::npos)
+      << e;
+  EXPECT_FALSE(error_of(write_model(dir, small_cnn(1, {1, 1}), "p.onnx")).empty());
 }
 
 // Seeded mutations of the serialized model: byte flips, truncations, insertions and deletions.
