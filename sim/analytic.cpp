@@ -40,8 +40,9 @@ int64_t rows_needed(const Layer& consumer, const Shape& producer_output, int64_t
   switch (window_of(consumer, producer_output, row)) {
     case Window::kKernel: {
       // Rows up to the window's last (the first row waits for a whole kernel's worth).
-      const int64_t last = row * consumer.stride_h - consumer.pad_h + consumer.kernel_h;
-      return std::min(produced, std::max<int64_t>(consumer.kernel_h, last));
+      const int64_t extent = consumer.kernel_extent_h();
+      const int64_t last = row * consumer.stride_h - consumer.pad_h + extent;
+      return std::min(produced, std::max<int64_t>(extent, last));
     }
     case Window::kSame:
       return std::min(produced, row + 1);

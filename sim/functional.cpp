@@ -135,7 +135,7 @@ Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
   const int64_t cout = layer.output_shape[0], ho = layer.output_shape[1],
                 wo = layer.output_shape[2];
   const int kh = layer.kernel_h, kw = layer.kernel_w, sh = layer.stride_h, sw = layer.stride_w;
-  const int ph = layer.pad_h, pw = layer.pad_w;
+  const int ph = layer.pad_h, pw = layer.pad_w, dh = layer.dilation_h, dw = layer.dilation_w;
   Tensor out = zeros(layer.output_shape, x.batch);
   for (int n = 0; n < x.batch; ++n) {
     for (int64_t co = 0; co < cout; ++co) {
@@ -146,16 +146,17 @@ Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
           for (int kx = 0; kx < kw; ++kx) {
             const int64_t wv = w.values[static_cast<size_t>(((co * cin + ci) * kh + ky) * kw + kx)];
             if (wv == 0) continue;
-            // Output columns whose input column ox*sw - pw + kx lies inside the image.
+            // Output columns whose input column ox*sw - pw + kx*dw lies inside the image.
+            const int64_t tap_x = int64_t{kx} * dw - pw;
             int64_t ox_lo = 0;
-            while (ox_lo < wo && ox_lo * sw - pw + kx < 0) ++ox_lo;
+            while (ox_lo < wo && ox_lo * sw + tap_x < 0) ++ox_lo;
             int64_t ox_hi = wo;
-            while (ox_hi > ox_lo && (ox_hi - 1) * sw - pw + kx >= wd) --ox_hi;
+            while (ox_hi > ox_lo && (ox_hi - 1) * sw + tap_x >= wd) --ox_hi;
             for (int64_t oy = 0; oy < ho; ++oy) {
-              const int64_t iy = oy * sh - ph + ky;
+              const int64_t iy = oy * sh - ph + int64_t{ky} * dh;
               if (iy < 0 || iy >= h) continue;
               // Signed offset, not a pointer before `plane` (forming one is undefined).
-              const int64_t base = iy * wd - pw + kx;
+              const int64_t base = iy * wd + tap_x;
               int64_t* orow = o + oy * wo;
               for (int64_t ox = ox_lo; ox < ox_hi; ++ox) orow[ox] += wv * plane[base + ox * sw];
             }
@@ -483,8 +484,10 @@ class PimLayer {
         for (int64_t ox = 0; ox < wo; ++ox) {
           // im2col: the input vector of this MVM, in row order.
           for (int64_t r = 0; r < rows; ++r) {
-            const int64_t iy = oy * layer_.stride_h - layer_.pad_h + row_ky_[r];
-            const int64_t ix = ox * layer_.stride_w - layer_.pad_w + row_kx_[r];
+            const int64_t iy =
+                oy * layer_.stride_h - layer_.pad_h + int64_t{row_ky_[r]} * layer_.dilation_h;
+            const int64_t ix =
+                ox * layer_.stride_w - layer_.pad_w + int64_t{row_kx_[r]} * layer_.dilation_w;
             const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
             input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
           }

@@ -270,6 +270,7 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
   // Zero padding by a Pad node, [top, left, bottom, right], by the value it makes: folded into
   // the Conv or AveragePool that reads it (and only there: max pooling pads with -inf).
   std::map<std::string, Dims> pending_pads;
+  std::map<std::string, std::string> unpadded;  // padded value -> the value before the Pad
   auto producer = [&](const onnx::NodeProto& node, int index, int input) {
     const std::string& value = node.input(input);
     const auto it = layer_of.find(value);
@@ -307,9 +308,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       fail(path, node_label(node, index),
            "padding with count_include_pad 0 is not supported (mixpim's average pooling counts "
            "padding as zeros)");
-    if (pads[0] != pads[2] || pads[1] != pads[3])
-      fail(path, node_label(node, index),
-           "asymmetric padding " + shape_text(pads) + " is not supported");
+    if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+      fail(path, node_label(node, index), "negative padding " + shape_text(pads));
     return pads;
   };
   auto window_extra = [&](const onnx::NodeProto& node, int index, const Dims& kernel,
@@ -323,7 +323,15 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     };
     std::string extra = "kernel: " + pair(kernel[0], kernel[1]);
     if (strides[0] != 1 || strides[1] != 1) extra += ", stride: " + pair(strides[0], strides[1]);
-    if (pads[0] != 0 || pads[1] != 0) extra += ", padding: " + pair(pads[0], pads[1]);
+    // pads are [top, left, bottom, right]
+    if (pads[0] != pads[2] || pads[1] != pads[3]) {
+      extra += ", padding: " + shape_text(pads);
+    } else if (pads[0] != 0 || pads[1] != 0) {
+      extra += ", padding: " + pair(pads[0], pads[1]);
+    }
+    const Dims dilations = ints(node, "dilations", {1, 1});
+    if (node.op_type() == "Conv" && (dilations[0] != 1 || dilations[1] != 1))
+      extra += ", dilation: " + pair(dilations[0], dilations[1]);
     return extra;
   };
 
@@ -395,6 +403,7 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       if (std::any_of(pads.begin(), pads.end(), [](int64_t v) { return v != 0; })) {
         if (readers[node.output(0)] != 1) fail(path, label, "the padded tensor must feed one node");
         pending_pads[node.output(0)] = {pads[2], pads[3], pads[6], pads[7]};
+        unpadded[node.output(0)] = node.input(0);
       }
       continue;
     }
@@ -467,8 +476,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
              "grouped convolution (group " + std::to_string(integer(node, "group", 1)) +
                  ") is not supported yet");
       const Dims dilations = ints(node, "dilations", {1, 1});
-      if (std::any_of(dilations.begin(), dilations.end(), [](int64_t d) { return d != 1; }))
-        fail(path, label, "dilation " + shape_text(dilations) + " is not supported");
+      if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1)
+        fail(path, label, "dilations " + shape_text(dilations) + ": expected 2 positive values");
       if (node.input_size() < 2 || constants.count(node.input(1)) == 0)
         fail(path, label, "the weight must be a constant (initializer)");
       const Dims kernel = ints(node, "kernel_shape", {});
@@ -555,9 +564,11 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     } else {
       fail(path, label, "operator " + op + " is not supported (README \"ONNX import\" lists them)");
     }
-    l.input = l.from[0] == "input"
-                  ? input_dims
-                  : feature_dims(node.input(0), label + " input '" + node.input(0) + "'");
+    // A folded Pad's layer reads the tensor before the Pad.
+    const auto before_pad = unpadded.find(node.input(0));
+    const std::string& read = before_pad == unpadded.end() ? node.input(0) : before_pad->second;
+    l.input = l.from[0] == "input" ? input_dims
+                                   : feature_dims(read, label + " input '" + read + "'");
     l.output = feature_dims(node.output(0), out_where);
     if (l.type == "linear" && (l.input.size() != 1 || l.output.size() != 1))
       fail(path, label,

@@ -54,17 +54,21 @@ std::optional<Shape> read_shape(const YamlNode* node, const std::string& path,
 }
 
 // `kernel: 3` or `kernel: [3, 5]`.
+// An integer or [height, width]; with `first` 0 or 2, items first and first + 1 of a list of
+// four ([top, left, bottom, right] padding).
 std::optional<std::pair<int, int>> read_pair(const YamlNode& node, const std::string& path, int min,
-                                             int max, Diagnostics& diagnostics) {
+                                             int max, Diagnostics& diagnostics, int first = -1) {
   if (node.is_sequence()) {
-    if (node.items.size() != 2) {
+    const size_t expected = first < 0 ? 2 : 4;
+    if (node.items.size() != expected) {
       diagnostics.add(node.where, path,
                       "expected an integer or [height, width], got a list of " +
                           std::to_string(node.items.size()));
       return std::nullopt;
     }
-    auto h = read_integer(node.items[0], index_path(path, 0), min, max, diagnostics);
-    auto w = read_integer(node.items[1], index_path(path, 1), min, max, diagnostics);
+    const size_t at = first < 0 ? 0 : static_cast<size_t>(first);
+    auto h = read_integer(node.items[at], index_path(path, at), min, max, diagnostics);
+    auto w = read_integer(node.items[at + 1], index_path(path, at + 1), min, max, diagnostics);
     if (!h || !w) return std::nullopt;
     return std::make_pair(static_cast<int>(*h), static_cast<int>(*w));
   }
@@ -73,8 +77,8 @@ std::optional<std::pair<int, int>> read_pair(const YamlNode& node, const std::st
   return std::make_pair(static_cast<int>(*v), static_cast<int>(*v));
 }
 
-int64_t window_output(int64_t size, int kernel, int stride, int pad) {
-  int64_t span = size + 2 * int64_t{pad} - kernel;
+int64_t window_output(int64_t size, int64_t extent, int stride, int64_t pads) {
+  int64_t span = size + pads - extent;
   return span < 0 ? 0 : span / stride + 1;
 }
 
@@ -94,8 +98,10 @@ Shape expected_output(const Layer& layer, const std::string& path, Diagnostics& 
     case LayerType::kMaxPool:
     case LayerType::kAvgPool: {
       if (!need_rank(3)) return {};
-      int64_t h = window_output(in[1], layer.kernel_h, layer.stride_h, layer.pad_h);
-      int64_t w = window_output(in[2], layer.kernel_w, layer.stride_w, layer.pad_w);
+      int64_t h = window_output(in[1], layer.kernel_extent_h(), layer.stride_h,
+                                int64_t{layer.pad_h} + layer.pad_bottom);
+      int64_t w = window_output(in[2], layer.kernel_extent_w(), layer.stride_w,
+                                int64_t{layer.pad_w} + layer.pad_right);
       if (h == 0 || w == 0) {
         diagnostics.add(layer.where, path + ".kernel",
                         "kernel " + std::to_string(layer.kernel_h) + "x" +
@@ -293,19 +299,45 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
             usable = false;
         }
         if (auto pad = entry.get("padding", false)) {
-          auto p = read_pair(*pad, path_i + ".padding", 0, kMaxKernel, diagnostics);
-          if (p)
+          // p, [h, w], or [top, left, bottom, right] (asymmetric, as ONNX models have it).
+          std::optional<std::pair<int, int>> p;
+          std::optional<std::pair<int, int>> far;
+          if (pad->is_sequence() && pad->items.size() == 4) {
+            p = read_pair(*pad, path_i + ".padding", 0, kMaxKernel, diagnostics, 0);
+            far = read_pair(*pad, path_i + ".padding", 0, kMaxKernel, diagnostics, 2);
+            if (!far) p.reset();
+          } else {
+            p = read_pair(*pad, path_i + ".padding", 0, kMaxKernel, diagnostics);
+            far = p;
+          }
+          if (p) {
             std::tie(layer.pad_h, layer.pad_w) = *p;
-          else
+            std::tie(layer.pad_bottom, layer.pad_right) = *far;
+          } else {
             usable = false;
+          }
           // A pooling window may not start or end in padding alone (PyTorch's rule): padding
           // above half the kernel would pool nothing but padding.
-          if (p && pool && (2 * layer.pad_h > layer.kernel_h || 2 * layer.pad_w > layer.kernel_w)) {
+          const int most_h = std::max(layer.pad_h, layer.pad_bottom);
+          const int most_w = std::max(layer.pad_w, layer.pad_right);
+          if (p && pool && (2 * most_h > layer.kernel_h || 2 * most_w > layer.kernel_w)) {
             diagnostics.add(pad->where, path_i + ".padding",
                             "pooling padding must be at most half the kernel (" +
                                 std::to_string(layer.kernel_h) + "x" +
                                 std::to_string(layer.kernel_w) + "), got " +
-                                std::to_string(layer.pad_h) + "x" + std::to_string(layer.pad_w));
+                                std::to_string(most_h) + "x" + std::to_string(most_w));
+            usable = false;
+          }
+        }
+        if (auto dilation = entry.get("dilation", false)) {
+          if (pool) {
+            diagnostics.add(dilation->where, path_i + ".dilation",
+                            "dilation applies to conv2d only");
+            usable = false;
+          } else if (auto d = read_pair(*dilation, path_i + ".dilation", 1, kMaxKernel,
+                                        diagnostics)) {
+            std::tie(layer.dilation_h, layer.dilation_w) = *d;
+          } else {
             usable = false;
           }
         }

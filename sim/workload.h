@@ -38,7 +38,9 @@ struct Layer {
   Shape output_shape;
   int kernel_h = 1, kernel_w = 1;
   int stride_h = 1, stride_w = 1;
-  int pad_h = 0, pad_w = 0;
+  int pad_h = 0, pad_w = 0;            // top and left padding (the window's offset)
+  int pad_bottom = 0, pad_right = 0;   // bottom and right (equal to pad_h, pad_w unless given)
+  int dilation_h = 1, dilation_w = 1;  // conv2d: spacing of the kernel taps
   // relu only: an upper bound in real units (ReLU6, ONNX Clip(0, max)); 0 = none. Applied by
   // the functional engine with real weights (sim/functional.h); a comparator like relu's.
   double relu_max = 0;
@@ -49,6 +51,9 @@ struct Layer {
   int64_t in_channels() const { return input_shape[0]; }    // features for linear
   int64_t out_channels() const { return output_shape[0]; }  // features for linear
   int64_t kernel_area() const { return int64_t{kernel_h} * kernel_w; }
+  // Input rows and columns one window spans: (k - 1) x dilation + 1.
+  int64_t kernel_extent_h() const { return int64_t{kernel_h - 1} * dilation_h + 1; }
+  int64_t kernel_extent_w() const { return int64_t{kernel_w - 1} * dilation_w + 1; }
   // Output positions per inference: one matrix-vector product each (im2col).
   int64_t output_pixels() const {
     return output_shape.size() == 3 ? output_shape[1] * output_shape[2] : 1;

@@ -1,7 +1,8 @@
 """mixpim's functional engine with an imported model's weights against PyTorch.
 
 A small CNN with what real models have (batch norm, biases, ReLU6, a residual add, max and
-average pooling, a channel concat, convolutions fed signed values, a linear classifier) is exported to
+average pooling, a channel concat, a dilated convolution, a zero Pad folded into a convolution
+as asymmetric padding, convolutions fed signed values, a linear classifier) is exported to
 ONNX with random (seeded) weights and batch-norm statistics. On a batch of normalised (signed)
 inputs, `mixpim run --engine functional -w model.onnx --outputs` must give:
 
@@ -36,7 +37,7 @@ def conv_bn(cin, cout, k=3, stride=1, bias=False):
 
 
 class Net(nn.Module):
-    def __init__(self):
+    def __init__(self, zero_pad):
         super().__init__()
         self.stem = conv_bn(3, 16)
         self.a = conv_bn(16, 16)
@@ -44,6 +45,10 @@ class Net(nn.Module):
         self.pool = nn.MaxPool2d(2)
         self.c = nn.Conv2d(16, 8, 1, bias=True)
         self.d = conv_bn(16, 8, 3, 1, bias=True)
+        self.g = nn.Conv2d(16, 16, 3, padding=2, dilation=2)  # dilated
+        # A Pad (left 0, right 1, top 1, bottom 0) folded into the conv: asymmetric padding.
+        self.h = nn.Sequential(nn.ZeroPad2d((0, 1, 1, 0)) if zero_pad else nn.Identity(),
+                               nn.Conv2d(16, 16, 2, padding=0 if zero_pad else 1))
         self.e = conv_bn(16, 16, 3, 2)
         self.avg = nn.AvgPool2d(2)
         self.gap = nn.AdaptiveAvgPool2d(1)
@@ -55,79 +60,97 @@ class Net(nn.Module):
         r = torch.relu(s + self.b(torch.clamp(self.a(s), 0, 0.5)))
         p = self.pool(r)
         cat = torch.cat([self.c(p), self.d(p)], 1)  # no relu: e's input is signed
-        y = self.avg(torch.relu(self.e(cat)))
+        z = self.h(torch.relu(self.g(cat)))  # no relu after h: e's input is signed again
+        y = self.avg(torch.relu(self.e(z)))
         return self.fc(torch.flatten(self.gap(y), 1))
 
 
-model = Net()
-with torch.no_grad():  # batch-norm statistics far from identity, so a lost fold shows
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.uniform_(0.5, 1.5)
-            m.bias.uniform_(-0.3, 0.3)
-model.eval()
-os.makedirs(work, exist_ok=True)
-onnx_path = os.path.join(work, "agreement.onnx")
-# PRESERVE keeps the BatchNormalization nodes (the default export folds them itself), so
-# mixpim's folding is what the 16-bit check tests.
-torch.onnx.export(model, torch.zeros(1, 3, 16, 16), onnx_path, opset_version=13,
-                  training=torch.onnx.TrainingMode.PRESERVE)
+def make_model(zero_pad):
+    model = Net(zero_pad)
+    with torch.no_grad():  # batch-norm statistics far from identity, so a lost fold shows
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.3, 0.3)
+    return model.eval()
+
+
 import onnx  # noqa: E402
-ops = [n.op_type for n in onnx.load(onnx_path).graph.node]
-if ops.count("BatchNormalization") != 4:
-    print("FAIL: the export did not keep the 4 batch norms:", ops)
-    sys.exit(1)
+
+os.makedirs(work, exist_ok=True)
 batch = 8
 x = torch.randn(batch, 3, 16, 16)
 np.save(os.path.join(work, "x.npy"), x.numpy())
 with open(os.path.join(work, "data.yaml"), "w") as f:
     f.write("input: x.npy\n")
-
-folded = mq.fold_batchnorm(model)
-reference = mq.run_float(model, x).numpy()
-
-
-def mixpim_outputs(bits):
-    out = os.path.join(work, f"run{bits}")
-    npy = os.path.join(work, f"out{bits}.npy")
-    subprocess.run([mixpim, "run", "-e", "functional", "-a", os.path.join(source_dir, "configs/arch/isaac.yaml"),
-                    "-w", onnx_path, "-p", os.path.join(source_dir, f"workloads/profiles/uniform{bits}.yaml"),
-                    "--data", os.path.join(work, "data.yaml"), "--batch", str(batch), "--no-baseline",
-                    "--outputs", npy, "-o", out], check=True, stdout=subprocess.DEVNULL)
-    report = json.load(open(os.path.join(out, "report.json")))["functional"]
-    return np.load(npy), report
-
-
 fail = 0
-span = float(reference.max() - reference.min())
-got16, report16 = mixpim_outputs(16)
-err16 = float(np.abs(got16 - reference).max())
-print(f"16 bits: max |mixpim - float| = {err16:.3g} (output range {span:.3g})")
-if report16["weights"] != "real" or not report16["exact"]:
-    print("FAIL: 16 bits: expected real weights and an exact PIM path", report16["weights"], report16["exact"])
-    fail = 1
-if err16 > 1e-3 * span:
-    print("FAIL: 16 bits: mixpim differs from PyTorch's float model")
-    fail = 1
 
-for bits in (8, 4):
-    got, report = mixpim_outputs(bits)
-    fake = mq.FakeQuant(folded, mq.uniform_precision(folded, bits, bits)).run_batch(x).numpy()
-    diff = float(np.abs(got - fake).max())
-    quant_error = float(np.abs(fake - reference).max())
-    same_top1 = int((got.argmax(1) == fake.argmax(1)).sum())
-    print(f"{bits} bits: max |mixpim - rule in PyTorch| = {diff:.3g}, max |rule - float| = "
-          f"{quant_error:.3g}, top-1 equal on {same_top1}/{batch}")
-    if not report["exact"]:
-        print(f"FAIL: {bits} bits: the PIM path is not exact on ISAAC")
+
+def check(tag, model, export_mode, opset, expect_ops):
+    """Exports `model`, then compares mixpim with PyTorch at 16, 8 and 4 bits."""
+    global fail
+    onnx_path = os.path.join(work, f"{tag}.onnx")
+    torch.onnx.export(model, torch.zeros(1, 3, 16, 16), onnx_path, opset_version=opset,
+                      training=export_mode)
+    ops = [n.op_type for n in onnx.load(onnx_path).graph.node]
+    for op, count in expect_ops.items():
+        if ops.count(op) != count:
+            print(f"FAIL: {tag}: the export has {ops.count(op)} {op}, expected {count}:", ops)
+            fail = 1
+            return
+    folded = mq.fold_batchnorm(model)
+    reference = mq.run_float(model, x).numpy()
+
+    def mixpim_outputs(bits):
+        out = os.path.join(work, f"{tag}-run{bits}")
+        npy = os.path.join(work, f"{tag}-out{bits}.npy")
+        subprocess.run([mixpim, "run", "-e", "functional", "-a",
+                        os.path.join(source_dir, "configs/arch/isaac.yaml"), "-w", onnx_path, "-p",
+                        os.path.join(source_dir, f"workloads/profiles/uniform{bits}.yaml"),
+                        "--data", os.path.join(work, "data.yaml"), "--batch", str(batch),
+                        "--no-baseline", "--outputs", npy, "-o", out],
+                       check=True, stdout=subprocess.DEVNULL)
+        report = json.load(open(os.path.join(out, "report.json")))["functional"]
+        return np.load(npy), report
+
+    span = float(reference.max() - reference.min())
+    got16, report16 = mixpim_outputs(16)
+    err16 = float(np.abs(got16 - reference).max())
+    print(f"{tag}, 16 bits: max |mixpim - float| = {err16:.3g} (output range {span:.3g})")
+    if report16["weights"] != "real" or not report16["exact"]:
+        print(f"FAIL: {tag}: expected real weights and an exact PIM path")
         fail = 1
-    if diff > 1e-4 * span or same_top1 != batch:
-        print(f"FAIL: {bits} bits: mixpim does not follow its stated rule")
+    if err16 > 1e-3 * span:
+        print(f"FAIL: {tag}: 16 bits: mixpim differs from PyTorch's float model")
         fail = 1
-    if quant_error < 10 * max(diff, 1e-4 * span):
-        print(f"FAIL: {bits} bits: quantization error too small for the check to mean anything")
-        fail = 1
+    for bits in (8, 4):
+        got, report = mixpim_outputs(bits)
+        fake = mq.FakeQuant(folded, mq.uniform_precision(folded, bits, bits)).run_batch(x).numpy()
+        diff = float(np.abs(got - fake).max())
+        quant_error = float(np.abs(fake - reference).max())
+        same_top1 = int((got.argmax(1) == fake.argmax(1)).sum())
+        print(f"{tag}, {bits} bits: max |mixpim - rule in PyTorch| = {diff:.3g}, max |rule - float| = "
+              f"{quant_error:.3g}, top-1 equal on {same_top1}/{batch}")
+        if not report["exact"]:
+            print(f"FAIL: {tag}: {bits} bits: the PIM path is not exact on ISAAC")
+            fail = 1
+        if diff > 1e-4 * span or same_top1 != batch:
+            print(f"FAIL: {tag}: {bits} bits: mixpim does not follow its stated rule")
+            fail = 1
+        if quant_error < 10 * max(diff, 1e-4 * span):
+            print(f"FAIL: {tag}: {bits} bits: quantization error too small for the check to mean anything")
+            fail = 1
+
+
+# PRESERVE keeps the BatchNormalization nodes (an EVAL export folds them itself), so mixpim's
+# folding is what is tested. ZeroPad2d exports as a constant Pad only below opset 11 (above,
+# PyTorch computes the pads in the graph), so the padded variant is exported at opset 10, which
+# also gives Clip its bounds as attributes.
+check("batchnorm", make_model(False), torch.onnx.TrainingMode.PRESERVE, 13,
+      {"BatchNormalization": 4, "Clip": 1})
+check("pad", make_model(True), torch.onnx.TrainingMode.PRESERVE, 10,
+      {"Pad": 2, "BatchNormalization": 4, "Clip": 1})
 print("agreement: all checks passed" if fail == 0 else "agreement: FAILED")
 sys.exit(fail)

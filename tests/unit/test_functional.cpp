@@ -579,6 +579,45 @@ TEST(FunctionalData, SignedInputsReachTheArraysWithAnOffset) {
   expect_exact(r, "signed input");
 }
 
+TEST(FunctionalData, DilationAndAsymmetricPaddingByHand) {
+  // x(y, x) = 5y + x on [1, 5, 5]; all-ones 2x2 kernel with dilation 2: taps (0,0), (0,2),
+  // (2,0), (2,2), so out(oy, ox) = 4 (5 oy + ox) + (0 + 2 + 10 + 12) = 20 oy + 4 ox + 24.
+  test::TempDir dir;
+  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
+  const Network dilated = load_network(dir.write(
+      "dilated.yaml",
+      "name: d\nnetwork: d\ndataset: test\ninput: [1, 5, 5]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 2, dilation: 2, input: [1, 5, 5], output: [1, 3, 3]}\n"));
+  std::vector<int32_t> x(25);
+  for (int i = 0; i < 25; ++i) x[i] = i;
+  dir.write("x.npy", npy_i32({1, 1, 5, 5}, x));
+  dir.write("ones4.npy", npy_i32({1, 1, 2, 2}, {1, 1, 1, 1}));
+  FunctionalOptions options;
+  options.data_map_path = dir.write("d.yaml", "input: x.npy\nconv: ones4.npy\n");
+  const FunctionalResult d = run(dilated, uniform_profile(dilated, 8), arch, options);
+  std::vector<int64_t> expected;
+  for (int oy = 0; oy < 3; ++oy)
+    for (int ox = 0; ox < 3; ++ox) expected.push_back(20 * oy + 4 * ox + 24);
+  EXPECT_EQ(d.final_reference, expected);
+  expect_exact(d, "dilated");
+
+  // Padding [top 1, left 0, bottom 0, right 1] on x(y, x) = 4y + x over [1, 4, 4], 3x3 ones:
+  // 3x3 outputs; out(0, 0) = rows 0-1 x cols 0-2 = 18, out(2, 2) = rows 1-3 x cols 2-3 = 63.
+  const Network padded = load_network(dir.write(
+      "padded.yaml",
+      "name: p\nnetwork: p\ndataset: test\ninput: [1, 4, 4]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 3, padding: [1, 0, 0, 1], input: [1, 4, 4], "
+      "output: [1, 3, 3]}\n"));
+  dir.write("y.npy", npy_i32({1, 1, 4, 4}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
+  dir.write("ones9.npy", npy_i32({1, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 1}));
+  options.data_map_path = dir.write("p.yaml", "input: y.npy\nconv: ones9.npy\n");
+  const FunctionalResult p = run(padded, uniform_profile(padded, 8), arch, options);
+  ASSERT_EQ(p.final_reference.size(), 9u);
+  EXPECT_EQ(p.final_reference[0], 18);
+  EXPECT_EQ(p.final_reference[8], 63);
+  expect_exact(p, "asymmetric padding");
+}
+
 // ---- real (float) weights ----------------------------------------------------------------
 
 TEST(FunctionalReal, TinyNetworkByHand) {

@@ -147,8 +147,11 @@ TEST(OnnxImport, RefusalsNameTheNodeAndTheProblem) {
   EXPECT_NE(error_of(write_model(dir, small_cnn(3), "g.onnx"))
                 .find("g.onnx: node 0 '/features/conv' (Conv): grouped convolution (group 3)"),
             std::string::npos);
-  EXPECT_NE(error_of(write_model(dir, small_cnn(1, {1, 0, 1, 1}), "p.onnx")).find("asymmetric padding"),
-            std::string::npos);
+  // Asymmetric padding [top 1, left 0, bottom 1, right 1] is kept: 8 + 0 + 1 - 3 + 1 = 7 wide.
+  const Network asymmetric = load_network(write_model(dir, small_cnn(1, {1, 0, 1, 1}), "p.onnx"));
+  EXPECT_EQ(asymmetric.layers[0].output_shape, (Shape{8, 8, 7}));
+  EXPECT_EQ(asymmetric.layers[0].pad_w, 0);
+  EXPECT_EQ(asymmetric.layers[0].pad_right, 1);
   EXPECT_NE(error_of(write_model(dir, small_cnn(1, {1, 1, 1, 1}, 2), "b.onnx")).find("batch 2"),
             std::string::npos);
   EXPECT_NE(error_of(write_model(dir, small_cnn(1, {1, 1, 1, 1}, 1, 20), "o.onnx"))
