@@ -192,6 +192,24 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
            "tensor data is stored outside the file (external data): not supported");
     }
   }
+  // ONNX's shape inference divides by strides, dilations and groups unchecked (a zero stride
+  // is a SIGFPE inside libonnx: found by the fuzzer), so they are checked first.
+  for (int index = 0; index < model.graph().node_size(); ++index) {
+    const onnx::NodeProto& node = model.graph().node(index);
+    for (const onnx::AttributeProto& a : node.attribute()) {
+      const std::string& name = a.name();
+      if (name != "strides" && name != "dilations" && name != "kernel_shape" && name != "group")
+        continue;
+      const bool list = name != "group";
+      std::vector<int64_t> values(a.ints().begin(), a.ints().end());
+      if (!list) values = {a.i()};
+      if (values.empty() ||
+          std::any_of(values.begin(), values.end(), [](int64_t v) { return v < 1; }))
+        fail(path, node_label(node, index),
+             name + " " + (list ? shape_text(values) : std::to_string(a.i())) +
+                 ": expected positive values");
+    }
+  }
   try {
     onnx::shape_inference::InferShapes(model);
   } catch (const std::exception& e) {
@@ -567,8 +585,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     // A folded Pad's layer reads the tensor before the Pad.
     const auto before_pad = unpadded.find(node.input(0));
     const std::string& read = before_pad == unpadded.end() ? node.input(0) : before_pad->second;
-    l.input = l.from[0] == "input" ? input_dims
-                                   : feature_dims(read, label + " input '" + read + "'");
+    l.input =
+        l.from[0] == "input" ? input_dims : feature_dims(read, label + " input '" + read + "'");
     l.output = feature_dims(node.output(0), out_where);
     if (l.type == "linear" && (l.input.size() != 1 || l.output.size() != 1))
       fail(path, label,

@@ -227,6 +227,12 @@ TEST(OnnxImport, MalformedWindowAttributesAreRefused) {
             std::string::npos)
       << e;
   EXPECT_FALSE(error_of(write_model(dir, small_cnn(1, {1, 1}), "p.onnx")).empty());
+  // A zero stride made ONNX's own shape inference divide by zero (SIGFPE; the fuzzer).
+  pool->mutable_attribute(1)->add_ints(0);  // strides [2, 0]
+  e = error_of(write_model(dir, m, "z.onnx"));
+  EXPECT_NE(e.find("node 3 'pool' (MaxPool): strides [2, 0]: expected positive values"),
+            std::string::npos)
+      << e;
 }
 
 // Seeded mutations of the serialized model: byte flips, truncations, insertions and deletions.
