@@ -30,11 +30,11 @@ void TileMerge::run() {
     stats.idle_ns += now_ns() - t;
     t = now_ns();
     const int64_t a = slot.copies;
-    const int64_t merges = a * (w.row_blocks * w.spans - w.kept_outputs);
+    const int64_t merges = a * (w.array_spans - w.kept_outputs);
     state_->merge = "digital";
     // Stalls are charged where they delay a read step (crossbar.cpp), through state_->merge.
     serve_shares(units, program_.tile_shares, static_cast<double>(merges) / ops_per_ns_, kernel_);
-    counters_->tile_bus += 2 * a * w.row_blocks * w.spans;  // 16-bit partial sums to the tile
+    counters_->tile_bus += 2 * a * w.array_spans;  // 16-bit partial sums to the tile
     counters_->tile_shift_add += merges;
     counters_->tile_output_register += 2 * a * w.kept_outputs;
     // Output rows this slot completes: written to the tile buffer, then sent on.

@@ -71,9 +71,8 @@ void count_flip_correction(int64_t mvms, const LayerMapping& layer, const ArchCo
                            ActionCounts& counts) {
   if (!arch.pe.crossbar.weight_flipping) return;
   const int64_t reads = mvms * layer.input_cycles;
-  const auto column_arrays = static_cast<int64_t>(layer.column_arrays.size());
-  counts.add("flip_correct", "input_bit", reads * layer.rows * column_arrays * arch.pe.dac.bits);
-  counts.add("flip_correct", "subtract", reads * layer.row_blocks() * layer.used_columns());
+  counts.add("flip_correct", "input_bit", reads * layer.array_rows() * arch.pe.dac.bits);
+  counts.add("flip_correct", "subtract", reads * layer.array_columns());
 }
 
 void check_converters(const ArchConfig& arch, const TechTable& table) {

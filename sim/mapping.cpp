@@ -19,6 +19,13 @@ struct ChannelItem {
   int slices;
 };
 
+// The packing order: slices, then bits, descending; ties by channel index.
+bool wider_first(const ChannelItem& a, const ChannelItem& b) {
+  if (a.slices != b.slices) return a.slices > b.slices;
+  if (a.bits != b.bits) return a.bits > b.bits;
+  return a.channel < b.channel;
+}
+
 std::vector<ChannelItem> sorted_channels(const LayerPrecision& p, int bits_per_cell) {
   std::vector<ChannelItem> items;
   for (size_t j = 0; j < p.weight_bits.size(); ++j) {
@@ -26,11 +33,7 @@ std::vector<ChannelItem> sorted_channels(const LayerPrecision& p, int bits_per_c
     const int bits = p.weight_bits[j];
     items.push_back({static_cast<int>(j), bits, static_cast<int>(ceil_div(bits, bits_per_cell))});
   }
-  std::sort(items.begin(), items.end(), [](const ChannelItem& a, const ChannelItem& b) {
-    if (a.slices != b.slices) return a.slices > b.slices;
-    if (a.bits != b.bits) return a.bits > b.bits;
-    return a.channel < b.channel;
-  });
+  std::sort(items.begin(), items.end(), wider_first);
   return items;
 }
 
@@ -103,7 +106,69 @@ int64_t LayerMapping::used_columns() const {
   return total;
 }
 
-int64_t LayerMapping::active_cells() const { return rows * used_columns(); }
+std::pair<int, int> LayerMapping::columns_of_block(int64_t b) const {
+  if (row_block_columns.empty()) return {0, static_cast<int>(column_arrays.size())};
+  return row_block_columns[static_cast<size_t>(b)];
+}
+
+std::vector<LayerMapping::ArrayRef> LayerMapping::array_list() const {
+  std::vector<ArrayRef> list;
+  for (int64_t b = 0; b < row_blocks(); ++b) {
+    const auto [first, last] = columns_of_block(b);
+    for (int a = first; a < last; ++a) list.push_back({static_cast<int>(b), a});
+  }
+  return list;
+}
+
+int64_t LayerMapping::arrays() const {
+  if (row_block_columns.empty())
+    return row_blocks() * static_cast<int64_t>(column_arrays.size());
+  int64_t n = 0;
+  for (const auto& [first, last] : row_block_columns) n += last - first;
+  return n;
+}
+
+int64_t LayerMapping::array_rows() const {
+  int64_t total = 0;
+  for (int64_t b = 0; b < row_blocks(); ++b) {
+    const auto [first, last] = columns_of_block(b);
+    total += int64_t{row_block_rows[static_cast<size_t>(b)]} * (last - first);
+  }
+  return total;
+}
+
+int64_t LayerMapping::array_columns() const {
+  int64_t total = 0;
+  for (const ArrayRef& a : array_list()) total += column_arrays[a.column_array].used_columns;
+  return total;
+}
+
+int64_t LayerMapping::array_spans() const {
+  int64_t total = 0;
+  for (const ArrayRef& a : array_list())
+    total += static_cast<int64_t>(column_arrays[a.column_array].spans.size());
+  return total;
+}
+
+int64_t LayerMapping::active_cells() const {
+  int64_t total = 0;
+  for (const ArrayRef& a : array_list())
+    total += int64_t{row_block_rows[a.row_block]} * column_arrays[a.column_array].used_columns;
+  return total;
+}
+
+int64_t LayerMapping::partial_sum_merges() const {
+  // Each row block adds a partial sum to every channel in its column arrays.
+  int64_t sums = 0;
+  for (int64_t b = 0; b < row_blocks(); ++b) {
+    const auto [first, last] = columns_of_block(b);
+    std::set<int> channels;
+    for (int a = first; a < last; ++a)
+      for (const ColumnSpan& span : column_arrays[a].spans) channels.insert(span.channel);
+    sums += static_cast<int64_t>(channels.size());
+  }
+  return (sums - kept_outputs) * mvms;
+}
 
 double LayerMapping::row_utilization(int array_rows) const {
   return static_cast<double>(rows) / static_cast<double>(row_blocks() * array_rows);
@@ -128,18 +193,24 @@ int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe) const {
 int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe, int64_t copies, int64_t pes) const {
   int64_t per_pe = crossbars_per_pe;
   if (pes > 0) per_pe = std::min(per_pe, ceil_div(arrays() * copies, pes));
-  // Array j of the sequence (copy, row block, column array) is column array j % n, so the
-  // columns of arrays [0, k) are whole periods plus a prefix; PE w holds arrays
-  // [w * per_pe, (w + 1) * per_pe). PEs repeat their pattern every n / gcd(n, per_pe).
-  const auto n = static_cast<int64_t>(column_arrays.size());
+  // Array j of the sequence (copy, row block, column array) is entry j % n of one copy's
+  // array list (for a dense layer, column array j % (column arrays)), so the columns of arrays
+  // [0, k) are whole periods plus a prefix; PE w holds arrays [w * per_pe, (w + 1) * per_pe).
+  // PEs repeat their pattern every n / gcd(n, per_pe).
+  std::vector<int64_t> period;
+  if (row_block_columns.empty()) {
+    for (const ColumnArray& a : column_arrays) period.push_back(a.used_columns);
+  } else {
+    for (const ArrayRef& a : array_list()) period.push_back(column_arrays[a.column_array].used_columns);
+  }
+  const auto n = static_cast<int64_t>(period.size());
   std::vector<int64_t> prefix(static_cast<size_t>(n) + 1, 0);
   for (int64_t a = 0; a < n; ++a)
-    prefix[static_cast<size_t>(a) + 1] =
-        prefix[static_cast<size_t>(a)] + column_arrays[a].used_columns;
+    prefix[static_cast<size_t>(a) + 1] = prefix[static_cast<size_t>(a)] + period[static_cast<size_t>(a)];
   const auto columns_before = [&](int64_t k) {
     return (k / n) * prefix[static_cast<size_t>(n)] + prefix[static_cast<size_t>(k % n)];
   };
-  const int64_t total = copies * row_blocks() * n;
+  const int64_t total = copies * arrays();
   const int64_t full_pes = total / per_pe;
   const int64_t distinct = std::min(full_pes, n / std::gcd(n, per_pe));
   int64_t best = 0;
@@ -171,14 +242,15 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
   LayerMapping m;
   m.layer = layer_index;
   m.name = layer.name;
-  const int producer = layer.producers.at(0);
-  const int64_t kept_inputs =
-      producer == kNetworkInput ? layer.in_channels()
-                                : std::count(masks[producer].begin(), masks[producer].end(), true);
-  m.rows = kept_inputs * layer.kernel_area();
+  const std::vector<int64_t> group_inputs = kept_inputs_per_group(network, masks, layer_index);
+  m.groups = layer.groups;
+  m.rows = 0;
+  for (int64_t kept : group_inputs) m.rows += kept * layer.kernel_area();
   m.kept_outputs = precision.kept_count();
-  for (int64_t row = 0; row < m.rows; row += xbar.rows) {
-    m.row_block_rows.push_back(static_cast<int>(std::min<int64_t>(xbar.rows, m.rows - row)));
+  for (size_t j = 0; j < precision.kept.size(); ++j) {
+    if (precision.kept[j])
+      m.macs_per_mvm += group_inputs[j / static_cast<size_t>(layer.group_out_channels())] *
+                        layer.kernel_area();
   }
   m.activation_bits = precision.activation_bits;
   m.input_cycles = static_cast<int>(ceil_div(precision.activation_bits, arch.pe.dac.bits));
@@ -186,6 +258,10 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
 
   const int columns_per_slice = xbar.signed_weights == SignedWeights::kDifferential ? 2 : 1;
   const std::vector<ChannelItem> items = sorted_channels(precision, xbar.bits_per_cell);
+  auto split_rows = [&](int64_t rows) {
+    for (int64_t row = 0; row < rows; row += xbar.rows)
+      m.row_block_rows.push_back(static_cast<int>(std::min<int64_t>(xbar.rows, rows - row)));
+  };
   if (!arch.mapping.split_channel_slices && !items.empty() &&
       items.front().slices * columns_per_slice > xbar.columns) {
     const ChannelItem& wide = items.front();
@@ -200,8 +276,54 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
               std::to_string(xbar.columns) +
               "; set mapping.split_channel_slices: true to let slices span arrays"}});
   }
-  m.column_arrays =
-      pack_columns(items, xbar.columns, columns_per_slice, arch.mapping.split_channel_slices);
+  if (layer.groups == 1) {
+    split_rows(m.rows);
+    m.column_arrays =
+        pack_columns(items, xbar.columns, columns_per_slice, arch.mapping.split_channel_slices);
+    return m;
+  }
+  // Grouped: packs of consecutive groups, next-fit by rows and columns (header comment).
+  const int64_t per_group = layer.group_out_channels();
+  std::vector<std::vector<ChannelItem>> group_items(static_cast<size_t>(layer.groups));
+  for (const ChannelItem& item : items) group_items[item.channel / per_group].push_back(item);
+  auto group_columns = [&](int g) {
+    int64_t columns = 0;
+    for (const ChannelItem& item : group_items[static_cast<size_t>(g)])
+      columns += int64_t{item.slices} * columns_per_slice;
+    return columns;
+  };
+  int g = 0;
+  while (g < layer.groups) {
+    int64_t rows = group_inputs[static_cast<size_t>(g)] * layer.kernel_area();
+    int64_t columns = group_columns(g);
+    std::vector<ChannelItem> pack = group_items[static_cast<size_t>(g)];
+    int end = g + 1;
+    const bool fits_one_array = rows <= xbar.rows && columns <= xbar.columns;
+    while (fits_one_array && end < layer.groups) {
+      const int64_t more_rows = group_inputs[static_cast<size_t>(end)] * layer.kernel_area();
+      const int64_t more_columns = group_columns(end);
+      if (rows + more_rows > xbar.rows || columns + more_columns > xbar.columns) break;
+      rows += more_rows;
+      columns += more_columns;
+      pack.insert(pack.end(), group_items[static_cast<size_t>(end)].begin(),
+                  group_items[static_cast<size_t>(end)].end());
+      ++end;
+    }
+    // Within a pack, channels sorted as in a dense layer (widest first).
+    std::sort(pack.begin(), pack.end(), wider_first);
+    const int first_array = static_cast<int>(m.column_arrays.size());
+    std::vector<ColumnArray> arrays =
+        pack.empty() ? std::vector<ColumnArray>{}
+                     : pack_columns(pack, xbar.columns, columns_per_slice,
+                                    arch.mapping.split_channel_slices);
+    m.column_arrays.insert(m.column_arrays.end(), arrays.begin(), arrays.end());
+    const int last_array = static_cast<int>(m.column_arrays.size());
+    const size_t blocks_before = m.row_block_rows.size();
+    split_rows(rows);
+    for (size_t b = blocks_before; b < m.row_block_rows.size(); ++b)
+      m.row_block_columns.emplace_back(first_array, last_array);
+    g = end;
+  }
   return m;
 }
 

@@ -17,6 +17,12 @@
 //   Next-fit on sizes sorted in decreasing order never needs more arrays when sizes shrink
 //   or channels disappear, so fewer bits or more pruning never costs arrays.
 // - An activation of a bits takes ceil(a / dac_bits) input cycles (bit-serial input).
+// - A grouped convolution maps per group: output channel j's column meets only the rows of its
+//   group's inputs. Consecutive groups are packed block-diagonally, next-fit, as many to an
+//   array as fit its rows and (channels packed as above) its columns; each pack of groups has
+//   its own row blocks and column arrays, and a row block meets only its pack's column arrays.
+//   Cells where a pack's rows meet another group's columns hold weight 0. A group too large
+//   for one array is a pack of its own, mapped like a dense layer.
 
 #include <cstdint>
 #include <string>
@@ -65,8 +71,13 @@ struct LayerMapping {
   std::string name;
   int64_t rows = 0;  // GEMM rows: kept inputs x kh x kw
   int64_t kept_outputs = 0;
+  int64_t macs_per_mvm = 0;         // kept weights: each kept output's kept rows (of its group)
   std::vector<int> row_block_rows;  // active rows of each row block
   std::vector<ColumnArray> column_arrays;
+  int groups = 1;  // of a grouped convolution (one otherwise)
+  // Grouped convolutions: row block b meets column arrays [first, second) only (its pack's).
+  // Empty for other layers: every row block meets every column array.
+  std::vector<std::pair<int, int>> row_block_columns;
   int activation_bits = 0;
   int input_cycles = 0;  // ceil(activation bits / DAC bits)
   int64_t mvms = 0;      // output pixels per inference (all replicas together)
@@ -80,16 +91,30 @@ struct LayerMapping {
   int64_t passes = 1;  // > 1: the layer exceeds the chip and is reprogrammed in parts
 
   int64_t row_blocks() const { return static_cast<int64_t>(row_block_rows.size()); }
-  int64_t arrays() const { return row_blocks() * static_cast<int64_t>(column_arrays.size()); }
+  // Column arrays [first, second) that row block b meets.
+  std::pair<int, int> columns_of_block(int64_t b) const;
+  // One copy's arrays in placement order: (row block, column array) pairs, row block major.
+  struct ArrayRef {
+    int row_block = 0;
+    int column_array = 0;
+  };
+  std::vector<ArrayRef> array_list() const;
+  int64_t arrays() const;
   int64_t arrays_placed() const { return arrays() * replication; }
-  int64_t used_columns() const;  // columns of one row block (summed over column arrays)
-  int64_t active_cells() const;  // rows x used columns of one copy
+  int64_t used_columns() const;   // columns of the column layout (summed over column arrays)
+  // Sums over one copy's arrays: rows driven (DACs), columns converted per read, channel spans
+  // sending partial sums, and cells (rows x used columns).
+  int64_t array_rows() const;
+  int64_t array_columns() const;
+  int64_t array_spans() const;
+  int64_t active_cells() const;
   // Fractions of the arrays' rows, columns and cells that hold weights, in (0, 1].
   double row_utilization(int array_rows) const;
   double column_utilization(int array_columns) const;
   double cell_utilization(int array_rows, int array_columns) const;
-  // Digital additions merging row-block partial sums: (row blocks - 1) per output value.
-  int64_t partial_sum_merges() const { return (row_blocks() - 1) * kept_outputs * mvms; }
+  // Digital additions merging row-block partial sums: (row blocks meeting the channel - 1)
+  // per output value.
+  int64_t partial_sum_merges() const;
   // Pipeline time of the layer in crossbar reads per inference: ceil(mvms / replication)
   // MVMs per copy, each input_cycles reads, times reprogramming passes.
   int64_t reads_per_inference() const;

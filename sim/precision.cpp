@@ -293,6 +293,21 @@ std::vector<std::vector<bool>> output_channel_masks(const Network& network,
   return masks;
 }
 
+std::vector<int64_t> kept_inputs_per_group(const Network& network,
+                                           const std::vector<std::vector<bool>>& masks,
+                                           int layer_index) {
+  const Layer& layer = network.layers.at(layer_index);
+  const int p = layer.producers.at(0);
+  const int64_t per_group = layer.group_in_channels();
+  std::vector<int64_t> kept(static_cast<size_t>(layer.groups), per_group);
+  if (p == kNetworkInput) return kept;
+  for (int g = 0; g < layer.groups; ++g) {
+    const auto first = masks[p].begin() + g * per_group;
+    kept[static_cast<size_t>(g)] = std::count(first, first + per_group, true);
+  }
+  return kept;
+}
+
 std::vector<LayerCounts> count_layers(const Network& network, const PrecisionProfile& profile) {
   const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
   std::vector<LayerCounts> counts(network.layers.size());
@@ -305,12 +320,17 @@ std::vector<LayerCounts> count_layers(const Network& network, const PrecisionPro
                                        : std::count(masks[p].begin(), masks[p].end(), true);
     const LayerPrecision& precision = profile.layers.at(i);
     c.kept_outputs = precision.kept_count();
-    const int64_t rows = c.kept_inputs * layer.kernel_area();
-    c.weights = c.kept_outputs * rows;
-    c.macs = c.weights * layer.output_pixels();
+    // Output channel j reads the kept inputs of its group (all of them unless grouped).
+    const std::vector<int64_t> group_inputs = kept_inputs_per_group(network, masks, static_cast<int>(i));
+    const int64_t per_group = layer.group_out_channels();
     for (size_t j = 0; j < precision.weight_bits.size(); ++j) {
-      if (precision.kept[j]) c.weight_memory_bits += precision.weight_bits[j] * rows;
+      if (!precision.kept[j]) continue;
+      const int64_t rows =
+          group_inputs[static_cast<size_t>(static_cast<int64_t>(j) / per_group)] * layer.kernel_area();
+      c.weights += rows;
+      c.weight_memory_bits += precision.weight_bits[j] * rows;
     }
+    c.macs = c.weights * layer.output_pixels();
   }
   return counts;
 }

@@ -54,6 +54,11 @@ struct LayerCounts {
 std::vector<std::vector<bool>> output_channel_masks(const Network& network,
                                                     const PrecisionProfile& profile);
 
+// Kept input channels of each group of weight layer `layer` (one group unless it is a grouped
+// convolution), from its producer's mask (all channels for the network input).
+std::vector<int64_t> kept_inputs_per_group(const Network& network,
+                                           const std::vector<std::vector<bool>>& masks, int layer);
+
 std::vector<LayerCounts> count_layers(const Network& network, const PrecisionProfile& profile);
 
 // Pruning that buys nothing or changes the task, said as warnings (one line each, no

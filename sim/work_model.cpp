@@ -206,10 +206,13 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       w.used_columns = m.used_columns();
       w.row_blocks = m.row_blocks();
       w.column_arrays = static_cast<int64_t>(m.column_arrays.size());
-      for (const ColumnArray& a : m.column_arrays) w.spans += static_cast<int64_t>(a.spans.size());
+      w.array_spans = m.array_spans();
       w.kept_outputs = m.kept_outputs;
       for (int r : m.row_block_rows)
         w.input_bytes_per_mvm += ceil_div(int64_t{r} * m.activation_bits, 8);
+      const std::vector<LayerMapping::ArrayRef> array_list = m.array_list();
+      for (const LayerMapping::ArrayRef& a : array_list)
+        w.array_input_bytes += ceil_div(int64_t{m.row_block_rows[a.row_block]} * m.activation_bits, 8);
       w.busiest_pe_columns = m.busiest_pe_columns(arch.pe.crossbars);
       w.read_ns = arch.pe.crossbar.read_latency_ns * static_cast<double>(m.passes);
       w.adc_ns = adc_read_ns(arch, w.busiest_pe_columns, p.adc.bits) * static_cast<double>(m.passes);
@@ -221,20 +224,20 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
         // PE w holds arrays [w x per_pe, (w + 1) x per_pe) of the sequence (copy, row block,
         // column array); a layer in passes is one PE holding every array of its one copy.
         const int64_t copies = m.passes > 1 ? 1 : m.replication;
-        const int64_t total = copies * w.row_blocks * w.column_arrays;
+        const auto per_copy = static_cast<int64_t>(array_list.size());
+        const int64_t total = copies * per_copy;
         const int64_t per_pe = m.passes > 1 ? total
                                             : std::min<int64_t>(arch.pe.crossbars,
                                                                 ceil_div(total, std::max<int64_t>(1, m.pes)));
         w.pes.resize(static_cast<size_t>(ceil_div(total, per_pe)));
         for (int64_t j = 0; j < total; ++j) {
-          const int64_t copy = j / (w.row_blocks * w.column_arrays);
-          const int64_t block = (j / w.column_arrays) % w.row_blocks;
-          const int64_t column_array = j % w.column_arrays;
+          const int64_t copy = j / per_copy;
+          const LayerMapping::ArrayRef& array = array_list[static_cast<size_t>(j % per_copy)];
           PeArrays& pe = w.pes[static_cast<size_t>(j / per_pe)];
           if (pe.parts.empty() || pe.parts.back().copy != copy) pe.parts.push_back({copy});
           PeArrays::Part& part = pe.parts.back();
-          const int64_t rows = m.row_block_rows[static_cast<size_t>(block)];
-          const int64_t columns = m.column_arrays[static_cast<size_t>(column_array)].used_columns;
+          const int64_t rows = m.row_block_rows[static_cast<size_t>(array.row_block)];
+          const int64_t columns = m.column_arrays[static_cast<size_t>(array.column_array)].used_columns;
           part.arrays += 1;
           part.cells += rows * columns;
           part.dac_rows += rows;
@@ -265,27 +268,28 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
         w.pes = std::move(classes);
       }
 
-      const int64_t M = m.mvms, I = m.input_cycles, B = w.row_blocks, A = w.column_arrays;
-      const int64_t conversions = M * I * B * w.used_columns;
-      p.macs = M * m.rows * m.kept_outputs;
-      c.add("xbar", "read_cell", M * I * m.rows * w.used_columns);
-      c.add("dac", "convert", M * I * m.rows * A);
+      // Sums over the arrays of one copy (row blocks x column arrays for a dense layer).
+      const int64_t M = m.mvms, I = m.input_cycles;
+      const int64_t conversions = M * I * m.array_columns();
+      p.macs = M * m.macs_per_mvm;
+      c.add("xbar", "read_cell", M * I * m.active_cells());
+      c.add("dac", "convert", M * I * m.array_rows());
       c.add("sample_hold", "sample", conversions);
       c.add("adc", "convert", conversions);
       c.add("shift_add", "op", conversions);
       count_flip_correction(M, m, arch, c);
       c.add("output_register", "access_byte", 2 * conversions);  // a 16-bit accumulate per S+A
-      c.add("input_register", "access_byte", 2 * M * A * w.input_bytes_per_mvm);  // write + read
+      c.add("input_register", "access_byte", 2 * M * w.array_input_bytes);  // write + read
       // Inputs broadcast to the arrays, 16-bit partial sums back to the tile.
-      c.add("tile_bus", "byte", M * w.input_bytes_per_mvm + 2 * M * B * w.spans);
-      c.add("tile_shift_add", "op", M * (B * w.spans - m.kept_outputs));
+      c.add("tile_bus", "byte", M * w.input_bytes_per_mvm + 2 * M * w.array_spans);
+      c.add("tile_shift_add", "op", M * (w.array_spans - m.kept_outputs));
       c.add("tile_output_register", "access_byte", 2 * M * m.kept_outputs);
       if (!mapping.resident) {
         w.reprogram_cells = m.active_cells() * m.replication;
         c.add("reprogram", "write_cell", w.reprogram_cells);
       }
       p.unit = TileUnit::kShiftAdd;
-      p.unit_ops = M * (B * w.spans - m.kept_outputs);
+      p.unit_ops = M * (w.array_spans - m.kept_outputs);
       p.buffer_read_bytes = M * w.input_bytes_per_mvm;
       p.buffer_write_bytes = p.output_bytes;
 

@@ -107,7 +107,9 @@ struct PeWork {
   int64_t mvms = 0;  // per inference, all copies
   int64_t pixels_per_row = 1;  // output pixels per output row
   // Per MVM of one copy.
-  int64_t gemm_rows = 0, used_columns = 0, row_blocks = 0, column_arrays = 0, spans = 0;
+  int64_t gemm_rows = 0, used_columns = 0, row_blocks = 0, column_arrays = 0;
+  int64_t array_spans = 0;        // channel spans over one copy's arrays (partial sums per MVM)
+  int64_t array_input_bytes = 0;  // each array's input register bytes per MVM, summed
   int64_t kept_outputs = 0;
   int64_t input_bytes_per_mvm = 0;  // one row block's inputs at the activation bits, summed
   int64_t busiest_pe_columns = 0;   // columns the busiest PE's ADCs convert per read step

@@ -152,7 +152,7 @@ std::string to_string(const Shape& shape) {
 
 int64_t Layer::dense_weights() const {
   if (!has_weights()) return 0;
-  return out_channels() * in_channels() * kernel_area();
+  return out_channels() * group_in_channels() * kernel_area();
 }
 
 int64_t Layer::dense_macs() const { return dense_weights() * output_pixels(); }
@@ -329,6 +329,16 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
             usable = false;
           }
         }
+        if (auto groups = entry.get("groups", false)) {
+          if (pool) {
+            diagnostics.add(groups->where, path_i + ".groups", "groups apply to conv2d only");
+            usable = false;
+          } else if (auto g = entry.integer("groups", 1, 1 << 20)) {
+            layer.groups = static_cast<int>(*g);
+          } else {
+            usable = false;
+          }
+        }
         if (auto dilation = entry.get("dilation", false)) {
           if (pool) {
             diagnostics.add(dilation->where, path_i + ".dilation",
@@ -392,6 +402,14 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
                                                        ", " + std::to_string(layer.input_shape[2])
                                                  : std::string()) +
                   "]");
+        }
+        if (layer.groups > 1 && layer.input_shape.size() == 3 && !layer.output_shape.empty() &&
+            (layer.input_shape[0] % layer.groups != 0 || layer.output_shape[0] % layer.groups != 0)) {
+          diagnostics.add(entry.get("groups", false)->where, path_i + ".groups",
+                          std::to_string(layer.groups) + " groups do not divide " +
+                              std::to_string(layer.input_shape[0]) + " input and " +
+                              std::to_string(layer.output_shape[0]) + " output channels");
+          usable = false;
         }
         Shape expected = expected_output(layer, path_i, diagnostics);
         if (!expected.empty() && expected != layer.output_shape) {

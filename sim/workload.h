@@ -41,6 +41,9 @@ struct Layer {
   int pad_h = 0, pad_w = 0;            // top and left padding (the window's offset)
   int pad_bottom = 0, pad_right = 0;   // bottom and right (equal to pad_h, pad_w unless given)
   int dilation_h = 1, dilation_w = 1;  // conv2d: spacing of the kernel taps
+  // conv2d: input and output channels split into `groups` equal parts, output channel j reading
+  // only the inputs of its group j / (Cout / groups) (depthwise: groups = Cin).
+  int groups = 1;
   // relu only: an upper bound in real units (ReLU6, ONNX Clip(0, max)); 0 = none. Applied by
   // the functional engine with real weights (sim/functional.h); a comparator like relu's.
   double relu_max = 0;
@@ -51,6 +54,8 @@ struct Layer {
   int64_t in_channels() const { return input_shape[0]; }    // features for linear
   int64_t out_channels() const { return output_shape[0]; }  // features for linear
   int64_t kernel_area() const { return int64_t{kernel_h} * kernel_w; }
+  int64_t group_in_channels() const { return in_channels() / groups; }    // inputs per group
+  int64_t group_out_channels() const { return out_channels() / groups; }  // outputs per group
   // Input rows and columns one window spans: (k - 1) x dilation + 1.
   int64_t kernel_extent_h() const { return int64_t{kernel_h - 1} * dilation_h + 1; }
   int64_t kernel_extent_w() const { return int64_t{kernel_w - 1} * dilation_w + 1; }
