@@ -162,27 +162,29 @@ DigitalResult analyze_digital(const Network& network, const DigitalConfig& confi
     // What the layer holds in the activation buffer at once: its inputs and its output.
     int64_t footprint_bytes = kDigitalDataBytes * (in_elements + out_elements);
     if (layer.has_weights()) {
-      // GEMM: P output pixels x K reduction x N output channels (im2col for convolutions).
+      // GEMM: P output pixels x K reduction x N output channels (im2col for convolutions);
+      // a grouped convolution is one such GEMM per group, run one after another.
       const int64_t p = layer.output_pixels();
-      const int64_t k = layer.in_channels() * layer.kernel_area();
-      const int64_t n = layer.out_channels();
+      const int64_t g = layer.groups;
+      const int64_t k = layer.group_in_channels() * layer.kernel_area();
+      const int64_t n = layer.group_out_channels();
       const int64_t k_folds = ceil_div(k, rows);
       const int64_t n_folds = ceil_div(n, columns);
       d.macs = layer.dense_macs();
-      d.folds = k_folds * n_folds;
+      d.folds = g * k_folds * n_folds;
       d.compute_cycles = d.folds * (2 * rows + columns + p - 2);
       c.add("mac", "op", d.macs);
-      const int64_t weight_bytes = kDigitalDataBytes * k * n;
+      const int64_t weight_bytes = kDigitalDataBytes * k * n * g;
       c.add("weight_buffer", "read_byte", weight_bytes);  // each weight enters the array once
       if (!result.weights_resident) {
         c.add("dram", "byte", weight_bytes);  // streamed in every inference, staged in the buffer
         c.add("weight_buffer", "write_byte", weight_bytes);
       }
       // Every column fold streams all P input vectors again.
-      c.add("activation_buffer", "read_byte", kDigitalDataBytes * p * k * n_folds);
+      c.add("activation_buffer", "read_byte", kDigitalDataBytes * p * k * n_folds * g);
       // Each row fold writes its partial sums and reads them back (to add the next fold's, or
       // to drain the last to the activation buffer).
-      const int64_t partial_bytes = config.accumulator_bytes() * p * n * k_folds;
+      const int64_t partial_bytes = config.accumulator_bytes() * p * n * k_folds * g;
       d.accumulator_bits_needed = digital_accumulator_bits_needed(k);
       result.accumulator_bits_needed =
           std::max(result.accumulator_bits_needed, d.accumulator_bits_needed);

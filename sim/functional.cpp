@@ -131,7 +131,8 @@ struct LayerWeights {
 namespace reference {
 
 Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
-  const int64_t cin = layer.input_shape[0], h = layer.input_shape[1], wd = layer.input_shape[2];
+  const int64_t h = layer.input_shape[1], wd = layer.input_shape[2];
+  const int64_t cin = layer.input_shape[0], cin_g = layer.group_in_channels();
   const int64_t cout = layer.output_shape[0], ho = layer.output_shape[1],
                 wo = layer.output_shape[2];
   const int kh = layer.kernel_h, kw = layer.kernel_w, sh = layer.stride_h, sw = layer.stride_w;
@@ -140,11 +141,14 @@ Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
   for (int n = 0; n < x.batch; ++n) {
     for (int64_t co = 0; co < cout; ++co) {
       int64_t* o = out.data.data() + (n * cout + co) * ho * wo;
-      for (int64_t ci = 0; ci < cin; ++ci) {
-        const int64_t* plane = x.data.data() + (n * cin + ci) * h * wd;
+      // Output channel co reads the inputs of its group only.
+      const int64_t first_input = co / layer.group_out_channels() * cin_g;
+      for (int64_t ci = 0; ci < cin_g; ++ci) {
+        const int64_t* plane = x.data.data() + (n * cin + first_input + ci) * h * wd;
         for (int ky = 0; ky < kh; ++ky) {
           for (int kx = 0; kx < kw; ++kx) {
-            const int64_t wv = w.values[static_cast<size_t>(((co * cin + ci) * kh + ky) * kw + kx)];
+            const int64_t wv =
+                w.values[static_cast<size_t>(((co * cin_g + ci) * kh + ky) * kw + kx)];
             if (wv == 0) continue;
             // Output columns whose input column ox*sw - pw + kx*dw lies inside the image.
             const int64_t tap_x = int64_t{kx} * dw - pw;
@@ -378,7 +382,6 @@ class PimLayer {
                              std::to_string(kept_inputs.size() * area));
     }
     // Row r = (kept input index, ky, kx): where its input comes from.
-    const int64_t cin = layer.in_channels();
     row_channel_.resize(static_cast<size_t>(mapping.rows));
     row_ky_.resize(row_channel_.size());
     row_kx_.resize(row_channel_.size());
@@ -387,8 +390,12 @@ class PimLayer {
       row_ky_[r] = static_cast<int>((r % area) / layer.kernel_w);
       row_kx_[r] = static_cast<int>(r % layer.kernel_w);
     }
+    // Weights are [Cout, Cin / groups, kh, kw]; a row of another group's input holds 0.
+    const int64_t cin_g = layer.group_in_channels(), cout_g = layer.group_out_channels();
     auto weight_at = [&](int channel, int64_t r) -> int64_t {
-      return weights.values[static_cast<size_t>((channel * cin + row_channel_[r]) * area +
+      const int64_t local = row_channel_[r] - (channel / cout_g) * cin_g;
+      if (local < 0 || local >= cin_g) return 0;
+      return weights.values[static_cast<size_t>((channel * cin_g + local) * area +
                                                 row_ky_[r] * layer.kernel_w + row_kx_[r])];
     };
 
@@ -416,14 +423,28 @@ class PimLayer {
       columns_.push_back(std::move(columns));
     }
 
-    // Program the cells: per row block and column array, per column, bit planes of the cell
-    // values over the block's rows.
+    // Program the cells: per row block and each column array it meets, per column, bit
+    // planes of the cell values over the block's rows.
     int64_t first_row = 0;
-    for (int block_rows : mapping.row_block_rows) {
+    for (int64_t block = 0; block < mapping.row_blocks(); ++block) {
+      const int block_rows = mapping.row_block_rows[static_cast<size_t>(block)];
       const int words = (block_rows + 63) / 64;
       block_first_row_.push_back(first_row);
       block_words_.push_back(words);
-      for (size_t a = 0; a < mapping.column_arrays.size(); ++a) {
+      const auto [first_array, last_array] = mapping.columns_of_block(block);
+      block_first_cells_.push_back(static_cast<int>(cells_.size()));
+      std::vector<std::pair<int, int64_t>> offsets;  // offset-encoded channels the block meets
+      for (int a = first_array; a < last_array; ++a) {
+        block_arrays_.push_back(a);
+        for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
+          const bool seen = std::any_of(offsets.begin(), offsets.end(),
+                                        [&](const auto& o) { return o.first == span.channel; });
+          if (offset_[span.channel] != 0 && !seen)
+            offsets.emplace_back(span.channel, offset_[span.channel]);
+        }
+      }
+      block_offsets_.push_back(std::move(offsets));
+      for (int a = first_array; a < last_array; ++a) {
         const std::vector<PimColumn>& columns = columns_[a];
         std::vector<uint64_t> cells(columns.size() * bits_per_cell_ * words, 0);
         for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
@@ -435,7 +456,7 @@ class PimLayer {
               uint64_t* planes =
                   cells.data() + static_cast<size_t>(column) * bits_per_cell_ * words;
               for (int r = 0; r < block_rows; ++r) {
-                const int64_t w = weight_at(span.channel, first_row + r);
+                const int64_t w = weight_at(span.channel, first_row + r);  // 0: other groups
                 int64_t stored;  // the bits this slice's cell holds
                 if (!differential) {
                   stored = w + (int64_t{1} << (span.bits - 1));
@@ -457,6 +478,7 @@ class PimLayer {
       }
       first_row += block_rows;
     }
+    block_first_cells_.push_back(static_cast<int>(cells_.size()));
   }
 
   // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
@@ -476,7 +498,6 @@ class PimLayer {
     std::vector<uint64_t> planes(max_words * activation_bits_);
     std::vector<uint8_t> active(static_cast<size_t>(cycles_));
     std::vector<int64_t> values(max_columns);
-    const size_t arrays = columns_.size();
 
     for (int n = 0; n < x.batch; ++n) {
       const int64_t* image = x.data.data() + n * x.per_image();
@@ -520,16 +541,16 @@ class PimLayer {
               any |= active[t] != 0;
             }
             if (!any) continue;  // all-zero input: every column sum and the offset term are 0
-            for (size_t a = 0; a < arrays; ++a) {
-              const std::vector<PimColumn>& columns = columns_[a];
-              KernelArgs args{planes.data(), active.data(),    cells_[block * arrays + a].data(),
+            for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
+              const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
+              KernelArgs args{planes.data(), active.data(),    cells_[k].data(),
                               words,         activation_bits_, dac_bits_,
                               cycles_,       bits_per_cell_,   static_cast<int>(columns.size()),
                               &adc_,         values.data(),    &counts};
               kernel(args);
               // Flagged (flipped) columns hold complements: their true sum is
               // (2^b_c - 1) x (sum of the block's inputs) - the converted sum (sim/adc.h).
-              const std::vector<uint8_t>& flipped = flipped_[block * arrays + a];
+              const std::vector<uint8_t>& flipped = flipped_[k];
               const int64_t complement = cell_max_ * input_sum;
               // Shift-add: slice shift, sign of the column, into the channel's partial sum.
               for (size_t c = 0; c < columns.size(); ++c) {
@@ -538,8 +559,9 @@ class PimLayer {
                 acc[columns[c].channel] += columns[c].negative ? -v : v;
               }
             }
-            // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally.
-            for (int64_t j = 0; j < cout; ++j) acc[j] -= offset_[j] * input_sum;
+            // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
+            // each channel the block's arrays hold.
+            for (const auto& [j, offset] : block_offsets_[block]) acc[j] -= offset * input_sum;
           }
           int64_t* o = out.data.data() + n * out.per_image();
           for (int64_t j = 0; j < cout; ++j)
@@ -557,10 +579,9 @@ class PimLayer {
     return n;
   }
 
-  // Conversions of one run: MVMs x row blocks x used columns x input cycles.
+  // Conversions of one run: MVMs x the used columns of every array x input cycles.
   int64_t conversions(int batch) const {
-    return int64_t{batch} * mapping_.mvms * mapping_.row_blocks() * mapping_.used_columns() *
-           cycles_;
+    return int64_t{batch} * mapping_.mvms * mapping_.array_columns() * cycles_;
   }
 
  private:
@@ -604,8 +625,13 @@ class PimLayer {
   std::vector<std::vector<PimColumn>> columns_;  // per column array
   std::vector<int64_t> block_first_row_;
   std::vector<int> block_words_;
-  std::vector<std::vector<uint64_t>> cells_;   // [block * column arrays + array]
-  std::vector<std::vector<uint8_t>> flipped_;  // flag per column, indexed like cells_
+  // Per array of the layer (row block major; [block_first_cells_[b], block_first_cells_[b + 1])
+  // are block b's): its column array, cells and flipped-column flags.
+  std::vector<int> block_first_cells_;
+  std::vector<int> block_arrays_;
+  std::vector<std::vector<uint64_t>> cells_;
+  std::vector<std::vector<uint8_t>> flipped_;
+  std::vector<std::vector<std::pair<int, int64_t>>> block_offsets_;  // (channel, 2^(w-1))
 };
 
 // The tile's digital units (activation, pooling, residual add), written apart from the
@@ -698,16 +724,17 @@ std::vector<bool> input_mask(const Network& network, const std::vector<std::vect
 
 Shape weight_shape(const Layer& layer) {
   if (layer.type == LayerType::kLinear) return {layer.out_channels(), layer.in_channels()};
-  return {layer.out_channels(), layer.in_channels(), layer.kernel_h, layer.kernel_w};
+  return {layer.out_channels(), layer.group_in_channels(), layer.kernel_h, layer.kernel_w};
 }
 
 // Zeroes the weights of pruned output channels and of input channels without rows.
 void apply_pruning(const Layer& layer, const LayerPrecision& precision,
                    const std::vector<bool>& kept_in, LayerWeights& w) {
-  const int64_t cin = layer.in_channels(), area = layer.kernel_area();
+  const int64_t cin = layer.group_in_channels(), area = layer.kernel_area();
   for (int64_t co = 0; co < layer.out_channels(); ++co) {
+    const int64_t first_input = co / layer.group_out_channels() * cin;  // of its group
     for (int64_t ci = 0; ci < cin; ++ci) {
-      if (precision.kept[co] && kept_in[ci]) continue;
+      if (precision.kept[co] && kept_in[first_input + ci]) continue;
       std::fill_n(w.values.begin() + (co * cin + ci) * area, area, 0);
     }
   }
@@ -717,7 +744,7 @@ LayerWeights random_weights(const Layer& layer, const LayerPrecision& precision,
                             int layer_index) {
   std::mt19937_64 rng(mix_seed(seed, static_cast<uint64_t>(layer_index) + 1));
   LayerWeights w;
-  const int64_t per_channel = layer.in_channels() * layer.kernel_area();
+  const int64_t per_channel = layer.group_in_channels() * layer.kernel_area();
   w.values.resize(static_cast<size_t>(layer.out_channels() * per_channel));
   for (int64_t co = 0; co < layer.out_channels(); ++co) {
     const int bits = precision.weight_bits[co];
@@ -740,7 +767,7 @@ LayerWeights random_weights(const Layer& layer, const LayerPrecision& precision,
 LayerWeights quantize_weights(const Layer& layer, const LayerPrecision& precision,
                               const std::vector<bool>& kept_in, const LayerParameters& p,
                               std::vector<double>& scales) {
-  const int64_t cin = layer.in_channels(), area = layer.kernel_area();
+  const int64_t cin = layer.group_in_channels(), area = layer.kernel_area();
   const int64_t per_channel = cin * area;
   LayerWeights w;
   w.values.assign(p.weights.size(), 0);
@@ -748,7 +775,8 @@ LayerWeights quantize_weights(const Layer& layer, const LayerPrecision& precisio
   for (int64_t co = 0; co < layer.out_channels(); ++co) {
     if (!precision.kept[co]) continue;
     const double* values = p.weights.data() + co * per_channel;
-    auto kept = [&](int64_t i) { return kept_in[static_cast<size_t>(i / area)]; };
+    const int64_t first_input = co / layer.group_out_channels() * cin;  // of its group
+    auto kept = [&](int64_t i) { return kept_in[static_cast<size_t>(first_input + i / area)]; };
     double max_abs = 0;
     for (int64_t i = 0; i < per_channel; ++i)
       if (kept(i)) max_abs = std::max(max_abs, std::abs(values[i]));
@@ -914,7 +942,7 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
       }
       std::vector<int64_t> values = npy_integer_values(array);
       const LayerPrecision& precision = profile.layers[index];
-      const int64_t per_channel = layer.in_channels() * layer.kernel_area();
+      const int64_t per_channel = layer.group_in_channels() * layer.kernel_area();
       LayerWeights w;
       w.values.resize(values.size());
       for (size_t i = 0; i < values.size(); ++i) {

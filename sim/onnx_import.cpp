@@ -489,10 +489,7 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     l.name = layer_name(node, index, used);
     const std::string out_where = label + " output '" + node.output(0) + "'";
     if (op == "Conv") {
-      if (integer(node, "group", 1) != 1)
-        fail(path, label,
-             "grouped convolution (group " + std::to_string(integer(node, "group", 1)) +
-                 ") is not supported yet");
+
       const Dims dilations = ints(node, "dilations", {1, 1});
       if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1)
         fail(path, label, "dilations " + shape_text(dilations) + ": expected 2 positive values");
@@ -503,6 +500,8 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       l.type = "conv2d";
       l.from = {producer(node, index, 0)};
       l.extra = window_extra(node, index, kernel, pads_of(node, index, 2));
+      const int64_t groups = integer(node, "group", 1);
+      if (groups != 1) l.extra += ", groups: " + std::to_string(groups);
     } else if (op == "Gemm" || op == "MatMul") {
       if (node.input_size() < 2 || constants.count(node.input(1)) == 0)
         fail(path, label, "the weight (second input) must be a constant (initializer)");
@@ -600,7 +599,12 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
       std::vector<double> w = constant_values(node.input(1), label + " weight", &dims);
       if (l.type == "conv2d") {
         const Dims kernel = ints(node, "kernel_shape", {});
-        p.weight_shape = {outs, ins, kernel[0], kernel[1]};
+        const int64_t groups = integer(node, "group", 1);
+        if (ins % groups != 0 || outs % groups != 0)
+          fail(path, label, std::to_string(groups) + " groups do not divide " +
+                                std::to_string(ins) + " input and " + std::to_string(outs) +
+                                " output channels");
+        p.weight_shape = {outs, ins / groups, kernel[0], kernel[1]};
         if (dims != p.weight_shape)
           fail(path, label,
                "weight '" + node.input(1) + "' has shape " + shape_text(dims) + ", expected " +

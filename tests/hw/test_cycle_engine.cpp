@@ -267,9 +267,15 @@ TEST(CycleTiny, FullRowBufferBackPressuresTheProducer) {
 // slots, rows and packets execute (per active copy, per row, per packet hop); the analytic
 // engine's are closed forms (M x I x rows x columns, ...). They agree only if the simulation
 // executes every MVM's every input bit-slice exactly once and moves every flit over every hop.
+void expect_conserved(const Case& c);
+const std::vector<std::string> kDifferentialEncoding = {"pe.crossbar.signed_weights=differential"};
+
 void expect_conserved(const std::string& net, const std::string& profile,
                       const std::vector<std::string>& overrides) {
-  const Case c = load_case(net, profile, overrides);
+  expect_conserved(load_case(net, profile, overrides));
+}
+
+void expect_conserved(const Case& c) {
   const PerformanceResult analytic = sim::analyze(c.network, c.profile, c.arch, c.mapping);
   CycleOptions options;
   options.inferences = 2;  // counts per inference, from two
@@ -324,6 +330,45 @@ TEST(CycleWork, ConcatNetwork) {
   EXPECT_EQ(cycle.performance.total_counts(), analytic.total_counts());
   EXPECT_GE(cycle.performance.latency_ns, analytic.latency_ns);
 }
+
+// Grouped convolutions (sim/mapping.h: packs of groups, block-diagonal): a depthwise layer
+// (14 groups of 9 rows to an array), a 4-group layer whose 144-row groups take two row blocks
+// each, with mixed per-channel bits and a pruned channel; offset and differential. The analytic
+// counts are sums over the mapping's array list; the cycle engine executes the PEs built array
+// by array.
+void expect_grouped_conserved(const std::vector<std::string>& overrides) {
+  test::TempDir dir;
+  const std::string net = dir.write(
+      "net.yaml",
+      "name: grouped\nnetwork: grouped\ndataset: none\ninput: [3, 16, 16]\nlayers:\n"
+      "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 16, 16], output: [64, 16, 16]}\n"
+      "  - {name: dw, type: conv2d, kernel: 3, padding: 1, groups: 64, input: [64, 16, 16], output: [64, 16, 16]}\n"
+      "  - {name: g4, type: conv2d, kernel: 3, stride: 2, padding: 1, groups: 4, input: [64, 16, 16], output: [64, 8, 8]}\n"
+      "  - {name: r, type: relu, input: [64, 8, 8], output: [64, 8, 8]}\n"
+      "  - {name: gap, type: global_avgpool, input: [64, 8, 8], output: [64, 1, 1]}\n"
+      "  - {name: flatten, type: flatten, input: [64, 1, 1], output: [64]}\n"
+      "  - {name: fc, type: linear, input: [64], output: [10]}\n");
+  const std::string profile = dir.write(
+      "p.yaml",
+      "name: mixed\ndefault: {weight_bits: 8, activation_bits: 8}\nlayers:\n"
+      "  dw:\n    weight_bits:\n      - {bits: 4, count: 32}\n      - {bits: 8, count: 32}\n"
+      "  g4:\n    kept_channels: 60\n    weight_bits:\n      - {bits: 2, count: 16}\n"
+      "      - {bits: 6, count: 48}\n");
+  {
+    Case c;
+    c.arch = sim::load_arch_config(source_path("configs/arch/isaac.yaml"), overrides);
+    c.network = sim::load_network(net);
+    c.profile = sim::load_profile(profile, c.network);
+    c.mapping = sim::map_network(c.network, c.profile, c.arch);
+    const sim::LayerMapping& dw = c.mapping.layers.at(1);
+    EXPECT_EQ(dw.row_block_rows.front(), 126);  // 14 groups of 9 rows
+    const sim::LayerMapping& g4 = c.mapping.layers.at(2);
+    EXPECT_EQ(g4.row_block_rows, (std::vector<int>{128, 16, 128, 16, 128, 16, 128, 16}));
+    expect_conserved(c);
+  }
+}
+TEST(CycleWork, GroupedNetworkOffset) { expect_grouped_conserved({}); }
+TEST(CycleWork, GroupedNetworkDifferential) { expect_grouped_conserved(kDifferentialEncoding); }
 
 const std::vector<std::string> kDifferential = {"pe.crossbar.signed_weights=differential"};
 TEST(CycleWork, Vgg19Uniform16Offset) { expect_conserved("vgg19", "uniform16", {}); }

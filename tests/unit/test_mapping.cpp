@@ -221,8 +221,9 @@ int64_t busiest_pe_columns_by_walking(const LayerMapping& m, int crossbars_per_p
   int64_t best = 0, current = 0, in_pe = 0;
   for (int64_t copy = 0; copy < copies; ++copy) {
     for (int64_t b = 0; b < m.row_blocks(); ++b) {
-      for (const ColumnArray& array : m.column_arrays) {
-        current += array.used_columns;
+      const auto [first, last] = m.columns_of_block(b);
+      for (int a = first; a < last; ++a) {
+        current += m.column_arrays[a].used_columns;
         if (++in_pe == per_pe) {
           best = std::max(best, current);
           current = in_pe = 0;
@@ -231,6 +232,113 @@ int64_t busiest_pe_columns_by_walking(const LayerMapping& m, int crossbars_per_p
     }
   }
   return std::max(best, current);
+}
+
+// Grouped convolutions (mapping.h): random group counts, channel widths, pruning and arrays.
+// Every kept channel's every slice meets every row of its own group in exactly one array;
+// arrays stay within the crossbar; the counts over the array list add up; the busiest PE
+// matches walking the arrays.
+TEST(MappingProperties, GroupedLayersMeetEachOwnRowOnceAndPackBlockDiagonally) {
+  const ArchConfig base = isaac();
+  std::mt19937 rng(77);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int trial = 0; trial < 200; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    ArchConfig arch = base;
+    const int sizes[] = {16, 32, 64, 128, 256};
+    arch.pe.crossbar.rows = sizes[uniform(0, 4)];
+    arch.pe.crossbar.bits_per_cell = uniform(1, 4);
+    arch.pe.crossbar.signed_weights =
+        uniform(0, 1) ? SignedWeights::kDifferential : SignedWeights::kOffset;
+    arch.mapping.split_channel_slices = uniform(0, 3) == 0;
+    arch.pe.crossbar.columns = sizes[uniform(arch.mapping.split_channel_slices ? 0 : 1, 4)];
+    const int groups = uniform(2, 24), cin_g = uniform(1, 6), cout_g = uniform(1, 6);
+    const int k = uniform(0, 1) ? 3 : 1;
+    Network n = one_conv(int64_t{groups} * cin_g, int64_t{groups} * cout_g, k, 4);
+    n.layers[0].groups = groups;
+    std::vector<int> bits(static_cast<size_t>(groups * cout_g));
+    std::vector<bool> kept(bits.size());
+    for (size_t j = 0; j < bits.size(); ++j) {
+      bits[j] = uniform(1, 16);
+      kept[j] = uniform(0, 5) != 0;
+    }
+    const PrecisionProfile profile = profile_for(n, bits, kept, 8);
+    const auto masks = output_channel_masks(n, profile);
+    const LayerMapping m = map_layer(n, profile, masks, 0, arch);
+    const int64_t group_rows = int64_t{cin_g} * k * k;
+    ASSERT_EQ(m.rows, groups * group_rows);
+    // (channel, slice, row) -> arrays meeting it.
+    std::map<std::tuple<int, int, int64_t>, int> met;
+    std::vector<int64_t> block_first(static_cast<size_t>(m.row_blocks()) + 1, 0);
+    for (int64_t b = 0; b < m.row_blocks(); ++b) {
+      ASSERT_LE(m.row_block_rows[b], arch.pe.crossbar.rows);
+      block_first[b + 1] = block_first[b] + m.row_block_rows[b];
+    }
+    int64_t cells = 0, columns = 0;
+    for (const LayerMapping::ArrayRef& a : m.array_list()) {
+      const ColumnArray& ca = m.column_arrays[a.column_array];
+      ASSERT_LE(ca.used_columns, arch.pe.crossbar.columns);
+      cells += int64_t{m.row_block_rows[a.row_block]} * ca.used_columns;
+      columns += ca.used_columns;
+      for (const ColumnSpan& span : ca.spans) {
+        const int g = span.channel / cout_g;
+        for (int64_t row = block_first[a.row_block]; row < block_first[a.row_block + 1]; ++row) {
+          if (row / group_rows != g) continue;  // another group's row: weight 0
+          for (int sl = span.first_slice; sl < span.first_slice + span.slices; ++sl)
+            met[{span.channel, sl, row}] += 1;
+        }
+      }
+    }
+    int64_t expected = 0, macs = 0;
+    for (size_t j = 0; j < bits.size(); ++j) {
+      if (!kept[j]) continue;
+      const int slices = (bits[j] + arch.pe.crossbar.bits_per_cell - 1) / arch.pe.crossbar.bits_per_cell;
+      expected += slices * group_rows;
+      macs += group_rows;
+    }
+    ASSERT_EQ(static_cast<int64_t>(met.size()), expected);
+    for (const auto& [key, count] : met) ASSERT_EQ(count, 1);
+    EXPECT_EQ(m.active_cells(), cells);
+    EXPECT_EQ(m.array_columns(), columns);
+    EXPECT_EQ(m.macs_per_mvm, macs);
+    EXPECT_EQ(m.arrays(), static_cast<int64_t>(m.array_list().size()));
+    const int crossbars = 1 + static_cast<int>(rng() % 12);
+    for (int64_t pes : {int64_t{0}, m.arrays(), 2 * m.arrays() + 1})
+      EXPECT_EQ(m.busiest_pe_columns(crossbars, 3, pes),
+                busiest_pe_columns_by_walking(m, crossbars, 3, pes));
+  }
+}
+
+TEST(Mapping, DepthwiseAndGroupedByHand) {
+  // ISAAC: 128 x 128 arrays, 2 bits per cell, offset: an 8-bit channel takes 4 columns.
+  // Depthwise 32 channels, 3x3: a group is 9 rows and 4 columns, so 14 groups fill an array
+  // (126 rows, 56 columns): packs of 14, 14 and 4 groups.
+  Network dw = one_conv(32, 32, 3, 8);
+  dw.layers[0].groups = 32;
+  const ArchConfig arch = isaac();
+  const PrecisionProfile p8 = uniform_profile(dw, 8);
+  const LayerMapping m = map_layer(dw, p8, output_channel_masks(dw, p8), 0, arch);
+  EXPECT_EQ(m.row_block_rows, (std::vector<int>{126, 126, 36}));
+  ASSERT_EQ(m.column_arrays.size(), 3u);
+  EXPECT_EQ(m.column_arrays[0].used_columns, 56);
+  EXPECT_EQ(m.column_arrays[2].used_columns, 16);
+  EXPECT_EQ(m.arrays(), 3);
+  EXPECT_EQ(m.array_rows(), 288);
+  EXPECT_EQ(m.array_columns(), 128);
+  EXPECT_EQ(m.active_cells(), 126 * 56 * 2 + 36 * 16);
+  EXPECT_EQ(m.macs_per_mvm, 32 * 9);
+  EXPECT_EQ(m.partial_sum_merges(), 0);
+  // 4 groups of 32 -> 64 channels, 3x3: a group is 8 x 9 = 72 rows and 16 x 4 = 64 columns;
+  // two groups would need 144 rows, so each group is a pack: 4 arrays of 72 x 64.
+  Network g4 = one_conv(32, 64, 3, 8);
+  g4.layers[0].groups = 4;
+  const PrecisionProfile q8 = uniform_profile(g4, 8);
+  const LayerMapping n = map_layer(g4, q8, output_channel_masks(g4, q8), 0, arch);
+  EXPECT_EQ(n.row_block_rows, (std::vector<int>{72, 72, 72, 72}));
+  EXPECT_EQ(n.arrays(), 4);
+  EXPECT_EQ(n.active_cells(), 4 * 72 * 64);
+  EXPECT_EQ(n.macs_per_mvm, 64 * 72);
+  EXPECT_EQ(n.used_columns(), 256);
 }
 
 TEST(MappingProperties, BusiestPeColumnsMatchesWalkingTheArrays) {
