@@ -90,7 +90,7 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 if "$py" -c "import torch, torchvision, onnx" 2>/dev/null; then
   "$py" "$root/tests/onnx/make_models.py" "$build/onnx-models" >/dev/null 2>&1 &&
-    for f in concat sigmoid depthwise corrupt; do cp "$build/onnx-models/$f.onnx" "$corpus/onnx/"; done
+    for f in concat sigmoid clip corrupt; do cp "$build/onnx-models/$f.onnx" "$corpus/onnx/"; done
 else
   printf '\x08\x07' > "$corpus/onnx/tiny.onnx"
 fi

@@ -56,6 +56,7 @@ nlohmann::ordered_json mapping_json(const Network& network, const ArchConfig& ar
                       {"type", std::string(to_string(network.layers[m.layer].type))},
                       {"rows", m.rows},
                       {"kept_out_channels", m.kept_outputs},
+                      {"groups", m.groups},
                       {"row_blocks", m.row_blocks()},
                       {"row_block_rows", m.row_block_rows},
                       {"column_arrays", column_arrays.size()},

@@ -1,7 +1,7 @@
 """mixpim's functional engine with an imported model's weights against PyTorch.
 
 A small CNN with what real models have (batch norm, biases, ReLU6, a residual add, max and
-average pooling, a channel concat, a dilated convolution, a zero Pad folded into a convolution
+average pooling, a channel concat, depthwise and grouped convolutions, a dilated convolution, a zero Pad folded into a convolution
 as asymmetric padding, convolutions fed signed values, a linear classifier) is exported to
 ONNX with random (seeded) weights and batch-norm statistics. On a batch of normalised (signed)
 inputs, `mixpim run --engine functional -w model.onnx --outputs` must give:
@@ -43,7 +43,9 @@ class Net(nn.Module):
         self.a = conv_bn(16, 16)
         self.b = nn.Conv2d(16, 16, 3, 1, 1, bias=True)
         self.pool = nn.MaxPool2d(2)
-        self.c = nn.Conv2d(16, 8, 1, bias=True)
+        self.dw = nn.Sequential(nn.Conv2d(16, 16, 3, 1, 1, groups=16, bias=False),
+                                nn.BatchNorm2d(16))  # depthwise
+        self.c = nn.Conv2d(16, 8, 1, bias=True, groups=4)  # grouped
         self.d = conv_bn(16, 8, 3, 1, bias=True)
         self.g = nn.Conv2d(16, 16, 3, padding=2, dilation=2)  # dilated
         # A Pad (left 0, right 1, top 1, bottom 0) folded into the conv: asymmetric padding.
@@ -58,7 +60,7 @@ class Net(nn.Module):
         s = torch.relu(self.stem(x))
         # A bounded relu (a Clip node, as ReLU6 exports), bound 0.5 so that it clamps.
         r = torch.relu(s + self.b(torch.clamp(self.a(s), 0, 0.5)))
-        p = self.pool(r)
+        p = torch.relu(self.dw(self.pool(r)))
         cat = torch.cat([self.c(p), self.d(p)], 1)  # no relu: e's input is signed
         z = self.h(torch.relu(self.g(cat)))  # no relu after h: e's input is signed again
         y = self.avg(torch.relu(self.e(z)))
@@ -149,8 +151,8 @@ def check(tag, model, export_mode, opset, expect_ops):
 # PyTorch computes the pads in the graph), so the padded variant is exported at opset 10, which
 # also gives Clip its bounds as attributes.
 check("batchnorm", make_model(False), torch.onnx.TrainingMode.PRESERVE, 13,
-      {"BatchNormalization": 4, "Clip": 1})
+      {"BatchNormalization": 5, "Clip": 1})
 check("pad", make_model(True), torch.onnx.TrainingMode.PRESERVE, 10,
-      {"Pad": 2, "BatchNormalization": 4, "Clip": 1})
+      {"Pad": 2, "BatchNormalization": 5, "Clip": 1})
 print("agreement: all checks passed" if fail == 0 else "agreement: FAILED")
 sys.exit(fail)

@@ -6,8 +6,10 @@
 # - `mixpim run` on the .onnx to report the same energy as on the YAML,
 # - `mixpim import` to write a workload that loads back to the same totals,
 # - a network with a channel Concat to run in every engine (same energy, functional exact),
-# - unsupported operators, grouped convolutions and a corrupt file to exit 2 naming the node or
-#   the file, writing nothing.
+# - torchvision's ResNet18 and MobileNetV2 to import with their published sizes and run through
+#   every engine (same energy, functional bit-exact with their real weights),
+# - unsupported operators (Sigmoid, a Clip that is not a ReLU6) and a corrupt file to exit 2
+#   naming the node or the file, writing nothing.
 # Usage: import.sh MIXPIM_BINARY SOURCE_DIR. Exit 0 pass, 1 fail, 77 skipped (no torch/onnx).
 set -euo pipefail
 mixpim=$1
@@ -92,6 +94,20 @@ check "torchvision resnet18: functional energy" same_json "$work/tv-functional/r
   "d['totals']['energy_pj']"
 check "torchvision resnet18: functional exact with real weights" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['weights'] == 'real' else 1)" "$work/tv-functional/report.json"
 
+# torchvision's MobileNetV2 (300.8 M MACs, 3.47 M conv and linear weights): depthwise
+# convolutions mapped per group, ReLU6; the same checks.
+"$mixpim" info --json -w "$work/tv-mobilenet-v2.onnx" -o "$work/mb-info.json"
+check "torchvision mobilenet_v2: MACs and weights" "$python" -c "import json, sys; t = json.load(open(sys.argv[1]))['totals']; sys.exit(0 if (t['macs'], t['weights']) == (300774272, 3469760) else 1)" "$work/mb-info.json"
+for engine in analytic cycle functional; do
+  check "torchvision mobilenet_v2: $engine run" "$mixpim" run -e "$engine" -a configs/arch/isaac.yaml \
+    -w "$work/tv-mobilenet-v2.onnx" -p workloads/profiles/uniform8.yaml --no-baseline -o "$work/mb-$engine" > /dev/null
+done
+check "torchvision mobilenet_v2: cycle energy" same_json "$work/mb-cycle/report.json" "$work/mb-analytic/report.json" \
+  "d['totals']['energy_pj']"
+check "torchvision mobilenet_v2: functional energy" same_json "$work/mb-functional/report.json" "$work/mb-analytic/report.json" \
+  "d['totals']['energy_pj']"
+check "torchvision mobilenet_v2: functional exact with real weights" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['weights'] == 'real' else 1)" "$work/mb-functional/report.json"
+
 expect_error() {  # expect_error MODEL TEXT
   local status=0
   "$mixpim" import "$work/$1" -o "$work/out-$1.yaml" > "$work/err-$1.txt" 2>&1 || status=$?
@@ -102,7 +118,7 @@ expect_error() {  # expect_error MODEL TEXT
   fi
 }
 expect_error sigmoid.onnx "node 1 '/1/Sigmoid' (Sigmoid): operator Sigmoid is not supported"
-expect_error depthwise.onnx "grouped convolution (group 8)"
+expect_error clip.onnx "only Clip(0, max) with 0 < max <= 1e12 (ReLU6) is supported, got [-1.000000, 1.000000]"
 expect_error corrupt.onnx "corrupt.onnx: not an ONNX model"
 expect_error missing.onnx "missing.onnx: cannot open the file"
 [ "$fail" -eq 0 ] && echo "ONNX import: all checks passed"

@@ -93,13 +93,18 @@ def main(out):
     export(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Sigmoid(), nn.Flatten(),
                          nn.Linear(8 * 8 * 8, 10)),
            os.path.join(out, "sigmoid.onnx"), (1, 3, 8, 8))
-    export(nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.ReLU()),
-           os.path.join(out, "depthwise.onnx"), (1, 8, 8, 8))
+    export(nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Hardtanh(-1, 1), nn.Flatten(),
+                         nn.Linear(8 * 8 * 8, 10)),
+           os.path.join(out, "clip.onnx"), (1, 3, 8, 8))
     # torchvision's ResNet18 (ImageNet stem: 7x7 stride-2 conv, 3x3 max pooling), batch norms
     # kept as nodes so that mixpim folds them.
     import torchvision
     torch.onnx.export(torchvision.models.resnet18().eval(), torch.randn(1, 3, 224, 224),
                       os.path.join(out, "tv-resnet18.onnx"), opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    # torchvision's MobileNetV2: depthwise convolutions, ReLU6 (Clip), linear bottlenecks.
+    torch.onnx.export(torchvision.models.mobilenet_v2().eval(), torch.randn(1, 3, 224, 224),
+                      os.path.join(out, "tv-mobilenet-v2.onnx"), opset_version=13,
                       training=torch.onnx.TrainingMode.PRESERVE)
     with open(os.path.join(out, "corrupt.onnx"), "wb") as f:
         f.write(b"\x08\x07this is not a protobuf model \xff\xff\xff")

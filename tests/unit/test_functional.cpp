@@ -618,6 +618,73 @@ TEST(FunctionalData, DilationAndAsymmetricPaddingByHand) {
   expect_exact(p, "asymmetric padding");
 }
 
+TEST(FunctionalData, GroupedConvolutionsByHandAndBitExact) {
+  // Depthwise 3x3 over 8 channels of 4x4: input channel c is c + 1 everywhere, channel c's
+  // weights are all (c % 3) + 1, so out(c, 1, 1) = 9 (c + 1) w_c and the corner
+  // out(c, 0, 0) = 4 (c + 1) w_c (padding 1). On ISAAC 14 groups share an array, so a wrong
+  // group (row or offset) would show.
+  test::TempDir dir;
+  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
+  const Network dw = load_network(dir.write(
+      "dw.yaml",
+      "name: dw\nnetwork: dw\ndataset: test\ninput: [8, 4, 4]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 3, padding: 1, groups: 8, input: [8, 4, 4], "
+      "output: [8, 4, 4]}\n"));
+  std::vector<int32_t> x, w;
+  for (int c = 0; c < 8; ++c) {
+    for (int i = 0; i < 16; ++i) x.push_back(c + 1);
+    for (int i = 0; i < 9; ++i) w.push_back(c % 3 + 1);
+  }
+  dir.write("x.npy", npy_i32({1, 8, 4, 4}, x));
+  dir.write("w.npy", npy_i32({8, 1, 3, 3}, w));
+  FunctionalOptions options;
+  options.data_map_path = dir.write("d.yaml", "input: x.npy\nconv: w.npy\n");
+  const FunctionalResult r = run(dw, uniform_profile(dw, 8), arch, options);
+  for (int c = 0; c < 8; ++c) {
+    EXPECT_EQ(r.final_reference[c * 16 + 5], 9 * (c + 1) * (c % 3 + 1)) << c;
+    EXPECT_EQ(r.final_reference[c * 16], 4 * (c + 1) * (c % 3 + 1)) << c;
+  }
+  expect_exact(r, "depthwise");
+
+  // Random signed float weights through a depthwise layer fed a pruned producer and a 4-group
+  // layer whose groups take two row blocks: every layer equal to the reference, both
+  // encodings, mixed per-channel bits.
+  const Network net = load_network(dir.write(
+      "g.yaml",
+      "name: g\nnetwork: g\ndataset: test\ninput: [3, 8, 8]\nlayers:\n"
+      "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [64, 8, 8]}\n"
+      "  - {name: dw, type: conv2d, kernel: 3, padding: 1, groups: 64, input: [64, 8, 8], output: [64, 8, 8]}\n"
+      "  - {name: g4, type: conv2d, kernel: 3, padding: 1, groups: 4, input: [64, 8, 8], output: [32, 8, 8]}\n"
+      "  - {name: gap, type: global_avgpool, input: [32, 8, 8], output: [32, 1, 1]}\n"
+      "  - {name: flat, type: flatten, input: [32, 1, 1], output: [32]}\n"
+      "  - {name: fc, type: linear, input: [32], output: [4]}\n"));
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  auto draw = [&](size_t n) {
+    std::vector<double> v(n);
+    for (double& e : v) e = normal(rng);
+    return v;
+  };
+  dir.write("gx.npy", npy_f64({2, 3, 8, 8}, draw(2 * 3 * 64)));
+  dir.write("a.npy", npy_f64({64, 3, 3, 3}, draw(64 * 27)));
+  dir.write("dw.npy", npy_f64({64, 1, 3, 3}, draw(64 * 9)));
+  dir.write("g4.npy", npy_f64({32, 16, 3, 3}, draw(32 * 16 * 9)));
+  dir.write("fc.npy", npy_f64({4, 32}, draw(128)));
+  FunctionalOptions real;
+  real.batch = 2;
+  real.data_map_path = dir.write(
+      "gd.yaml", "input: gx.npy\na: a.npy\ndw: dw.npy\ng4: g4.npy\nfc: fc.npy\n");
+  PrecisionProfile profile = uniform_profile(net, 8);
+  profile.layers[0].kept[7] = false;  // dw's group 7 loses its only row
+  for (int j = 0; j < 64; ++j) profile.layers[1].weight_bits[j] = 2 + j % 7;
+  for (const char* encoding : {"offset", "differential"}) {
+    const FunctionalResult g = run(
+        net, profile, arch_with({std::string("pe.crossbar.signed_weights=") + encoding}), real);
+    expect_exact(g, std::string("grouped, ") + encoding);
+    expect_nontrivial(g, std::string("grouped, ") + encoding);
+  }
+}
+
 // ---- real (float) weights ----------------------------------------------------------------
 
 TEST(FunctionalReal, TinyNetworkByHand) {

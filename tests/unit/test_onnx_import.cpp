@@ -144,8 +144,10 @@ TEST(OnnxImport, SmallCnnBecomesItsLayers) {
 
 TEST(OnnxImport, RefusalsNameTheNodeAndTheProblem) {
   test::TempDir dir;
+  // 3 groups cannot split 8 output channels.
   EXPECT_NE(error_of(write_model(dir, small_cnn(3), "g.onnx"))
-                .find("g.onnx: node 0 '/features/conv' (Conv): grouped convolution (group 3)"),
+                .find("g.onnx: node 0 '/features/conv' (Conv): 3 groups do not divide 3 input "
+                      "and 8 output channels"),
             std::string::npos);
   // Asymmetric padding [top 1, left 0, bottom 1, right 1] is kept: 8 + 0 + 1 - 3 + 1 = 7 wide.
   const Network asymmetric = load_network(write_model(dir, small_cnn(1, {1, 0, 1, 1}), "p.onnx"));
