@@ -79,6 +79,16 @@ check "concat: cycle energy" same_json "$work/concat-cycle/report.json" "$work/c
   "d['totals']['energy_pj']"
 check "concat: functional exact" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['totals']['max_abs_error'] == 0 else 1)" "$work/concat-functional/report.json"
 
+# `mixpim import --weights` writes what `--data` reads: the imported YAML with its weight map
+# gives the functional engine the same outputs as the .onnx itself.
+"$mixpim" import "$work/concat.onnx" -o "$work/concat.yaml" --weights "$work/concat-weights"
+check "import --weights: a map per layer" grep -q '"b_Conv.bias": "b_Conv.bias.npy"' "$work/concat-weights/data.yaml"
+"$mixpim" run -e functional -a configs/arch/isaac.yaml -w "$work/concat.onnx" -p workloads/profiles/uniform8.yaml \
+  --no-baseline --outputs "$work/concat-onnx.npy" -o "$work/concat-onnx" > /dev/null
+"$mixpim" run -e functional -a configs/arch/isaac.yaml -w "$work/concat.yaml" -p workloads/profiles/uniform8.yaml \
+  --data "$work/concat-weights/data.yaml" --no-baseline --outputs "$work/concat-yaml.npy" -o "$work/concat-yaml" > /dev/null
+check "import --weights: the same outputs" "$python" -c "import numpy, sys; a, b = (numpy.load(p) for p in sys.argv[1:]); sys.exit(0 if a.shape == b.shape and (a == b).all() and a.any() else 1)" "$work/concat-onnx.npy" "$work/concat-yaml.npy"
+
 # torchvision's ResNet18 (ImageNet, 1.81 GMAC, 11.69 M weights) through every engine with its own
 # (random-initialised) float weights: the same energy in all three, the functional engine
 # bit-exact on ISAAC with real weights.
