@@ -89,34 +89,27 @@ check "import --weights: a map per layer" grep -q '"b_Conv.bias": "b_Conv.bias.n
   --data "$work/concat-weights/data.yaml" --no-baseline --outputs "$work/concat-yaml.npy" -o "$work/concat-yaml" > /dev/null
 check "import --weights: the same outputs" "$python" -c "import numpy, sys; a, b = (numpy.load(p) for p in sys.argv[1:]); sys.exit(0 if a.shape == b.shape and (a == b).all() and a.any() else 1)" "$work/concat-onnx.npy" "$work/concat-yaml.npy"
 
-# torchvision's ResNet18 (ImageNet, 1.81 GMAC, 11.69 M weights) through every engine with its own
-# (random-initialised) float weights: the same energy in all three, the functional engine
-# bit-exact on ISAAC with real weights.
-"$mixpim" info --json -w "$work/tv-resnet18.onnx" -o "$work/tv-info.json"
-check "torchvision resnet18: MACs and weights" "$python" -c "import json, sys; t = json.load(open(sys.argv[1]))['totals']; sys.exit(0 if (t['macs'], t['weights']) == (1814073344, 11678912) else 1)" "$work/tv-info.json"
-for engine in analytic cycle functional; do
-  check "torchvision resnet18: $engine run" "$mixpim" run -e "$engine" -a configs/arch/isaac.yaml \
-    -w "$work/tv-resnet18.onnx" -p workloads/profiles/uniform8.yaml --no-baseline -o "$work/tv-$engine" > /dev/null
-done
-check "torchvision resnet18: cycle energy" same_json "$work/tv-cycle/report.json" "$work/tv-analytic/report.json" \
-  "d['totals']['energy_pj']"
-check "torchvision resnet18: functional energy" same_json "$work/tv-functional/report.json" "$work/tv-analytic/report.json" \
-  "d['totals']['energy_pj']"
-check "torchvision resnet18: functional exact with real weights" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['weights'] == 'real' else 1)" "$work/tv-functional/report.json"
-
-# torchvision's MobileNetV2 (300.8 M MACs, 3.47 M conv and linear weights): depthwise
-# convolutions mapped per group, ReLU6; the same checks.
-"$mixpim" info --json -w "$work/tv-mobilenet-v2.onnx" -o "$work/mb-info.json"
-check "torchvision mobilenet_v2: MACs and weights" "$python" -c "import json, sys; t = json.load(open(sys.argv[1]))['totals']; sys.exit(0 if (t['macs'], t['weights']) == (300774272, 3469760) else 1)" "$work/mb-info.json"
-for engine in analytic cycle functional; do
-  check "torchvision mobilenet_v2: $engine run" "$mixpim" run -e "$engine" -a configs/arch/isaac.yaml \
-    -w "$work/tv-mobilenet-v2.onnx" -p workloads/profiles/uniform8.yaml --no-baseline -o "$work/mb-$engine" > /dev/null
-done
-check "torchvision mobilenet_v2: cycle energy" same_json "$work/mb-cycle/report.json" "$work/mb-analytic/report.json" \
-  "d['totals']['energy_pj']"
-check "torchvision mobilenet_v2: functional energy" same_json "$work/mb-functional/report.json" "$work/mb-analytic/report.json" \
-  "d['totals']['energy_pj']"
-check "torchvision mobilenet_v2: functional exact with real weights" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['weights'] == 'real' else 1)" "$work/mb-functional/report.json"
+# A torchvision model through every engine with its own (random-initialised) float weights:
+# its published size, the same energy in all three engines, the functional engine bit-exact on
+# ISAAC with real weights. Usage: torchvision_model NAME MACS WEIGHTS
+torchvision_model() {
+  local name=$1 model=$work/tv-$1.onnx
+  "$mixpim" info --json -w "$model" -o "$work/$name-info.json"
+  check "$name: MACs and weights" "$python" -c "import json, sys; t = json.load(open(sys.argv[1]))['totals']; sys.exit(0 if (t['macs'], t['weights']) == (int(sys.argv[2]), int(sys.argv[3])) else 1)" "$work/$name-info.json" "$2" "$3"
+  for engine in analytic cycle functional; do
+    check "$name: $engine run" "$mixpim" run -e "$engine" -a configs/arch/isaac.yaml -w "$model" \
+      -p workloads/profiles/uniform8.yaml --no-baseline -o "$work/$name-$engine" > /dev/null
+  done
+  for engine in cycle functional; do
+    check "$name: $engine energy" same_json "$work/$name-$engine/report.json" \
+      "$work/$name-analytic/report.json" "d['totals']['energy_pj']"
+  done
+  check "$name: functional exact with real weights" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['weights'] == 'real' else 1)" "$work/$name-functional/report.json"
+}
+# ResNet18, ImageNet stem (torchvision: 1.81 GFLOPS, 11.7 M parameters with biases and BN).
+torchvision_model resnet18 1814073344 11678912
+# MobileNetV2: depthwise convolutions mapped per group, ReLU6 (torchvision: 0.30 GFLOPS, 3.5 M).
+torchvision_model mobilenet-v2 300774272 3469760
 
 expect_error() {  # expect_error MODEL TEXT
   local status=0
