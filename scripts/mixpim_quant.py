@@ -17,6 +17,8 @@ Batch norm is folded into the convolution before it (torch.fx), as mixpim's ONNX
 Used by tests/onnx/agreement.py and the profile generators. Runs on Debian's python3-torch.
 """
 
+import os
+
 import torch
 import torch.fx
 import torch.nn.functional as F
@@ -151,6 +153,36 @@ def _fixed_average(mean_in_fixed_units):
     return torch.floor(mean_in_fixed_units + 0.5) / _ONE
 
 
+def import_into(mixpim, onnx_path, folded, work_dir):
+    """The mixpim layer names of `folded`'s weight layers, in order, after loading into them the
+    float weights mixpim runs (`mixpim import --weights`: batch norm folded in double; PyTorch's
+    float32 fold can move a weight across a rounding boundary). Raises ValueError when the
+    layers do not line up."""
+    import subprocess
+
+    import numpy as np
+    import yaml
+
+    weights_dir = os.path.join(work_dir, "imported-weights")
+    subprocess.run([mixpim, "import", onnx_path, "-o", os.path.join(work_dir, "imported.yaml"),
+                    "--weights", weights_dir], check=True, stdout=subprocess.DEVNULL)
+    parameters = yaml.safe_load(open(os.path.join(weights_dir, "data.yaml")))
+    names = [k for k in parameters if not k.endswith(".bias")]
+    modules = weight_layers(folded)
+    if len(names) != len(modules):
+        raise ValueError(f"{len(names)} weight layers imported, {len(modules)} in PyTorch")
+    with torch.no_grad():
+        for name, (_, module) in zip(names, modules):
+            w = torch.from_numpy(np.load(os.path.join(weights_dir, parameters[name])))
+            b = torch.from_numpy(np.load(os.path.join(weights_dir, parameters[name + ".bias"])))
+            if tuple(w.shape) != tuple(module.weight.shape):
+                raise ValueError(f"{name} has shape {tuple(w.shape)} in mixpim, "
+                                 f"{tuple(module.weight.shape)} in PyTorch")
+            module.weight = nn.Parameter(w)
+            module.bias = nn.Parameter(b)
+    return names
+
+
 def uniform_precision(graph_module, weight_bits, activation_bits):
     return {name: {"weight_bits": weight_bits, "activation_bits": activation_bits}
             for name, _ in weight_layers(graph_module)}
@@ -162,4 +194,5 @@ def run_float(model, x):
 
 
 __all__ = ["FakeQuant", "fold_batchnorm", "weight_layers", "uniform_precision", "run_float",
+           "import_into",
            "quantize_weights", "to_fixed", "FRACTION_BITS"]

@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 
-import yaml
 
 import numpy as np
 import torch
@@ -111,27 +110,14 @@ def check(tag, model, export_mode, opset, expect_ops, batch=8, size=16, bit_widt
     # deep network carries such one-step differences to its outputs. The fold itself is checked
     # against the float model at 16 bits.
     folded = mq.fold_batchnorm(copy.deepcopy(model))
-    weights_dir = os.path.join(work, f"{tag}-weights")
-    subprocess.run([mixpim, "import", onnx_path, "-o", os.path.join(work, f"{tag}.yaml"),
-                    "--weights", weights_dir], check=True, stdout=subprocess.DEVNULL)
-    parameters = yaml.safe_load(open(os.path.join(weights_dir, "data.yaml")))
-    names = [k for k in parameters if not k.endswith(".bias")]
-    modules = mq.weight_layers(folded)
-    if len(names) != len(modules):
-        print(f"FAIL: {tag}: {len(names)} weight layers imported, {len(modules)} in PyTorch")
+    tag_dir = os.path.join(work, tag)
+    os.makedirs(tag_dir, exist_ok=True)
+    try:
+        mq.import_into(mixpim, onnx_path, folded, tag_dir)
+    except ValueError as e:
+        print(f"FAIL: {tag}: {e}")
         fail = 1
         return
-    with torch.no_grad():
-        for name, (_, module) in zip(names, modules):
-            w = torch.from_numpy(np.load(os.path.join(weights_dir, parameters[name])))
-            b = torch.from_numpy(np.load(os.path.join(weights_dir, parameters[name + ".bias"])))
-            if tuple(w.shape) != tuple(module.weight.shape):
-                print(f"FAIL: {tag}: {name} has shape {tuple(w.shape)} in mixpim, "
-                      f"{tuple(module.weight.shape)} in PyTorch")
-                fail = 1
-                return
-            module.weight = nn.Parameter(w)
-            module.bias = nn.Parameter(b)
 
     runs = {}
 

@@ -1,0 +1,212 @@
+"""Shared plumbing of the profile generators (scripts/gen_profile_*.py).
+
+- The data: scikit-learn's handwritten digits (1,797 real 8x8 images, Debian's python3-sklearn),
+  split 80/20 stratified and seeded, pixels scaled to [0, 1]. Any torch module and pair of
+  DataLoaders plug in the same way (`train`, `accuracy`, `evaluate_in_mixpim` take them).
+- Quantization-aware training under mixpim's rule (scripts/mixpim_quant.py: per-channel
+  symmetric weights, power-of-two activation steps calibrated on the batch), with a
+  straight-through estimator: the forward pass sees the quantized values, the gradient passes
+  as if it did not.
+- Export to ONNX and evaluation in mixpim: the functional engine on the test images with
+  `--labels` (accuracy of the PIM path and of the quantized model), energy and latency against
+  the 16-bit baseline.
+Runs on Debian's interpreter (/usr/bin/python3) with python3-torch and python3-sklearn.
+"""
+import json
+import os
+import subprocess
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import mixpim_quant as mq
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def seed_everything(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)  # reproducible float sums
+
+
+def digits_loaders(seed, batch_size=64):
+    """(train, test) DataLoaders of the sklearn digits, [N, 1, 8, 8] in [0, 1], labels 0-9."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
+    y = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.2, stratify=y, random_state=seed)
+    generator = torch.Generator().manual_seed(seed)
+    train = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train)),
+        batch_size=batch_size, shuffle=True, generator=generator)
+    test = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x_test), torch.from_numpy(y_test)),
+        batch_size=len(y_test))
+    return train, test
+
+
+class DigitsCnn(nn.Module):
+    """A small CNN for 8x8 digits: three 3x3 convolutions (ReLU), 2x2 max pooling, global
+    average pooling, a linear classifier. No batch norm, so that the layers trained under the
+    rule are the layers mixpim runs."""
+
+    def __init__(self, width=16):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, 2 * width, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.conv3 = nn.Conv2d(2 * width, 2 * width, 3, padding=1)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(2 * width, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(x))
+        x = self.pool(torch.relu(self.conv2(x)))
+        x = torch.relu(self.conv3(x))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+def weight_modules(model):
+    """(name, module) of every Conv2d / Linear, in definition order."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def _ste(value, quantized):
+    return value + (quantized - value).detach()
+
+
+def _fake_input(x, bits):
+    """mixpim's input rule (mixpim_quant.FakeQuant), differentiable by STE."""
+    fixed = mq.round_half_away(x.double() * 2.0 ** mq.FRACTION_BITS)
+    signed = bool(fixed.min() < 0)
+    s, lo, hi = mq.input_shift(fixed.detach(), bits, signed)
+    q = torch.clamp(torch.floor((fixed + (2.0 ** (s - 1) if s else 0.0)) / 2.0 ** s), lo, hi)
+    return _ste(x, (q * 2.0 ** (s - mq.FRACTION_BITS)).to(x.dtype))
+
+
+def _fake_weight(w, bits):
+    q, steps = mq.quantize_weights(w.detach(), bits)
+    shape = (-1,) + (1,) * (w.dim() - 1)
+    return _ste(w, (q * steps.reshape(shape)).to(w.dtype))
+
+
+class QuantTraining:
+    """Quantization-aware training: while active, each Conv2d/Linear named in `bits`
+    (name -> (weight bits, activation bits)) computes with fake-quantized weights and inputs."""
+
+    def __init__(self, model, bits):
+        self.bits = dict(bits)
+        self.handles = []
+        for name, module in weight_modules(model):
+            self.handles.append(module.register_forward_pre_hook(self._input_hook(name)))
+            module.__dict__["_mixpim_name"] = name
+            module.__dict__["_mixpim_quant"] = self
+            module.forward = self._forward(module)
+
+    def _input_hook(self, name):
+        def hook(module, args):
+            if name not in self.bits:
+                return None
+            return (_fake_input(args[0], self.bits[name][1]),)
+        return hook
+
+    def _forward(self, module):
+        original = type(module).forward
+
+        def forward(x):
+            name = module.__dict__["_mixpim_name"]
+            if name not in self.bits:
+                return original(module, x)
+            w = _fake_weight(module.weight, self.bits[name][0])
+            if isinstance(module, nn.Conv2d):
+                return F.conv2d(x, w, module.bias, module.stride, module.padding, module.dilation,
+                                module.groups)
+            return F.linear(x, w, module.bias)
+        return forward
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+def train(model, loader, epochs, lr=0.01, on_epoch=None):
+    """Adam, cross-entropy; `on_epoch(epoch)` after each epoch (checkpoints)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        if on_epoch is not None:
+            on_epoch(epoch)
+
+
+def accuracy(model, loader):
+    model.eval()
+    right = total = 0
+    with torch.no_grad():
+        for x, y in loader:
+            right += int((model(x).argmax(1) == y).sum())
+            total += len(y)
+    return right / total
+
+
+def write_profile(path, name, description, layer_bits):
+    """A mixpim profile: layer_bits maps a mixpim layer name to dict(weight_bits=int or list,
+    activation_bits=int, kept_channels=optional list)."""
+    lines = [f"name: {name}", "description: >", f"  {description}", "layers:"]
+    for layer, b in layer_bits.items():
+        items = [f"weight_bits: {b['weight_bits']}", f"activation_bits: {b['activation_bits']}"]
+        if b.get("kept_channels") is not None:
+            items.append(f"kept_channels: {list(b['kept_channels'])}")
+        lines.append(f"  \"{layer}\": {{{', '.join(items)}}}")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def export_onnx(model, example, path):
+    model.eval()
+    torch.onnx.export(model, example, path, opset_version=13)
+
+
+def mixpim_binary():
+    for candidate in (os.environ.get("MIXPIM", ""), os.path.join(ROOT, "build", "mixpim")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise SystemExit("mixpim binary not found: build it (scripts/run.sh) or set MIXPIM")
+
+
+def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir,
+                       arch=os.path.join(ROOT, "configs", "arch", "isaac.yaml")):
+    """Runs the functional engine on the test set with labels, against the 16-bit baseline.
+    Returns dict(accuracy, reference_accuracy, exact, energy_pj, energy_reduction,
+    latency_ratio, outputs)."""
+    os.makedirs(work_dir, exist_ok=True)
+    np.save(os.path.join(work_dir, "x.npy"), x_test.astype(np.float32))
+    np.save(os.path.join(work_dir, "labels.npy"), y_test.astype(np.int64))
+    with open(os.path.join(work_dir, "data.yaml"), "w") as f:
+        f.write("input: x.npy\n")
+    out = os.path.join(work_dir, "run")
+    outputs = os.path.join(work_dir, "outputs.npy")
+    env = dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE")
+    subprocess.run([mixpim, "run", "-e", "functional", "-a", arch, "-w", onnx_path, "-p",
+                    profile_path, "--data", os.path.join(work_dir, "data.yaml"), "--labels",
+                    os.path.join(work_dir, "labels.npy"), "--batch", str(len(y_test)),
+                    "--outputs", outputs, "-o", out],
+                   check=True, stdout=subprocess.DEVNULL, env=env)
+    report = json.load(open(os.path.join(out, "report.json")))
+    f = report["functional"]
+    return {"accuracy": f["accuracy"], "reference_accuracy": f["reference_accuracy"],
+            "exact": f["exact"], "energy_pj": report["totals"]["energy_pj"],
+            "energy_reduction": report["baseline"]["energy_reduction"],
+            "latency_ratio": report["baseline"]["latency_ratio"],
+            "outputs": np.load(outputs)}

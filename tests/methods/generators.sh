@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the profile generators' tests (tests/methods/test_*.py) in a temporary directory. Exit 77
+# skips where python3-torch or python3-sklearn is missing. Usage: generators.sh MIXPIM SOURCE_DIR
+set -euo pipefail
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+"$python" -c "import torch, sklearn, onnx, yaml" 2> /dev/null \
+  || { echo "SKIPPED: python3-torch, python3-sklearn, python3-onnx or python3-yaml missing (scripts/setup.sh installs them)"; exit 77; }
+work=$(mktemp -d /tmp/mixpim-methods.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$python" -W ignore "$2/tests/methods/test_ad.py" "$1" "$2" "$work"
