@@ -186,8 +186,9 @@ def mixpim_binary():
 
 
 def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir,
-                       arch=os.path.join(ROOT, "configs", "arch", "isaac.yaml")):
-    """Runs the functional engine on the test set with labels, against the 16-bit baseline.
+                       arch=os.path.join(ROOT, "configs", "arch", "isaac.yaml"), overrides=()):
+    """Runs the functional engine on the test set with labels, against the 16-bit baseline
+    (`overrides`: --set key=value of the architecture).
     Returns dict(accuracy, reference_accuracy, exact, energy_pj, energy_reduction,
     latency_ratio, outputs)."""
     os.makedirs(work_dir, exist_ok=True)
@@ -201,8 +202,9 @@ def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir
     subprocess.run([mixpim, "run", "-e", "functional", "-a", arch, "-w", onnx_path, "-p",
                     profile_path, "--data", os.path.join(work_dir, "data.yaml"), "--labels",
                     os.path.join(work_dir, "labels.npy"), "--batch", str(len(y_test)),
-                    "--outputs", outputs, "-o", out],
-                   check=True, stdout=subprocess.DEVNULL, env=env)
+                    "--outputs", outputs, "-o", out]
+                   + [a for o in overrides for a in ("--set", o)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     report = json.load(open(os.path.join(out, "report.json")))
     f = report["functional"]
     return {"accuracy": f["accuracy"], "reference_accuracy": f["reference_accuracy"],

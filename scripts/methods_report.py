@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""The methods report: each quantization method's profile on a real trained model, accuracy
+beside energy, at several array sizes (results/methods/).
+
+Runs every generator (scripts/gen_profile_*.py) and, as reference points, the same
+quantization-aware recipe at uniform 8 and 4 bits, on the digits (seeded: the same numbers on
+every run). Each trained model and profile is then evaluated in mixpim's functional engine on
+the test images with labels, on ISAAC with 64x64, 128x128 (the preset) and 256x256 arrays,
+against the 16-bit baseline. Writes report.md, summary.csv and accuracy_vs_energy.png.
+
+Usage: /usr/bin/python3 scripts/methods_report.py [--out results/methods] [--work DIR]
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import method_tools as mt  # noqa: E402
+
+# (label, generator script, its arguments)
+RUNS = [
+    ("activation density", "gen_profile_ad.py", []),
+    ("uniform 8-bit (QAT)", "gen_profile_ad.py", ["--start-bits", "8", "--checkpoint", "1000"]),
+    ("uniform 4-bit (QAT)", "gen_profile_ad.py", ["--start-bits", "4", "--checkpoint", "1000"]),
+]
+ARRAY_SIZES = [64, 128, 256]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(mt.ROOT, "results", "methods"))
+    parser.add_argument("--work", default="")
+    args = parser.parse_args()
+    mixpim = mt.mixpim_binary()
+    work = args.work or tempfile.mkdtemp(prefix="mixpim-methods-")
+    os.makedirs(args.out, exist_ok=True)
+    env = dict(os.environ, MIXPIM=mixpim, SC_COPYRIGHT_MESSAGE="DISABLE")
+    rows = []
+    for index, (label, script, extra) in enumerate(RUNS):
+        out = os.path.join(work, f"run{index}")
+        print(f"methods report: {label} ...", flush=True)
+        subprocess.run([sys.executable, "-W", "ignore", os.path.join(mt.ROOT, "scripts", script),
+                        "--out", out] + extra, check=True, env=env, stdout=subprocess.DEVNULL)
+        summary = json.load(open(os.path.join(out, "summary.json")))
+        x = np.load(os.path.join(out, "mixpim", "x.npy"))
+        y = np.load(os.path.join(out, "mixpim", "labels.npy"))
+        for size in ARRAY_SIZES:
+            pim = mt.evaluate_in_mixpim(
+                mixpim, os.path.join(out, "model.onnx"), os.path.join(out, "profile.yaml"), x, y,
+                os.path.join(out, f"array{size}"),
+                overrides=[f"pe.crossbar.rows={size}", f"pe.crossbar.columns={size}"])
+            rows.append({
+                "method": label, "array": f"{size}x{size}",
+                "bits": " ".join(f"{b}" for b in summary["bits"].values()),
+                "float_accuracy": summary["float_accuracy"],
+                "fake_quant_accuracy": summary["fake_quant_accuracy"],
+                "pim_accuracy": pim["accuracy"], "pim_exact": pim["exact"],
+                "energy_reduction": pim["energy_reduction"],
+                "latency_ratio": pim["latency_ratio"],
+            })
+    write_csv(os.path.join(args.out, "summary.csv"), rows)
+    plot(os.path.join(args.out, "accuracy_vs_energy.png"), rows)
+    write_markdown(os.path.join(args.out, "report.md"), rows)
+    print(f"methods report: {args.out}/report.md")
+
+
+def write_csv(path, rows):
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
+    os.replace(path + ".tmp", path)
+
+
+def plot(path, rows):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    markers = {"64x64": "o", "128x128": "s", "256x256": "^"}
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    colors = dict(zip(methods, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    for r in rows:
+        ax.scatter(r["energy_reduction"], 100 * r["pim_accuracy"], color=colors[r["method"]],
+                   marker=markers[r["array"]], s=50)
+    float_accuracy = rows[0]["float_accuracy"]
+    ax.axhline(100 * float_accuracy, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ticks = [t for t in (1, 2, 4, 8, 16, 32, 64, 128)
+             if min(r["energy_reduction"] for r in rows) / 1.5 <= t <= 1.5 * max(r["energy_reduction"] for r in rows)]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t}x" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("energy reduction against 16 bits (x, log scale)")
+    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%)")
+    ax.set_title("Accuracy against energy, DigitsCnn on ISAAC (dotted: float)")
+    handles = [plt.Line2D([], [], color=colors[m], marker="o", linestyle="", label=m)
+               for m in methods]
+    handles += [plt.Line2D([], [], color="black", marker=markers[a], linestyle="",
+                           label=f"{a} arrays") for a in markers]
+    # Outside the axes: no legend over the data.
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=110)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+
+
+def write_markdown(path, rows):
+    lines = [
+        "# Quantization methods on a real model: accuracy beside energy",
+        "",
+        "Generated by `scripts/methods_report.py` (part of `scripts/run.sh`): DigitsCnn trained "
+        "on scikit-learn's handwritten digits (1,797 real 8x8 images, 80/20 split, seed 1), "
+        "each method's profile evaluated by `mixpim run --engine functional --labels` on the "
+        "360 test images, ISAAC with the array size shown, against the uniform 16-bit "
+        "baseline. Float accuracy: the same recipe trained without quantization. Fake-quant: "
+        "the method's model under mixpim's rule in PyTorch (`scripts/mixpim_quant.py`); PIM: "
+        "mixpim's functional engine (equal to fake-quant image for image, checked). Bits: per "
+        "weight layer (conv1, conv2, conv3, fc).",
+        "",
+        "| method | arrays | bits | float acc. | fake-quant acc. | PIM acc. | exact | energy reduction | latency ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['method']} | {r['array']} | {r['bits']} | {100 * r['float_accuracy']:.1f} % | "
+            f"{100 * r['fake_quant_accuracy']:.1f} % | {100 * r['pim_accuracy']:.1f} % | "
+            f"{'yes' if r['pim_exact'] else 'no'} | {r['energy_reduction']:.2f}x | "
+            f"{r['latency_ratio']:.3f} |")
+    lines += ["", "![accuracy against energy reduction](accuracy_vs_energy.png)", "",
+              "Exact: the PIM path equals the integer reference in every layer. At 256x256 "
+              "ISAAC's 8-bit ADCs no longer cover the column sums (256 rows x 3 x 1 need 10 "
+              "bits, 9 with weight flipping), so conversions lose a bit and accuracy falls: "
+              "mixpim's energy for such a chip is that of a chip computing wrong answers "
+              "(the run warns; `pe.adc.resolution: exact` prices exact converters).", "",
+              "Methods still to come (issue 16): activation-density pruning, PTILMPQ, "
+              "class-based quantization; VGG19 and ResNet18 on upsampled digits; data-aware "
+              "energy.", ""]
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines))
+    os.replace(path + ".tmp", path)
+
+
+if __name__ == "__main__":
+    main()
