@@ -73,6 +73,52 @@ def activation_density(model, loader, names):
     return {n: c[0] / c[1] for n, c in counts.items()}
 
 
+def channel_density(model, loader, names):
+    """Per output channel of each named layer: the fraction of its outputs that are positive."""
+    counts = {}
+    handles = []
+    for name, module in mt.weight_modules(model):
+        if name in names:
+            def hook(_, __, out, name=name):
+                dims = [0] + list(range(2, out.dim()))
+                positive = (out > 0).sum(dim=dims).double()
+                total = out.numel() / out.shape[1]
+                c = counts.setdefault(name, [torch.zeros_like(positive), 0.0])
+                c[0] += positive
+                c[1] += total
+            handles.append(module.register_forward_hook(hook))
+    model.eval()
+    with torch.no_grad():
+        for x, _ in loader:
+            model(x)
+    for h in handles:
+        h.remove()
+    return {n: (c[0] / c[1]).tolist() for n, c in counts.items()}
+
+
+def prune_mask(density, threshold):
+    """Kept channels: density at least the threshold; the densest channel always stays."""
+    kept = [d >= threshold for d in density]
+    if not any(kept):
+        kept[max(range(len(density)), key=lambda j: density[j])] = True
+    return kept
+
+
+def zero_pruned(model, kept, consumers):
+    """Pruned channels do not exist: their weights and bias are zero, and so are the weights
+    of their consumers' rows that read them (mixpim removes those rows, so they must not set a
+    consumer's quantization step either)."""
+    modules = dict(model.named_modules())
+    with torch.no_grad():
+        for name, mask in kept.items():
+            gone = torch.tensor([not k for k in mask])
+            modules[name].weight[gone] = 0
+            if modules[name].bias is not None:
+                modules[name].bias[gone] = 0
+            for consumer in consumers.get(name, []):
+                modules[consumer].weight[:, gone] = 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True)
@@ -82,6 +128,11 @@ def main():
     parser.add_argument("--min-bits", type=int, default=2)
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--prune-density", type=float, default=0.0,
+                        help="AD pruning: remove channels whose activation density on the "
+                             "training set is below this (0: no pruning)")
+    parser.add_argument("--finetune", type=int, default=4,
+                        help="epochs of training after pruning")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     mixpim = mt.mixpim_binary()
@@ -111,6 +162,14 @@ def main():
         history.append({"epoch": epoch + 1, "density": density, "bits": dict(bits)})
 
     mt.train(model, train_loader, args.epochs, on_epoch=checkpoint)
+    kept = {}
+    if args.prune_density > 0:
+        # AD pruning: channels that (almost) never fire go, then training continues without them.
+        consumers = mt.channel_consumers(model, torch.zeros(1, 1, 8, 8))
+        density = channel_density(model, train_loader, set(consumers) & followed)
+        kept = {n: prune_mask(d, args.prune_density) for n, d in density.items()}
+        zero_pruned(model, kept, consumers)
+        mt.train(model, train_loader, args.finetune, on_step=lambda: zero_pruned(model, kept, consumers))
     quant.remove()
     model = model.eval()
     # A fresh module with the trained weights (the training hooks patched forward).
@@ -122,15 +181,17 @@ def main():
     mt.export_onnx(trained, torch.zeros(1, 1, 8, 8), onnx_path)
     folded = mq.fold_batchnorm(trained)
     names = mq.import_into(mixpim, onnx_path, folded, args.out)
-    precision = {n: {"weight_bits": bits[t], "activation_bits": bits[t]}
+    precision = {n: {"weight_bits": bits[t], "activation_bits": bits[t],
+                     "kept_channels": [j for j, k in enumerate(kept[t]) if k] if t in kept else None}
                  for n, (t, _) in zip(names, mq.weight_layers(folded))}
     profile_path = os.path.join(args.out, "profile.yaml")
-    mt.write_profile(profile_path, "activation-density",
+    mt.write_profile(profile_path, "activation-density" + ("-pruned" if kept else ""),
                      f"Activation-density bits (b <- ceil(AD b) every {args.checkpoint} epochs "
                      f"from {args.start_bits}), DigitsCnn on sklearn digits, seed {args.seed}",
                      precision)
     x_test, y_test = next(iter(test_loader))
-    fake = mq.FakeQuant(folded, {t: {"weight_bits": bits[t], "activation_bits": bits[t]}
+    fake = mq.FakeQuant(folded, {t: {"weight_bits": bits[t], "activation_bits": bits[t],
+                                     "kept": kept.get(t)}
                                  for t, _ in mq.weight_layers(folded)}).run_batch(x_test).numpy()
     fake_predictions = fake.argmax(1)
     pim = mt.evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test.numpy(), y_test.numpy(),
@@ -140,6 +201,9 @@ def main():
         "method": "activation-density", "seed": args.seed, "epochs": args.epochs,
         "checkpoint_epochs": args.checkpoint, "start_bits": args.start_bits,
         "bits": {n: precision[n]["weight_bits"] for n in names}, "history": history,
+        "prune_density": args.prune_density,
+        "kept_channels": {n: len(precision[n]["kept_channels"]) for n in names
+                          if precision[n]["kept_channels"] is not None},
         "float_accuracy": float_accuracy,  # the same recipe trained without quantization
         "fake_quant_accuracy": float((fake_predictions == y_test.numpy()).mean()),
         "pim_accuracy": pim["accuracy"], "pim_reference_accuracy": pim["reference_accuracy"],

@@ -18,6 +18,7 @@ import subprocess
 
 import numpy as np
 import torch
+import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
@@ -137,8 +138,9 @@ class QuantTraining:
             h.remove()
 
 
-def train(model, loader, epochs, lr=0.01, on_epoch=None):
-    """Adam, cross-entropy; `on_epoch(epoch)` after each epoch (checkpoints)."""
+def train(model, loader, epochs, lr=0.01, on_epoch=None, on_step=None):
+    """Adam, cross-entropy; `on_step()` after each optimizer step (e.g. to keep pruned weights
+    at zero), `on_epoch(epoch)` after each epoch (checkpoints)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     for epoch in range(epochs):
         model.train()
@@ -146,8 +148,51 @@ def train(model, loader, epochs, lr=0.01, on_epoch=None):
             optimizer.zero_grad()
             F.cross_entropy(model(x), y).backward()
             optimizer.step()
+            if on_step is not None:
+                on_step()
         if on_epoch is not None:
             on_epoch(epoch)
+
+
+def channel_consumers(model, example):
+    """For each Conv2d/Linear whose output channels can be removed: the Conv2d/Linear layers
+    that read those channels as their input channels (features), through ReLU, pooling and a
+    flatten of [C, 1, 1]. Layers whose output reaches anything else (an add, a concat, the
+    network output) are absent: pruning them would not remove rows downstream."""
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    traced = torch.fx.symbolic_trace(model)
+    ShapeProp(traced).propagate(example)
+    modules = dict(traced.named_modules())
+    passing_functions = {torch.relu, F.relu, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d}
+    passing_modules = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+
+    def is_weight(node):
+        return node.op == "call_module" and isinstance(modules[node.target], (nn.Conv2d, nn.Linear))
+
+    out = {}
+    for node in traced.graph.nodes:
+        if not is_weight(node):
+            continue
+        consumers, frontier, ok = [], [node], True
+        while frontier and ok:
+            current = frontier.pop()
+            for user in current.users:
+                if is_weight(user) and user.args[0] is current:
+                    consumers.append(user.target)
+                elif user.op == "call_module" and isinstance(modules[user.target], passing_modules):
+                    frontier.append(user)
+                elif user.op == "call_function" and user.target in passing_functions:
+                    frontier.append(user)
+                elif user.op == "call_function" and user.target is torch.flatten:
+                    shape = current.meta["tensor_meta"].shape
+                    ok = len(shape) == 4 and shape[2] == 1 and shape[3] == 1
+                    frontier.append(user)
+                else:
+                    ok = False
+        if ok and consumers and isinstance(modules[node.target], nn.Conv2d):
+            out[node.target] = consumers
+    return out
 
 
 def accuracy(model, loader):

@@ -6,6 +6,9 @@
 2. A tiny run on the digits (seconds): the script itself fails unless mixpim's PIM predictions
    equal the fake-quantized model's image for image; its profile must be accepted by
    `mixpim info`, and its bits must follow the recorded densities by the rule.
+3. AD pruning: the mask on hand-made densities, the zeroing of a pruned channel and of exactly
+   its consumer rows, and a tiny pruned run whose PIM predictions equal the fake-quantized ones
+   (a consumer whose step were set by a pruned row would differ).
 Usage: test_ad.py MIXPIM SOURCE_DIR WORK_DIR
 """
 import json
@@ -74,5 +77,30 @@ if run.returncode == 0:
         expect(history[0]["bits"][layer] == ad.ad_bits(d, 16, 2),
                f"{layer}: bits {history[0]['bits'][layer]} for density {d}")
     expect(summary["bits"]["fc_Gemm"] == 16, "the classifier (no ReLU) keeps its bits")
+# AD pruning: channels below the density threshold go; the densest stays when all are below.
+expect(ad.prune_mask([0.5, 0.01, 0.2, 0.0], 0.05) == [True, False, True, False], "prune mask")
+expect(ad.prune_mask([0.01, 0.03, 0.02], 0.05) == [False, True, False], "the densest stays")
+# Zeroing a pruned channel also zeroes the consumer's rows that read it (mixpim drops them).
+pair = nn.Sequential(nn.Conv2d(1, 3, 1), nn.ReLU(), nn.Conv2d(3, 2, 1))
+ad.zero_pruned(pair, {"0": [True, False, True]}, {"0": ["2"]})
+expect(float(pair[0].weight[1].abs().sum()) == 0 and float(pair[0].bias[1]) == 0,
+       "pruned channel's weights and bias zeroed")
+expect(float(pair[2].weight[:, 1].abs().sum()) == 0 and float(pair[2].weight[:, 0].abs().sum()) > 0,
+       "only the consumer's rows of the pruned channel zeroed")
+
+pruned_out = os.path.join(work, "ad-pruned")
+run = subprocess.run([sys.executable, "-W", "ignore", os.path.join(source, "scripts", "gen_profile_ad.py"),
+                      "--out", pruned_out, "--epochs", "4", "--checkpoint", "2", "--width", "8",
+                      "--prune-density", "0.2", "--finetune", "1"],
+                     env=env, capture_output=True, text=True)
+expect(run.returncode == 0, "gen_profile_ad.py --prune-density failed:\n" + run.stdout + run.stderr)
+if run.returncode == 0:
+    summary = json.load(open(os.path.join(pruned_out, "summary.json")))
+    kept = summary["kept_channels"]
+    expect(kept and any(v < (8 if k == "conv1_Conv" else 16) for k, v in kept.items()),
+           f"nothing pruned at density 0.2: {kept}")
+    expect(summary["images_where_pim_and_fake_quant_differ"] == 0, "pruned: PIM and fake-quant differ")
+    expect("kept_channels" in open(os.path.join(pruned_out, "profile.yaml")).read(),
+           "the profile lists kept channels")
 print("activation-density generator: all checks passed" if fail == 0 else "FAILED")
 sys.exit(fail)
