@@ -19,19 +19,16 @@ Usage: /usr/bin/python3 scripts/gen_profile_ad.py --out DIR [--epochs 24] [--che
        [--start-bits 16] [--min-bits 2] [--width 16] [--seed 1]
 """
 import argparse
-import json
 import math
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.fx
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import method_tools as mt  # noqa: E402
-import mixpim_quant as mq  # noqa: E402
 
 
 def ad_bits(density, bits, min_bits):
@@ -137,11 +134,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     mixpim = mt.mixpim_binary()
     # The float reference: the same recipe and seed without quantization.
-    mt.seed_everything(args.seed)
-    train_loader, test_loader = mt.digits_loaders(args.seed)
-    reference = mt.DigitsCnn(args.width)
-    mt.train(reference, train_loader, args.epochs)
-    float_accuracy = mt.accuracy(reference, test_loader)
+    _, float_accuracy, _, _ = mt.train_float(args.seed, args.width, args.epochs)
 
     mt.seed_everything(args.seed)
     train_loader, test_loader = mt.digits_loaders(args.seed)
@@ -171,55 +164,20 @@ def main():
         zero_pruned(model, kept, consumers)
         mt.train(model, train_loader, args.finetune, on_step=lambda: zero_pruned(model, kept, consumers))
     quant.remove()
-    model = model.eval()
     # A fresh module with the trained weights (the training hooks patched forward).
     trained = mt.DigitsCnn(args.width)
     trained.load_state_dict(model.state_dict())
-    trained.eval()
-
-    onnx_path = os.path.join(args.out, "model.onnx")
-    mt.export_onnx(trained, torch.zeros(1, 1, 8, 8), onnx_path)
-    folded = mq.fold_batchnorm(trained)
-    names = mq.import_into(mixpim, onnx_path, folded, args.out)
-    precision = {n: {"weight_bits": bits[t], "activation_bits": bits[t],
-                     "kept_channels": [j for j, k in enumerate(kept[t]) if k] if t in kept else None}
-                 for n, (t, _) in zip(names, mq.weight_layers(folded))}
-    profile_path = os.path.join(args.out, "profile.yaml")
-    mt.write_profile(profile_path, "activation-density" + ("-pruned" if kept else ""),
-                     f"Activation-density bits (b <- ceil(AD b) every {args.checkpoint} epochs "
-                     f"from {args.start_bits}), DigitsCnn on sklearn digits, seed {args.seed}",
-                     precision)
-    x_test, y_test = next(iter(test_loader))
-    fake = mq.FakeQuant(folded, {t: {"weight_bits": bits[t], "activation_bits": bits[t],
-                                     "kept": kept.get(t)}
-                                 for t, _ in mq.weight_layers(folded)}).run_batch(x_test).numpy()
-    fake_predictions = fake.argmax(1)
-    pim = mt.evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test.numpy(), y_test.numpy(),
-                                os.path.join(args.out, "mixpim"))
-    pim_predictions = pim["outputs"].argmax(1)
-    summary = {
-        "method": "activation-density", "seed": args.seed, "epochs": args.epochs,
-        "checkpoint_epochs": args.checkpoint, "start_bits": args.start_bits,
-        "bits": {n: precision[n]["weight_bits"] for n in names}, "history": history,
-        "prune_density": args.prune_density,
-        "kept_channels": {n: len(precision[n]["kept_channels"]) for n in names
-                          if precision[n]["kept_channels"] is not None},
-        "float_accuracy": float_accuracy,  # the same recipe trained without quantization
-        "fake_quant_accuracy": float((fake_predictions == y_test.numpy()).mean()),
-        "pim_accuracy": pim["accuracy"], "pim_reference_accuracy": pim["reference_accuracy"],
-        "pim_exact": pim["exact"],
-        "images_where_pim_and_fake_quant_differ": int((pim_predictions != fake_predictions).sum()),
-        "energy_reduction_vs_16bit": pim["energy_reduction"],
-        "latency_ratio_vs_16bit": pim["latency_ratio"],
-    }
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-        f.write("\n")
-    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=2))
-    if summary["images_where_pim_and_fake_quant_differ"] != 0 or not pim["exact"]:
-        print("FAIL: the PIM predictions differ from the fake-quantized model's")
-        return 1
-    return 0
+    summary = mt.finish(
+        trained, {t: {"weight_bits": bits[t], "activation_bits": bits[t], "kept": kept.get(t)}
+                  for t in layers},
+        args.out, mixpim, "activation-density" + ("-pruned" if kept else ""),
+        f"Activation-density bits (b <- ceil(AD b) every {args.checkpoint} epochs from "
+        f"{args.start_bits}), DigitsCnn on sklearn digits, seed {args.seed}", test_loader,
+        {"method": "activation-density", "seed": args.seed, "epochs": args.epochs,
+         "checkpoint_epochs": args.checkpoint, "start_bits": args.start_bits,
+         "prune_density": args.prune_density, "history": history,
+         "float_accuracy": float_accuracy})  # the same recipe trained without quantization
+    return 0 if summary["ok"] else 1
 
 
 if __name__ == "__main__":

@@ -257,3 +257,65 @@ def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir
             "energy_reduction": report["baseline"]["energy_reduction"],
             "latency_ratio": report["baseline"]["latency_ratio"],
             "outputs": np.load(outputs)}
+
+
+def train_float(seed, width, epochs):
+    """The float reference: DigitsCnn trained without quantization. Returns (model, accuracy,
+    train loader, test loader)."""
+    seed_everything(seed)
+    train_loader, test_loader = digits_loaders(seed)
+    model = DigitsCnn(width)
+    train(model, train_loader, epochs)
+    return model, accuracy(model, test_loader), train_loader, test_loader
+
+
+def finish(model, bits, out_dir, mixpim, name, description, test_loader, summary):
+    """Exports `model`, writes its mixpim profile and evaluates it.
+
+    bits: PyTorch module name -> dict(weight_bits=int or per-channel list, activation_bits=int,
+    kept=per-channel bools or None). Writes out_dir/model.onnx, profile.yaml, summary.json
+    (`summary` plus accuracies, energy and the image-for-image comparison) and returns the
+    summary; its "ok" is False when mixpim's PIM predictions differ from the fake-quantized
+    model's (exact ADCs) or the PIM path is not exact."""
+    model = model.eval()
+    onnx_path = os.path.join(out_dir, "model.onnx")
+    export_onnx(model, torch.zeros(1, 1, 8, 8), onnx_path)
+    folded = mq.fold_batchnorm(model)
+    names = mq.import_into(mixpim, onnx_path, folded, out_dir)
+    targets = [t for t, _ in mq.weight_layers(folded)]
+    precision = {}
+    for n, t in zip(names, targets):
+        b = bits[t]
+        kept = b.get("kept")
+        precision[n] = {"weight_bits": b["weight_bits"], "activation_bits": b["activation_bits"],
+                        "kept_channels": None if kept is None else [j for j, k in enumerate(kept) if k]}
+    profile_path = os.path.join(out_dir, "profile.yaml")
+    write_profile(profile_path, name, description, precision)
+    x_test, y_test = next(iter(test_loader))
+    fake = mq.FakeQuant(folded, {t: {"weight_bits": bits[t]["weight_bits"],
+                                     "activation_bits": bits[t]["activation_bits"],
+                                     "kept": bits[t].get("kept")} for t in targets})
+    fake_predictions = fake.run_batch(x_test).numpy().argmax(1)
+    pim = evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test.numpy(), y_test.numpy(),
+                             os.path.join(out_dir, "mixpim"))
+    differ = int((pim["outputs"].argmax(1) != fake_predictions).sum())
+    summary = dict(summary)
+    summary.update({
+        "bits": {n: precision[n]["weight_bits"] for n in names},
+        "kept_channels": {n: len(precision[n]["kept_channels"]) for n in names
+                          if precision[n]["kept_channels"] is not None},
+        "fake_quant_accuracy": float((fake_predictions == y_test.numpy()).mean()),
+        "pim_accuracy": pim["accuracy"], "pim_reference_accuracy": pim["reference_accuracy"],
+        "pim_exact": pim["exact"], "images_where_pim_and_fake_quant_differ": differ,
+        "energy_reduction_vs_16bit": pim["energy_reduction"],
+        "latency_ratio_vs_16bit": pim["latency_ratio"],
+    })
+    summary["ok"] = differ == 0 and pim["exact"]
+    with open(os.path.join(out_dir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("history", "scores")},
+                     indent=2))
+    if not summary["ok"]:
+        print("FAIL: the PIM predictions differ from the fake-quantized model's")
+    return summary

@@ -27,6 +27,7 @@ import method_tools as mt  # noqa: E402
 RUNS = [
     ("activation density", "gen_profile_ad.py", []),
     ("activation density + pruning", "gen_profile_ad.py", ["--prune-density", "0.05"]),
+    ("class-based", "gen_profile_class.py", []),
     ("uniform 8-bit (QAT)", "gen_profile_ad.py", ["--start-bits", "8", "--checkpoint", "1000"]),
     ("uniform 4-bit (QAT)", "gen_profile_ad.py", ["--start-bits", "4", "--checkpoint", "1000"]),
 ]
@@ -58,7 +59,7 @@ def main():
                 overrides=[f"pe.crossbar.rows={size}", f"pe.crossbar.columns={size}"])
             rows.append({
                 "method": label, "array": f"{size}x{size}",
-                "bits": " ".join(f"{b}" for b in summary["bits"].values()),
+                "bits": " ".join(bits_text(b) for b in summary["bits"].values()),
                 "kept_channels": " ".join(f"{v}" for v in summary.get("kept_channels", {}).values()),
                 "float_accuracy": summary["float_accuracy"],
                 "fake_quant_accuracy": summary["fake_quant_accuracy"],
@@ -70,6 +71,13 @@ def main():
     plot(os.path.join(args.out, "accuracy_vs_energy.png"), rows)
     write_markdown(os.path.join(args.out, "report.md"), rows)
     print(f"methods report: {args.out}/report.md")
+
+
+def bits_text(bits):
+    """8, or 2-6 when the channels of a layer differ."""
+    if isinstance(bits, int):
+        return str(bits)
+    return str(bits[0]) if min(bits) == max(bits) else f"{min(bits)}-{max(bits)}"
 
 
 def write_csv(path, rows):
@@ -127,7 +135,7 @@ def write_markdown(path, rows):
         "baseline. Float accuracy: the same recipe trained without quantization. Fake-quant: "
         "the method's model under mixpim's rule in PyTorch (`scripts/mixpim_quant.py`); PIM: "
         "mixpim's functional engine (equal to fake-quant image for image, checked). Bits: per "
-        "weight layer (conv1, conv2, conv3, fc); kept channels of the pruned layers (of 16, 32, "
+        "weight layer (conv1, conv2, conv3, fc; a range when its channels differ); kept channels of the pruned layers (of 16, 32, "
         "32).",
         "",
         "| method | arrays | bits | kept channels | float acc. | fake-quant acc. | PIM acc. | exact | energy reduction | latency ratio |",
@@ -146,8 +154,8 @@ def write_markdown(path, rows):
               "bits, 9 with weight flipping), so conversions lose a bit and accuracy falls: "
               "mixpim's energy for such a chip is that of a chip computing wrong answers "
               "(the run warns; `pe.adc.resolution: exact` prices exact converters).", "",
-              "Methods still to come (issue 16): PTILMPQ, class-based quantization; VGG19 and "
-              "ResNet18 on upsampled digits; data-aware energy.", ""]
+              "Methods still to come (issue 16): PTILMPQ; VGG19 and ResNet18 on upsampled "
+              "digits; data-aware energy.", ""]
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(lines))
     os.replace(path + ".tmp", path)

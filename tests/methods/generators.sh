@@ -8,4 +8,7 @@ python=/usr/bin/python3
   || { echo "SKIPPED: python3-torch, python3-sklearn, python3-onnx or python3-yaml missing (scripts/setup.sh installs them)"; exit 77; }
 work=$(mktemp -d /tmp/mixpim-methods.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$python" -W ignore "$2/tests/methods/test_ad.py" "$1" "$2" "$work"
+status=0
+"$python" -W ignore "$2/tests/methods/test_ad.py" "$1" "$2" "$work" || status=1
+"$python" -W ignore "$2/tests/methods/test_class.py" "$1" "$2" "$work" || status=1
+exit "$status"

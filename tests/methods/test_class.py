@@ -1,0 +1,58 @@
+"""The class-based generator (scripts/gen_profile_class.py).
+
+1. Scores on a hand-made importance matrix: with 4 classes and 4 channels where channel 0 is in
+   every class's top half, channel 3 in none and channels 1 and 2 split the rest, the scores
+   are 1, 1/2, 1/2, 0, and base 2 + span 4 gives 6, 4, 4, 2 bits.
+2. A tiny run on the digits: the script fails unless mixpim's PIM predictions equal the
+   fake-quantized model's image for image; the profile's per-channel bits follow the recorded
+   scores, the classifier's neurons all score 1, and `mixpim info` accepts the profile.
+Usage: test_class.py MIXPIM SOURCE_DIR WORK_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+mixpim, source, work = sys.argv[1:4]
+sys.path.insert(0, os.path.join(source, "scripts"))
+import gen_profile_class as cb  # noqa: E402
+
+fail = 0
+
+
+def expect(condition, what):
+    global fail
+    if not condition:
+        print("FAIL:", what)
+        fail = 1
+
+
+importance = np.array([[9, 5, 1, 0], [9, 1, 5, 0], [9, 5, 1, 0], [9, 1, 5, 0]], dtype=float)
+scores = cb.class_scores(importance)
+expect(list(scores) == [1.0, 0.5, 0.5, 0.0], f"scores {list(scores)}")
+expect(cb.bits_for(scores, 2, 4, 2, 8) == [6, 4, 4, 2], f"bits {cb.bits_for(scores, 2, 4, 2, 8)}")
+expect(cb.bits_for(scores, 6, 4, 2, 8) == [8, 8, 8, 6], "clamped at the maximum")
+
+out = os.path.join(work, "class")
+env = dict(os.environ, MIXPIM=mixpim)
+run = subprocess.run([sys.executable, "-W", "ignore", os.path.join(source, "scripts", "gen_profile_class.py"),
+                      "--out", out, "--epochs", "4", "--width", "8"],
+                     env=env, capture_output=True, text=True)
+expect(run.returncode == 0, "gen_profile_class.py failed:\n" + run.stdout + run.stderr)
+if run.returncode == 0:
+    summary = json.load(open(os.path.join(out, "summary.json")))
+    expect(summary["images_where_pim_and_fake_quant_differ"] == 0 and summary["pim_exact"],
+           "PIM and fake-quantized predictions differ")
+    names = list(summary["bits"])
+    for (layer, s), name in zip(summary["scores"].items(), names):
+        want = cb.bits_for(s, summary["base"], summary["span"], 2, 8)
+        expect(summary["bits"][name] == want, f"{name}: bits {summary['bits'][name]} for scores {s}")
+    expect(all(v == 1.0 for v in list(summary["scores"].values())[-1]), "the classifier scores 1")
+    info = subprocess.run([mixpim, "info", "-w", os.path.join(out, "model.onnx"), "-p",
+                           os.path.join(out, "profile.yaml")], capture_output=True, text=True,
+                          env=dict(env, SC_COPYRIGHT_MESSAGE="DISABLE"))
+    expect(info.returncode == 0, "mixpim info refuses the profile:\n" + info.stderr)
+print("class-based generator: all checks passed" if fail == 0 else "FAILED")
+sys.exit(fail)
