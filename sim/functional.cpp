@@ -276,6 +276,10 @@ AdcModel adc_model(const LayerAdc& layer, const AdcConfig& adc) {
 struct AdcCounts {
   int64_t clipped = 0;
   int64_t lossy = 0;
+  // Row activity (data-aware energy): DAC drives (row x input cycle x array) and cell reads
+  // (row x input cycle x used column), all and those whose input slice is not zero.
+  int64_t dac_drives = 0, dac_active = 0;
+  int64_t cell_reads = 0, cell_active = 0;
 };
 
 inline int64_t convert(int64_t sum, const AdcModel& m, bool& clipped) {
@@ -479,6 +483,12 @@ class PimLayer {
       first_row += block_rows;
     }
     block_first_cells_.push_back(static_cast<int>(cells_.size()));
+    for (int64_t block = 0; block < mapping.row_blocks(); ++block) {
+      const auto [first_array, last_array] = mapping.columns_of_block(block);
+      int64_t columns = 0;
+      for (int a = first_array; a < last_array; ++a) columns += mapping.column_arrays[a].used_columns;
+      block_columns_.push_back(columns);
+    }
   }
 
   // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
@@ -531,15 +541,24 @@ class PimLayer {
               }
             }
             bool any = false;
+            int64_t active_rows = 0;  // rows x input cycles whose DAC slice is not zero
             for (int t = 0; t < cycles_; ++t) {
               active[t] = 0;
-              for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
-                   ++q) {
-                for (int w = 0; w < words; ++w)
-                  active[t] |= planes[static_cast<size_t>(q) * words + w] != 0;
+              for (int w = 0; w < words; ++w) {
+                uint64_t slice = 0;
+                for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
+                     ++q)
+                  slice |= planes[static_cast<size_t>(q) * words + w];
+                active[t] |= slice != 0;
+                active_rows += __builtin_popcountll(slice);
               }
               any |= active[t] != 0;
             }
+            const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
+            counts.dac_drives += int64_t{block_rows} * cycles_ * block_arrays;
+            counts.dac_active += active_rows * block_arrays;
+            counts.cell_reads += int64_t{block_rows} * cycles_ * block_columns_[block];
+            counts.cell_active += active_rows * block_columns_[block];
             if (!any) continue;  // all-zero input: every column sum and the offset term are 0
             for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
               const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
@@ -628,6 +647,7 @@ class PimLayer {
   // Per array of the layer (row block major; [block_first_cells_[b], block_first_cells_[b + 1])
   // are block b's): its column array, cells and flipped-column flags.
   std::vector<int> block_first_cells_;
+  std::vector<int64_t> block_columns_;  // used columns of each row block's arrays
   std::vector<int> block_arrays_;
   std::vector<std::vector<uint64_t>> cells_;
   std::vector<std::vector<uint8_t>> flipped_;
@@ -1257,6 +1277,10 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         lr.adc_clipped = counts.clipped;
         lr.flipped_columns = pim.flipped_columns();
         lr.adc_lossy = counts.lossy;
+        lr.dac_drives = counts.dac_drives;
+        lr.dac_active = counts.dac_active;
+        lr.cell_reads = counts.cell_reads;
+        lr.cell_active = counts.cell_active;
         if (options.end_to_end) {
           const Tensor xe = requantize(e2e_of(p0), range);
           AdcCounts ignored;
@@ -1387,6 +1411,25 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   return result;
 }
 
+PerformanceResult data_aware_performance(const PerformanceResult& performance,
+                                         const FunctionalResult& result) {
+  PerformanceResult aware = performance;
+  for (LayerPerformance& layer : aware.layers) {
+    const auto it = std::find_if(result.layers.begin(), result.layers.end(),
+                                 [&](const FunctionalLayerResult& l) { return l.name == layer.name; });
+    if (it == result.layers.end() || it->dac_drives == 0) continue;
+    auto scale = [&](const char* component, const char* action, int64_t active, int64_t all) {
+      const int64_t count = layer.counts.get(component, action);
+      const auto kept = static_cast<int64_t>(std::llround(
+          static_cast<double>(count) * static_cast<double>(active) / static_cast<double>(all)));
+      layer.counts.add(component, action, kept - count);
+    };
+    scale("dac", "convert", it->dac_active, it->dac_drives);
+    scale("xbar", "read_cell", it->cell_active, it->cell_reads);
+  }
+  return aware;
+}
+
 nlohmann::ordered_json functional_json(const FunctionalResult& result) {
   using json = nlohmann::ordered_json;
   json out;
@@ -1437,6 +1480,12 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
       j["adc_clipped"] = l.adc_clipped;
       j["adc_lossy"] = l.adc_lossy;
       j["flipped_columns"] = l.flipped_columns;
+      // Row activity of the isolated pass: the fraction of DAC drives and cell reads whose
+      // input slice is not zero (data-aware energy).
+      j["dac_active_fraction"] =
+          l.dac_drives > 0 ? static_cast<double>(l.dac_active) / l.dac_drives : 0.0;
+      j["cell_active_fraction"] =
+          l.cell_reads > 0 ? static_cast<double>(l.cell_active) / l.cell_reads : 0.0;
       flipped += l.flipped_columns;
       conversions += l.adc_conversions;
       clipped += l.adc_clipped;

@@ -72,6 +72,7 @@
 #include <string>
 #include <vector>
 
+#include "analytic.h"
 #include "arch_config.h"
 #include "mapping.h"
 #include "precision.h"
@@ -121,6 +122,11 @@ struct FunctionalLayerResult {
   int64_t adc_conversions = 0;  // column conversions of the isolated pass
   int64_t adc_clipped = 0;      // conversions that saturated at the top code
   int64_t adc_lossy = 0;        // conversions whose result differs from the analog sum
+  // Data-aware energy (isolated pass, whole batch): DAC drives (row x input cycle x array)
+  // and cell reads (row x input cycle x used column), all and those whose input slice is not
+  // zero; a zero slice draws no DAC or cell-read energy.
+  int64_t dac_drives = 0, dac_active = 0;
+  int64_t cell_reads = 0, cell_active = 0;
   int64_t flipped_columns = 0;  // weight flipping: columns stored as complements (all arrays)
 };
 
@@ -176,6 +182,12 @@ void check_functional_memory(const Network& network, const FunctionalOptions& op
 FunctionalResult run_functional(const Network& network, const PrecisionProfile& profile,
                                 const ArchConfig& arch, const NetworkMapping& mapping,
                                 const FunctionalOptions& options);
+
+// The same performance with each weight layer's DAC conversions and cell reads scaled by the
+// fractions whose input slice was not zero on the functional run's data (data-aware energy:
+// rows whose input bits are 0 draw no DAC or cell-read energy). Other counts are unchanged.
+PerformanceResult data_aware_performance(const PerformanceResult& performance,
+                                         const FunctionalResult& result);
 
 // The `functional` block of report.json (deterministic: no wall time).
 nlohmann::ordered_json functional_json(const FunctionalResult& result);

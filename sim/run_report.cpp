@@ -204,6 +204,18 @@ std::string functional_sentence(const ordered_json& f) {
   return s;
 }
 
+// Data-aware energy beside the data-independent worst case.
+std::string data_aware_sentence(const ordered_json& d) {
+  const double worst = d["energy_pj"]["data_independent"].get<double>();
+  const double aware = d["energy_pj"]["data_aware"].get<double>();
+  return "Data-aware energy on the functional run's " + std::to_string(d["batch"].get<int>()) +
+         " input(s): " + general(aware / 1e3) + " nJ per inference against " +
+         general(worst / 1e3) + " nJ data-independent (" + fixed(100.0 * aware / worst, 1) +
+         " %): DAC conversions and cell reads of rows whose input bits are zero cost nothing "
+         "(DAC " + fixed(100.0 * d["dac_active_fraction"].get<double>(), 1) + " %, cell reads " +
+         fixed(100.0 * d["cell_active_fraction"].get<double>(), 1) + " % active).";
+}
+
 // A weight layer's bits as text: "8", or "3-8 (3:12 8:52)" (bits:channels) when channels
 // differ; "" for other layers.
 std::string weight_bits_text(const ordered_json& l) {
@@ -568,6 +580,10 @@ std::string run_report_markdown(const ordered_json& r) {
     md += "\n## Functional (bit-accurate data through the arrays)\n\n" +
           functional_sentence(r["functional"]) + ".\n";
   }
+  if (r.contains("data_aware")) {
+    const ordered_json& d = r["data_aware"];
+    md += "\n" + data_aware_sentence(d) + "\n";
+  }
   md +=
       "\n## Layers\n\nWeight bits: a range with bits:channels when channels differ; kept: output "
       "channels kept of all; packing: column groups by bit-width (channels, columns of one row "
@@ -665,6 +681,7 @@ std::string run_summary_text(const ordered_json& r) {
          " % of the energy), " + general(t["reprogram_ns"].get<double>() / 1e3) + " us\n";
   }
   if (r.contains("functional")) s += "  functional " + functional_sentence(r["functional"]) + "\n";
+  if (r.contains("data_aware")) s += "  data-aware " + data_aware_sentence(r["data_aware"]) + "\n";
   if (r.contains("baseline")) {
     const std::string label = "vs " + baseline_label(r["baseline"]);
     s += "  " + label + std::string(label.size() < 11 ? 11 - label.size() : 1, ' ') +

@@ -685,6 +685,41 @@ TEST(FunctionalData, GroupedConvolutionsByHandAndBitExact) {
   }
 }
 
+TEST(FunctionalData, DataAwareEnergyCountsRowsWithInputBits) {
+  // One 3x3 conv on a 3x3 image at 8 bits, 1-bit DACs: one MVM of 9 rows x 8 input cycles,
+  // 72 DAC conversions per inference. Four pixels of value 1 set one slice each: 4 of the 72
+  // drive (1/18); all-zero pixels drive none; all-255 pixels drive all 72, and the data-aware
+  // counts equal the data-independent ones. Cell reads scale alike.
+  test::TempDir dir;
+  const Network net = load_network(dir.write(
+      "one.yaml",
+      "name: one\nnetwork: one\ndataset: test\ninput: [1, 3, 3]\nlayers:\n"
+      "  - {name: conv, type: conv2d, kernel: 3, input: [1, 3, 3], output: [4, 1, 1]}\n"));
+  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
+  const PrecisionProfile profile = uniform_profile(net, 8);
+  const NetworkMapping mapping = map_network(net, profile, arch);
+  const PerformanceResult performance = analyze(net, profile, arch, mapping);
+  const int64_t dac = performance.layers[0].counts.get("dac", "convert");
+  const int64_t cells = performance.layers[0].counts.get("xbar", "read_cell");
+  ASSERT_EQ(dac, 72);
+  auto aware_for = [&](const std::vector<int32_t>& pixels) {
+    dir.write("x.npy", npy_i32({1, 1, 3, 3}, pixels));
+    FunctionalOptions options;
+    options.data_map_path = dir.write("d.yaml", "input: x.npy\n");
+    const FunctionalResult r = run_functional(net, profile, arch, mapping, options);
+    return data_aware_performance(performance, r).layers[0].counts;
+  };
+  const ActionCounts some = aware_for({1, 0, 1, 0, 0, 0, 1, 0, 1});
+  EXPECT_EQ(some.get("dac", "convert"), 4);
+  EXPECT_EQ(some.get("xbar", "read_cell"), cells / 18);
+  EXPECT_EQ(some.get("adc", "convert"), performance.layers[0].counts.get("adc", "convert"));
+  const ActionCounts none = aware_for(std::vector<int32_t>(9, 0));
+  EXPECT_EQ(none.get("dac", "convert"), 0);
+  EXPECT_EQ(none.get("xbar", "read_cell"), 0);
+  const ActionCounts all = aware_for(std::vector<int32_t>(9, 255));
+  EXPECT_EQ(all, performance.layers[0].counts);
+}
+
 // ---- real (float) weights ----------------------------------------------------------------
 
 TEST(FunctionalReal, TinyNetworkByHand) {
