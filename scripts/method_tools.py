@@ -235,7 +235,7 @@ def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir
     """Runs the functional engine on the test set with labels, against the 16-bit baseline
     (`overrides`: --set key=value of the architecture).
     Returns dict(accuracy, reference_accuracy, exact, energy_pj, energy_reduction,
-    latency_ratio, outputs)."""
+    data_aware_energy_pj, dac_active_fraction, baseline_energy_pj, latency_ratio, outputs)."""
     os.makedirs(work_dir, exist_ok=True)
     np.save(os.path.join(work_dir, "x.npy"), x_test.astype(np.float32))
     np.save(os.path.join(work_dir, "labels.npy"), y_test.astype(np.int64))
@@ -255,6 +255,9 @@ def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir
     return {"accuracy": f["accuracy"], "reference_accuracy": f["reference_accuracy"],
             "exact": f["exact"], "energy_pj": report["totals"]["energy_pj"],
             "energy_reduction": report["baseline"]["energy_reduction"],
+            "data_aware_energy_pj": report["data_aware"]["energy_pj"]["data_aware"],
+            "dac_active_fraction": report["data_aware"]["dac_active_fraction"],
+            "baseline_energy_pj": report["baseline"]["energy_pj"],
             "latency_ratio": report["baseline"]["latency_ratio"],
             "outputs": np.load(outputs)}
 
