@@ -19,18 +19,9 @@ import sys
 import torch
 from torch import nn
 
-mixpim, source, work = sys.argv[1:4]
-sys.path.insert(0, os.path.join(source, "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import MIXPIM as mixpim, SOURCE as source, WORK as work, expect, finish  # noqa: E402
 import gen_profile_ad as ad  # noqa: E402
-
-fail = 0
-
-
-def expect(condition, what):
-    global fail
-    if not condition:
-        print("FAIL:", what)
-        fail = 1
 
 
 class Pattern(nn.Module):
@@ -102,5 +93,4 @@ if run.returncode == 0:
     expect(summary["images_where_pim_and_fake_quant_differ"] == 0, "pruned: PIM and fake-quant differ")
     expect("kept_channels" in open(os.path.join(pruned_out, "profile.yaml")).read(),
            "the profile lists kept channels")
-print("activation-density generator: all checks passed" if fail == 0 else "FAILED")
-sys.exit(fail)
+finish("activation-density generator")

@@ -15,18 +15,9 @@ import sys
 
 import numpy as np
 
-mixpim, source, work = sys.argv[1:4]
-sys.path.insert(0, os.path.join(source, "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import MIXPIM as mixpim, SOURCE as source, WORK as work, expect, finish  # noqa: E402
 import gen_profile_class as cb  # noqa: E402
-
-fail = 0
-
-
-def expect(condition, what):
-    global fail
-    if not condition:
-        print("FAIL:", what)
-        fail = 1
 
 
 importance = np.array([[9, 5, 1, 0], [9, 1, 5, 0], [9, 5, 1, 0], [9, 1, 5, 0]], dtype=float)
@@ -54,5 +45,4 @@ if run.returncode == 0:
                            os.path.join(out, "profile.yaml")], capture_output=True, text=True,
                           env=dict(env, SC_COPYRIGHT_MESSAGE="DISABLE"))
     expect(info.returncode == 0, "mixpim info refuses the profile:\n" + info.stderr)
-print("class-based generator: all checks passed" if fail == 0 else "FAILED")
-sys.exit(fail)
+finish("class-based generator")

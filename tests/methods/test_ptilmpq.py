@@ -14,18 +14,9 @@ import os
 import subprocess
 import sys
 
-mixpim, source, work = sys.argv[1:4]
-sys.path.insert(0, os.path.join(source, "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import MIXPIM as mixpim, SOURCE as source, WORK as work, expect, finish  # noqa: E402
 import gen_profile_ptilmpq as pt  # noqa: E402
-
-fail = 0
-
-
-def expect(condition, what):
-    global fail
-    if not condition:
-        print("FAIL:", what)
-        fail = 1
 
 
 bits, used = pt.allocate({"a": 0.9, "b": 0.1}, {"a": [0.8, 0.2], "b": [0.8, 0.2]},
@@ -47,5 +38,4 @@ if run.returncode == 0:
     expect(summary["images_where_pim_and_fake_quant_differ"] == 0 and summary["pim_exact"],
            "PIM and fake-quantized predictions differ")
     expect(any(len(set(b)) > 1 for b in summary["bits"].values()), "no layer mixes precisions")
-print("PTILMPQ generator: all checks passed" if fail == 0 else "FAILED")
-sys.exit(fail)
+finish("PTILMPQ generator")
