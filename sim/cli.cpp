@@ -468,31 +468,11 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const FunctionalResult result = run_functional(network, profile, arch, mapping, functional);
     report["functional"] = functional_json(result);
     // Data-aware energy: the same evaluation with the measured row activity.
-    const Evaluation aware =
-        evaluate(data_aware_performance(run.evaluation.performance, result), arch, table,
-                 functional.batch);
-    int64_t dac_drives = 0, dac_active = 0, cell_reads = 0, cell_active = 0;
-    for (const FunctionalLayerResult& l : result.layers) {
-      dac_drives += l.dac_drives;
-      dac_active += l.dac_active;
-      cell_reads += l.cell_reads;
-      cell_active += l.cell_active;
-    }
-    auto component_pj = [](const Evaluation& e, const char* name) {  // dynamic energy
-      const auto it = e.components.find(name);
-      return it == e.components.end() ? 0.0 : it->second.dynamic_pj;
-    };
-    report["data_aware"] = {
-        {"batch", result.batch},
-        {"dac_active_fraction", dac_drives > 0 ? static_cast<double>(dac_active) / dac_drives : 0.0},
-        {"cell_active_fraction",
-         cell_reads > 0 ? static_cast<double>(cell_active) / cell_reads : 0.0},
-        {"energy_pj", {{"data_independent", run.evaluation.energy_pj()},
-                       {"data_aware", aware.energy_pj()}}},
-        {"dac_pj", {{"data_independent", component_pj(run.evaluation, "dac")},
-                    {"data_aware", component_pj(aware, "dac")}}},
-        {"xbar_pj", {{"data_independent", component_pj(run.evaluation, "xbar")},
-                     {"data_aware", component_pj(aware, "xbar")}}}};
+    report["data_aware"] =
+        data_aware_json(run.evaluation,
+                        evaluate(data_aware_performance(run.evaluation.performance, result), arch,
+                                 table, functional.batch),
+                        result);
     if (!outputs_path.empty()) {
       Shape shape = network.layers.back().output_shape;
       shape.insert(shape.begin(), result.batch);

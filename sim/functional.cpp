@@ -486,7 +486,8 @@ class PimLayer {
     for (int64_t block = 0; block < mapping.row_blocks(); ++block) {
       const auto [first_array, last_array] = mapping.columns_of_block(block);
       int64_t columns = 0;
-      for (int a = first_array; a < last_array; ++a) columns += mapping.column_arrays[a].used_columns;
+      for (int a = first_array; a < last_array; ++a)
+        columns += mapping.column_arrays[a].used_columns;
       block_columns_.push_back(columns);
     }
   }
@@ -1415,8 +1416,9 @@ PerformanceResult data_aware_performance(const PerformanceResult& performance,
                                          const FunctionalResult& result) {
   PerformanceResult aware = performance;
   for (LayerPerformance& layer : aware.layers) {
-    const auto it = std::find_if(result.layers.begin(), result.layers.end(),
-                                 [&](const FunctionalLayerResult& l) { return l.name == layer.name; });
+    const auto it =
+        std::find_if(result.layers.begin(), result.layers.end(),
+                     [&](const FunctionalLayerResult& l) { return l.name == layer.name; });
     if (it == result.layers.end() || it->dac_drives == 0) continue;
     auto scale = [&](const char* component, const char* action, int64_t active, int64_t all) {
       const int64_t count = layer.counts.get(component, action);
@@ -1428,6 +1430,34 @@ PerformanceResult data_aware_performance(const PerformanceResult& performance,
     scale("xbar", "read_cell", it->cell_active, it->cell_reads);
   }
   return aware;
+}
+
+nlohmann::ordered_json data_aware_json(const Evaluation& data_independent,
+                                       const Evaluation& data_aware,
+                                       const FunctionalResult& result) {
+  int64_t dac_drives = 0, dac_active = 0, cell_reads = 0, cell_active = 0;
+  for (const FunctionalLayerResult& l : result.layers) {
+    dac_drives += l.dac_drives;
+    dac_active += l.dac_active;
+    cell_reads += l.cell_reads;
+    cell_active += l.cell_active;
+  }
+  auto dynamic_pj = [](const Evaluation& e, const char* name) {
+    const auto it = e.components.find(name);
+    return it == e.components.end() ? 0.0 : it->second.dynamic_pj;
+  };
+  auto side_by_side = [](double worst, double aware) {
+    return nlohmann::ordered_json{{"data_independent", worst}, {"data_aware", aware}};
+  };
+  return {
+      {"batch", result.batch},
+      {"dac_active_fraction", dac_drives > 0 ? static_cast<double>(dac_active) / dac_drives : 0.0},
+      {"cell_active_fraction",
+       cell_reads > 0 ? static_cast<double>(cell_active) / cell_reads : 0.0},
+      {"energy_pj", side_by_side(data_independent.energy_pj(), data_aware.energy_pj())},
+      {"dac_pj", side_by_side(dynamic_pj(data_independent, "dac"), dynamic_pj(data_aware, "dac"))},
+      {"xbar_pj",
+       side_by_side(dynamic_pj(data_independent, "xbar"), dynamic_pj(data_aware, "xbar"))}};
 }
 
 nlohmann::ordered_json functional_json(const FunctionalResult& result) {

@@ -74,6 +74,7 @@
 
 #include "analytic.h"
 #include "arch_config.h"
+#include "energy_model.h"
 #include "mapping.h"
 #include "precision.h"
 #include "workload.h"
@@ -188,6 +189,13 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
 // rows whose input bits are 0 draw no DAC or cell-read energy). Other counts are unchanged.
 PerformanceResult data_aware_performance(const PerformanceResult& performance,
                                          const FunctionalResult& result);
+
+// The `data_aware` block of report.json: the data-independent evaluation and the one of
+// data_aware_performance side by side (total energy, DAC and array dynamic energy), with the
+// batch's row activity.
+nlohmann::ordered_json data_aware_json(const Evaluation& data_independent,
+                                       const Evaluation& data_aware,
+                                       const FunctionalResult& result);
 
 // The `functional` block of report.json (deterministic: no wall time).
 nlohmann::ordered_json functional_json(const FunctionalResult& result);

@@ -212,7 +212,8 @@ std::string data_aware_sentence(const ordered_json& d) {
          " input(s): " + general(aware / 1e3) + " nJ per inference against " +
          general(worst / 1e3) + " nJ data-independent (" + fixed(100.0 * aware / worst, 1) +
          " %): DAC conversions and cell reads of rows whose input bits are zero cost nothing "
-         "(DAC " + fixed(100.0 * d["dac_active_fraction"].get<double>(), 1) + " %, cell reads " +
+         "(DAC " +
+         fixed(100.0 * d["dac_active_fraction"].get<double>(), 1) + " %, cell reads " +
          fixed(100.0 * d["cell_active_fraction"].get<double>(), 1) + " % active).";
 }
 

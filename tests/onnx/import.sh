@@ -77,6 +77,7 @@ done
 check "concat: a concat layer" grep -q '"type": "concat"' "$work/concat-analytic/report.json"
 check "concat: cycle energy" same_json "$work/concat-cycle/report.json" "$work/concat-analytic/report.json" \
   "d['totals']['energy_pj']"
+check "concat: data-aware energy below the data-independent one" "$python" -c "import json, sys; d = json.load(open(sys.argv[1]))['data_aware']; e = d['energy_pj']; sys.exit(0 if 0 < d['dac_active_fraction'] < 1 and e['data_aware'] < e['data_independent'] and d['dac_pj']['data_aware'] < d['dac_pj']['data_independent'] else 1)" "$work/concat-functional/report.json"
 check "concat: functional exact" "$python" -c "import json, sys; f = json.load(open(sys.argv[1]))['functional']; sys.exit(0 if f['exact'] and f['totals']['max_abs_error'] == 0 else 1)" "$work/concat-functional/report.json"
 
 # `mixpim import --weights` writes what `--data` reads: the imported YAML with its weight map
