@@ -27,7 +27,6 @@ import heapq
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 

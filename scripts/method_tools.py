@@ -108,9 +108,7 @@ class QuantTraining:
         self.handles = []
         for name, module in weight_modules(model):
             self.handles.append(module.register_forward_pre_hook(self._input_hook(name)))
-            module.__dict__["_mixpim_name"] = name
-            module.__dict__["_mixpim_quant"] = self
-            module.forward = self._forward(module)
+            module.forward = self._forward(module, name)
 
     def _input_hook(self, name):
         def hook(module, args):
@@ -119,11 +117,10 @@ class QuantTraining:
             return (_fake_input(args[0], self.bits[name][1]),)
         return hook
 
-    def _forward(self, module):
+    def _forward(self, module, name):
         original = type(module).forward
 
         def forward(x):
-            name = module.__dict__["_mixpim_name"]
             if name not in self.bits:
                 return original(module, x)
             w = _fake_weight(module.weight, self.bits[name][0])

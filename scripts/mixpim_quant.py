@@ -17,6 +17,7 @@ Batch norm is folded into the convolution before it (torch.fx), as mixpim's ONNX
 Used by tests/onnx/agreement.py and the profile generators. Runs on Debian's python3-torch.
 """
 
+import math
 import os
 
 import torch
@@ -65,8 +66,7 @@ def input_shift(fixed, bits, signed):
 
 
 def _round_shift(v, s):
-    return v if s == 0 else float(torch.floor(torch.tensor((v + 2.0 ** (s - 1)) / 2.0 ** s,
-                                                           dtype=torch.float64)))
+    return v if s == 0 else math.floor((v + 2.0 ** (s - 1)) / 2.0 ** s)
 
 
 def quantize_weights(weight, bits, kept_out=None):

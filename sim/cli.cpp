@@ -358,10 +358,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   // An ONNX model brings its float weights to the functional engine (imported once).
-  const bool onnx_workload = in.workload_path.size() > 5 &&
-                             in.workload_path.compare(in.workload_path.size() - 5, 5, ".onnx") == 0;
   Network network;
-  if (onnx_workload && engine == "functional") {
+  if (is_onnx_path(in.workload_path) && engine == "functional") {
     ImportedModel model = import_onnx(in.workload_path);
     network = load_imported_network(in.workload_path, model.workload_yaml);
     functional.parameters = std::move(model.parameters);

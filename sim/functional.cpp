@@ -843,6 +843,20 @@ Tensor random_input(const Shape& shape, int batch, int bits, uint64_t seed) {
   return t;
 }
 
+// The values of an .npy array as reals (integers converted); InputError naming the file and
+// `what` when one is not finite.
+std::vector<double> finite_reals(const NpyArray& array, const std::string& what) {
+  std::vector<double> values = array.reals;
+  if (!array.is_float()) values.assign(array.integers.begin(), array.integers.end());
+  for (double v : values) {
+    if (!std::isfinite(v)) {
+      throw InputError(
+          {{SourceLocation{array.path, 0, 0}, "", what + " holds a value that is not finite"}});
+    }
+  }
+  return values;
+}
+
 DataFiles load_data_files(const std::string& map_path, const Network& network,
                           const PrecisionProfile& profile, int batch) {
   DataFiles files;
@@ -928,19 +942,7 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
       const Layer& layer = network.layers[index];
       if (is_bias) {
         expect_npy_shape(array, {layer.out_channels()}, "bias of layer " + layer.name);
-        std::vector<double>& bias = files.parameters[index].bias;
-        if (array.is_float()) {
-          bias = array.reals;
-        } else {
-          for (int64_t v : array.integers) bias.push_back(static_cast<double>(v));
-        }
-        for (double v : bias) {
-          if (!std::isfinite(v)) {
-            throw InputError(
-                {{SourceLocation{path, 0, 0}, "",
-                  "bias of layer " + layer.name + " holds a value that is not finite"}});
-          }
-        }
+        files.parameters[index].bias = finite_reals(array, "bias of layer " + layer.name);
         files.weight_files.emplace_back(entry.key, path);
         continue;
       }
@@ -950,14 +952,7 @@ DataFiles load_data_files(const std::string& map_path, const Network& network,
         // Real weights, quantized per output channel by the run (header comment).
         LayerParameters& p = files.parameters[index];
         p.weight_shape = weight_shape(layer);
-        p.weights = array.reals;
-        for (double v : p.weights) {
-          if (!std::isfinite(v)) {
-            throw InputError(
-                {{SourceLocation{path, 0, 0}, "",
-                  "weights of layer " + layer.name + " hold a value that is not finite"}});
-          }
-        }
+        p.weights = finite_reals(array, "weights of layer " + layer.name);
         files.weight_files.emplace_back(layer.name, path);
         continue;
       }
@@ -1041,14 +1036,17 @@ int tied_images(const Tensor& t) {
   return tied;
 }
 
+// Index of image n's first maximum.
+int64_t top1(const Tensor& t, int n) {
+  const int64_t per = t.per_image();
+  const auto begin = t.data.begin() + n * per;
+  return std::max_element(begin, begin + per) - begin;
+}
+
 // Fraction of images whose arg-max (first maximum) is the label.
 double accuracy(const Tensor& t, const std::vector<int64_t>& labels) {
-  const int64_t per = t.per_image();
   int right = 0;
-  for (int n = 0; n < t.batch; ++n) {
-    const auto begin = t.data.begin() + n * per;
-    right += std::max_element(begin, begin + per) - begin == labels[static_cast<size_t>(n)];
-  }
+  for (int n = 0; n < t.batch; ++n) right += top1(t, n) == labels[static_cast<size_t>(n)];
   return t.batch == 0 ? 0 : static_cast<double>(right) / t.batch;
 }
 
@@ -1072,15 +1070,8 @@ std::vector<int64_t> load_labels(const std::string& path, const Network& network
 // Fraction of images whose arg-max (first maximum) agrees.
 double top1_agreement(const Tensor& got, const Tensor& want) {
   if (want.batch == 0) return 0;
-  const int64_t per = want.per_image();
   int agree = 0;
-  for (int n = 0; n < want.batch; ++n) {
-    auto first_max = [&](const Tensor& t) {
-      const auto begin = t.data.begin() + n * per;
-      return std::max_element(begin, begin + per) - begin;
-    };
-    agree += first_max(got) == first_max(want);
-  }
+  for (int n = 0; n < want.batch; ++n) agree += top1(got, n) == top1(want, n);
   return static_cast<double>(agree) / want.batch;
 }
 
@@ -1416,10 +1407,10 @@ PerformanceResult data_aware_performance(const PerformanceResult& performance,
                                          const FunctionalResult& result) {
   PerformanceResult aware = performance;
   for (LayerPerformance& layer : aware.layers) {
-    const auto it =
-        std::find_if(result.layers.begin(), result.layers.end(),
-                     [&](const FunctionalLayerResult& l) { return l.name == layer.name; });
-    if (it == result.layers.end() || it->dac_drives == 0) continue;
+    // result.layers holds every network layer in order, as performance.layers does.
+    if (layer.layer < 0 || layer.layer >= static_cast<int>(result.layers.size())) continue;
+    const FunctionalLayerResult* it = &result.layers[static_cast<size_t>(layer.layer)];
+    if (it->dac_drives == 0) continue;
     auto scale = [&](const char* component, const char* action, int64_t active, int64_t all) {
       const int64_t count = layer.counts.get(component, action);
       const auto kept = static_cast<int64_t>(std::llround(

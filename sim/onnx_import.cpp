@@ -97,6 +97,15 @@ struct Out {
   LayerParameters parameters;     // conv2d/linear
 };
 
+// `width` bytes of `raw` from `at` as an unsigned integer: ONNX stores raw data little-endian,
+// decoded byte by byte, independent of the host.
+uint64_t little_endian(const std::string& raw, size_t at, size_t width) {
+  uint64_t bits = 0;
+  for (size_t b = 0; b < width; ++b)
+    bits |= uint64_t{static_cast<unsigned char>(raw[at + b])} << (8 * b);
+  return bits;
+}
+
 // The values of a float or double tensor, C order, with its dimensions.
 std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string& path,
                                   const std::string& where, Dims* dims) {
@@ -126,10 +135,7 @@ std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string&
     }
     values.resize(static_cast<size_t>(count));
     for (size_t i = 0; i < values.size(); ++i) {
-      // ONNX stores raw data little-endian; decoded byte by byte, independent of the host.
-      uint64_t bits = 0;
-      for (size_t b = 0; b < width; ++b)
-        bits |= uint64_t{static_cast<unsigned char>(raw[i * width + b])} << (8 * b);
+      const uint64_t bits = little_endian(raw, i * width, width);
       if (is_float) {
         const auto narrow = static_cast<uint32_t>(bits);
         float f;
@@ -159,6 +165,10 @@ std::vector<double> tensor_values(const onnx::TensorProto& t, const std::string&
 }  // namespace
 
 std::string onnx_workload_yaml(const std::string& path) { return import_onnx(path).workload_yaml; }
+
+bool is_onnx_path(const std::string& path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
 
 ImportedModel import_onnx(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -391,10 +401,7 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         if (t.has_raw_data()) {
           const std::string& raw = t.raw_data();
           for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
-            uint64_t bits = 0;
-            for (size_t b = 0; b < 8; ++b)
-              bits |= uint64_t{static_cast<unsigned char>(raw[i + b])} << (8 * b);
-            pads.push_back(static_cast<int64_t>(bits));
+            pads.push_back(static_cast<int64_t>(little_endian(raw, i, 8)));
           }
         } else {
           pads.assign(t.int64_data().begin(), t.int64_data().end());
@@ -489,7 +496,6 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
     l.name = layer_name(node, index, used);
     const std::string out_where = label + " output '" + node.output(0) + "'";
     if (op == "Conv") {
-
       const Dims dilations = ints(node, "dilations", {1, 1});
       if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1)
         fail(path, label, "dilations " + shape_text(dilations) + ": expected 2 positive values");
@@ -601,9 +607,9 @@ ImportedModel import_onnx_bytes(std::string_view bytes, const std::string& path)
         const Dims kernel = ints(node, "kernel_shape", {});
         const int64_t groups = integer(node, "group", 1);
         if (ins % groups != 0 || outs % groups != 0)
-          fail(path, label, std::to_string(groups) + " groups do not divide " +
-                                std::to_string(ins) + " input and " + std::to_string(outs) +
-                                " output channels");
+          fail(path, label,
+               std::to_string(groups) + " groups do not divide " + std::to_string(ins) +
+                   " input and " + std::to_string(outs) + " output channels");
         p.weight_shape = {outs, ins / groups, kernel[0], kernel[1]};
         if (dims != p.weight_shape)
           fail(path, label,

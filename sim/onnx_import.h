@@ -38,6 +38,9 @@ struct ImportedModel {
   std::map<std::string, LayerParameters> parameters;  // by workload layer name
 };
 
+// True when `path` names an ONNX model (ends in .onnx): every --workload imports those.
+bool is_onnx_path(const std::string& path);
+
 // Reads the model at `path`. Throws InputError.
 ImportedModel import_onnx(const std::string& path);
 

@@ -1,6 +1,7 @@
 #include "precision.h"
 
 #include <algorithm>
+#include <numeric>
 #include <utility>
 
 #include "yaml_reader.h"
@@ -314,19 +315,18 @@ std::vector<LayerCounts> count_layers(const Network& network, const PrecisionPro
   for (size_t i = 0; i < network.layers.size(); ++i) {
     const Layer& layer = network.layers[i];
     if (!layer.has_weights()) continue;
-    const int p = layer.producers.at(0);
     LayerCounts& c = counts[i];
-    c.kept_inputs = p == kNetworkInput ? layer.in_channels()
-                                       : std::count(masks[p].begin(), masks[p].end(), true);
     const LayerPrecision& precision = profile.layers.at(i);
     c.kept_outputs = precision.kept_count();
     // Output channel j reads the kept inputs of its group (all of them unless grouped).
-    const std::vector<int64_t> group_inputs = kept_inputs_per_group(network, masks, static_cast<int>(i));
+    const std::vector<int64_t> group_inputs =
+        kept_inputs_per_group(network, masks, static_cast<int>(i));
+    c.kept_inputs = std::accumulate(group_inputs.begin(), group_inputs.end(), int64_t{0});
     const int64_t per_group = layer.group_out_channels();
     for (size_t j = 0; j < precision.weight_bits.size(); ++j) {
       if (!precision.kept[j]) continue;
-      const int64_t rows =
-          group_inputs[static_cast<size_t>(static_cast<int64_t>(j) / per_group)] * layer.kernel_area();
+      const int64_t rows = group_inputs[static_cast<size_t>(static_cast<int64_t>(j) / per_group)] *
+                           layer.kernel_area();
       c.weights += rows;
       c.weight_memory_bits += precision.weight_bits[j] * rows;
     }

@@ -170,9 +170,8 @@ Network network_from_yaml(YamlNode root, const std::string& path);
 
 Network load_network(const std::string& path) {
   // An ONNX model is imported (onnx_import.h) and read like a workload file.
-  const bool onnx = path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-  return onnx ? load_imported_network(path, onnx_workload_yaml(path))
-              : network_from_yaml(load_yaml_file(path), path);
+  return is_onnx_path(path) ? load_imported_network(path, onnx_workload_yaml(path))
+                            : network_from_yaml(load_yaml_file(path), path);
 }
 
 Network load_imported_network(const std::string& path, const std::string& workload_yaml) {
@@ -344,8 +343,8 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
             diagnostics.add(dilation->where, path_i + ".dilation",
                             "dilation applies to conv2d only");
             usable = false;
-          } else if (auto d = read_pair(*dilation, path_i + ".dilation", 1, kMaxKernel,
-                                        diagnostics)) {
+          } else if (auto d =
+                         read_pair(*dilation, path_i + ".dilation", 1, kMaxKernel, diagnostics)) {
             std::tie(layer.dilation_h, layer.dilation_w) = *d;
           } else {
             usable = false;
@@ -404,7 +403,8 @@ Network network_from_yaml(YamlNode root, const std::string& path) {
                   "]");
         }
         if (layer.groups > 1 && layer.input_shape.size() == 3 && !layer.output_shape.empty() &&
-            (layer.input_shape[0] % layer.groups != 0 || layer.output_shape[0] % layer.groups != 0)) {
+            (layer.input_shape[0] % layer.groups != 0 ||
+             layer.output_shape[0] % layer.groups != 0)) {
           diagnostics.add(entry.get("groups", false)->where, path_i + ".groups",
                           std::to_string(layer.groups) + " groups do not divide " +
                               std::to_string(layer.input_shape[0]) + " input and " +

@@ -2,10 +2,8 @@
 # Runs the profile generators' tests (tests/methods/test_*.py) in a temporary directory. Exit 77
 # skips where python3-torch or python3-sklearn is missing. Usage: generators.sh MIXPIM SOURCE_DIR
 set -euo pipefail
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
-"$python" -c "import torch, sklearn, onnx, yaml" 2> /dev/null \
-  || { echo "SKIPPED: python3-torch, python3-sklearn, python3-onnx or python3-yaml missing (scripts/setup.sh installs them)"; exit 77; }
+source "$2/tests/python_with.sh"
+python_with torch sklearn onnx yaml numpy
 work=$(mktemp -d /tmp/mixpim-methods.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 status=0

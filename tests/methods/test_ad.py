@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import MIXPIM as mixpim, SOURCE as source, WORK as work, expect, finish  # noqa: E402
+from checks import MIXPIM as mixpim, WORK as work, expect, finish, run_generator  # noqa: E402
 import gen_profile_ad as ad  # noqa: E402
 
 
@@ -48,16 +48,12 @@ expect(ad.ad_bits(0.05, 8, 2) == 2, "the minimum holds")
 expect(ad.ad_bits(1.0, 7, 2) == 7, "density 1 keeps the bits")
 
 out = os.path.join(work, "ad")
-env = dict(os.environ, MIXPIM=mixpim)
-run = subprocess.run([sys.executable, "-W", "ignore", os.path.join(source, "scripts", "gen_profile_ad.py"),
-                      "--out", out, "--epochs", "4", "--checkpoint", "2", "--width", "4"],
-                     env=env, capture_output=True, text=True)
-expect(run.returncode == 0, "gen_profile_ad.py failed:\n" + run.stdout + run.stderr)
+run = run_generator("gen_profile_ad.py", out, "--epochs", "4", "--checkpoint", "2", "--width", "4")
 if run.returncode == 0:
     summary = json.load(open(os.path.join(out, "summary.json")))
     info = subprocess.run([mixpim, "info", "-w", os.path.join(out, "model.onnx"), "-p",
                            os.path.join(out, "profile.yaml")], capture_output=True, text=True,
-                          env=dict(env, SC_COPYRIGHT_MESSAGE="DISABLE"))
+                          env=dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE"))
     expect(info.returncode == 0, "mixpim info refuses the profile:\n" + info.stderr)
     history = summary["history"]
     expect(len(history) == 1, f"one checkpoint in 4 epochs every 2 (not at the end): {history}")
@@ -80,11 +76,8 @@ expect(float(pair[2].weight[:, 1].abs().sum()) == 0 and float(pair[2].weight[:, 
        "only the consumer's rows of the pruned channel zeroed")
 
 pruned_out = os.path.join(work, "ad-pruned")
-run = subprocess.run([sys.executable, "-W", "ignore", os.path.join(source, "scripts", "gen_profile_ad.py"),
-                      "--out", pruned_out, "--epochs", "4", "--checkpoint", "2", "--width", "8",
-                      "--prune-density", "0.2", "--finetune", "1"],
-                     env=env, capture_output=True, text=True)
-expect(run.returncode == 0, "gen_profile_ad.py --prune-density failed:\n" + run.stdout + run.stderr)
+run = run_generator("gen_profile_ad.py", pruned_out,
+                    "--epochs", "4", "--checkpoint", "2", "--width", "8", "--prune-density", "0.2", "--finetune", "1")
 if run.returncode == 0:
     summary = json.load(open(os.path.join(pruned_out, "summary.json")))
     kept = summary["kept_channels"]

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import MIXPIM as mixpim, SOURCE as source, WORK as work, expect, finish  # noqa: E402
+from checks import MIXPIM as mixpim, WORK as work, expect, finish, run_generator  # noqa: E402
 import gen_profile_class as cb  # noqa: E402
 
 
@@ -27,11 +27,7 @@ expect(cb.bits_for(scores, 2, 4, 2, 8) == [6, 4, 4, 2], f"bits {cb.bits_for(scor
 expect(cb.bits_for(scores, 6, 4, 2, 8) == [8, 8, 8, 6], "clamped at the maximum")
 
 out = os.path.join(work, "class")
-env = dict(os.environ, MIXPIM=mixpim)
-run = subprocess.run([sys.executable, "-W", "ignore", os.path.join(source, "scripts", "gen_profile_class.py"),
-                      "--out", out, "--epochs", "4", "--width", "8"],
-                     env=env, capture_output=True, text=True)
-expect(run.returncode == 0, "gen_profile_class.py failed:\n" + run.stdout + run.stderr)
+run = run_generator("gen_profile_class.py", out, "--epochs", "4", "--width", "8")
 if run.returncode == 0:
     summary = json.load(open(os.path.join(out, "summary.json")))
     expect(summary["images_where_pim_and_fake_quant_differ"] == 0 and summary["pim_exact"],
@@ -43,6 +39,6 @@ if run.returncode == 0:
     expect(all(v == 1.0 for v in list(summary["scores"].values())[-1]), "the classifier scores 1")
     info = subprocess.run([mixpim, "info", "-w", os.path.join(out, "model.onnx"), "-p",
                            os.path.join(out, "profile.yaml")], capture_output=True, text=True,
-                          env=dict(env, SC_COPYRIGHT_MESSAGE="DISABLE"))
+                          env=dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE"))
     expect(info.returncode == 0, "mixpim info refuses the profile:\n" + info.stderr)
 finish("class-based generator")

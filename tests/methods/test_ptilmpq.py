@@ -11,11 +11,10 @@ Usage: test_ptilmpq.py MIXPIM SOURCE_DIR WORK_DIR
 """
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import MIXPIM as mixpim, SOURCE as source, WORK as work, expect, finish  # noqa: E402
+from checks import WORK as work, expect, finish, run_generator  # noqa: E402
 import gen_profile_ptilmpq as pt  # noqa: E402
 
 
@@ -27,11 +26,8 @@ bits, used = pt.allocate({"a": 0.9, "b": 0.1}, {"a": [0.8, 0.2], "b": [0.8, 0.2]
 expect(bits == {"a": [2, 2], "b": [2, 2]} and used == 80, "a budget at the lowest level")
 
 out = os.path.join(work, "ptilmpq")
-env = dict(os.environ, MIXPIM=mixpim)
-run = subprocess.run([sys.executable, "-W", "ignore", os.path.join(source, "scripts", "gen_profile_ptilmpq.py"),
-                      "--out", out, "--epochs", "4", "--width", "8", "--budget-bits", "3.5"],
-                     env=env, capture_output=True, text=True)
-expect(run.returncode == 0, "gen_profile_ptilmpq.py failed:\n" + run.stdout + run.stderr)
+run = run_generator("gen_profile_ptilmpq.py", out,
+                    "--epochs", "4", "--width", "8", "--budget-bits", "3.5")
 if run.returncode == 0:
     summary = json.load(open(os.path.join(out, "summary.json")))
     expect(summary["used_bits_per_weight"] <= 3.5, f"budget exceeded: {summary['used_bits_per_weight']}")

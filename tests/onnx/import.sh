@@ -14,10 +14,8 @@
 set -euo pipefail
 mixpim=$1
 source_dir=$2
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
-"$python" -c "import torch, torchvision, onnx" 2> /dev/null \
-  || { echo "SKIPPED: ONNX import: python3-torch, python3-torchvision or python3-onnx missing (scripts/setup.sh installs them)"; exit 77; }
+source "$source_dir/tests/python_with.sh"
+python_with torch torchvision onnx numpy
 
 work=$(mktemp -d /tmp/mixpim-onnx.XXXXXX)
 trap 'rm -rf "$work"' EXIT
