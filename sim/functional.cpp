@@ -438,13 +438,13 @@ class PimLayer {
       const auto [first_array, last_array] = mapping.columns_of_block(block);
       block_first_cells_.push_back(static_cast<int>(cells_.size()));
       std::vector<std::pair<int, int64_t>> offsets;  // offset-encoded channels the block meets
+      std::vector<uint8_t> seen(offset_.size(), 0);  // a channel's slices may span arrays
       for (int a = first_array; a < last_array; ++a) {
         block_arrays_.push_back(a);
         for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
-          const bool seen = std::any_of(offsets.begin(), offsets.end(),
-                                        [&](const auto& o) { return o.first == span.channel; });
-          if (offset_[span.channel] != 0 && !seen)
+          if (offset_[span.channel] != 0 && !seen[span.channel])
             offsets.emplace_back(span.channel, offset_[span.channel]);
+          seen[span.channel] = 1;
         }
       }
       block_offsets_.push_back(std::move(offsets));
