@@ -4,9 +4,9 @@
 
 namespace mixpim::hw {
 
-AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays,
-                 const sim::PeWork& work, const sim::ArchConfig& arch, LayerCounters* counters,
-                 PeState* state, Kernel* kernel)
+AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays, const sim::PeWork& work,
+                 const sim::ArchConfig& arch, LayerCounters* counters, PeState* state,
+                 Kernel* kernel)
     : sc_module(name),
       arrays_(arrays),
       work_(work),
@@ -20,8 +20,10 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays,
 
 void AdcBank::run() {
   const bool flipping = arch_.pe.crossbar.weight_flipping;
+  // With pe.adc.skip_zero_blocks on a data-aware run, only a share of the columns is converted
+  // (sim/activity.h); otherwise every one, every read step.
+  sim::ActiveShare share{work_.active.conversion};
   int64_t copies = -1, columns = 0;
-  double ns = 0;
   for (;;) {
     state_->adc = "-";
     double t = now_ns();
@@ -31,14 +33,16 @@ void AdcBank::run() {
     if (step.copies != copies) {
       copies = step.copies;
       columns = arrays_.step(copies).columns;
-      ns = sim::adc_read_ns(arch_, columns, work_.adc_bits) * static_cast<double>(work_.passes);
     }
+    const int64_t converted_columns = share.take(columns, step.inference);
+    const double ns = sim::adc_read_ns(arch_, converted_columns, work_.adc_bits) *
+                      static_cast<double>(work_.passes);
     state_->adc = "adc";
     kernel_->wait_ns(ns);
     stats.busy_ns += ns;
-    counters_->sample += arrays_.count * columns;  // and for each identical PE
-    counters_->adc_convert += arrays_.count * columns;
-    if (flipping) counters_->flip_subtract += arrays_.count * columns;
+    counters_->sample += arrays_.count * converted_columns;  // and for each identical PE
+    counters_->adc_convert += arrays_.count * converted_columns;
+    if (flipping) counters_->flip_subtract += arrays_.count * converted_columns;
     state_->adc = "-";
     t = now_ns();
     if (!work_.sample_hold) {

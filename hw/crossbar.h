@@ -15,8 +15,8 @@ namespace mixpim::hw {
 
 class CrossbarGroup : public sc_core::sc_module {
  public:
-  sc_core::sc_fifo_in<Step> in;    // from the input register
-  sc_core::sc_fifo_out<Step> out;  // to the sample-and-hold (or straight to the ADCs)
+  sc_core::sc_fifo_in<Step> in;         // from the input register
+  sc_core::sc_fifo_out<Step> out;       // to the sample-and-hold (or straight to the ADCs)
   sc_core::sc_fifo_in<bool> converted;  // without sample-and-hold: the ADCs are done
 
   // `timing` null: not the layer's representative PE (its stalls are not charged).
@@ -31,6 +31,7 @@ class CrossbarGroup : public sc_core::sc_module {
   const sim::PeWork& work_;
   int dac_bits_;
   bool flipping_;
+  sim::ActiveShare dac_share_, cell_share_;  // fractions work_.active.dac, .cell
   LayerCounters* counters_;
   LayerState* layer_;
   PeState* state_;

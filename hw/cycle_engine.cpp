@@ -115,7 +115,7 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   if (g_ran) throw std::logic_error("run_cycle: the SystemC kernel elaborates once per process");
   g_ran = true;
   const auto wall_start = std::chrono::steady_clock::now();
-  sim::WorkModel compiled = sim::build_work_model(network, profile, arch, mapping);
+  sim::WorkModel compiled = sim::build_work_model(network, profile, arch, mapping, options.activity);
   sim::size_edge_buffers(compiled, arch);
   const bool tracing = !options.trace_path.empty();
   const size_t n = compiled.layers.size();

@@ -32,6 +32,9 @@ struct CycleOptions {
   // fed the same read steps and take the same time) and count its work for each; false: one
   // pipeline per PE (slower; the same counts, times equal up to the order of simultaneous events).
   bool merge_identical_pes = true;
+  // Data-aware run (sim/activity.h): the layers' measured activity scales what their PEs drive,
+  // read and convert, and with pe.adc.skip_zero_blocks the ADC banks' time.
+  const sim::Activity* activity = nullptr;
 };
 
 struct UnitStats {

@@ -113,8 +113,9 @@ std::vector<int> output_bits(const Network& network, const PrecisionProfile& pro
 }
 
 PerformanceResult analyze(const Network& network, const PrecisionProfile& profile,
-                          const ArchConfig& arch, const NetworkMapping& mapping) {
-  return analyze(build_work_model(network, profile, arch, mapping));
+                          const ArchConfig& arch, const NetworkMapping& mapping,
+                          const Activity* activity) {
+  return analyze(build_work_model(network, profile, arch, mapping, activity));
 }
 
 PerformanceResult analyze(const WorkModel& model) {

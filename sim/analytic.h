@@ -76,8 +76,10 @@ int64_t rows_released(const Layer& consumer, const Shape& producer_output, int64
 // network output.
 std::vector<int> output_bits(const Network& network, const PrecisionProfile& profile);
 
+// `activity`: a data-aware run (build_work_model).
 PerformanceResult analyze(const Network& network, const PrecisionProfile& profile,
-                          const ArchConfig& arch, const NetworkMapping& mapping);
+                          const ArchConfig& arch, const NetworkMapping& mapping,
+                          const Activity* activity = nullptr);
 // The same from the compiler's work model (work_model.h): its counts and bounds, and the row
 // schedule below.
 PerformanceResult analyze(const WorkModel& model);

@@ -214,6 +214,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         p.adc.full_scale =
             enum_at<AdcFullScale>(adc.choice_or("full_scale", 0, kAdcFullScaleNames));
         p.adc.rounding = enum_at<AdcRounding>(adc.choice_or("rounding", 0, kAdcRoundingNames));
+        p.adc.skip_zero_blocks = adc.boolean_or("skip_zero_blocks", false);
         int64_t columns = int64_t{p.crossbars} * p.crossbar.columns;
         if (p.adc.count > 0 && columns > 0 && p.adc.count > columns) {
           diagnostics.add(value_location(adc, "count"), join_path(adc.path(), "count"),

@@ -53,6 +53,9 @@ struct AdcConfig {
   // clip: one code per unit of sum, sums above 2^bits - 1 saturate.
   AdcFullScale full_scale = AdcFullScale::kExactBound;
   AdcRounding rounding = AdcRounding::kNearest;  // of sums between two codes (exact_bound)
+  // Skip the conversions of a row block whose inputs are all zero in an input cycle (its
+  // columns sum to 0): fewer conversions and less ADC time on sparse data (sim/activity.h).
+  bool skip_zero_blocks = false;
 };
 
 struct PeConfig {

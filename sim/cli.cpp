@@ -194,12 +194,16 @@ std::string join_command(const std::string& command, const std::vector<std::stri
   return text;
 }
 
-// The 16-bit baseline of a cycle run, simulated by the cycle engine in a child process (the
-// SystemC kernel elaborates once per process). Throws std::runtime_error when the child fails.
-BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& baseline_path,
-                               bool reprogram, const std::string& tech_path, int64_t inferences,
-                               bool merge_identical_pes, int batch, const std::string& out_dir) {
-  std::string dir = out_dir + "/.baseline-XXXXXX";
+// A cycle-engine run in a child process (the SystemC kernel elaborates once per process) of
+// `in` with the precision profile `precision_path` and `extra` arguments; returns its
+// report.json. Throws std::runtime_error naming `what` when the child fails.
+nlohmann::ordered_json cycle_child_report(const SimulationInputs& in,
+                                          const std::string& precision_path,
+                                          const std::vector<std::string>& extra,
+                                          const std::string& tech_path, int64_t inferences,
+                                          bool merge_identical_pes, int batch,
+                                          const std::string& out_dir, const std::string& what) {
+  std::string dir = out_dir + "/.child-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
     throw std::runtime_error("cannot create a directory in " + out_dir);
   }
@@ -208,9 +212,9 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& ba
       "/proc/self/exe", "run",    "--engine", "cycle",         "--arch", in.arch_path, "--workload",
       in.workload_path, "--tech", tech_path,  "--no-baseline", "--out",  dir};
   for (const std::string& o : in.overrides) task.argv.insert(task.argv.end(), {"--set", o});
-  if (!baseline_path.empty()) task.argv.insert(task.argv.end(), {"--precision", baseline_path});
+  if (!precision_path.empty()) task.argv.insert(task.argv.end(), {"--precision", precision_path});
   task.argv.insert(task.argv.end(), {"--batch", std::to_string(batch)});
-  if (reprogram) task.argv.insert(task.argv.end(), {"--set", "mapping.allow_reprogramming=true"});
+  task.argv.insert(task.argv.end(), extra.begin(), extra.end());
   if (inferences > 0)
     task.argv.insert(task.argv.end(), {"--inferences", std::to_string(inferences)});
   if (!merge_identical_pes) task.argv.emplace_back("--every-pe");
@@ -226,13 +230,12 @@ BaselineFigures cycle_baseline(const SimulationInputs& in, const std::string& ba
     std::ifstream err(dir + "/stderr.txt");
     const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
     std::filesystem::remove_all(dir, ignored);
-    throw std::runtime_error("the cycle-engine 16-bit baseline failed: " + text);
+    throw std::runtime_error("the cycle-engine " + what + " failed: " + text);
   }
-  const BaselineFigures figures =
-      baseline_figures(nlohmann::ordered_json::parse(report), reprogram);
+  nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(report);
   report.close();
   std::filesystem::remove_all(dir, ignored);
-  return figures;
+  return parsed;
 }
 
 // Says on stderr when a run's conversions lose bits (sim/adc.h); with --strict-adc that is an
@@ -274,6 +277,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   hw::CycleOptions cycle;
   std::string digital_path;
   std::string baseline_path;
+  std::string activity_path, activity_out_path;
   std::vector<std::string> digital_overrides;
   in.add_to(options);
   options.add_options()(
@@ -299,6 +303,15 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "own float weights")(
       "labels", po::value(&functional.labels_path),
       "functional: .npy of integer class labels, one per input: accuracy in the report")(
+      "activity", po::value(&activity_path),
+      "analytic, cycle: input activity per weight layer (sim/activity.h; written by "
+      "--activity-out): report.json's data_aware block gives the energy (and, with "
+      "pe.adc.skip_zero_blocks, the latency) at that activity beside the data-independent figures")(
+      "activity-applied",
+      "with --activity: report the run at that activity as its own figures, without the "
+      "data_aware block (cycle runs simulate their data-aware side this way in a child process)")(
+      "activity-out", po::value(&activity_out_path),
+      "functional: write the input activity measured on the run's data to this YAML file")(
       "outputs", po::value(&outputs_path),
       "functional: write the final layer's outputs (PIM path, end to end; real values) to this "
       ".npy file, shape [batch, ...]")("tech,t", po::value(&tech_path),
@@ -341,11 +354,20 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (engine != "functional") {
     // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
-    for (const char* option : {"data", "seed", "outputs", "labels"}) {
+    for (const char* option : {"data", "seed", "outputs", "labels", "activity-out"}) {
       if (!values[option].defaulted() && values.count(option)) {
         throw UsageError(std::string("--") + option + " needs --engine functional");
       }
     }
+  }
+  if (engine == "functional" && values.count("activity")) {
+    throw UsageError(
+        "--activity is for analytic and cycle runs: the functional engine measures the activity "
+        "on its data (write it with --activity-out)");
+  }
+  const bool activity_applied = values.count("activity-applied") != 0;
+  if (activity_applied && activity_path.empty()) {
+    throw UsageError("--activity-applied needs --activity");
   }
   if (seed_text.find_first_not_of("0123456789") != std::string::npos || seed_text.empty() ||
       seed_text.size() > 20) {
@@ -368,6 +390,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     network = load_network(in.workload_path);
   }
   const PrecisionProfile profile = in.profile_for(network, err);
+  std::optional<Activity> activity;
+  if (!activity_path.empty()) activity = load_activity(activity_path, network, profile);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   check_converters(arch, table);
   if (engine == "functional") check_functional_memory(network, functional);
@@ -384,10 +408,15 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // times through the same model.
   hw::CycleResult cycle_result;
   std::function<PerformanceResult(const NetworkMapping&)> timing;
+  if (activity_applied) cycle.activity = &*activity;
   if (engine == "cycle") {
     timing = [&](const NetworkMapping& m) {
       cycle_result = hw::run_cycle(network, profile, arch, m, cycle);
       return cycle_result.performance;
+    };
+  } else if (activity_applied) {
+    timing = [&](const NetworkMapping& m) {
+      return analyze(network, profile, arch, m, &*activity);
     };
   }
   const RunCase run =
@@ -445,8 +474,15 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (baseline_analytic) {
     baseline =
         engine == "cycle"
-            ? cycle_baseline(in, baseline_path, baseline_reprogrammed, table.path, cycle.inferences,
-                             cycle.merge_identical_pes, functional.batch, out_dir)
+            ? baseline_figures(
+                  cycle_child_report(
+                      in, baseline_path,
+                      baseline_reprogrammed
+                          ? std::vector<std::string>{"--set", "mapping.allow_reprogramming=true"}
+                          : std::vector<std::string>{},
+                      table.path, cycle.inferences, cycle.merge_identical_pes, functional.batch,
+                      out_dir, "16-bit baseline"),
+                  baseline_reprogrammed)
             : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;
@@ -462,15 +498,38 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         run.evaluation.latency_ns, run.evaluation.interval_ns, table.technology_nm);
   }
   if (engine == "cycle") report["cycle"] = hw::cycle_extras_json(cycle_result);
+  // Data-aware figures: the same run at the input activity, by the same engine (the cycle
+  // engine's in a child process, its kernel elaborating once per process).
+  auto data_aware_report = [&](const Activity& a) {
+    RunCase aware = run;
+    aware.evaluation =
+        evaluate(analyze(network, profile, arch, mapping, &a), arch, table, functional.batch);
+    return run_report_json(aware, table, info, nullptr);
+  };
+  if (activity_applied) {
+    report["activity_applied"] = activity_path;
+  } else if (activity) {
+    const nlohmann::ordered_json aware =
+        engine == "cycle"
+            ? cycle_child_report(in, in.precision_path,
+                                 {"--activity", activity_path, "--activity-applied"}, table.path,
+                                 cycle.inferences, cycle.merge_identical_pes, functional.batch,
+                                 out_dir, "data-aware run")
+            : data_aware_report(*activity);
+    report["data_aware"] = data_aware_json(report, aware, "activity file " + activity_path,
+                                           arch.pe.adc.skip_zero_blocks);
+  }
   if (engine == "functional") {
     const FunctionalResult result = run_functional(network, profile, arch, mapping, functional);
     report["functional"] = functional_json(result);
-    // Data-aware energy: the same evaluation with the measured row activity.
-    report["data_aware"] =
-        data_aware_json(run.evaluation,
-                        evaluate(data_aware_performance(run.evaluation.performance, result), arch,
-                                 table, functional.batch),
-                        result);
+    const Activity measured =
+        measured_activity(network, result,
+                          "measured by the functional engine on " + std::to_string(result.batch) +
+                              " input(s) of " + result.input_source);
+    report["data_aware"] = data_aware_json(report, data_aware_report(measured), measured.source,
+                                           arch.pe.adc.skip_zero_blocks);
+    if (!activity_out_path.empty())
+      write_file_atomically(activity_out_path, activity_yaml(measured));
     if (!outputs_path.empty()) {
       Shape shape = network.layers.back().output_shape;
       shape.insert(shape.begin(), result.batch);

@@ -53,7 +53,8 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                  {"sample_rate_msps", c.pe.adc.sample_rate_msps},
                  {"resolution", std::string(to_string(c.pe.adc.resolution))},
                  {"full_scale", std::string(to_string(c.pe.adc.full_scale))},
-                 {"rounding", std::string(to_string(c.pe.adc.rounding))}}},
+                 {"rounding", std::string(to_string(c.pe.adc.rounding))},
+                 {"skip_zero_blocks", c.pe.adc.skip_zero_blocks}}},
                {"shift_add_units", c.pe.shift_add_units},
                {"input_register_bytes", c.pe.input_register_bytes},
                {"output_register_bytes", c.pe.output_register_bytes}};

@@ -280,6 +280,11 @@ struct AdcCounts {
   // (row x input cycle x used column), all and those whose input slice is not zero.
   int64_t dac_drives = 0, dac_active = 0;
   int64_t cell_reads = 0, cell_active = 0;
+  // Input activity (FunctionalLayerResult): conversions with an input bit in their row block,
+  // driven inputs, non-zero ones and set bits per bit-plane.
+  int64_t conversion_slots = 0, conversion_active = 0;
+  int64_t driven_inputs = 0, nonzero_inputs = 0;
+  std::vector<int64_t> bit_ones;
 };
 
 inline int64_t convert(int64_t sum, const AdcModel& m, bool& clipped) {
@@ -500,6 +505,7 @@ class PimLayer {
     const int64_t ho = conv ? layer_.output_shape[1] : 1, wo = conv ? layer_.output_shape[2] : 1;
     const int64_t cout = layer_.out_channels();
     Tensor out = zeros(layer_.output_shape, x.batch);
+    counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
     const int64_t rows = mapping_.rows;
     std::vector<int64_t> input(static_cast<size_t>(rows));
     std::vector<int64_t> acc(static_cast<size_t>(cout));
@@ -535,13 +541,22 @@ class PimLayer {
             for (int r = 0; r < block_rows; ++r) {
               uint64_t v = static_cast<uint64_t>(input[first + r]);
               input_sum += static_cast<int64_t>(v);
+              counts.nonzero_inputs += v != 0;
               while (v != 0) {
                 const int q = __builtin_ctzll(v);
                 planes[static_cast<size_t>(q) * words + r / 64] |= uint64_t{1} << (r % 64);
                 v &= v - 1;
               }
             }
+            counts.driven_inputs += block_rows;
+            for (int q = 0; q < activation_bits_; ++q) {
+              int64_t ones = 0;
+              for (int w = 0; w < words; ++w)
+                ones += __builtin_popcountll(planes[static_cast<size_t>(q) * words + w]);
+              counts.bit_ones[static_cast<size_t>(q)] += ones;
+            }
             bool any = false;
+            int64_t active_cycles = 0;
             int64_t active_rows = 0;  // rows x input cycles whose DAC slice is not zero
             for (int t = 0; t < cycles_; ++t) {
               active[t] = 0;
@@ -554,12 +569,15 @@ class PimLayer {
                 active_rows += __builtin_popcountll(slice);
               }
               any |= active[t] != 0;
+              active_cycles += active[t];
             }
             const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
             counts.dac_drives += int64_t{block_rows} * cycles_ * block_arrays;
             counts.dac_active += active_rows * block_arrays;
             counts.cell_reads += int64_t{block_rows} * cycles_ * block_columns_[block];
             counts.cell_active += active_rows * block_columns_[block];
+            counts.conversion_slots += int64_t{cycles_} * block_columns_[block];
+            counts.conversion_active += active_cycles * block_columns_[block];
             if (!any) continue;  // all-zero input: every column sum and the offset term are 0
             for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
               const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
@@ -1273,6 +1291,11 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         lr.dac_active = counts.dac_active;
         lr.cell_reads = counts.cell_reads;
         lr.cell_active = counts.cell_active;
+        lr.conversion_slots = counts.conversion_slots;
+        lr.conversion_active = counts.conversion_active;
+        lr.driven_inputs = counts.driven_inputs;
+        lr.nonzero_inputs = counts.nonzero_inputs;
+        lr.bit_ones = counts.bit_ones;
         if (options.end_to_end) {
           const Tensor xe = requantize(e2e_of(p0), range);
           AdcCounts ignored;
@@ -1403,52 +1426,25 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   return result;
 }
 
-PerformanceResult data_aware_performance(const PerformanceResult& performance,
-                                         const FunctionalResult& result) {
-  PerformanceResult aware = performance;
-  for (LayerPerformance& layer : aware.layers) {
-    // result.layers holds every network layer in order, as performance.layers does.
-    if (layer.layer < 0 || layer.layer >= static_cast<int>(result.layers.size())) continue;
-    const FunctionalLayerResult* it = &result.layers[static_cast<size_t>(layer.layer)];
-    if (it->dac_drives == 0) continue;
-    auto scale = [&](const char* component, const char* action, int64_t active, int64_t all) {
-      const int64_t count = layer.counts.get(component, action);
-      const auto kept = static_cast<int64_t>(std::llround(
-          static_cast<double>(count) * static_cast<double>(active) / static_cast<double>(all)));
-      layer.counts.add(component, action, kept - count);
-    };
-    scale("dac", "convert", it->dac_active, it->dac_drives);
-    scale("xbar", "read_cell", it->cell_active, it->cell_reads);
-  }
-  return aware;
-}
-
-nlohmann::ordered_json data_aware_json(const Evaluation& data_independent,
-                                       const Evaluation& data_aware,
-                                       const FunctionalResult& result) {
-  int64_t dac_drives = 0, dac_active = 0, cell_reads = 0, cell_active = 0;
-  for (const FunctionalLayerResult& l : result.layers) {
-    dac_drives += l.dac_drives;
-    dac_active += l.dac_active;
-    cell_reads += l.cell_reads;
-    cell_active += l.cell_active;
-  }
-  auto dynamic_pj = [](const Evaluation& e, const char* name) {
-    const auto it = e.components.find(name);
-    return it == e.components.end() ? 0.0 : it->second.dynamic_pj;
+Activity measured_activity(const Network& network, const FunctionalResult& result,
+                           const std::string& source) {
+  Activity activity;
+  activity.source = source;
+  auto fraction = [](int64_t part, int64_t all) {
+    return all > 0 ? static_cast<double>(part) / static_cast<double>(all) : 0.0;
   };
-  auto side_by_side = [](double worst, double aware) {
-    return nlohmann::ordered_json{{"data_independent", worst}, {"data_aware", aware}};
-  };
-  return {
-      {"batch", result.batch},
-      {"dac_active_fraction", dac_drives > 0 ? static_cast<double>(dac_active) / dac_drives : 0.0},
-      {"cell_active_fraction",
-       cell_reads > 0 ? static_cast<double>(cell_active) / cell_reads : 0.0},
-      {"energy_pj", side_by_side(data_independent.energy_pj(), data_aware.energy_pj())},
-      {"dac_pj", side_by_side(dynamic_pj(data_independent, "dac"), dynamic_pj(data_aware, "dac"))},
-      {"xbar_pj",
-       side_by_side(dynamic_pj(data_independent, "xbar"), dynamic_pj(data_aware, "xbar"))}};
+  for (size_t i = 0; i < result.layers.size() && i < network.layers.size(); ++i) {
+    const FunctionalLayerResult& l = result.layers[i];
+    if (!network.layers[i].has_weights() || l.driven_inputs == 0) continue;
+    LayerActivity a;
+    a.density = fraction(l.nonzero_inputs, l.driven_inputs);
+    for (int64_t ones : l.bit_ones) a.bit_ones.push_back(fraction(ones, l.driven_inputs));
+    a.dac_active_fraction = fraction(l.dac_active, l.dac_drives);
+    a.cell_active_fraction = fraction(l.cell_active, l.cell_reads);
+    a.conversion_active_fraction = fraction(l.conversion_active, l.conversion_slots);
+    activity.layers[network.layers[i].name] = std::move(a);
+  }
+  return activity;
 }
 
 nlohmann::ordered_json functional_json(const FunctionalResult& result) {
@@ -1507,6 +1503,9 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
           l.dac_drives > 0 ? static_cast<double>(l.dac_active) / l.dac_drives : 0.0;
       j["cell_active_fraction"] =
           l.cell_reads > 0 ? static_cast<double>(l.cell_active) / l.cell_reads : 0.0;
+      j["conversion_active_fraction"] =
+          l.conversion_slots > 0 ? static_cast<double>(l.conversion_active) / l.conversion_slots
+                                 : 0.0;
       flipped += l.flipped_columns;
       conversions += l.adc_conversions;
       clipped += l.adc_clipped;

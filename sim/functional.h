@@ -128,6 +128,13 @@ struct FunctionalLayerResult {
   // zero; a zero slice draws no DAC or cell-read energy.
   int64_t dac_drives = 0, dac_active = 0;
   int64_t cell_reads = 0, cell_active = 0;
+  // Conversions (used column x input cycle x array) and those whose row block has an input bit
+  // in the cycle (the rest are skipped with pe.adc.skip_zero_blocks).
+  int64_t conversion_slots = 0, conversion_active = 0;
+  // Driven inputs (rows x MVMs, padding and signed offset included), the non-zero ones, and
+  // per activation bit those with the bit set (sim/activity.h).
+  int64_t driven_inputs = 0, nonzero_inputs = 0;
+  std::vector<int64_t> bit_ones;
   int64_t flipped_columns = 0;  // weight flipping: columns stored as complements (all arrays)
 };
 
@@ -184,18 +191,10 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
                                 const ArchConfig& arch, const NetworkMapping& mapping,
                                 const FunctionalOptions& options);
 
-// The same performance with each weight layer's DAC conversions and cell reads scaled by the
-// fractions whose input slice was not zero on the functional run's data (data-aware energy:
-// rows whose input bits are 0 draw no DAC or cell-read energy). Other counts are unchanged.
-PerformanceResult data_aware_performance(const PerformanceResult& performance,
-                                         const FunctionalResult& result);
-
-// The `data_aware` block of report.json: the data-independent evaluation and the one of
-// data_aware_performance side by side (total energy, DAC and array dynamic energy), with the
-// batch's row activity.
-nlohmann::ordered_json data_aware_json(const Evaluation& data_independent,
-                                       const Evaluation& data_aware,
-                                       const FunctionalResult& result);
+// The input activity of the run's isolated pass, per weight layer (sim/activity.h): what
+// data-aware energy uses and `--activity-out` writes.
+Activity measured_activity(const Network& network, const FunctionalResult& result,
+                           const std::string& source);
 
 // The `functional` block of report.json (deterministic: no wall time).
 nlohmann::ordered_json functional_json(const FunctionalResult& result);

@@ -208,13 +208,20 @@ std::string functional_sentence(const ordered_json& f) {
 std::string data_aware_sentence(const ordered_json& d) {
   const double worst = d["energy_pj"]["data_independent"].get<double>();
   const double aware = d["energy_pj"]["data_aware"].get<double>();
-  return "Data-aware energy on the functional run's " + std::to_string(d["batch"].get<int>()) +
-         " input(s): " + general(aware / 1e3) + " nJ per inference against " +
-         general(worst / 1e3) + " nJ data-independent (" + fixed(100.0 * aware / worst, 1) +
-         " %): DAC conversions and cell reads of rows whose input bits are zero cost nothing "
-         "(DAC " +
-         fixed(100.0 * d["dac_active_fraction"].get<double>(), 1) + " %, cell reads " +
-         fixed(100.0 * d["cell_active_fraction"].get<double>(), 1) + " % active).";
+  std::string s = "Data-aware energy (" + d["activity"].get<std::string>() +
+                  "): " + general(aware / 1e3) + " nJ per inference against " +
+                  general(worst / 1e3) + " nJ data-independent (" +
+                  fixed(100.0 * aware / worst, 1) +
+                  " %): rows whose input bits are zero drive no DAC and read no cells (DAC " +
+                  fixed(100.0 * d["dac_active_fraction"].get<double>(), 1) + " %, cell reads " +
+                  fixed(100.0 * d["cell_active_fraction"].get<double>(), 1) + " % active)";
+  if (d["skip_zero_blocks"].get<bool>()) {
+    s += "; row blocks with no input bit in a cycle skip their conversions (" +
+         fixed(100.0 * d["conversion_active_fraction"].get<double>(), 1) +
+         " % converted), latency " + general(d["latency_ns"]["data_aware"].get<double>() / 1e3) +
+         " us against " + general(d["latency_ns"]["data_independent"].get<double>() / 1e3) + " us";
+  }
+  return s + ".";
 }
 
 // A weight layer's bits as text: "8", or "3-8 (3:12 8:52)" (bits:channels) when channels
@@ -486,6 +493,50 @@ std::string baseline_label(const ordered_json& baseline) {
   const std::string path = baseline.value("precision_path", std::string());
   return path.empty() ? std::string("16-bit")
                       : markdown_cell(baseline["precision"].get<std::string>());
+}
+
+ordered_json data_aware_json(const ordered_json& data_independent, const ordered_json& data_aware,
+                             const std::string& activity, bool skip_zero_blocks) {
+  auto side_by_side = [](double worst, double aware) {
+    return ordered_json{{"data_independent", worst}, {"data_aware", aware}};
+  };
+  auto total = [](const ordered_json& r, const char* key) {
+    return r["totals"][key].get<double>();
+  };
+  auto component = [](const ordered_json& r, const char* name) -> const ordered_json* {
+    const ordered_json& c = r["components"];
+    return c.contains(name) ? &c[name] : nullptr;
+  };
+  auto dynamic_pj = [&](const ordered_json& r, const char* name) {
+    const ordered_json* c = component(r, name);
+    return c == nullptr ? 0.0 : (*c)["dynamic_energy_pj"].get<double>();
+  };
+  auto count = [&](const ordered_json& r, const char* name, const char* action) {
+    const ordered_json* c = component(r, name);
+    return c == nullptr || !(*c)["counts"].contains(action) ? 0.0
+                                                            : (*c)["counts"][action].get<double>();
+  };
+  auto fraction = [&](const char* name, const char* action) {
+    const double all = count(data_independent, name, action);
+    return all > 0 ? count(data_aware, name, action) / all : 0.0;
+  };
+  ordered_json d;
+  d["activity"] = activity;
+  d["skip_zero_blocks"] = skip_zero_blocks;
+  d["dac_active_fraction"] = fraction("dac", "convert");
+  d["cell_active_fraction"] = fraction("xbar", "read_cell");
+  d["conversion_active_fraction"] = fraction("adc", "convert");
+  d["energy_pj"] =
+      side_by_side(total(data_independent, "energy_pj"), total(data_aware, "energy_pj"));
+  d["latency_ns"] =
+      side_by_side(total(data_independent, "latency_ns"), total(data_aware, "latency_ns"));
+  d["interval_ns"] =
+      side_by_side(total(data_independent, "interval_ns"), total(data_aware, "interval_ns"));
+  for (const char* name : {"dac", "xbar", "sample_hold", "adc"}) {
+    d[std::string(name) + "_pj"] =
+        side_by_side(dynamic_pj(data_independent, name), dynamic_pj(data_aware, name));
+  }
+  return d;
 }
 
 std::string run_report_markdown(const ordered_json& r) {

@@ -62,6 +62,14 @@ PeakFigures run_peak_figures(const RunCase& run, const TechTable& table);
 nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& table,
                                        const RunInfo& info, const BaselineFigures* baseline);
 
+// The `data_aware` block: a run's data-independent figures (every row driven, every column
+// converted) beside the same run at its input activity (sim/activity.h), both as report.json
+// documents. `activity` says where the activity came from; ratios are data-aware over
+// data-independent counts.
+nlohmann::ordered_json data_aware_json(const nlohmann::ordered_json& data_independent,
+                                       const nlohmann::ordered_json& data_aware,
+                                       const std::string& activity, bool skip_zero_blocks);
+
 // What the report calls the baseline: "16-bit" for the built-in one, else the profile's name.
 std::string baseline_label(const nlohmann::ordered_json& baseline);
 

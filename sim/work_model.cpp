@@ -25,7 +25,9 @@ std::pair<int, int> router_position(int tile, const NocConfig& noc) {
 
 }  // namespace
 
-int noc_router(int tile, const NocConfig& noc) { return tile < 0 ? 0 : tile / noc.tiles_per_router; }
+int noc_router(int tile, const NocConfig& noc) {
+  return tile < 0 ? 0 : tile / noc.tiles_per_router;
+}
 
 int64_t noc_hops(int from_tile, int to_tile, const NocConfig& noc) {
   if (from_tile == to_tile) return 0;
@@ -142,7 +144,8 @@ double shift_add_ns_per_read(const ArchConfig& arch, int64_t columns) {
 }
 
 WorkModel build_work_model(const Network& network, const PrecisionProfile& profile,
-                           const ArchConfig& arch, const NetworkMapping& mapping) {
+                           const ArchConfig& arch, const NetworkMapping& mapping,
+                           const Activity* activity) {
   const std::vector<std::vector<bool>> masks = output_channel_masks(network, profile);
   const std::vector<int> out_bits = output_bits(network, profile);
   const double clock_ghz = arch.clock_mhz / 1000.0;
@@ -171,7 +174,8 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       break;
     }
   }
-  model.input_bytes = ceil_div(network.input_shape[0] * spatial(network.input_shape) * input_bits, 8);
+  model.input_bytes =
+      ceil_div(network.input_shape[0] * spatial(network.input_shape) * input_bits, 8);
 
   for (size_t idx = 0; idx < n; ++idx) {
     const int i = static_cast<int>(idx);
@@ -186,7 +190,9 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
     ActionCounts& c = p.counts;
     const int64_t out_elements = kept_count(masks[idx]) * spatial(layer.output_shape);
     const int producer = layer.producers.empty() ? kNetworkInput : layer.producers.front();
-    auto in_bytes_of = [&](int q) { return q == kNetworkInput ? model.input_bytes : output_bytes(q); };
+    auto in_bytes_of = [&](int q) {
+      return q == kNetworkInput ? model.input_bytes : output_bytes(q);
+    };
 
     if (p.mapping >= 0) {
       const LayerMapping& m = mapping.layers[static_cast<size_t>(p.mapping)];
@@ -212,10 +218,12 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
         w.input_bytes_per_mvm += ceil_div(int64_t{r} * m.activation_bits, 8);
       const std::vector<LayerMapping::ArrayRef> array_list = m.array_list();
       for (const LayerMapping::ArrayRef& a : array_list)
-        w.array_input_bytes += ceil_div(int64_t{m.row_block_rows[a.row_block]} * m.activation_bits, 8);
+        w.array_input_bytes +=
+            ceil_div(int64_t{m.row_block_rows[a.row_block]} * m.activation_bits, 8);
       w.busiest_pe_columns = m.busiest_pe_columns(arch.pe.crossbars);
       w.read_ns = arch.pe.crossbar.read_latency_ns * static_cast<double>(m.passes);
-      w.adc_ns = adc_read_ns(arch, w.busiest_pe_columns, p.adc.bits) * static_cast<double>(m.passes);
+      w.adc_ns =
+          adc_read_ns(arch, w.busiest_pe_columns, p.adc.bits) * static_cast<double>(m.passes);
       w.shift_add_ns =
           shift_add_ns_per_read(arch, w.busiest_pe_columns) * static_cast<double>(m.passes);
       w.sample_hold = arch.pe.sample_hold;
@@ -226,9 +234,10 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
         const int64_t copies = m.passes > 1 ? 1 : m.replication;
         const auto per_copy = static_cast<int64_t>(array_list.size());
         const int64_t total = copies * per_copy;
-        const int64_t per_pe = m.passes > 1 ? total
-                                            : std::min<int64_t>(arch.pe.crossbars,
-                                                                ceil_div(total, std::max<int64_t>(1, m.pes)));
+        const int64_t per_pe =
+            m.passes > 1 ? total
+                         : std::min<int64_t>(arch.pe.crossbars,
+                                             ceil_div(total, std::max<int64_t>(1, m.pes)));
         w.pes.resize(static_cast<size_t>(ceil_div(total, per_pe)));
         for (int64_t j = 0; j < total; ++j) {
           const int64_t copy = j / per_copy;
@@ -237,7 +246,8 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
           if (pe.parts.empty() || pe.parts.back().copy != copy) pe.parts.push_back({copy});
           PeArrays::Part& part = pe.parts.back();
           const int64_t rows = m.row_block_rows[static_cast<size_t>(array.row_block)];
-          const int64_t columns = m.column_arrays[static_cast<size_t>(array.column_array)].used_columns;
+          const int64_t columns =
+              m.column_arrays[static_cast<size_t>(array.column_array)].used_columns;
           part.arrays += 1;
           part.cells += rows * columns;
           part.dac_rows += rows;
@@ -278,6 +288,43 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       c.add("adc", "convert", conversions);
       c.add("shift_add", "op", conversions);
       count_flip_correction(M, m, arch, c);
+      if (activity != nullptr) {
+        const auto it = activity->layers.find(layer.name);
+        if (it != activity->layers.end()) {
+          // Data-aware: per class of identical PEs, the active share of everything its read
+          // steps drive, read and convert over one inference (what the cycle engine's
+          // ActiveShare gives step by step), in place of the closed forms above.
+          w.data_aware = true;
+          w.active = layer_fractions(it->second, m, arch);
+          const int64_t last = w.active_copies(w.slots - 1);
+          int64_t cells = 0, rows = 0, columns = 0;
+          for (const PeArrays& pe : w.pes) {
+            auto per_inference = [&](int64_t PeArrays::Part::*field) {
+              return I * ((w.slots - 1) * (pe.step(w.copies).*field) + pe.step(last).*field);
+            };
+            cells += pe.count * active_events(per_inference(&PeArrays::Part::cells), w.active.cell);
+            rows +=
+                pe.count * active_events(per_inference(&PeArrays::Part::dac_rows), w.active.dac);
+            columns += pe.count *
+                       active_events(per_inference(&PeArrays::Part::columns), w.active.conversion);
+          }
+          auto set = [&](const char* component, const char* action, int64_t value) {
+            c.add(component, action, value - c.get(component, action));
+          };
+          set("xbar", "read_cell", cells);
+          set("dac", "convert", rows);
+          set("sample_hold", "sample", columns);
+          set("adc", "convert", columns);
+          if (arch.pe.crossbar.weight_flipping) set("flip_correct", "subtract", columns);
+          // A read step's ADC time, on average: the busiest PE's share of conversions.
+          w.adc_ns =
+              adc_read_ns(arch,
+                          static_cast<int64_t>(std::ceil(
+                              w.active.conversion * static_cast<double>(w.busiest_pe_columns))),
+                          p.adc.bits) *
+              static_cast<double>(m.passes);
+        }
+      }
       c.add("output_register", "access_byte", 2 * conversions);  // a 16-bit accumulate per S+A
       c.add("input_register", "access_byte", 2 * M * w.array_input_bytes);  // write + read
       // Inputs broadcast to the arrays, 16-bit partial sums back to the tile.
@@ -342,8 +389,8 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
     for (int q : layer.producers) {
       EdgeWork e;
       e.producer = q;
-      const Shape& out =
-          q == kNetworkInput ? network.input_shape : network.layers[static_cast<size_t>(q)].output_shape;
+      const Shape& out = q == kNetworkInput ? network.input_shape
+                                            : network.layers[static_cast<size_t>(q)].output_shape;
       e.producer_rows = output_rows(out);
       e.bytes = in_bytes_of(q);
       e.row_bytes = std::max<int64_t>(1, ceil_div(e.bytes, e.producer_rows));
@@ -354,8 +401,10 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       // ReLU, flatten and concat pass rows on (concat's consumer reads its producers' rows).
       e.buffered = layer.type != LayerType::kRelu && layer.type != LayerType::kFlatten &&
                    layer.type != LayerType::kConcat;
-      const int from_first = q == kNetworkInput ? -1 : model.layers[static_cast<size_t>(q)].first_tile;
-      const int from_last = q == kNetworkInput ? -1 : model.layers[static_cast<size_t>(q)].last_tile;
+      const int from_first =
+          q == kNetworkInput ? -1 : model.layers[static_cast<size_t>(q)].first_tile;
+      const int from_last =
+          q == kNetworkInput ? -1 : model.layers[static_cast<size_t>(q)].last_tile;
       if (!(from_first == p.first_tile && from_last == p.last_tile)) {
         e.crosses_noc = true;
         e.transfer = noc_transfer(e.bytes, from_first, from_last, p.first_tile, p.last_tile, noc);
@@ -389,8 +438,8 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
   const LayerProgram& final_layer = model.layers[last];
   model.final_bytes = ceil_div(
       kept_count(masks[last]) * spatial(network.layers[last].output_shape) * kBaselineBits, 8);
-  model.output_transfer = noc_transfer(model.final_bytes, final_layer.first_tile,
-                                       final_layer.last_tile, -1, -1, noc);
+  model.output_transfer =
+      noc_transfer(model.final_bytes, final_layer.first_tile, final_layer.last_tile, -1, -1, noc);
   model.io_counts.add("global_buffer", "read_byte", model.input_bytes);
   model.io_counts.add("global_buffer", "write_byte", model.final_bytes);
   model.io_counts.add("router", "flit_hop", model.output_transfer.flit_hops());
@@ -524,9 +573,9 @@ bool runs_to_completion(const WorkModel& model, const std::vector<std::vector<Un
       if (c <= 0 || produced[l][e] - released[l][e] + rows <= c) continue;
       blocking.push_back({l, e});
       size_t waiting = 0;
-      const bool consumer_waits_here =
-          next[l] < units[l].size() && !inputs_ready(l, units[l][next[l]], &waiting) &&
-          waiting == e;
+      const bool consumer_waits_here = next[l] < units[l].size() &&
+                                       !inputs_ready(l, units[l][next[l]], &waiting) &&
+                                       waiting == e;
       if (!consumer_waits_here) grow->push_back({l, e});
     }
   };
@@ -579,7 +628,8 @@ void size_edge_buffers(WorkModel& model, const ArchConfig& arch) {
             any = true;
           } else if (e.producer != kNetworkInput &&
                      !depends[static_cast<size_t>(e.producer)].empty()) {
-            most = std::max(most, depends[static_cast<size_t>(e.producer)][static_cast<size_t>(need - 1)]);
+            most = std::max(
+                most, depends[static_cast<size_t>(e.producer)][static_cast<size_t>(need - 1)]);
             any = true;
           }
         }
@@ -587,7 +637,8 @@ void size_edge_buffers(WorkModel& model, const ArchConfig& arch) {
       };
       if (needs(p.rows - 1) < 0) continue;  // L does not depend on the source
       std::vector<int64_t>& d = depends[l];
-      for (int64_t r = 0; r < p.rows; ++r) d.push_back(needs(finishing_row[l][static_cast<size_t>(r)]));
+      for (int64_t r = 0; r < p.rows; ++r)
+        d.push_back(needs(finishing_row[l][static_cast<size_t>(r)]));
       for (EdgeWork& e : p.inputs) {
         if (e.producer != source) continue;
         int64_t most = 1;
@@ -647,12 +698,13 @@ void size_edge_buffers(WorkModel& model, const ArchConfig& arch) {
         e.capacity_rows = std::min(e.producer_rows,
                                    static_cast<int64_t>(bytes / static_cast<double>(e.row_bytes)));
         if (e.capacity_rows < e.deadlock_rows) {
-          const std::string from =
-              e.producer == kNetworkInput ? "input" : model.layers[static_cast<size_t>(e.producer)].name;
-          model.clamped_edges.push_back(
-              from + "->" + p.name + ": needs " + std::to_string(e.deadlock_rows * e.row_bytes) +
-              " bytes (" + std::to_string(e.deadlock_rows) + " rows), share " +
-              std::to_string(static_cast<int64_t>(bytes)) + " bytes");
+          const std::string from = e.producer == kNetworkInput
+                                       ? "input"
+                                       : model.layers[static_cast<size_t>(e.producer)].name;
+          model.clamped_edges.push_back(from + "->" + p.name + ": needs " +
+                                        std::to_string(e.deadlock_rows * e.row_bytes) + " bytes (" +
+                                        std::to_string(e.deadlock_rows) + " rows), share " +
+                                        std::to_string(static_cast<int64_t>(bytes)) + " bytes");
           e.capacity_rows = e.deadlock_rows;
         }
       }

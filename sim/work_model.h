@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "action_counts.h"
+#include "activity.h"
 #include "adc.h"
 #include "arch_config.h"
 #include "mapping.h"
@@ -120,6 +121,10 @@ struct PeWork {
   double shift_add_ns = 0;  // the busiest PE's shift-add units
   bool sample_hold = true;
   int adc_bits = 0;            // the layer's conversions (LayerAdc::bits)
+  // Data-aware runs (sim/activity.h): the fractions of DAC drives, cell reads and conversions
+  // that happen; each PE takes its share read step by read step (ActiveShare).
+  ActiveFractions active;
+  bool data_aware = false;
   // The PEs holding arrays, one per class of identical PEs (PeArrays::count; a layer larger than
   // the chip: one PE standing for all of them, reading in `passes` turns).
   std::vector<PeArrays> pes;
@@ -180,8 +185,12 @@ struct WorkModel {
   std::vector<std::string> clamped_edges;
 };
 
+// With `activity`, the weight layers it lists run at their measured activity (data-aware
+// counts and, with pe.adc.skip_zero_blocks, ADC time); without, every row is driven and every
+// column converted in every cycle (the data-independent worst case).
 WorkModel build_work_model(const Network& network, const PrecisionProfile& profile,
-                           const ArchConfig& arch, const NetworkMapping& mapping);
+                           const ArchConfig& arch, const NetworkMapping& mapping,
+                           const Activity* activity = nullptr);
 
 // Sizes the edges of a layer-pipelined program (EdgeWork::deadlock_rows, capacity_rows,
 // WorkModel::clamped_edges) so that it cannot deadlock: each edge holds at least the rows its

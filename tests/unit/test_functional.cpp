@@ -584,10 +584,11 @@ TEST(FunctionalData, DilationAndAsymmetricPaddingByHand) {
   // (2,0), (2,2), so out(oy, ox) = 4 (5 oy + ox) + (0 + 2 + 10 + 12) = 20 oy + 4 ox + 24.
   test::TempDir dir;
   const ArchConfig arch = arch_with({"pe.adc.bits=10"});
-  const Network dilated = load_network(dir.write(
-      "dilated.yaml",
-      "name: d\nnetwork: d\ndataset: test\ninput: [1, 5, 5]\nlayers:\n"
-      "  - {name: conv, type: conv2d, kernel: 2, dilation: 2, input: [1, 5, 5], output: [1, 3, 3]}\n"));
+  const Network dilated =
+      load_network(dir.write("dilated.yaml",
+                             "name: d\nnetwork: d\ndataset: test\ninput: [1, 5, 5]\nlayers:\n"
+                             "  - {name: conv, type: conv2d, kernel: 2, dilation: 2, input: [1, 5, "
+                             "5], output: [1, 3, 3]}\n"));
   std::vector<int32_t> x(25);
   for (int i = 0; i < 25; ++i) x[i] = i;
   dir.write("x.npy", npy_i32({1, 1, 5, 5}, x));
@@ -653,8 +654,10 @@ TEST(FunctionalData, GroupedConvolutionsByHandAndBitExact) {
       "g.yaml",
       "name: g\nnetwork: g\ndataset: test\ninput: [3, 8, 8]\nlayers:\n"
       "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [64, 8, 8]}\n"
-      "  - {name: dw, type: conv2d, kernel: 3, padding: 1, groups: 64, input: [64, 8, 8], output: [64, 8, 8]}\n"
-      "  - {name: g4, type: conv2d, kernel: 3, padding: 1, groups: 4, input: [64, 8, 8], output: [32, 8, 8]}\n"
+      "  - {name: dw, type: conv2d, kernel: 3, padding: 1, groups: 64, input: [64, 8, 8], output: "
+      "[64, 8, 8]}\n"
+      "  - {name: g4, type: conv2d, kernel: 3, padding: 1, groups: 4, input: [64, 8, 8], output: "
+      "[32, 8, 8]}\n"
       "  - {name: gap, type: global_avgpool, input: [32, 8, 8], output: [32, 1, 1]}\n"
       "  - {name: flat, type: flatten, input: [32, 1, 1], output: [32]}\n"
       "  - {name: fc, type: linear, input: [32], output: [4]}\n"));
@@ -672,14 +675,14 @@ TEST(FunctionalData, GroupedConvolutionsByHandAndBitExact) {
   dir.write("fc.npy", npy_f64({4, 32}, draw(128)));
   FunctionalOptions real;
   real.batch = 2;
-  real.data_map_path = dir.write(
-      "gd.yaml", "input: gx.npy\na: a.npy\ndw: dw.npy\ng4: g4.npy\nfc: fc.npy\n");
+  real.data_map_path =
+      dir.write("gd.yaml", "input: gx.npy\na: a.npy\ndw: dw.npy\ng4: g4.npy\nfc: fc.npy\n");
   PrecisionProfile profile = uniform_profile(net, 8);
   profile.layers[0].kept[7] = false;  // dw's group 7 loses its only row
   for (int j = 0; j < 64; ++j) profile.layers[1].weight_bits[j] = 2 + j % 7;
   for (const char* encoding : {"offset", "differential"}) {
-    const FunctionalResult g = run(
-        net, profile, arch_with({std::string("pe.crossbar.signed_weights=") + encoding}), real);
+    const FunctionalResult g =
+        run(net, profile, arch_with({std::string("pe.crossbar.signed_weights=") + encoding}), real);
     expect_exact(g, std::string("grouped, ") + encoding);
     expect_nontrivial(g, std::string("grouped, ") + encoding);
   }
@@ -689,35 +692,52 @@ TEST(FunctionalData, DataAwareEnergyCountsRowsWithInputBits) {
   // One 3x3 conv on a 3x3 image at 8 bits, 1-bit DACs: one MVM of 9 rows x 8 input cycles,
   // 72 DAC conversions per inference. Four pixels of value 1 set one slice each: 4 of the 72
   // drive (1/18); all-zero pixels drive none; all-255 pixels drive all 72, and the data-aware
-  // counts equal the data-independent ones. Cell reads scale alike.
+  // counts equal the data-independent ones. Cell reads scale alike. With
+  // pe.adc.skip_zero_blocks, the pixels of value 1 leave only input cycle 0 with a bit in the
+  // (single) row block: 1/8 of the conversions; all-zero pixels none.
   test::TempDir dir;
   const Network net = load_network(dir.write(
       "one.yaml",
       "name: one\nnetwork: one\ndataset: test\ninput: [1, 3, 3]\nlayers:\n"
       "  - {name: conv, type: conv2d, kernel: 3, input: [1, 3, 3], output: [4, 1, 1]}\n"));
-  const ArchConfig arch = arch_with({"pe.adc.bits=10"});
-  const PrecisionProfile profile = uniform_profile(net, 8);
-  const NetworkMapping mapping = map_network(net, profile, arch);
-  const PerformanceResult performance = analyze(net, profile, arch, mapping);
-  const int64_t dac = performance.layers[0].counts.get("dac", "convert");
-  const int64_t cells = performance.layers[0].counts.get("xbar", "read_cell");
-  ASSERT_EQ(dac, 72);
-  auto aware_for = [&](const std::vector<int32_t>& pixels) {
-    dir.write("x.npy", npy_i32({1, 1, 3, 3}, pixels));
-    FunctionalOptions options;
-    options.data_map_path = dir.write("d.yaml", "input: x.npy\n");
-    const FunctionalResult r = run_functional(net, profile, arch, mapping, options);
-    return data_aware_performance(performance, r).layers[0].counts;
-  };
-  const ActionCounts some = aware_for({1, 0, 1, 0, 0, 0, 1, 0, 1});
-  EXPECT_EQ(some.get("dac", "convert"), 4);
-  EXPECT_EQ(some.get("xbar", "read_cell"), cells / 18);
-  EXPECT_EQ(some.get("adc", "convert"), performance.layers[0].counts.get("adc", "convert"));
-  const ActionCounts none = aware_for(std::vector<int32_t>(9, 0));
-  EXPECT_EQ(none.get("dac", "convert"), 0);
-  EXPECT_EQ(none.get("xbar", "read_cell"), 0);
-  const ActionCounts all = aware_for(std::vector<int32_t>(9, 255));
-  EXPECT_EQ(all, performance.layers[0].counts);
+  for (const bool skip : {false, true}) {
+    SCOPED_TRACE(skip ? "skip_zero_blocks" : "no skipping");
+    const ArchConfig arch = arch_with(
+        {"pe.adc.bits=10", std::string("pe.adc.skip_zero_blocks=") + (skip ? "true" : "false")});
+    const PrecisionProfile profile = uniform_profile(net, 8);
+    const NetworkMapping mapping = map_network(net, profile, arch);
+    const PerformanceResult performance = analyze(net, profile, arch, mapping);
+    const int64_t dac = performance.layers[0].counts.get("dac", "convert");
+    const int64_t cells = performance.layers[0].counts.get("xbar", "read_cell");
+    const int64_t conversions = performance.layers[0].counts.get("adc", "convert");
+    ASSERT_EQ(dac, 72);
+    Activity measured;
+    auto aware_for = [&](const std::vector<int32_t>& pixels) {
+      dir.write("x.npy", npy_i32({1, 1, 3, 3}, pixels));
+      FunctionalOptions options;
+      options.data_map_path = dir.write("d.yaml", "input: x.npy\n");
+      const FunctionalResult r = run_functional(net, profile, arch, mapping, options);
+      measured = measured_activity(net, r, "test");
+      return analyze(net, profile, arch, mapping, &measured).layers[0].counts;
+    };
+    const ActionCounts some = aware_for({1, 0, 1, 0, 0, 0, 1, 0, 1});
+    EXPECT_EQ(some.get("dac", "convert"), 4);
+    EXPECT_EQ(some.get("xbar", "read_cell"), cells / 18);
+    EXPECT_EQ(some.get("adc", "convert"), skip ? conversions / 8 : conversions);
+    EXPECT_EQ(some.get("sample_hold", "sample"), skip ? conversions / 8 : conversions);
+    const LayerActivity& a = measured.layers.at("conv");
+    EXPECT_DOUBLE_EQ(a.density, 4.0 / 9);
+    ASSERT_EQ(a.bit_ones.size(), 8u);
+    EXPECT_DOUBLE_EQ(a.bit_ones[0], 4.0 / 9);
+    for (size_t q = 1; q < 8; ++q) EXPECT_EQ(a.bit_ones[q], 0.0);
+    EXPECT_DOUBLE_EQ(a.conversion_active_fraction, 1.0 / 8);
+    const ActionCounts none = aware_for(std::vector<int32_t>(9, 0));
+    EXPECT_EQ(none.get("dac", "convert"), 0);
+    EXPECT_EQ(none.get("xbar", "read_cell"), 0);
+    EXPECT_EQ(none.get("adc", "convert"), skip ? 0 : conversions);
+    const ActionCounts all = aware_for(std::vector<int32_t>(9, 255));
+    EXPECT_EQ(all, performance.layers[0].counts);
+  }
 }
 
 // ---- real (float) weights ----------------------------------------------------------------
