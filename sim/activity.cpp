@@ -109,7 +109,7 @@ Activity load_activity(const std::string& path, const Network& network,
           a.dac_active_fraction = entry.number_or("dac_active_fraction", -1, 0, 1);
           a.cell_active_fraction = entry.number_or("cell_active_fraction", -1, 0, 1);
           a.conversion_active_fraction = entry.number_or("conversion_active_fraction", -1, 0, 1);
-          activity.layers[e.key] = std::move(a);
+          activity.layers.emplace_back(e.key, std::move(a));
         }
       }
     }

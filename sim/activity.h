@@ -36,7 +36,7 @@
 //       conversion_active_fraction: 0.98 # optional (measured)
 // Weight layers not listed run at full activity (the data-independent worst case).
 
-#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -59,7 +59,12 @@ struct LayerActivity {
 struct Activity {
   std::string source;
   std::string path;  // the file it was read from (empty: measured in this run)
-  std::map<std::string, LayerActivity> layers;
+  std::vector<std::pair<std::string, LayerActivity>> layers;  // in network order
+  const LayerActivity* find(const std::string& layer) const {
+    for (const auto& [name, a] : layers)
+      if (name == layer) return &a;
+    return nullptr;
+  }
 };
 
 // The fractions of a layer's events that happen (1: every one, the data-independent case).

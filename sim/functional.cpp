@@ -1442,7 +1442,7 @@ Activity measured_activity(const Network& network, const FunctionalResult& resul
     a.dac_active_fraction = fraction(l.dac_active, l.dac_drives);
     a.cell_active_fraction = fraction(l.cell_active, l.cell_reads);
     a.conversion_active_fraction = fraction(l.conversion_active, l.conversion_slots);
-    activity.layers[network.layers[i].name] = std::move(a);
+    activity.layers.emplace_back(network.layers[i].name, std::move(a));
   }
   return activity;
 }

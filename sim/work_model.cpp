@@ -289,13 +289,12 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       c.add("shift_add", "op", conversions);
       count_flip_correction(M, m, arch, c);
       if (activity != nullptr) {
-        const auto it = activity->layers.find(layer.name);
-        if (it != activity->layers.end()) {
+        if (const LayerActivity* measured = activity->find(layer.name)) {
           // Data-aware: per class of identical PEs, the active share of everything its read
           // steps drive, read and convert over one inference (what the cycle engine's
           // ActiveShare gives step by step), in place of the closed forms above.
           w.data_aware = true;
-          w.active = layer_fractions(it->second, m, arch);
+          w.active = layer_fractions(*measured, m, arch);
           const int64_t last = w.active_copies(w.slots - 1);
           int64_t cells = 0, rows = 0, columns = 0;
           for (const PeArrays& pe : w.pes) {

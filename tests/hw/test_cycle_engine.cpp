@@ -70,7 +70,8 @@ std::string in_child(const std::function<std::string()>& fn) {
   std::string out;
   char buffer[65536];
   ssize_t n;
-  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
+  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<size_t>(n));
   ::close(fds[0]);
   int status = 0;
   ::waitpid(child, &status, 0);
@@ -95,16 +96,21 @@ Case tiny_case(const std::vector<std::string>& extra) {
                                     "layers:\n"
                                     "  - {name: conv, type: conv2d, kernel: 1, input: [64, 1, 16], "
                                     "output: [4, 1, 16]}\n");
-  std::vector<std::string> overrides = {
-      "clock_mhz=1000",          "chip.tiles=1",
-      "chip.noc.mesh_columns=1", "chip.noc.mesh_rows=1",
-      "chip.noc.tiles_per_router=1",
-      "tile.pes=1",              "pe.crossbars=1",
-      "pe.crossbar.rows=64",     "pe.crossbar.columns=8",
-      "pe.crossbar.weight_flipping=false",
-      "pe.adc.count=1",          "pe.adc.bits=8",
-      "pe.shift_add_units=1",    "tile.shift_add_units=1",
-      "tile.buffer.bandwidth_bytes_per_cycle=32"};
+  std::vector<std::string> overrides = {"clock_mhz=1000",
+                                        "chip.tiles=1",
+                                        "chip.noc.mesh_columns=1",
+                                        "chip.noc.mesh_rows=1",
+                                        "chip.noc.tiles_per_router=1",
+                                        "tile.pes=1",
+                                        "pe.crossbars=1",
+                                        "pe.crossbar.rows=64",
+                                        "pe.crossbar.columns=8",
+                                        "pe.crossbar.weight_flipping=false",
+                                        "pe.adc.count=1",
+                                        "pe.adc.bits=8",
+                                        "pe.shift_add_units=1",
+                                        "tile.shift_add_units=1",
+                                        "tile.buffer.bandwidth_bytes_per_cycle=32"};
   overrides.insert(overrides.end(), extra.begin(), extra.end());
   Case c;
   c.arch = sim::load_arch_config(source_path("configs/arch/isaac.yaml"), overrides);
@@ -156,10 +162,34 @@ TEST(CycleTiny, AdcBoundWithSampleHoldOverlapsReads) {
 // The same without a sample-and-hold: the array holds its outputs until they are converted, so
 // every step takes read + conversion = 110 ns: 64 x 110, then the shift-add and the write.
 TEST(CycleTiny, AdcBoundWithoutSampleHoldSerialisesReads) {
-  const CycleResult r =
-      run_tiny({"pe.crossbar.read_latency_ns=10", "pe.adc.sample_rate_msps=80",
-                "pe.shift_add_ops_per_cycle=8", "pe.sample_hold=false"});
+  const CycleResult r = run_tiny({"pe.crossbar.read_latency_ns=10", "pe.adc.sample_rate_msps=80",
+                                  "pe.shift_add_ops_per_cycle=8", "pe.sample_hold=false"});
   EXPECT_NEAR(span(r), kSteps * 110 + 1 + 4, 1e-6);
+}
+
+// The ADC-bound chip above on sparse data with pe.adc.skip_zero_blocks: half the conversions
+// skipped (row blocks with no input bit in the cycle), the ADC converts 4 of the 8 columns per
+// read step, 50 ns: 10 + 64 x 50 + 1 + 4, and counts half the samples and conversions. A bank
+// that ignored the activity, or skipped per inference rather than per step, would be off.
+TEST(CycleTiny, AdcBoundSkipsConversionsOfAllZeroBlocks) {
+  const Case c = tiny_case({"pe.crossbar.read_latency_ns=10", "pe.adc.sample_rate_msps=80",
+                            "pe.shift_add_ops_per_cycle=8", "pe.adc.skip_zero_blocks=true"});
+  sim::Activity activity;
+  sim::LayerActivity a;
+  a.density = 0.9;
+  a.bit_ones = {0.5, 0.5, 0.5, 0.5};
+  a.dac_active_fraction = 0.5;
+  a.cell_active_fraction = 0.5;
+  a.conversion_active_fraction = 0.5;
+  activity.layers.emplace_back("conv", a);
+  CycleOptions options;
+  options.inferences = 1;
+  options.activity = &activity;
+  const CycleResult r = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
+  EXPECT_NEAR(span(r), 10 + kSteps * 50 + 1 + 4, 1e-6);
+  EXPECT_EQ(r.performance.layers[0].counts.get("adc", "convert"), kSteps * 4);
+  EXPECT_EQ(r.performance.layers[0].counts.get("sample_hold", "sample"), kSteps * 4);
+  EXPECT_EQ(r.performance.layers[0].counts.get("dac", "convert"), kSteps * 64 / 2);
 }
 
 // Shift-add-bound (8 columns at 0.08 per cycle = 100 cycles per step; read 10, ADC 8): the
@@ -220,10 +250,10 @@ Case two_layer_case(int64_t buffer_bytes) {
       "name: two\nnetwork: two\ndataset: none\ninput: [64, 4, 4]\nlayers:\n"
       "  - {name: conv1, type: conv2d, kernel: 1, input: [64, 4, 4], output: [4, 4, 4]}\n"
       "  - {name: conv2, type: conv2d, kernel: 1, input: [4, 4, 4], output: [4, 4, 4]}\n");
-  const std::string profile = dir.write(
-      "profile.yaml",
-      "name: slow-second\nlayers:\n  conv1: {weight_bits: 4, activation_bits: 4}\n"
-      "  conv2: {weight_bits: 4, activation_bits: 16}\n");
+  const std::string profile =
+      dir.write("profile.yaml",
+                "name: slow-second\nlayers:\n  conv1: {weight_bits: 4, activation_bits: 4}\n"
+                "  conv2: {weight_bits: 4, activation_bits: 16}\n");
   Case c;
   c.arch = sim::load_arch_config(
       source_path("configs/arch/isaac.yaml"),
@@ -267,7 +297,7 @@ TEST(CycleTiny, FullRowBufferBackPressuresTheProducer) {
 // slots, rows and packets execute (per active copy, per row, per packet hop); the analytic
 // engine's are closed forms (M x I x rows x columns, ...). They agree only if the simulation
 // executes every MVM's every input bit-slice exactly once and moves every flit over every hop.
-void expect_conserved(const Case& c);
+void expect_conserved(const Case& c, const sim::Activity* activity = nullptr);
 const std::vector<std::string> kDifferentialEncoding = {"pe.crossbar.signed_weights=differential"};
 
 void expect_conserved(const std::string& net, const std::string& profile,
@@ -275,19 +305,23 @@ void expect_conserved(const std::string& net, const std::string& profile,
   expect_conserved(load_case(net, profile, overrides));
 }
 
-void expect_conserved(const Case& c) {
-  const PerformanceResult analytic = sim::analyze(c.network, c.profile, c.arch, c.mapping);
+void expect_conserved(const Case& c, const sim::Activity* activity) {
+  const PerformanceResult analytic =
+      sim::analyze(c.network, c.profile, c.arch, c.mapping, activity);
   CycleOptions options;
   options.inferences = 2;  // counts per inference, from two
+  options.activity = activity;
   const CycleResult cycle = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
   ASSERT_EQ(cycle.performance.layers.size(), analytic.layers.size());
   for (size_t i = 0; i < analytic.layers.size(); ++i) {
     EXPECT_EQ(cycle.performance.layers[i].counts, analytic.layers[i].counts)
-        << analytic.layers[i].name << "\n cycle:    " << describe(cycle.performance.layers[i].counts)
+        << analytic.layers[i].name
+        << "\n cycle:    " << describe(cycle.performance.layers[i].counts)
         << "\n analytic: " << describe(analytic.layers[i].counts);
   }
   EXPECT_EQ(cycle.performance.io_counts, analytic.io_counts)
-      << describe(cycle.performance.io_counts) << "\n" << describe(analytic.io_counts);
+      << describe(cycle.performance.io_counts) << "\n"
+      << describe(analytic.io_counts);
   EXPECT_EQ(cycle.performance.total_counts(), analytic.total_counts());
   // The analytic ADC and shift-add bounds price the busiest PE from LayerMapping::
   // busiest_pe_columns (prefix sums over the placement order); the cycle engine's PEs are built
@@ -305,17 +339,21 @@ void expect_conserved(const Case& c) {
 // tiles into one pass-through layer): the same conservation.
 TEST(CycleWork, ConcatNetwork) {
   test::TempDir dir;
-  const std::string net = dir.write(
-      "net.yaml",
-      "name: cat\nnetwork: cat\ndataset: none\ninput: [3, 16, 16]\nlayers:\n"
-      "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 16, 16], output: [64, 16, 16]}\n"
-      "  - {name: a_relu, type: relu, input: [64, 16, 16], output: [64, 16, 16]}\n"
-      "  - {name: b, type: conv2d, from: [input], kernel: 1, input: [3, 16, 16], output: [32, 16, 16]}\n"
-      "  - {name: cat, type: concat, from: [a_relu, b], input: [64, 16, 16], output: [96, 16, 16]}\n"
-      "  - {name: c, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [96, 16, 16], output: [64, 8, 8]}\n"
-      "  - {name: gap, type: global_avgpool, input: [64, 8, 8], output: [64, 1, 1]}\n"
-      "  - {name: flatten, type: flatten, input: [64, 1, 1], output: [64]}\n"
-      "  - {name: fc, type: linear, input: [64], output: [10]}\n");
+  const std::string net =
+      dir.write("net.yaml",
+                "name: cat\nnetwork: cat\ndataset: none\ninput: [3, 16, 16]\nlayers:\n"
+                "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 16, 16], output: "
+                "[64, 16, 16]}\n"
+                "  - {name: a_relu, type: relu, input: [64, 16, 16], output: [64, 16, 16]}\n"
+                "  - {name: b, type: conv2d, from: [input], kernel: 1, input: [3, 16, 16], output: "
+                "[32, 16, 16]}\n"
+                "  - {name: cat, type: concat, from: [a_relu, b], input: [64, 16, 16], output: "
+                "[96, 16, 16]}\n"
+                "  - {name: c, type: conv2d, kernel: 3, stride: 2, padding: 1, input: [96, 16, "
+                "16], output: [64, 8, 8]}\n"
+                "  - {name: gap, type: global_avgpool, input: [64, 8, 8], output: [64, 1, 1]}\n"
+                "  - {name: flatten, type: flatten, input: [64, 1, 1], output: [64]}\n"
+                "  - {name: fc, type: linear, input: [64], output: [10]}\n");
   Case c;
   c.arch = sim::load_arch_config(source_path("configs/arch/isaac.yaml"));
   c.network = sim::load_network(net);
@@ -326,7 +364,8 @@ TEST(CycleWork, ConcatNetwork) {
   options.inferences = 2;
   const CycleResult cycle = run_cycle(c.network, c.profile, c.arch, c.mapping, options);
   for (size_t i = 0; i < analytic.layers.size(); ++i)
-    EXPECT_EQ(cycle.performance.layers[i].counts, analytic.layers[i].counts) << analytic.layers[i].name;
+    EXPECT_EQ(cycle.performance.layers[i].counts, analytic.layers[i].counts)
+        << analytic.layers[i].name;
   EXPECT_EQ(cycle.performance.total_counts(), analytic.total_counts());
   EXPECT_GE(cycle.performance.latency_ns, analytic.latency_ns);
 }
@@ -338,16 +377,19 @@ TEST(CycleWork, ConcatNetwork) {
 // by array.
 void expect_grouped_conserved(const std::vector<std::string>& overrides) {
   test::TempDir dir;
-  const std::string net = dir.write(
-      "net.yaml",
-      "name: grouped\nnetwork: grouped\ndataset: none\ninput: [3, 16, 16]\nlayers:\n"
-      "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 16, 16], output: [64, 16, 16]}\n"
-      "  - {name: dw, type: conv2d, kernel: 3, padding: 1, groups: 64, input: [64, 16, 16], output: [64, 16, 16]}\n"
-      "  - {name: g4, type: conv2d, kernel: 3, stride: 2, padding: 1, groups: 4, input: [64, 16, 16], output: [64, 8, 8]}\n"
-      "  - {name: r, type: relu, input: [64, 8, 8], output: [64, 8, 8]}\n"
-      "  - {name: gap, type: global_avgpool, input: [64, 8, 8], output: [64, 1, 1]}\n"
-      "  - {name: flatten, type: flatten, input: [64, 1, 1], output: [64]}\n"
-      "  - {name: fc, type: linear, input: [64], output: [10]}\n");
+  const std::string net =
+      dir.write("net.yaml",
+                "name: grouped\nnetwork: grouped\ndataset: none\ninput: [3, 16, 16]\nlayers:\n"
+                "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 16, 16], output: "
+                "[64, 16, 16]}\n"
+                "  - {name: dw, type: conv2d, kernel: 3, padding: 1, groups: 64, input: [64, 16, "
+                "16], output: [64, 16, 16]}\n"
+                "  - {name: g4, type: conv2d, kernel: 3, stride: 2, padding: 1, groups: 4, input: "
+                "[64, 16, 16], output: [64, 8, 8]}\n"
+                "  - {name: r, type: relu, input: [64, 8, 8], output: [64, 8, 8]}\n"
+                "  - {name: gap, type: global_avgpool, input: [64, 8, 8], output: [64, 1, 1]}\n"
+                "  - {name: flatten, type: flatten, input: [64, 1, 1], output: [64]}\n"
+                "  - {name: fc, type: linear, input: [64], output: [10]}\n");
   const std::string profile = dir.write(
       "p.yaml",
       "name: mixed\ndefault: {weight_bits: 8, activation_bits: 8}\nlayers:\n"
@@ -391,6 +433,46 @@ TEST(CycleWork, Resnet18MixedChannelDifferential) {
 TEST(CycleWork, Resnet18PrunedLayerByLayer) {
   expect_conserved("resnet18", "resnet18/pruned", {"mapping.mode=layer_by_layer"});
 }
+// Data-aware runs (sim/activity.h): every weight layer at its own fractions of DAC drives, cell
+// reads and (skip_zero_blocks) conversions. The analytic counts take floor(fraction x events)
+// per class of identical PEs over an inference; the cycle engine's crossbars and ADC banks take
+// their share read step by read step. A share that drifted, double-counted identical PEs or
+// carried over between inferences would differ.
+void expect_data_aware_conserved(const std::string& net, const std::string& profile,
+                                 const std::vector<std::string>& overrides) {
+  std::vector<std::string> with_skip = overrides;
+  with_skip.emplace_back("pe.adc.skip_zero_blocks=true");
+  const Case c = load_case(net, profile, with_skip);
+  sim::Activity activity;
+  int i = 0;
+  for (const sim::Layer& layer : c.network.layers) {
+    if (!layer.has_weights()) continue;
+    sim::LayerActivity a;
+    a.bit_ones.assign(
+        static_cast<size_t>(c.profile.layers[&layer - c.network.layers.data()].activation_bits),
+        0.3);
+    a.density = 0.6;
+    a.dac_active_fraction = 0.31 + 0.013 * i;
+    a.cell_active_fraction = 0.29 + 0.011 * i;
+    a.conversion_active_fraction = 0.47 + 0.017 * i;
+    activity.layers.emplace_back(layer.name, a);
+    ++i;
+  }
+  expect_conserved(c, &activity);
+  // And the activity did something: fewer conversions than the data-independent run.
+  const PerformanceResult worst = sim::analyze(c.network, c.profile, c.arch, c.mapping);
+  const PerformanceResult aware = sim::analyze(c.network, c.profile, c.arch, c.mapping, &activity);
+  EXPECT_LT(aware.total_counts().get("adc", "convert"), worst.total_counts().get("adc", "convert"));
+}
+TEST(CycleWork, DataAwareResnet18MixedChannel) {
+  expect_data_aware_conserved("resnet18", "resnet18/mixed-channel", {});
+}
+TEST(CycleWork, DataAwareVgg19PrunedDifferentialLayerByLayer) {
+  expect_data_aware_conserved(
+      "vgg19", "vgg19/pruned",
+      {"pe.crossbar.signed_weights=differential", "mapping.mode=layer_by_layer"});
+}
+
 TEST(CycleWork, Vgg19Uniform16Reprogrammed) {
   expect_conserved("vgg19", "uniform16", {"chip.tiles=16", "mapping.allow_reprogramming=true"});
 }
@@ -435,7 +517,9 @@ TEST(CycleLowerBound, Resnet18Uniform4) { expect_lower_bound("resnet18", "unifor
 TEST(CycleLowerBound, Resnet18MixedChannel) {
   expect_lower_bound("resnet18", "resnet18/mixed-channel");
 }
-TEST(CycleLowerBound, Resnet18MixedLayer) { expect_lower_bound("resnet18", "resnet18/mixed-layer"); }
+TEST(CycleLowerBound, Resnet18MixedLayer) {
+  expect_lower_bound("resnet18", "resnet18/mixed-layer");
+}
 TEST(CycleLowerBound, Resnet18Pruned) { expect_lower_bound("resnet18", "resnet18/pruned"); }
 
 // ---------------------------------------------------------------------------------------------

@@ -725,7 +725,7 @@ TEST(FunctionalData, DataAwareEnergyCountsRowsWithInputBits) {
     EXPECT_EQ(some.get("xbar", "read_cell"), cells / 18);
     EXPECT_EQ(some.get("adc", "convert"), skip ? conversions / 8 : conversions);
     EXPECT_EQ(some.get("sample_hold", "sample"), skip ? conversions / 8 : conversions);
-    const LayerActivity& a = measured.layers.at("conv");
+    const LayerActivity& a = *measured.find("conv");
     EXPECT_DOUBLE_EQ(a.density, 4.0 / 9);
     ASSERT_EQ(a.bit_ones.size(), 8u);
     EXPECT_DOUBLE_EQ(a.bit_ones[0], 4.0 / 9);
