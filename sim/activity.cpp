@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "yaml_reader.h"
 #include "yaml_tree.h"
@@ -124,11 +125,8 @@ std::string activity_yaml(const Activity& activity) {
     std::snprintf(text, sizeof text, "%.17g", v);
     return std::string(text);
   };
-  auto quoted = [](const std::string& text) {
-    std::string q = "\"";
-    for (char c : text) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    return q + "\"";
-  };
+  // JSON strings are YAML double-quoted scalars: any layer name survives.
+  auto quoted = [](const std::string& text) { return nlohmann::json(text).dump(); };
   std::string y = "# mixpim activity file (sim/activity.h): input activity per weight layer\n";
   if (!activity.source.empty()) y += "source: " + quoted(activity.source) + "\n";
   y += "layers:\n";

@@ -552,6 +552,56 @@ TEST(CliRun, FunctionalHeadlineInSummaryAndReport) {
   EXPECT_NE(r.err.find("warning: ADC:"), std::string::npos) << r.err;
 }
 
+// Data-aware runs end to end: the functional engine measures the activity and writes it; an
+// analytic run from that file gives the functional run's data-aware energy exactly (the same
+// fractions, the same engine); a cycle run on an ADC-bound chip (2 ADCs per PE) with
+// skip_zero_blocks simulates its data-aware side and is faster there, with the
+// data-independent side equal to its own totals. Options on the wrong engine are refused.
+TEST(CliRun, ActivityMeasuredByFunctionalDrivesAnalyticAndCycleRuns) {
+  test::TempDir dir;
+  const std::string base =
+      "-a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml -p "
+      "workloads/profiles/resnet18/mixed-channel.yaml --set pe.adc.skip_zero_blocks=true --set "
+      "pe.adc.count=2 --no-baseline ";
+  const std::string activity = dir.file("act.yaml");
+  Result r = run("run -e functional " + base + "--activity-out '" + activity + "' -o '" +
+                 dir.file("f") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string yaml = read_all(activity);
+  EXPECT_NE(yaml.find("  \"layer4.1.conv2\":\n    density: "), std::string::npos) << yaml;
+  const auto functional = nlohmann::json::parse(read_all(dir.file("f/report.json")));
+  r = run("run -e analytic " + base + "--activity '" + activity + "' -o '" + dir.file("a") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto analytic = nlohmann::json::parse(read_all(dir.file("a/report.json")));
+  EXPECT_EQ(analytic["data_aware"]["energy_pj"], functional["data_aware"]["energy_pj"]);
+  EXPECT_EQ(analytic["data_aware"]["conversion_active_fraction"],
+            functional["data_aware"]["conversion_active_fraction"]);
+  EXPECT_LT(analytic["data_aware"]["conversion_active_fraction"].get<double>(), 1.0);
+  EXPECT_NE(r.out.find("  data-aware Data-aware energy (activity file "), std::string::npos)
+      << r.out;
+
+  r = run("run -e cycle " + base + "--activity '" + activity + "' -o '" + dir.file("c") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto cycle = nlohmann::json::parse(read_all(dir.file("c/report.json")));
+  const auto& latency = cycle["data_aware"]["latency_ns"];
+  EXPECT_EQ(latency["data_independent"], cycle["totals"]["latency_ns"]);
+  EXPECT_LT(latency["data_aware"].get<double>(), latency["data_independent"].get<double>());
+  EXPECT_FALSE(cycle.contains("activity_applied"));
+  // No child directory left behind.
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("c")))
+    EXPECT_EQ(e.path().filename().string().rfind(".child", 0), std::string::npos) << e.path();
+
+  r = run("run -e functional " + base + "--activity '" + activity + "' -o '" + dir.file("x") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--activity is for analytic and cycle runs"), std::string::npos) << r.err;
+  r = run("run " + base + "--activity-out '" + activity + "' -o '" + dir.file("x") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--activity-out needs --engine functional"), std::string::npos) << r.err;
+  r = run("run " + base + "--activity-applied -o '" + dir.file("x") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--activity-applied needs --activity"), std::string::npos) << r.err;
+}
+
 // A layer name with a comma, quotes, a newline, a pipe and a NUL stays in its CSV field and
 // Markdown cell (regression: it broke layers.csv rows and report.md tables).
 TEST(CliRun, LayerNamesAreEscapedInCsvAndMarkdown) {
@@ -947,7 +997,8 @@ TEST(CliRun, CycleEngineCountsLikeAnalyticAndIsDeterministic) {
 
   r = run("run --trace x.json " + base + "-o '" + dir.file("bad") + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--trace, --inferences and --every-pe need --engine cycle"), std::string::npos)
+  EXPECT_NE(r.err.find("--trace, --inferences and --every-pe need --engine cycle"),
+            std::string::npos)
       << r.err;
   r = run("run -e cycle --inferences 0 " + base + "-o '" + dir.file("bad") + "'");
   EXPECT_EQ(r.exit_code, 2);
