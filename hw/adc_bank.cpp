@@ -21,8 +21,8 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays, cons
 void AdcBank::run() {
   const bool flipping = arch_.pe.crossbar.weight_flipping;
   // With pe.adc.skip_zero_blocks on a data-aware run, only a share of the columns is converted
-  // (sim/activity.h); otherwise every one, every read step.
-  sim::ActiveShare share{work_.active.conversion};
+  // (sim/activity.h): this PE's share sets its time, the layer's share its counts.
+  sim::ActiveShare share{work_.active.conversion, {}};
   int64_t copies = -1, columns = 0;
   for (;;) {
     state_->adc = "-";
@@ -40,9 +40,12 @@ void AdcBank::run() {
     state_->adc = "adc";
     kernel_->wait_ns(ns);
     stats.busy_ns += ns;
-    counters_->sample += arrays_.count * converted_columns;  // and for each identical PE
-    counters_->adc_convert += arrays_.count * converted_columns;
-    if (flipping) counters_->flip_subtract += arrays_.count * converted_columns;
+    // This PE and each identical one it stands for.
+    const int64_t conversions =
+        counters_->conversion_share.take(arrays_.count * columns, step.inference);
+    counters_->sample += conversions;
+    counters_->adc_convert += conversions;
+    if (flipping) counters_->flip_subtract += conversions;
     state_->adc = "-";
     t = now_ns();
     if (!work_.sample_hold) {

@@ -62,8 +62,8 @@ class FifoServer : public sc_core::sc_module, public ServiceIf {
 
 class RowQueueIf : public virtual sc_core::sc_interface {
  public:
-  virtual void reserve() = 0;              // producer: blocks until one more row fits
-  virtual void deliver(int64_t row) = 0;   // the row has arrived (rows may arrive out of order)
+  virtual void reserve() = 0;                 // producer: blocks until one more row fits
+  virtual void deliver(int64_t row) = 0;      // the row has arrived (rows may arrive out of order)
   virtual void wait_rows(int64_t count) = 0;  // consumer: blocks until rows [0, count) arrived
   virtual void release(int64_t count) = 0;    // consumer: rows [0, count) are no longer needed
 };

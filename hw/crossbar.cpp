@@ -16,8 +16,6 @@ CrossbarGroup::CrossbarGroup(sc_core::sc_module_name name, const sim::PeArrays& 
       state_(state),
       timing_(timing),
       kernel_(kernel) {
-  dac_share_.fraction = work_.active.dac;
-  cell_share_.fraction = work_.active.cell;
   SC_HAS_PROCESS(CrossbarGroup);
   SC_THREAD(run);
 }
@@ -58,8 +56,8 @@ void CrossbarGroup::run() {
     counters_->read_steps += k;
     counters_->simulated_read_steps += 1;
     // Data-aware runs: only rows with an input bit drive their DACs and read their cells.
-    counters_->read_cell += k * cell_share_.take(work.cells, step.inference);
-    counters_->dac_convert += k * dac_share_.take(work.dac_rows, step.inference);
+    counters_->read_cell += counters_->cell_share.take(k * work.cells, step.inference);
+    counters_->dac_convert += counters_->dac_share.take(k * work.dac_rows, step.inference);
     if (flipping_) counters_->flip_input_bit += k * work.dac_rows * dac_bits_;
     if (step.cycle == 0) counters_->input_register += 2 * k * work.input_bytes;  // written, read
     t = now_ns();

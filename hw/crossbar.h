@@ -31,7 +31,6 @@ class CrossbarGroup : public sc_core::sc_module {
   const sim::PeWork& work_;
   int dac_bits_;
   bool flipping_;
-  sim::ActiveShare dac_share_, cell_share_;  // fractions work_.active.dac, .cell
   LayerCounters* counters_;
   LayerState* layer_;
   PeState* state_;

@@ -42,7 +42,8 @@ struct LayerModules {
   std::unique_ptr<TileMerge> merge;
   std::unique_ptr<DigitalLayer> digital;
   RowProducer* producer() {
-    return merge ? static_cast<RowProducer*>(merge.get()) : static_cast<RowProducer*>(digital.get());
+    return merge ? static_cast<RowProducer*>(merge.get())
+                 : static_cast<RowProducer*>(digital.get());
   }
 };
 
@@ -115,7 +116,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   if (g_ran) throw std::logic_error("run_cycle: the SystemC kernel elaborates once per process");
   g_ran = true;
   const auto wall_start = std::chrono::steady_clock::now();
-  sim::WorkModel compiled = sim::build_work_model(network, profile, arch, mapping, options.activity);
+  sim::WorkModel compiled =
+      sim::build_work_model(network, profile, arch, mapping, options.activity);
   sim::size_edge_buffers(compiled, arch);
   const bool tracing = !options.trace_path.empty();
   const size_t n = compiled.layers.size();
@@ -137,24 +139,24 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
         slices += p.rows;
         continue;
       }
-      const int64_t pipelines = options.merge_identical_pes ? static_cast<int64_t>(p.pe.pes.size())
-                                                            : p.pe.pe_count();
+      const int64_t pipelines =
+          options.merge_identical_pes ? static_cast<int64_t>(p.pe.pes.size()) : p.pe.pe_count();
       threads += 2 + 3 * pipelines;
       slices += 2 * p.pe.slots * p.pe.input_cycles;  // slots and stalls of the busiest PE
     }
     const double bytes = 16384.0 * static_cast<double>(threads) +
                          (tracing ? 200.0 * static_cast<double>(slices * inferences) : 0.0);
-    sim::check_memory(bytes,
-                      "the cycle simulation (" + std::to_string(threads) + " SystemC threads" +
-                          (tracing ? ", a trace of about " +
-                                                std::to_string(slices * inferences) + " slices"
-                                          : std::string()) +
-                          ")",
-                      sim::key_location(arch, {"chip", "tiles"}), "chip.tiles",
-                      options.merge_identical_pes
-                          ? "simulate a smaller chip (chip.tiles), fewer inferences, or no trace"
-                          : "drop --every-pe (identical PEs then share one pipeline), or simulate "
-                            "a smaller chip (chip.tiles)");
+    sim::check_memory(
+        bytes,
+        "the cycle simulation (" + std::to_string(threads) + " SystemC threads" +
+            (tracing ? ", a trace of about " + std::to_string(slices * inferences) + " slices"
+                     : std::string()) +
+            ")",
+        sim::key_location(arch, {"chip", "tiles"}), "chip.tiles",
+        options.merge_identical_pes
+            ? "simulate a smaller chip (chip.tiles), fewer inferences, or no trace"
+            : "drop --every-pe (identical PEs then share one pipeline), or simulate "
+              "a smaller chip (chip.tiles)");
   }
 
   auto* model = new Model();  // see Model; allocated once the run is known to fit
@@ -182,15 +184,18 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     const std::string base = "layer_" + std::to_string(i);
     m.progress = std::make_unique<LayerProgress>((base + "_progress").c_str(), &kernel);
     for (size_t e = 0; e < p.inputs.size(); ++e) {
-      m.queues.push_back(std::make_unique<RowQueue>(
-          (base + "_in" + std::to_string(e)).c_str(),
-          work.pipelined ? p.inputs[e].capacity_rows : 0, &kernel));
+      m.queues.push_back(std::make_unique<RowQueue>((base + "_in" + std::to_string(e)).c_str(),
+                                                    work.pipelined ? p.inputs[e].capacity_rows : 0,
+                                                    &kernel));
     }
     const int track = static_cast<int>(i);
     if (p.has_pe) {
+      m.counters.dac_share.fraction = p.pe.active.dac;
+      m.counters.cell_share.fraction = p.pe.active.cell;
+      m.counters.conversion_share.fraction = p.pe.active.conversion;
       m.pes = std::make_unique<PeGroup>((base + "_pes").c_str(), p, arch, inferences,
-                                        !options.merge_identical_pes, track, &m.counters,
-                                        &m.timing, &kernel);
+                                        !options.merge_identical_pes, track, &m.counters, &m.timing,
+                                        &kernel);
       m.merge = std::make_unique<TileMerge>((base + "_merge").c_str(), p, arch, &m.counters,
                                             &m.timing, &m.pes->state(), &kernel);
       for (size_t k = 0; k < m.pes->pes(); ++k) m.merge->from_pes(m.pes->partial_sums(k));
@@ -208,7 +213,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       for (int t = p.first_tile; t <= p.last_tile; ++t) {
         Tile& tile = *model->tiles[static_cast<size_t>(t)];
         if (p.unit != sim::TileUnit::kNone) m.digital->units(tile.unit(p.unit));
-        if (p.buffer_read_bytes + p.buffer_write_bytes > 0) m.digital->buffer_ports(tile.buffer_port);
+        if (p.buffer_read_bytes + p.buffer_write_bytes > 0)
+          m.digital->buffer_ports(tile.buffer_port);
       }
       m.digital->progress(*m.progress);
     }
@@ -263,8 +269,10 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
       }
       stuck += "]";
     }
-    throw std::logic_error("cycle engine: the program stopped before its last inference (layers "
-                           "not finished: " + stuck + "); the compiler's buffer sizing missed a case");
+    throw std::logic_error(
+        "cycle engine: the program stopped before its last inference (layers "
+        "not finished: " +
+        stuck + "); the compiler's buffer sizing missed a case");
   }
 
   // Collect: the same PerformanceResult as analyze(), counts per inference.
@@ -335,7 +343,8 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   perf.io_counts.add("router", "flit_hop", per_inference(io.flit_hops));
   if (arch.chip.dram.enabled) {
     perf.io_counts.add("dram", "byte", per_inference(io.dram));
-    if (!work.resident) perf.io_counts.add("reprogram", "dram_byte", per_inference(io.dram_weights));
+    if (!work.resident)
+      perf.io_counts.add("reprogram", "dram_byte", per_inference(io.dram_weights));
   }
   perf.latency_ns = result.completed_ns.front();
   // Completions are not evenly spaced (layers on shared tiles interleave differently from one
@@ -346,9 +355,12 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
   for (size_t t = 0; t < model->tiles.size(); ++t) {
     const Tile& tile = *model->tiles[t];
     const std::string name = "tile_" + std::to_string(t);
-    if (tile.buffer_port.requests() > 0) result.shared_units.push_back(server(name + ".buffer_port", tile.buffer_port));
-    if (tile.shift_add.requests() > 0) result.shared_units.push_back(server(name + ".shift_add", tile.shift_add));
-    if (tile.activation.requests() > 0) result.shared_units.push_back(server(name + ".activation", tile.activation));
+    if (tile.buffer_port.requests() > 0)
+      result.shared_units.push_back(server(name + ".buffer_port", tile.buffer_port));
+    if (tile.shift_add.requests() > 0)
+      result.shared_units.push_back(server(name + ".shift_add", tile.shift_add));
+    if (tile.activation.requests() > 0)
+      result.shared_units.push_back(server(name + ".activation", tile.activation));
     if (tile.pool.requests() > 0) result.shared_units.push_back(server(name + ".pool", tile.pool));
   }
   int64_t flits = 0;
@@ -364,11 +376,12 @@ CycleResult run_cycle(const sim::Network& network, const sim::PrecisionProfile& 
     out << R"({"name":"process_name","ph":"M","pid":0,"args":{"name":"chip"}})";
     for (size_t i = 0; i < n; ++i) {
       // Layer names are the user's text: JSON-escaped.
-      out << ",\n" << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << i
-          << R"(,"args":{"name":)" << nlohmann::json(work.layers[i].name).dump() << "}}";
-      out << ",\n" << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << 1000 + i
-          << R"(,"args":{"name":)" << nlohmann::json(work.layers[i].name + " stalls").dump()
-          << "}}";
+      out << ",\n"
+          << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << i << R"(,"args":{"name":)"
+          << nlohmann::json(work.layers[i].name).dump() << "}}";
+      out << ",\n"
+          << R"({"name":"thread_name","ph":"M","pid":0,"tid":)" << 1000 + i << R"(,"args":{"name":)"
+          << nlohmann::json(work.layers[i].name + " stalls").dump() << "}}";
     }
     const std::string slices = kernel.trace.str();
     if (!slices.empty()) out << ",\n" << slices;
@@ -415,19 +428,20 @@ nlohmann::ordered_json cycle_extras_json(const CycleResult& r) {
     }
     nlohmann::ordered_json units = nlohmann::ordered_json::array();
     for (const UnitStats& u : l.units) units.push_back(unit_json(u));
-    layers.push_back({{"name", l.name},
-                      {"start_ns", l.start_ns},
-                      {"end_ns", l.end_ns},
-                      {"busy_ns", l.busy_ns},
-                      {"analytic_stage_ns", l.analytic_stage_ns},
-                      // The layer's span over its analytic stage time (>= 1: the lower bound).
-                      {"span_over_analytic",
-                       l.analytic_stage_ns > 0 ? (l.end_ns - l.start_ns) / l.analytic_stage_ns : 1.0},
-                      {"pes", l.pes},
-                      {"pe_classes", l.pe_classes},
-                      {"stall_cycles_total", total},
-                      {"stall_cycles", stalls},
-                      {"units", units}});
+    layers.push_back(
+        {{"name", l.name},
+         {"start_ns", l.start_ns},
+         {"end_ns", l.end_ns},
+         {"busy_ns", l.busy_ns},
+         {"analytic_stage_ns", l.analytic_stage_ns},
+         // The layer's span over its analytic stage time (>= 1: the lower bound).
+         {"span_over_analytic",
+          l.analytic_stage_ns > 0 ? (l.end_ns - l.start_ns) / l.analytic_stage_ns : 1.0},
+         {"pes", l.pes},
+         {"pe_classes", l.pe_classes},
+         {"stall_cycles_total", total},
+         {"stall_cycles", stalls},
+         {"units", units}});
   }
   j["layers"] = layers;
   return j;

@@ -49,8 +49,8 @@ struct CycleLayerStats {
   double busy_ns = 0;               // its crossbars' (or digital units') busy time, first inference
   double analytic_stage_ns = 0;     // the analytic engine's stage time (its lower bound)
   std::map<std::string, int64_t> stall_cycles;  // by cause, after its first issue, whole run
-  std::vector<UnitStats> units;  // its pipeline stages (of its busiest PE)
-  int64_t pes = 0;         // PEs of the layer (weight layers)
+  std::vector<UnitStats> units;                 // its pipeline stages (of its busiest PE)
+  int64_t pes = 0;                              // PEs of the layer (weight layers)
   int64_t pe_classes = 0;  // pipelines simulated: identical PEs share one (sim::PeArrays::count)
 };
 
@@ -58,17 +58,17 @@ struct CycleResult {
   sim::PerformanceResult performance;  // counts per inference, first-inference latency
   int64_t inferences = 1;
   bool merge_identical_pes = true;
-  std::vector<double> completed_ns;    // each inference's last output row at the global buffer
+  std::vector<double> completed_ns;  // each inference's last output row at the global buffer
   std::vector<CycleLayerStats> layers;
   std::vector<UnitStats> shared_units;  // tile buffer ports and units, NoC links
   std::vector<std::string> clamped_buffers;
   std::map<std::string, int64_t> queue_peak_rows;  // per edge "producer->consumer"
-  int64_t simulated_cycles = 0;  // whole run x clock
-  int64_t kernel_events = 0;     // waits and blocking channel calls (fifo, queue) the modules made
-  int64_t delta_cycles = 0;      // SystemC delta cycles
-  int64_t read_steps = 0;            // PE read steps executed (one per PE per step), whole run
+  int64_t simulated_cycles = 0;                    // whole run x clock
+  int64_t kernel_events = 0;  // waits and blocking channel calls (fifo, queue) the modules made
+  int64_t delta_cycles = 0;   // SystemC delta cycles
+  int64_t read_steps = 0;     // PE read steps executed (one per PE per step), whole run
   int64_t simulated_read_steps = 0;  // of which simulated (one per class of identical PEs)
-  double wall_seconds = 0;       // host measurements: never in report.json
+  double wall_seconds = 0;           // host measurements: never in report.json
   double peak_rss_mib = 0;
 };
 

@@ -63,7 +63,8 @@ void DigitalLayer::run() {
       counters_->unit_ops += ops;
       counters_->buffer_read += read;
       counters_->buffer_write += written;
-      if (kernel_->tracing) kernel_->slice("row " + std::to_string(row), "rows", track_, start, now_ns());
+      if (kernel_->tracing)
+        kernel_->slice("row " + std::to_string(row), "rows", track_, start, now_ns());
       t = now_ns();
       send_row(k, row, timing_, nullptr);
       stats.blocked_ns += now_ns() - t;

@@ -19,15 +19,15 @@ namespace mixpim::hw {
 
 class DigitalLayer : public RowProducer {
  public:
-  sc_core::sc_port<RowQueueIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> inputs;  // program order
+  sc_core::sc_port<RowQueueIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> inputs;       // program order
   sc_core::sc_port<ServiceIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> units;         // tiles in order
   sc_core::sc_port<ServiceIf, 0, sc_core::SC_ZERO_OR_MORE_BOUND> buffer_ports;  // likewise
-  sc_core::sc_port<ProgressIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> previous;  // layer by layer
+  sc_core::sc_port<ProgressIf, 1, sc_core::SC_ZERO_OR_MORE_BOUND> previous;     // layer by layer
   sc_core::sc_port<ProgressIf> progress;
 
   DigitalLayer(sc_core::sc_module_name name, const sim::LayerProgram& program,
-               const sim::ArchConfig& arch, int64_t inferences, int track,
-               LayerCounters* counters, LayerTiming* timing, Kernel* kernel);
+               const sim::ArchConfig& arch, int64_t inferences, int track, LayerCounters* counters,
+               LayerTiming* timing, Kernel* kernel);
   StageStats stats;
 
  private:

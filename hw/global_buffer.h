@@ -24,7 +24,7 @@ class GlobalBuffer : public RowProducer {
   GlobalBuffer(sc_core::sc_module_name name, const sim::WorkModel& model, int64_t input_rows,
                int64_t output_rows, int64_t inferences, bool dram, IoCounters* counters,
                Kernel* kernel);
-  RowQueue arrivals;                // the final output's rows, bound as the last layer's consumer
+  RowQueue arrivals;                 // the final output's rows, bound as the last layer's consumer
   std::vector<double> completed_ns;  // per inference: its last output row arrived
 
  private:

@@ -13,8 +13,8 @@ Noc::Noc(sc_core::sc_module_name name, const sim::NocConfig& config, double cloc
     for (int c = 0; c < config.mesh_columns; ++c) {
       routers_.push_back(std::make_unique<Router>(
           ("router_" + std::to_string(c) + "_" + std::to_string(r)).c_str(), c, r,
-          config.mesh_columns, cycle_ns, config.router_latency_cycles,
-          config.link_flits_per_cycle, config.buffer_packets, kernel));
+          config.mesh_columns, cycle_ns, config.router_latency_cycles, config.link_flits_per_cycle,
+          config.buffer_packets, kernel));
     }
   }
   auto at = [&](int c, int r) -> Router& {
@@ -23,17 +23,19 @@ Noc::Noc(sc_core::sc_module_name name, const sim::NocConfig& config, double cloc
   for (int r = 0; r < config.mesh_rows; ++r) {
     for (int c = 0; c < config.mesh_columns; ++c) {
       Router& router = at(c, r);
-      router.port(Router::kEast).next(c + 1 < config.mesh_columns ? static_cast<PacketSinkIf&>(at(c + 1, r)) : *edge_);
+      router.port(Router::kEast)
+          .next(c + 1 < config.mesh_columns ? static_cast<PacketSinkIf&>(at(c + 1, r)) : *edge_);
       router.port(Router::kWest).next(c > 0 ? static_cast<PacketSinkIf&>(at(c - 1, r)) : *edge_);
-      router.port(Router::kSouth).next(r + 1 < config.mesh_rows ? static_cast<PacketSinkIf&>(at(c, r + 1)) : *edge_);
+      router.port(Router::kSouth)
+          .next(r + 1 < config.mesh_rows ? static_cast<PacketSinkIf&>(at(c, r + 1)) : *edge_);
       router.port(Router::kNorth).next(r > 0 ? static_cast<PacketSinkIf&>(at(c, r - 1)) : *edge_);
       router.port(Router::kLocal).next(ejector_);
     }
   }
 }
 
-void Noc::send_row(const sim::NocTransfer& transfer, int64_t row, int64_t rows,
-                   int64_t global_row, RowQueueIf* queue, int64_t* flit_hops) {
+void Noc::send_row(const sim::NocTransfer& transfer, int64_t row, int64_t rows, int64_t global_row,
+                   RowQueueIf* queue, int64_t* flit_hops) {
   auto* delivery = new RowDelivery{queue, global_row, 1};  // 1: held until every packet is out
   for (const sim::NocRoute& route : transfer.routes) {
     int64_t left = route.row_flits(row, rows);

@@ -27,8 +27,7 @@ class NocIf : public virtual sc_core::sc_interface {
 
 class Noc : public sc_core::sc_module, public NocIf {
  public:
-  Noc(sc_core::sc_module_name name, const sim::NocConfig& config, double clock_ghz,
-      Kernel* kernel);
+  Noc(sc_core::sc_module_name name, const sim::NocConfig& config, double clock_ghz, Kernel* kernel);
   void send_row(const sim::NocTransfer& transfer, int64_t row, int64_t rows, int64_t global_row,
                 RowQueueIf* queue, int64_t* flit_hops) override;
   // Per link class: busy and blocked time summed over ports, peak queue, flits carried.

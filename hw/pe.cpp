@@ -3,8 +3,8 @@
 namespace mixpim::hw {
 
 Pe::Pe(sc_core::sc_module_name name, const sim::PeArrays& arrays, const sim::PeWork& work,
-       const sim::ArchConfig& arch, LayerCounters* counters, LayerState* layer,
-       LayerTiming* timing, Kernel* kernel)
+       const sim::ArchConfig& arch, LayerCounters* counters, LayerState* layer, LayerTiming* timing,
+       Kernel* kernel)
     : sc_module(name),
       sample_hold_("sample_hold", 1),
       adc_out_("adc_out", 1),

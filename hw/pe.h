@@ -28,8 +28,8 @@ class Pe : public sc_core::sc_module {
   // `timing` non-null: the layer's representative PE (the busiest), whose stalls and slots are
   // charged to the layer and traced.
   Pe(sc_core::sc_module_name name, const sim::PeArrays& arrays, const sim::PeWork& work,
-     const sim::ArchConfig& arch, LayerCounters* counters, LayerState* layer,
-     LayerTiming* timing, Kernel* kernel);
+     const sim::ArchConfig& arch, LayerCounters* counters, LayerState* layer, LayerTiming* timing,
+     Kernel* kernel);
 
   const StageStats& crossbar_stats() const { return crossbar_.stats; }
   const StageStats& adc_stats() const { return adc_.stats; }

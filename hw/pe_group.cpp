@@ -40,8 +40,7 @@ PeGroup::PeGroup(sc_core::sc_module_name name, const sim::LayerProgram& program,
     partial_sums_.push_back(
         std::make_unique<sc_core::sc_fifo<Step>>(("output_register_" + id).c_str(), 1));
     pes_.push_back(std::make_unique<Pe>(("pe_" + id).c_str(), arrays_[i], w, arch, counters,
-                                        &state_, i == representative_ ? timing : nullptr,
-                                        kernel));
+                                        &state_, i == representative_ ? timing : nullptr, kernel));
     pes_.back()->in(*input_registers_.back());
     pes_.back()->out(*partial_sums_.back());
   }

@@ -52,14 +52,13 @@ void RouterPort::run() {
   }
 }
 
-Router::Router(sc_core::sc_module_name name, int column, int row, int mesh_columns,
-               double cycle_ns, int latency_cycles, int flits_per_cycle, int buffer_packets,
-               Kernel* kernel)
+Router::Router(sc_core::sc_module_name name, int column, int row, int mesh_columns, double cycle_ns,
+               int latency_cycles, int flits_per_cycle, int buffer_packets, Kernel* kernel)
     : sc_module(name), column_(column), row_(row), mesh_columns_(mesh_columns) {
   static const char* const kNames[kPorts] = {"east", "west", "north", "south", "local"};
   for (int p = 0; p < kPorts; ++p) {
-    ports_[p] = std::make_unique<RouterPort>(kNames[p], cycle_ns, latency_cycles,
-                                             flits_per_cycle, buffer_packets, kernel);
+    ports_[p] = std::make_unique<RouterPort>(kNames[p], cycle_ns, latency_cycles, flits_per_cycle,
+                                             buffer_packets, kernel);
   }
 }
 

@@ -49,8 +49,8 @@ class Ejector : public sc_core::sc_module, public PacketSinkIf {
 class RouterPort : public sc_core::sc_module {
  public:
   sc_core::sc_port<PacketSinkIf> next;
-  RouterPort(sc_core::sc_module_name name, double cycle_ns, int latency_cycles,
-             int flits_per_cycle, int buffer_packets, Kernel* kernel);
+  RouterPort(sc_core::sc_module_name name, double cycle_ns, int latency_cycles, int flits_per_cycle,
+             int buffer_packets, Kernel* kernel);
   void put(Packet* packet);  // blocks while the queue is full
   StageStats stats;
   int64_t flits = 0;

@@ -31,13 +31,14 @@ void ShiftAdd::run() {
     if (step.copies != copies) {
       copies = step.copies;
       columns = arrays_.step(copies).columns;
-      ns = columns == 0 ? 0
-                        : sim::shift_add_ns_per_read(arch_, columns) * static_cast<double>(work_.passes);
+      ns = columns == 0
+               ? 0
+               : sim::shift_add_ns_per_read(arch_, columns) * static_cast<double>(work_.passes);
     }
     state_->shift_add = "shift_add";
     kernel_->wait_ns(ns);
     stats.busy_ns += ns;
-    counters_->shift_add += arrays_.count * columns;  // and for each identical PE
+    counters_->shift_add += arrays_.count * columns;            // and for each identical PE
     counters_->output_register += 2 * arrays_.count * columns;  // a 16-bit accumulate each
     state_->shift_add = "-";
     if (step.cycle + 1 < work_.input_cycles) continue;

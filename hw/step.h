@@ -8,6 +8,8 @@
 #include <ostream>
 #include <string>
 
+#include "sim/activity.h"
+
 namespace mixpim::hw {
 
 // One read step: input bit-slice `cycle` of MVM slot `slot` of inference `inference`, with
@@ -33,6 +35,9 @@ struct LayerCounters {
   int64_t flit_hops = 0, reprogram_cells = 0;
   int64_t read_steps = 0;            // PE read steps executed (a class's pipeline: each PE's)
   int64_t simulated_read_steps = 0;  // read steps the pipelines executed
+  // Data-aware runs: the layer's active share of DAC drives, cell reads and conversions
+  // (sim/activity.h), taken by all its PEs so the layer counts the compiler's closed forms.
+  sim::ActiveShare dac_share, cell_share, conversion_share;
 };
 
 // What each stage is doing, for stall attribution: the resource it is using or waiting for,

@@ -16,7 +16,9 @@ quantization). Checks that mixpim's PIM accuracy equals the fake-quantized
 accuracy image for image (exact ADCs) and exits 1 otherwise.
 
 Usage: /usr/bin/python3 scripts/gen_profile_ad.py --out DIR [--epochs 24] [--checkpoint 6]
-       [--start-bits 16] [--min-bits 2] [--width 16] [--seed 1]
+       [--start-bits 16] [--min-bits 2] [--seed 1]
+       [--model digits-cnn|vgg19|resnet18|FILE.py:FUNCTION] [--width 16]
+       [--dataset digits|digits32|FILE.py:FUNCTION] [--pim-images N]
 """
 import argparse
 import math
@@ -110,22 +112,23 @@ def main():
     parser.add_argument("--checkpoint", type=int, default=6, help="epochs between AD updates")
     parser.add_argument("--start-bits", type=int, default=16)
     parser.add_argument("--min-bits", type=int, default=2)
-    parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--prune-density", type=float, default=0.0,
                         help="AD pruning: remove channels whose activation density on the "
                              "training set is below this (0: no pruning)")
     parser.add_argument("--finetune", type=int, default=4,
                         help="epochs of training after pruning")
+    mt.add_task_arguments(parser)
     args = parser.parse_args()
+    task = mt.Task(args)
     os.makedirs(args.out, exist_ok=True)
     mixpim = mt.mixpim_binary()
     # The float reference: the same recipe and seed without quantization.
-    _, float_accuracy, _, _ = mt.train_float(args.seed, args.width, args.epochs)
+    _, float_accuracy, _, _ = mt.train_float(task, args.epochs)
 
     mt.seed_everything(args.seed)
-    train_loader, test_loader = mt.digits_loaders(args.seed)
-    model = mt.DigitsCnn(args.width)
+    train_loader, test_loader = task.loaders()
+    model = task.new_model()
     layers = [n for n, _ in mt.weight_modules(model)]
     followed = relu_followed(model)
     bits = {n: args.start_bits for n in layers}
@@ -145,25 +148,26 @@ def main():
     kept = {}
     if args.prune_density > 0:
         # AD pruning: channels that (almost) never fire go, then training continues without them.
-        consumers = mt.channel_consumers(model, torch.zeros(1, 1, 8, 8))
+        consumers = mt.channel_consumers(model, task.example)
         density = channel_density(model, train_loader, set(consumers) & followed)
         kept = {n: prune_mask(d, args.prune_density) for n, d in density.items()}
         zero_pruned(model, kept, consumers)
         mt.train(model, train_loader, args.finetune, on_step=lambda: zero_pruned(model, kept, consumers))
     quant.remove()
     # A fresh module with the trained weights (the training hooks patched forward).
-    trained = mt.DigitsCnn(args.width)
+    trained = task.new_model()
     trained.load_state_dict(model.state_dict())
     summary = mt.finish(
         trained, {t: {"weight_bits": bits[t], "activation_bits": bits[t], "kept": kept.get(t)}
                   for t in layers},
         args.out, mixpim, "activation-density" + ("-pruned" if kept else ""),
         f"Activation-density bits (b <- ceil(AD b) every {args.checkpoint} epochs from "
-        f"{args.start_bits}), DigitsCnn on sklearn digits, seed {args.seed}", test_loader,
+        f"{args.start_bits}), {task.label}, seed {args.seed}", test_loader,
         {"method": "activation-density", "seed": args.seed, "epochs": args.epochs,
          "checkpoint_epochs": args.checkpoint, "start_bits": args.start_bits,
          "prune_density": args.prune_density, "history": history,
-         "float_accuracy": float_accuracy})  # the same recipe trained without quantization
+         "float_accuracy": float_accuracy},  # the same recipe trained without quantization
+        task)
     return 0 if summary["ok"] else 1
 
 

@@ -23,6 +23,8 @@ fake-quantized model's image for image.
 
 Usage: /usr/bin/python3 scripts/gen_profile_class.py --out DIR [--epochs 24] [--span 4]
        [--min-bits 2] [--max-bits 8] [--activation-bits 8] [--tolerance 0.01] [--seed 1]
+       [--model digits-cnn|vgg19|resnet18|FILE.py:FUNCTION] [--width 16]
+       [--dataset digits|digits32|FILE.py:FUNCTION] [--pim-images N]
 """
 import argparse
 import os
@@ -82,7 +84,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=int, default=24)
-    parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--span", type=int, default=4, help="bits between score 0 and score 1")
     parser.add_argument("--min-bits", type=int, default=2)
     parser.add_argument("--max-bits", type=int, default=8)
@@ -90,11 +91,12 @@ def main():
     parser.add_argument("--tolerance", type=float, default=0.01,
                         help="accuracy the search may give up on the validation split")
     parser.add_argument("--seed", type=int, default=1)
+    mt.add_task_arguments(parser)
     args = parser.parse_args()
+    task = mt.Task(args)
     os.makedirs(args.out, exist_ok=True)
     mixpim = mt.mixpim_binary()
-    model, float_accuracy, train_loader, test_loader = mt.train_float(
-        args.seed, args.width, args.epochs)
+    model, float_accuracy, train_loader, test_loader = mt.train_float(task, args.epochs)
     pairs = list(train_loader)  # one pass: the loader shuffles on every pass
     images = torch.cat([x for x, _ in pairs])
     labels = torch.cat([y for _, y in pairs])
@@ -134,12 +136,13 @@ def main():
     summary = mt.finish(
         model, precision(chosen), args.out, mixpim, "class-based",
         f"Class-based per-filter bits (base {chosen}, span {args.span}, "
-        f"[{args.min_bits}, {args.max_bits}]), DigitsCnn on sklearn digits, seed {args.seed}",
+        f"[{args.min_bits}, {args.max_bits}]), {task.label}, seed {args.seed}",
         test_loader,
         {"method": "class-based", "seed": args.seed, "epochs": args.epochs, "span": args.span,
          "base": chosen, "float_validation_accuracy": float_val, "search": search,
          "scores": {n: [round(float(v), 4) for v in scores[n]] for n in layers},
-         "float_accuracy": float_accuracy})
+         "float_accuracy": float_accuracy},
+        task)
     return 0 if summary["ok"] else 1
 
 

@@ -21,6 +21,8 @@ unless mixpim's PIM predictions equal the fake-quantized model's image for image
 
 Usage: /usr/bin/python3 scripts/gen_profile_ptilmpq.py --out DIR [--budget-bits 4]
        [--levels 2,4,6,8] [--activation-bits 8] [--epochs 24] [--seed 1]
+       [--model digits-cnn|vgg19|resnet18|FILE.py:FUNCTION] [--width 16]
+       [--dataset digits|digits32|FILE.py:FUNCTION] [--pim-images N]
 """
 import argparse
 import heapq
@@ -103,19 +105,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=int, default=24)
-    parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--budget-bits", type=float, default=4.0,
                         help="average weight bits the allocation may use")
     parser.add_argument("--levels", default="2,4,6,8")
     parser.add_argument("--activation-bits", type=int, default=8)
     parser.add_argument("--calibration", type=int, default=128)
     parser.add_argument("--seed", type=int, default=1)
+    mt.add_task_arguments(parser)
     args = parser.parse_args()
+    task = mt.Task(args)
     os.makedirs(args.out, exist_ok=True)
     mixpim = mt.mixpim_binary()
     levels = [int(v) for v in args.levels.split(",")]
-    model, float_accuracy, train_loader, test_loader = mt.train_float(
-        args.seed, args.width, args.epochs)
+    model, float_accuracy, train_loader, test_loader = mt.train_float(task, args.epochs)
     pairs = list(train_loader)
     x = torch.cat([a for a, _ in pairs])[: args.calibration]
     y = torch.cat([b for _, b in pairs])[: args.calibration]
@@ -133,13 +135,14 @@ def main():
                 for n in layers},
         args.out, mixpim, "ptilmpq",
         f"PTILMPQ per-channel bits (levels {args.levels}, {args.budget_bits} bits per weight "
-        f"on average), DigitsCnn on sklearn digits, seed {args.seed}", test_loader,
+        f"on average), {task.label}, seed {args.seed}", test_loader,
         {"method": "ptilmpq", "seed": args.seed, "epochs": args.epochs,
          "budget_bits_per_weight": args.budget_bits,
          "used_bits_per_weight": used / total_weights,
          "layer_importance": layer_weight,
          "scores": {n: [round(float(v), 5) for v in channel_score[n]] for n in layers},
-         "float_accuracy": float_accuracy})
+         "float_accuracy": float_accuracy},
+        task)
     return 0 if summary["ok"] else 1
 
 

@@ -54,14 +54,99 @@ def digits_loaders(seed, batch_size=64):
     return train, test
 
 
+def digits32_loaders(seed, batch_size=64):
+    """The digits of digits_loaders upsampled to 32x32 (bilinear) on 3 identical channels: the
+    input of the CIFAR topologies (scripts/cifar_models.py)."""
+    def upsample(loader, **kwargs):
+        x, y = loader.dataset.tensors
+        x = F.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
+        return torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(x.repeat(1, 3, 1, 1).contiguous(), y), **kwargs)
+
+    train, test = digits_loaders(seed, batch_size)
+    return (upsample(train, batch_size=batch_size, shuffle=True,
+                     generator=torch.Generator().manual_seed(seed)),
+            upsample(test, batch_size=len(test.dataset)))
+
+
+def _load_callable(spec, what):
+    """FUNCTION from FILE.py of a "FILE.py:FUNCTION" spec."""
+    import importlib.util
+
+    path, _, function = spec.rpartition(":")
+    if not path.endswith(".py") or not function or not os.path.isfile(path):
+        raise SystemExit(f"{what}: expected a built-in name or FILE.py:FUNCTION, got {spec!r}")
+    module_spec = importlib.util.spec_from_file_location(
+        os.path.splitext(os.path.basename(path))[0], path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if not hasattr(module, function):
+        raise SystemExit(f"{what}: {path} has no function {function!r}")
+    return getattr(module, function)
+
+
+def add_task_arguments(parser):
+    """--model, --dataset, --width and --pim-images: what every generator works on."""
+    parser.add_argument(
+        "--model", default="digits-cnn",
+        help="digits-cnn, vgg19 or resnet18 (the CIFAR topologies of workloads/, "
+             "scripts/cifar_models.py), or FILE.py:FUNCTION returning a torch.nn.Module "
+             "(called with no arguments, after seeding)")
+    parser.add_argument(
+        "--dataset", default="digits",
+        help="digits (scikit-learn's 8x8 handwritten digits, 80/20 split), digits32 (the same "
+             "upsampled to 32x32 on 3 channels, for vgg19/resnet18), or FILE.py:FUNCTION "
+             "called with the seed, returning (train DataLoader, test DataLoader) of (image, "
+             "integer label) batches")
+    parser.add_argument("--width", type=int, default=16,
+                        help="digits-cnn: channels of its first convolution")
+    parser.add_argument("--pim-images", type=int, default=0,
+                        help="run mixpim's functional engine on the first N test images only "
+                             "(0: all); PyTorch accuracies stay on the whole test set")
+
+
+class Task:
+    """A model and a dataset (add_task_arguments): a torch module factory and fresh, seeded
+    DataLoaders, so any user model and dataset plug in the same way."""
+
+    def __init__(self, args):
+        self.args = args
+        _, test = self.loaders()
+        self.example = test.dataset[0][0][None]  # indexing draws no random numbers
+        names = {"digits-cnn": "DigitsCnn", "vgg19": "VGG19 (CIFAR)",
+                 "resnet18": "ResNet18 (CIFAR)"}
+        data = {"digits": "sklearn digits", "digits32": "sklearn digits upsampled to 32x32"}
+        self.label = (f"{names.get(args.model, args.model)} on "
+                      f"{data.get(args.dataset, args.dataset)}")
+
+    def loaders(self):
+        if self.args.dataset == "digits":
+            return digits_loaders(self.args.seed)
+        if self.args.dataset == "digits32":
+            return digits32_loaders(self.args.seed)
+        return _load_callable(self.args.dataset, "--dataset")(self.args.seed)
+
+    def new_model(self):
+        import cifar_models
+
+        channels = self.example.shape[0 + 1]
+        if self.args.model == "digits-cnn":
+            return DigitsCnn(self.args.width, channels)
+        if self.args.model == "vgg19":
+            return cifar_models.Vgg19Cifar(channels)
+        if self.args.model == "resnet18":
+            return cifar_models.ResNet18Cifar(channels)
+        return _load_callable(self.args.model, "--model")()
+
+
 class DigitsCnn(nn.Module):
     """A small CNN for 8x8 digits: three 3x3 convolutions (ReLU), 2x2 max pooling, global
     average pooling, a linear classifier. No batch norm, so that the layers trained under the
     rule are the layers mixpim runs."""
 
-    def __init__(self, width=16):
+    def __init__(self, width=16, in_channels=1):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, width, 3, padding=1)
+        self.conv1 = nn.Conv2d(in_channels, width, 3, padding=1)
         self.conv2 = nn.Conv2d(width, 2 * width, 3, padding=1)
         self.pool = nn.MaxPool2d(2)
         self.conv3 = nn.Conv2d(2 * width, 2 * width, 3, padding=1)
@@ -269,17 +354,17 @@ def evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test, y_test, work_dir
             "outputs": np.load(outputs)}
 
 
-def train_float(seed, width, epochs):
-    """The float reference: DigitsCnn trained without quantization. Returns (model, accuracy,
-    train loader, test loader)."""
-    seed_everything(seed)
-    train_loader, test_loader = digits_loaders(seed)
-    model = DigitsCnn(width)
+def train_float(task, epochs):
+    """The float reference: the task's model trained without quantization. Returns (model,
+    accuracy, train loader, test loader)."""
+    seed_everything(task.args.seed)
+    train_loader, test_loader = task.loaders()
+    model = task.new_model()
     train(model, train_loader, epochs)
     return model, accuracy(model, test_loader), train_loader, test_loader
 
 
-def finish(model, bits, out_dir, mixpim, name, description, test_loader, summary):
+def finish(model, bits, out_dir, mixpim, name, description, test_loader, summary, task):
     """Exports `model`, writes its mixpim profile and evaluates it.
 
     bits: PyTorch module name -> dict(weight_bits=int or per-channel list, activation_bits=int,
@@ -289,7 +374,7 @@ def finish(model, bits, out_dir, mixpim, name, description, test_loader, summary
     model's (exact ADCs) or the PIM path is not exact."""
     model = model.eval()
     onnx_path = os.path.join(out_dir, "model.onnx")
-    export_onnx(model, torch.zeros(1, 1, 8, 8), onnx_path)
+    export_onnx(model, torch.zeros_like(task.example), onnx_path)
     folded = mq.fold_batchnorm(model)
     names = mq.import_into(mixpim, onnx_path, folded, out_dir)
     targets = [t for t, _ in mq.weight_layers(folded)]
@@ -301,15 +386,19 @@ def finish(model, bits, out_dir, mixpim, name, description, test_loader, summary
                         "kept_channels": None if kept is None else [j for j, k in enumerate(kept) if k]}
     profile_path = os.path.join(out_dir, "profile.yaml")
     write_profile(profile_path, name, description, precision)
-    x_test, y_test = next(iter(test_loader))
+    pairs = list(test_loader)
+    x_test, y_test = torch.cat([x for x, _ in pairs]), torch.cat([y for _, y in pairs])
     fake = mq.FakeQuant(folded, {t: {"weight_bits": bits[t]["weight_bits"],
                                      "activation_bits": bits[t]["activation_bits"],
                                      "kept": bits[t].get("kept")} for t in targets})
     fake_predictions = fake.run_batch(x_test).numpy().argmax(1)
-    pim = evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test.numpy(), y_test.numpy(),
-                             os.path.join(out_dir, "mixpim"),
+    # mixpim on all test images, or the first --pim-images (a deep model's functional run
+    # takes seconds per image).
+    n = len(y_test) if task.args.pim_images <= 0 else min(task.args.pim_images, len(y_test))
+    pim = evaluate_in_mixpim(mixpim, onnx_path, profile_path, x_test[:n].numpy(),
+                             y_test[:n].numpy(), os.path.join(out_dir, "mixpim"),
                              activity_out=os.path.join(out_dir, "activity.yaml"))
-    differ = int((pim["outputs"].argmax(1) != fake_predictions).sum())
+    differ = int((pim["outputs"].argmax(1) != fake_predictions[:n]).sum())
     summary = dict(summary)
     summary.update({
         "bits": {n: precision[n]["weight_bits"] for n in names},
@@ -317,7 +406,10 @@ def finish(model, bits, out_dir, mixpim, name, description, test_loader, summary
                           if precision[n]["kept_channels"] is not None},
         "fake_quant_accuracy": float((fake_predictions == y_test.numpy()).mean()),
         "pim_accuracy": pim["accuracy"], "pim_reference_accuracy": pim["reference_accuracy"],
-        "pim_exact": pim["exact"], "images_where_pim_and_fake_quant_differ": differ,
+        "pim_exact": pim["exact"], "pim_images": n,
+        "fake_quant_accuracy_on_pim_images": float(
+            (fake_predictions[:n] == y_test[:n].numpy()).mean()),
+        "images_where_pim_and_fake_quant_differ": differ,
         "energy_reduction_vs_16bit": pim["energy_reduction"],
         "latency_ratio_vs_16bit": pim["latency_ratio"],
     })

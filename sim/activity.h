@@ -36,8 +36,10 @@
 //       conversion_active_fraction: 0.98 # optional (measured)
 // Weight layers not listed run at full activity (the data-independent worst case).
 
-#include <utility>
+#include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch_config.h"
@@ -74,28 +76,28 @@ struct ActiveFractions {
   double conversion = 1;  // conversions (sample, convert, flip subtract) and ADC time
 };
 
-// Events that happen of `total` at fraction f: floor(f x total), all of them at f >= 1. The
-// cycle engine takes them read step by read step (ActiveShare), which telescopes to the same.
+// Events that happen of `total` at fraction f: floor(f x total), all of them at f >= 1 (the
+// 1e-6 keeps a measured ratio a / b times b from landing just below a whole number).
 inline int64_t active_events(int64_t total, double f) {
   if (f >= 1) return total;
-  return static_cast<int64_t>(f * static_cast<double>(total));
+  return static_cast<int64_t>(std::floor(f * static_cast<double>(total) + 1e-6));
 }
 
-// Running share of the events of one inference: take(n) returns the events of the next n that
-// happen, so that after any prefix of the inference's read steps the total is active_events
-// of the prefix. Restarts at each inference.
+// Running share of events per inference: take(n, inference) returns how many of the next n
+// events of that inference happen, so that an inference's takes add up to active_events of
+// their sum in whatever order they come. The cycle engine keeps one per layer for its counts
+// (so a layer counts what the compiler's closed forms give) and one per PE for its ADC time.
 struct ActiveShare {
   double fraction = 1;
-  int64_t inference = -1;
-  int64_t seen = 0;
-  int64_t take(int64_t n, int64_t step_inference) {
-    if (step_inference != inference) {
-      inference = step_inference;
-      seen = 0;
-    }
-    const int64_t before = active_events(seen, fraction);
-    seen += n;
-    return active_events(seen, fraction) - before;
+  std::vector<int64_t> seen;  // events taken so far, per inference
+  int64_t take(int64_t n, int64_t inference) {
+    if (fraction >= 1) return n;
+    if (inference >= static_cast<int64_t>(seen.size()))
+      seen.resize(static_cast<size_t>(inference) + 1, 0);
+    int64_t& taken = seen[static_cast<size_t>(inference)];
+    const int64_t before = active_events(taken, fraction);
+    taken += n;
+    return active_events(taken, fraction) - before;
   }
 };
 

@@ -290,31 +290,20 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
       count_flip_correction(M, m, arch, c);
       if (activity != nullptr) {
         if (const LayerActivity* measured = activity->find(layer.name)) {
-          // Data-aware: per class of identical PEs, the active share of everything its read
-          // steps drive, read and convert over one inference (what the cycle engine's
-          // ActiveShare gives step by step), in place of the closed forms above.
+          // Data-aware: the active share of the closed forms above (what the cycle engine's
+          // per-layer ActiveShare gives step by step).
           w.data_aware = true;
           w.active = layer_fractions(*measured, m, arch);
-          const int64_t last = w.active_copies(w.slots - 1);
-          int64_t cells = 0, rows = 0, columns = 0;
-          for (const PeArrays& pe : w.pes) {
-            auto per_inference = [&](int64_t PeArrays::Part::*field) {
-              return I * ((w.slots - 1) * (pe.step(w.copies).*field) + pe.step(last).*field);
-            };
-            cells += pe.count * active_events(per_inference(&PeArrays::Part::cells), w.active.cell);
-            rows +=
-                pe.count * active_events(per_inference(&PeArrays::Part::dac_rows), w.active.dac);
-            columns += pe.count *
-                       active_events(per_inference(&PeArrays::Part::columns), w.active.conversion);
-          }
-          auto set = [&](const char* component, const char* action, int64_t value) {
-            c.add(component, action, value - c.get(component, action));
+          auto scale = [&](const char* component, const char* action, double fraction) {
+            const int64_t all = c.get(component, action);
+            c.add(component, action, active_events(all, fraction) - all);
           };
-          set("xbar", "read_cell", cells);
-          set("dac", "convert", rows);
-          set("sample_hold", "sample", columns);
-          set("adc", "convert", columns);
-          if (arch.pe.crossbar.weight_flipping) set("flip_correct", "subtract", columns);
+          scale("xbar", "read_cell", w.active.cell);
+          scale("dac", "convert", w.active.dac);
+          scale("sample_hold", "sample", w.active.conversion);
+          scale("adc", "convert", w.active.conversion);
+          if (arch.pe.crossbar.weight_flipping)
+            scale("flip_correct", "subtract", w.active.conversion);
           // A read step's ADC time, on average: the busiest PE's share of conversions.
           w.adc_ns =
               adc_read_ns(arch,

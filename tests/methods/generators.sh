@@ -10,4 +10,5 @@ status=0
 "$python" -W ignore "$2/tests/methods/test_ad.py" "$1" "$2" "$work" || status=1
 "$python" -W ignore "$2/tests/methods/test_class.py" "$1" "$2" "$work" || status=1
 "$python" -W ignore "$2/tests/methods/test_ptilmpq.py" "$1" "$2" "$work" || status=1
+"$python" -W ignore "$2/tests/methods/test_plugin.py" "$1" "$2" "$work" || status=1
 exit "$status"

@@ -1,6 +1,6 @@
 // Input activity (sim/activity.h): fractions derived from bit-planes by hand, derived against
-// measured, the activity file round trip and its errors, and full activity leaving the
-// compiler's closed-form counts unchanged.
+// measured, the activity file round trip and its errors. (The compiler's data-aware counts are
+// checked against the cycle engine's step-by-step shares in tests/hw, CycleWork.DataAware*.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +8,6 @@
 #include "sim/activity.h"
 #include "sim/analytic.h"
 #include "sim/functional.h"
-#include "sim/work_model.h"
 #include "tests/test_util.h"
 
 namespace mixpim::sim {
@@ -160,40 +159,6 @@ TEST(Activity, BadFilesNameFileLineAndKey) {
   const std::string missing = dir.write("missing.yaml", "source: x\n");
   EXPECT_NE(test::input_error_of([&] { load_activity(missing, net, profile); }).find("layers"),
             std::string::npos);
-}
-
-// Full activity (every fraction 1) through the data-aware path must give the data-independent
-// counts: the per-class sums of what each PE drives, reads and converts against the closed
-// forms over the mapping's array list, on the shipped networks and profiles. A class sum that
-// missed the last slot's idle copies, or a PE class counted once, would differ.
-TEST(Activity, FullActivityLeavesTheClosedFormCountsUnchanged) {
-  for (const std::string net_name : {"vgg19", "resnet18"}) {
-    const Network net = load_network(source_path("workloads/" + net_name + "-cifar10.yaml"));
-    for (const std::string profile_name :
-         {std::string("uniform8"), net_name + "/mixed-channel", net_name + "/pruned"}) {
-      for (const char* mode : {"layer_pipelined", "layer_by_layer"}) {
-        SCOPED_TRACE(net_name + " " + profile_name + " " + mode);
-        const ArchConfig arch =
-            isaac({"pe.adc.skip_zero_blocks=true", std::string("mapping.mode=") + mode});
-        const PrecisionProfile profile =
-            load_profile(source_path("workloads/profiles/" + profile_name + ".yaml"), net);
-        const NetworkMapping mapping = map_network(net, profile, arch);
-        Activity full;
-        for (size_t i = 0; i < net.layers.size(); ++i) {
-          if (!net.layers[i].has_weights()) continue;
-          LayerActivity a;
-          a.bit_ones.assign(static_cast<size_t>(profile.layers[i].activation_bits), 1.0);
-          full.layers.emplace_back(net.layers[i].name, a);
-        }
-        const WorkModel worst = build_work_model(net, profile, arch, mapping);
-        const WorkModel aware = build_work_model(net, profile, arch, mapping, &full);
-        for (size_t i = 0; i < worst.layers.size(); ++i) {
-          EXPECT_EQ(aware.layers[i].counts, worst.layers[i].counts) << worst.layers[i].name;
-          EXPECT_EQ(aware.layers[i].pe.adc_ns, worst.layers[i].pe.adc_ns) << worst.layers[i].name;
-        }
-      }
-    }
-  }
 }
 
 }  // namespace
