@@ -209,8 +209,8 @@ std::string data_aware_sentence(const ordered_json& d) {
   const double worst = d["energy_pj"]["data_independent"].get<double>();
   const double aware = d["energy_pj"]["data_aware"].get<double>();
   std::string s = "Data-aware energy (" + d["activity"].get<std::string>() +
-                  "): " + general(aware / 1e3) + " nJ per inference against " +
-                  general(worst / 1e3) + " nJ data-independent (" +
+                  "): " + general(aware / 1e6) + " uJ per inference against " +
+                  general(worst / 1e6) + " uJ data-independent (" +
                   fixed(100.0 * aware / worst, 1) +
                   " %): rows whose input bits are zero drive no DAC and read no cells (DAC " +
                   fixed(100.0 * d["dac_active_fraction"].get<double>(), 1) + " %, cell reads " +
