@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "adc.h"
@@ -125,12 +126,34 @@ struct LayerWeights {
   std::vector<int32_t> values;
 };
 
+// Runs fn(part, begin, end) over [0, n) split into `threads` contiguous parts, part 0 on the
+// calling thread. Every use writes disjoint outputs and per-part counts summed afterwards, so
+// results do not depend on the thread count.
+void parallel_parts(int64_t n, int threads,
+                    const std::function<void(int part, int64_t begin, int64_t end)>& fn) {
+  const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n)));
+  std::vector<std::thread> workers;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
+  auto run = [&](int part) {
+    try {
+      fn(part, n * part / parts, n * (part + 1) / parts);
+    } catch (...) {
+      errors[static_cast<size_t>(part)] = std::current_exception();
+    }
+  };
+  for (int part = 1; part < parts; ++part) workers.emplace_back(run, part);
+  run(0);
+  for (std::thread& t : workers) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 // ---------------------------------------------------------------------------------------
 // The exact integer reference: plain loops over dense tensors, no knowledge of the mapping.
 
 namespace reference {
 
-Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
+Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w, int threads) {
   const int64_t h = layer.input_shape[1], wd = layer.input_shape[2];
   const int64_t cin = layer.input_shape[0], cin_g = layer.group_in_channels();
   const int64_t cout = layer.output_shape[0], ho = layer.output_shape[1],
@@ -138,37 +161,41 @@ Tensor conv2d(const Layer& layer, const Tensor& x, const LayerWeights& w) {
   const int kh = layer.kernel_h, kw = layer.kernel_w, sh = layer.stride_h, sw = layer.stride_w;
   const int ph = layer.pad_h, pw = layer.pad_w, dh = layer.dilation_h, dw = layer.dilation_w;
   Tensor out = zeros(layer.output_shape, x.batch);
-  for (int n = 0; n < x.batch; ++n) {
-    for (int64_t co = 0; co < cout; ++co) {
-      int64_t* o = out.data.data() + (n * cout + co) * ho * wo;
-      // Output channel co reads the inputs of its group only.
-      const int64_t first_input = co / layer.group_out_channels() * cin_g;
-      for (int64_t ci = 0; ci < cin_g; ++ci) {
-        const int64_t* plane = x.data.data() + (n * cin + first_input + ci) * h * wd;
-        for (int ky = 0; ky < kh; ++ky) {
-          for (int kx = 0; kx < kw; ++kx) {
-            const int64_t wv =
-                w.values[static_cast<size_t>(((co * cin_g + ci) * kh + ky) * kw + kx)];
-            if (wv == 0) continue;
-            // Output columns whose input column ox*sw - pw + kx*dw lies inside the image.
-            const int64_t tap_x = int64_t{kx} * dw - pw;
-            int64_t ox_lo = 0;
-            while (ox_lo < wo && ox_lo * sw + tap_x < 0) ++ox_lo;
-            int64_t ox_hi = wo;
-            while (ox_hi > ox_lo && (ox_hi - 1) * sw + tap_x >= wd) --ox_hi;
-            for (int64_t oy = 0; oy < ho; ++oy) {
-              const int64_t iy = oy * sh - ph + int64_t{ky} * dh;
-              if (iy < 0 || iy >= h) continue;
-              // Signed offset, not a pointer before `plane` (forming one is undefined).
-              const int64_t base = iy * wd + tap_x;
-              int64_t* orow = o + oy * wo;
-              for (int64_t ox = ox_lo; ox < ox_hi; ++ox) orow[ox] += wv * plane[base + ox * sw];
+  // Each (image, output channel) writes its own plane.
+  parallel_parts(x.batch * cout, threads, [&](int, int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / cout, co = item % cout;
+      {
+        int64_t* o = out.data.data() + (n * cout + co) * ho * wo;
+        // Output channel co reads the inputs of its group only.
+        const int64_t first_input = co / layer.group_out_channels() * cin_g;
+        for (int64_t ci = 0; ci < cin_g; ++ci) {
+          const int64_t* plane = x.data.data() + (n * cin + first_input + ci) * h * wd;
+          for (int ky = 0; ky < kh; ++ky) {
+            for (int kx = 0; kx < kw; ++kx) {
+              const int64_t wv =
+                  w.values[static_cast<size_t>(((co * cin_g + ci) * kh + ky) * kw + kx)];
+              if (wv == 0) continue;
+              // Output columns whose input column ox*sw - pw + kx*dw lies inside the image.
+              const int64_t tap_x = int64_t{kx} * dw - pw;
+              int64_t ox_lo = 0;
+              while (ox_lo < wo && ox_lo * sw + tap_x < 0) ++ox_lo;
+              int64_t ox_hi = wo;
+              while (ox_hi > ox_lo && (ox_hi - 1) * sw + tap_x >= wd) --ox_hi;
+              for (int64_t oy = 0; oy < ho; ++oy) {
+                const int64_t iy = oy * sh - ph + int64_t{ky} * dh;
+                if (iy < 0 || iy >= h) continue;
+                // Signed offset, not a pointer before `plane` (forming one is undefined).
+                const int64_t base = iy * wd + tap_x;
+                int64_t* orow = o + oy * wo;
+                for (int64_t ox = ox_lo; ox < ox_hi; ++ox) orow[ox] += wv * plane[base + ox * sw];
+              }
             }
           }
         }
       }
     }
-  }
+  });
   return out;
 }
 
@@ -285,6 +312,20 @@ struct AdcCounts {
   int64_t conversion_slots = 0, conversion_active = 0;
   int64_t driven_inputs = 0, nonzero_inputs = 0;
   std::vector<int64_t> bit_ones;
+  void merge(const AdcCounts& o) {
+    clipped += o.clipped;
+    lossy += o.lossy;
+    dac_drives += o.dac_drives;
+    dac_active += o.dac_active;
+    cell_reads += o.cell_reads;
+    cell_active += o.cell_active;
+    conversion_slots += o.conversion_slots;
+    conversion_active += o.conversion_active;
+    driven_inputs += o.driven_inputs;
+    nonzero_inputs += o.nonzero_inputs;
+    if (bit_ones.size() < o.bit_ones.size()) bit_ones.resize(o.bit_ones.size(), 0);
+    for (size_t q = 0; q < o.bit_ones.size(); ++q) bit_ones[q] += o.bit_ones[q];
+  }
 };
 
 inline int64_t convert(int64_t sum, const AdcModel& m, bool& clipped) {
@@ -401,19 +442,27 @@ class PimLayer {
     }
     // Weights are [Cout, Cin / groups, kh, kw]; a row of another group's input holds 0.
     const int64_t cin_g = layer.group_in_channels(), cout_g = layer.group_out_channels();
-    auto weight_at = [&](int channel, int64_t r) -> int64_t {
-      const int64_t local = row_channel_[r] - (channel / cout_g) * cin_g;
-      if (local < 0 || local >= cin_g) return 0;
-      return weights.values[static_cast<size_t>((channel * cin_g + local) * area +
-                                                row_ky_[r] * layer.kernel_w + row_kx_[r])];
+    // A channel's weights over rows [first, first + count), 0 on rows of another group's input.
+    std::vector<int64_t> channel_rows;
+    auto channel_weights = [&](int channel, int64_t first, int64_t count) {
+      channel_rows.assign(static_cast<size_t>(count), 0);
+      const int64_t group_first = (channel / cout_g) * cin_g;
+      const int32_t* w = weights.values.data() + static_cast<size_t>(channel) * cin_g * area;
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t r = first + i;
+        const int64_t local = row_channel_[r] - group_first;
+        if (local < 0 || local >= cin_g) continue;
+        channel_rows[i] = w[local * area + row_ky_[r] * layer.kernel_w + row_kx_[r]];
+      }
+      return channel_rows.data();
     };
 
     const int64_t cell_mask = (int64_t{1} << bits_per_cell_) - 1;
     offset_.assign(static_cast<size_t>(layer.out_channels()), 0);
     weight_sum_.assign(static_cast<size_t>(layer.out_channels()), 0);
     for (int64_t j = 0; j < layer.out_channels(); ++j) {
-      for (int64_t r = 0; r < mapping.rows; ++r)
-        weight_sum_[j] += weight_at(static_cast<int>(j), r);
+      const int64_t* w = channel_weights(static_cast<int>(j), 0, mapping.rows);
+      for (int64_t r = 0; r < mapping.rows; ++r) weight_sum_[j] += w[r];
     }
     for (const ColumnArray& array : mapping.column_arrays) {
       std::vector<PimColumn> columns(static_cast<size_t>(array.used_columns));
@@ -458,6 +507,8 @@ class PimLayer {
         std::vector<uint64_t> cells(columns.size() * bits_per_cell_ * words, 0);
         for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
           const bool differential = span.columns_per_slice == 2;
+          // The channel's weights over the block's rows, once for all its slices.
+          const int64_t* block_weights = channel_weights(span.channel, first_row, block_rows);
           for (int s = 0; s < span.slices; ++s) {
             const int slice_shift = (span.first_slice + s) * bits_per_cell_;
             for (int part = 0; part < span.columns_per_slice; ++part) {
@@ -465,8 +516,8 @@ class PimLayer {
               uint64_t* planes =
                   cells.data() + static_cast<size_t>(column) * bits_per_cell_ * words;
               for (int r = 0; r < block_rows; ++r) {
-                const int64_t w = weight_at(span.channel, first_row + r);  // 0: other groups
-                int64_t stored;  // the bits this slice's cell holds
+                const int64_t w = block_weights[r];  // 0: other groups
+                int64_t stored;                      // the bits this slice's cell holds
                 if (!differential) {
                   stored = w + (int64_t{1} << (span.bits - 1));
                 } else {
@@ -498,13 +549,28 @@ class PimLayer {
   }
 
   // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
-  Tensor run(const Tensor& x, AdcCounts& counts) const {
+  // The (image, output row) pairs are split over `threads` threads, each with its own buffers
+  // and counts.
+  Tensor run(const Tensor& x, AdcCounts& counts, int threads) const {
+    const bool conv = layer_.type == LayerType::kConv2d;
+    const int64_t ho = conv ? layer_.output_shape[1] : 1;
+    Tensor out = zeros(layer_.output_shape, x.batch);
+    std::vector<AdcCounts> part_counts(static_cast<size_t>(std::max(1, threads)));
+    parallel_parts(x.batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
+      run_rows(x, begin, end, out, part_counts[static_cast<size_t>(part)]);
+    });
+    counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
+    for (const AdcCounts& c : part_counts) counts.merge(c);
+    return out;
+  }
+
+  // Output rows [begin, end) of (image, output row) pairs, image major.
+  void run_rows(const Tensor& x, int64_t begin, int64_t end, Tensor& out, AdcCounts& counts) const {
     static const ColumnKernel kernel = column_kernel();
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t h = conv ? layer_.input_shape[1] : 1, wd = conv ? layer_.input_shape[2] : 1;
     const int64_t ho = conv ? layer_.output_shape[1] : 1, wo = conv ? layer_.output_shape[2] : 1;
     const int64_t cout = layer_.out_channels();
-    Tensor out = zeros(layer_.output_shape, x.batch);
     counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
     const int64_t rows = mapping_.rows;
     std::vector<int64_t> input(static_cast<size_t>(rows));
@@ -516,9 +582,10 @@ class PimLayer {
     std::vector<uint8_t> active(static_cast<size_t>(cycles_));
     std::vector<int64_t> values(max_columns);
 
-    for (int n = 0; n < x.batch; ++n) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / ho, oy = item % ho;
       const int64_t* image = x.data.data() + n * x.per_image();
-      for (int64_t oy = 0; oy < ho; ++oy) {
+      {
         for (int64_t ox = 0; ox < wo; ++ox) {
           // im2col: the input vector of this MVM, in row order.
           for (int64_t r = 0; r < rows; ++r) {
@@ -607,7 +674,6 @@ class PimLayer {
         }
       }
     }
-    return out;
   }
 
   // Flagged columns of every array (row block x column array), for tests and statistics.
@@ -1132,6 +1198,9 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
     throw std::invalid_argument("functional: profile does not belong to network " + network.name);
   }
   check_functional_memory(network, options);
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int batch = options.batch;
   const int layer_count = static_cast<int>(network.layers.size());
   std::vector<const LayerMapping*> layer_map(network.layers.size(), nullptr);
@@ -1278,11 +1347,11 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         lr.input_shift = range.shift;
         lr.input_signed = range.is_signed;
         const Tensor x = requantize(ref_of(p0), range);
-        ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights)
+        ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights, threads)
                                                   : reference::linear(layer, x, weights);
         const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset());
         AdcCounts counts;
-        iso = pim.run(x, counts);
+        iso = pim.run(x, counts, threads);
         lr.adc_conversions = pim.conversions(batch);
         lr.adc_clipped = counts.clipped;
         lr.flipped_columns = pim.flipped_columns();
@@ -1299,7 +1368,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         if (options.end_to_end) {
           const Tensor xe = requantize(e2e_of(p0), range);
           AdcCounts ignored;
-          e2e[i] = xe.data == x.data ? iso : pim.run(xe, ignored);
+          e2e[i] = xe.data == x.data ? iso : pim.run(xe, ignored, threads);
         }
         if (real) {
           const LayerParameters& p = params.at(i);

@@ -97,6 +97,9 @@ struct FunctionalOptions {
   // Optional .npy of integer class labels, one per input ([batch]): accuracy is reported.
   std::string labels_path;
   bool end_to_end = true;  // also run the PIM path on its own outputs
+  // Threads for the array multiplies and the reference convolutions (0: one per core). Results
+  // do not depend on it.
+  int threads = 0;
   // Called before each layer (index into Network::layers, layer count); may be empty.
   std::function<void(int layer, int layers)> progress;
 };

@@ -688,6 +688,37 @@ TEST(FunctionalData, GroupedConvolutionsByHandAndBitExact) {
   }
 }
 
+// The array multiplies and reference convolutions split their (image, row) and (image,
+// channel) work over threads: one thread and three (more than the 2 cores, uneven parts) must
+// give the same outputs, errors and every count, including the activity. A part whose counts
+// were dropped or whose rows overlapped another's would differ.
+TEST(FunctionalData, ThreadCountChangesNothing) {
+  const Network net = load_network(source_path("workloads/resnet18-cifar10.yaml"));
+  const PrecisionProfile profile =
+      load_profile(source_path("workloads/profiles/resnet18/mixed-channel.yaml"), net);
+  const ArchConfig arch = arch_with({"pe.adc.bits=6"});  // lossy: clipped and lossy counts too
+  const NetworkMapping mapping = map_network(net, profile, arch);
+  FunctionalOptions one;
+  one.batch = 2;
+  one.threads = 1;
+  FunctionalOptions three = one;
+  three.threads = 3;
+  const FunctionalResult a = run_functional(net, profile, arch, mapping, one);
+  const FunctionalResult b = run_functional(net, profile, arch, mapping, three);
+  EXPECT_EQ(a.final_pim, b.final_pim);
+  EXPECT_EQ(a.final_reference, b.final_reference);
+  EXPECT_EQ(functional_json(a).dump(), functional_json(b).dump());
+  ASSERT_EQ(a.layers.size(), b.layers.size());
+  int64_t lossy = 0;
+  for (size_t i = 0; i < a.layers.size(); ++i) {
+    EXPECT_EQ(a.layers[i].bit_ones, b.layers[i].bit_ones) << a.layers[i].name;
+    EXPECT_EQ(a.layers[i].conversion_active, b.layers[i].conversion_active) << a.layers[i].name;
+    EXPECT_EQ(a.layers[i].nonzero_inputs, b.layers[i].nonzero_inputs) << a.layers[i].name;
+    lossy += a.layers[i].adc_lossy;
+  }
+  EXPECT_GT(lossy, 0);
+}
+
 TEST(FunctionalData, DataAwareEnergyCountsRowsWithInputBits) {
   // One 3x3 conv on a 3x3 image at 8 bits, 1-bit DACs: one MVM of 9 rows x 8 input cycles,
   // 72 DAC conversions per inference. Four pixels of value 1 set one slice each: 4 of the 72
