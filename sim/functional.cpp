@@ -515,18 +515,23 @@ class PimLayer {
               const int column = span.first_column + s * span.columns_per_slice + part;
               uint64_t* planes =
                   cells.data() + static_cast<size_t>(column) * bits_per_cell_ * words;
-              for (int r = 0; r < block_rows; ++r) {
-                const int64_t w = block_weights[r];  // 0: other groups
-                int64_t stored;                      // the bits this slice's cell holds
-                if (!differential) {
-                  stored = w + (int64_t{1} << (span.bits - 1));
-                } else {
-                  stored = (part == 0) ? (w > 0 ? w : 0) : (w < 0 ? -w : 0);
+              // 64 rows at a time into one word per cell bit.
+              for (int word = 0; word < words; ++word) {
+                uint64_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // bits_per_cell <= 8
+                const int last = std::min(block_rows, (word + 1) * 64);
+                for (int r = word * 64; r < last; ++r) {
+                  const int64_t w = block_weights[r];  // 0: other groups
+                  int64_t stored;                      // the bits this slice's cell holds
+                  if (!differential) {
+                    stored = w + (int64_t{1} << (span.bits - 1));
+                  } else {
+                    stored = (part == 0) ? (w > 0 ? w : 0) : (w < 0 ? -w : 0);
+                  }
+                  const auto cell = static_cast<uint64_t>((stored >> slice_shift) & cell_mask);
+                  for (int cb = 0; cb < bits_per_cell_; ++cb)
+                    bits[cb] |= ((cell >> cb) & 1) << (r % 64);
                 }
-                const int64_t cell = (stored >> slice_shift) & cell_mask;
-                for (int cb = 0; cb < bits_per_cell_; ++cb) {
-                  if ((cell >> cb) & 1) planes[cb * words + r / 64] |= uint64_t{1} << (r % 64);
-                }
+                for (int cb = 0; cb < bits_per_cell_; ++cb) planes[cb * words + word] = bits[cb];
               }
             }
           }
