@@ -415,7 +415,7 @@ class PimLayer {
   // included, so the arrays see unsigned values; offset x (the channel's weight sum) is removed
   // digitally after the row blocks merge.
   PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
-           const LayerWeights& weights, const ArchConfig& arch, int64_t input_offset)
+           const LayerWeights& weights, const ArchConfig& arch, int64_t input_offset, int threads)
       : layer_(layer),
         mapping_(mapping),
         adc_(adc_model(layer_adc(mapping, arch), arch.pe.adc)),
@@ -442,9 +442,10 @@ class PimLayer {
     }
     // Weights are [Cout, Cin / groups, kh, kw]; a row of another group's input holds 0.
     const int64_t cin_g = layer.group_in_channels(), cout_g = layer.group_out_channels();
-    // A channel's weights over rows [first, first + count), 0 on rows of another group's input.
-    std::vector<int64_t> channel_rows;
-    auto channel_weights = [&](int channel, int64_t first, int64_t count) {
+    // A channel's weights over rows [first, first + count), 0 on rows of another group's input,
+    // into `channel_rows`.
+    auto channel_weights = [&](int channel, int64_t first, int64_t count,
+                               std::vector<int64_t>& channel_rows) {
       channel_rows.assign(static_cast<size_t>(count), 0);
       const int64_t group_first = (channel / cout_g) * cin_g;
       const int32_t* w = weights.values.data() + static_cast<size_t>(channel) * cin_g * area;
@@ -460,8 +461,9 @@ class PimLayer {
     const int64_t cell_mask = (int64_t{1} << bits_per_cell_) - 1;
     offset_.assign(static_cast<size_t>(layer.out_channels()), 0);
     weight_sum_.assign(static_cast<size_t>(layer.out_channels()), 0);
+    std::vector<int64_t> all_rows;
     for (int64_t j = 0; j < layer.out_channels(); ++j) {
-      const int64_t* w = channel_weights(static_cast<int>(j), 0, mapping.rows);
+      const int64_t* w = channel_weights(static_cast<int>(j), 0, mapping.rows, all_rows);
       for (int64_t r = 0; r < mapping.rows; ++r) weight_sum_[j] += w[r];
     }
     for (const ColumnArray& array : mapping.column_arrays) {
@@ -482,7 +484,14 @@ class PimLayer {
     }
 
     // Program the cells: per row block and each column array it meets, per column, bit
-    // planes of the cell values over the block's rows.
+    // planes of the cell values over the block's rows. The arrays are listed first, then
+    // programmed in parallel (each writes only its own cells).
+    struct ArrayJob {
+      int array = 0;
+      int64_t first_row = 0;
+      int rows = 0, words = 0;
+    };
+    std::vector<ArrayJob> jobs;
     int64_t first_row = 0;
     for (int64_t block = 0; block < mapping.row_blocks(); ++block) {
       const int block_rows = mapping.row_block_rows[static_cast<size_t>(block)];
@@ -490,11 +499,12 @@ class PimLayer {
       block_first_row_.push_back(first_row);
       block_words_.push_back(words);
       const auto [first_array, last_array] = mapping.columns_of_block(block);
-      block_first_cells_.push_back(static_cast<int>(cells_.size()));
+      block_first_cells_.push_back(static_cast<int>(jobs.size()));
       std::vector<std::pair<int, int64_t>> offsets;  // offset-encoded channels the block meets
       std::vector<uint8_t> seen(offset_.size(), 0);  // a channel's slices may span arrays
       for (int a = first_array; a < last_array; ++a) {
         block_arrays_.push_back(a);
+        jobs.push_back({a, first_row, block_rows, words});
         for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
           if (offset_[span.channel] != 0 && !seen[span.channel])
             offsets.emplace_back(span.channel, offset_[span.channel]);
@@ -502,47 +512,58 @@ class PimLayer {
         }
       }
       block_offsets_.push_back(std::move(offsets));
-      for (int a = first_array; a < last_array; ++a) {
-        const std::vector<PimColumn>& columns = columns_[a];
-        std::vector<uint64_t> cells(columns.size() * bits_per_cell_ * words, 0);
-        for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
-          const bool differential = span.columns_per_slice == 2;
-          // The channel's weights over the block's rows, once for all its slices.
-          const int64_t* block_weights = channel_weights(span.channel, first_row, block_rows);
-          for (int s = 0; s < span.slices; ++s) {
-            const int slice_shift = (span.first_slice + s) * bits_per_cell_;
-            for (int part = 0; part < span.columns_per_slice; ++part) {
-              const int column = span.first_column + s * span.columns_per_slice + part;
-              uint64_t* planes =
-                  cells.data() + static_cast<size_t>(column) * bits_per_cell_ * words;
-              // 64 rows at a time into one word per cell bit.
-              for (int word = 0; word < words; ++word) {
-                uint64_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // bits_per_cell <= 8
-                const int last = std::min(block_rows, (word + 1) * 64);
-                for (int r = word * 64; r < last; ++r) {
-                  const int64_t w = block_weights[r];  // 0: other groups
-                  int64_t stored;                      // the bits this slice's cell holds
-                  if (!differential) {
-                    stored = w + (int64_t{1} << (span.bits - 1));
-                  } else {
-                    stored = (part == 0) ? (w > 0 ? w : 0) : (w < 0 ? -w : 0);
-                  }
-                  const auto cell = static_cast<uint64_t>((stored >> slice_shift) & cell_mask);
-                  for (int cb = 0; cb < bits_per_cell_; ++cb)
-                    bits[cb] |= ((cell >> cb) & 1) << (r % 64);
-                }
-                for (int cb = 0; cb < bits_per_cell_; ++cb) planes[cb * words + word] = bits[cb];
-              }
-            }
-          }
-        }
-        flipped_.push_back(arch.pe.crossbar.weight_flipping
-                               ? flip_columns(cells, columns.size(), block_rows, words)
-                               : std::vector<uint8_t>(columns.size(), 0));
-        cells_.push_back(std::move(cells));
-      }
       first_row += block_rows;
     }
+    cells_.resize(jobs.size());
+    flipped_.resize(jobs.size());
+    parallel_parts(
+        static_cast<int64_t>(jobs.size()), threads, [&](int, int64_t begin, int64_t end) {
+          std::vector<int64_t> channel_rows;
+          for (int64_t k = begin; k < end; ++k) {
+            const ArrayJob& job = jobs[static_cast<size_t>(k)];
+            const int a = job.array, block_rows = job.rows, words = job.words;
+            const std::vector<PimColumn>& columns = columns_[a];
+            std::vector<uint64_t> cells(columns.size() * bits_per_cell_ * words, 0);
+            for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
+              const bool differential = span.columns_per_slice == 2;
+              // The channel's weights over the block's rows, once for all its slices.
+              const int64_t* block_weights =
+                  channel_weights(span.channel, job.first_row, block_rows, channel_rows);
+              for (int s = 0; s < span.slices; ++s) {
+                const int slice_shift = (span.first_slice + s) * bits_per_cell_;
+                for (int part = 0; part < span.columns_per_slice; ++part) {
+                  const int column = span.first_column + s * span.columns_per_slice + part;
+                  uint64_t* planes =
+                      cells.data() + static_cast<size_t>(column) * bits_per_cell_ * words;
+                  // 64 rows at a time into one word per cell bit.
+                  for (int word = 0; word < words; ++word) {
+                    uint64_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // bits_per_cell <= 8
+                    const int last = std::min(block_rows, (word + 1) * 64);
+                    for (int r = word * 64; r < last; ++r) {
+                      const int64_t w = block_weights[r];  // 0: other groups
+                      int64_t stored;                      // the bits this slice's cell holds
+                      if (!differential) {
+                        stored = w + (int64_t{1} << (span.bits - 1));
+                      } else {
+                        stored = (part == 0) ? (w > 0 ? w : 0) : (w < 0 ? -w : 0);
+                      }
+                      const auto cell = static_cast<uint64_t>((stored >> slice_shift) & cell_mask);
+                      for (int cb = 0; cb < bits_per_cell_; ++cb)
+                        bits[cb] |= ((cell >> cb) & 1) << (r % 64);
+                    }
+                    for (int cb = 0; cb < bits_per_cell_; ++cb)
+                      planes[cb * words + word] = bits[cb];
+                  }
+                }
+              }
+            }
+            flipped_[static_cast<size_t>(k)] =
+                arch.pe.crossbar.weight_flipping
+                    ? flip_columns(cells, columns.size(), block_rows, words)
+                    : std::vector<uint8_t>(columns.size(), 0);
+            cells_[static_cast<size_t>(k)] = std::move(cells);
+          }
+        });
     block_first_cells_.push_back(static_cast<int>(cells_.size()));
     for (int64_t block = 0; block < mapping.row_blocks(); ++block) {
       const auto [first_array, last_array] = mapping.columns_of_block(block);
@@ -1354,7 +1375,8 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         const Tensor x = requantize(ref_of(p0), range);
         ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights, threads)
                                                   : reference::linear(layer, x, weights);
-        const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset());
+        const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset(),
+                           threads);
         AdcCounts counts;
         iso = pim.run(x, counts, threads);
         lr.adc_conversions = pim.conversions(batch);
