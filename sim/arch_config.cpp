@@ -14,6 +14,7 @@ const std::vector<std::string_view> kSignedWeightsNames = {"offset", "differenti
 const std::vector<std::string_view> kAdcResolutionNames = {"fixed", "per_layer", "exact"};
 const std::vector<std::string_view> kAdcFullScaleNames = {"exact_bound", "clip"};
 const std::vector<std::string_view> kAdcRoundingNames = {"nearest", "floor"};
+const std::vector<std::string_view> kVariationNames = {"gaussian", "lognormal"};
 const std::vector<std::string_view> kNocTopologyNames = {"mesh", "cmesh"};
 const std::vector<std::string_view> kMappingModeNames = {"layer_pipelined", "layer_by_layer"};
 
@@ -94,6 +95,10 @@ std::string_view to_string(AdcResolution value) {
 std::string_view to_string(AdcFullScale value) {
   return kAdcFullScaleNames.at(static_cast<size_t>(value));
 }
+std::string_view to_string(VariationDistribution value) {
+  return kVariationNames.at(static_cast<size_t>(value));
+}
+
 std::string_view to_string(AdcRounding value) {
   return kAdcRoundingNames.at(static_cast<size_t>(value));
 }
@@ -194,6 +199,32 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         c.signed_weights =
             enum_at<SignedWeights>(xbar.choice("signed_weights", kSignedWeightsNames).value_or(0));
         c.weight_flipping = xbar.boolean_or("weight_flipping", false);
+        {
+          MapReader dev = xbar.map("device", false);
+          DeviceConfig& d = c.device;
+          d.analog = dev.boolean_or("analog", false);
+          d.g_on_us = dev.number_or("g_on_us", 10, 1e-6, 1e6);
+          d.on_off_ratio = dev.number_or("on_off_ratio", 10, 1.0 + 1e-9, 1e12);
+          d.programming_sigma = dev.number_or("programming_sigma", 0, 0, 10);
+          d.programming_distribution = enum_at<VariationDistribution>(
+              dev.choice_or("programming_distribution", 0, kVariationNames));
+          d.read_noise_sigma = dev.number_or("read_noise_sigma", 0, 0, 10);
+          d.stuck_on_rate = dev.number_or("stuck_on_rate", 0, 0, 1);
+          d.stuck_off_rate = dev.number_or("stuck_off_rate", 0, 0, 1);
+          d.drift_nu = dev.number_or("drift_nu", 0, 0, 1);
+          d.drift_t0_s = dev.number_or("drift_t0_s", 1, 1e-12, 1e12);
+          d.read_time_s = dev.number_or("read_time_s", 1, 1e-12, 1e12);
+          d.wire_resistance_ohm = dev.number_or("wire_resistance_ohm", 0, 0, 1e6);
+          if (d.stuck_on_rate + d.stuck_off_rate > 1) {
+            diagnostics.add(value_location(dev, "stuck_off_rate"),
+                            join_path(dev.path(), "stuck_off_rate"),
+                            "stuck_on_rate + stuck_off_rate exceed 1");
+          }
+          if (d.read_time_s < d.drift_t0_s && d.drift_nu > 0) {
+            diagnostics.add(value_location(dev, "read_time_s"), join_path(dev.path(), "read_time_s"),
+                            "drift needs read_time_s >= drift_t0_s (the power law starts at t0)");
+          }
+        }
         if (c.signed_weights == SignedWeights::kDifferential && c.columns % 2 != 0) {
           diagnostics.add(value_location(xbar, "columns"), join_path(xbar.path(), "columns"),
                           "differential weights use column pairs: columns must be even, got " +
@@ -214,6 +245,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         p.adc.full_scale =
             enum_at<AdcFullScale>(adc.choice_or("full_scale", 0, kAdcFullScaleNames));
         p.adc.rounding = enum_at<AdcRounding>(adc.choice_or("rounding", 0, kAdcRoundingNames));
+        p.adc.offset_lsb = adc.number_or("offset_lsb", 0, -1e6, 1e6);
+        p.adc.noise_lsb = adc.number_or("noise_lsb", 0, 0, 1e6);
         p.adc.skip_zero_blocks = adc.boolean_or("skip_zero_blocks", false);
         int64_t columns = int64_t{p.crossbars} * p.crossbar.columns;
         if (p.adc.count > 0 && columns > 0 && p.adc.count > columns) {

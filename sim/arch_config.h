@@ -28,6 +28,29 @@ std::string_view to_string(AdcRounding value);
 std::string_view to_string(NocTopology value);
 std::string_view to_string(MappingMode value);
 
+enum class VariationDistribution { kGaussian, kLognormal };
+std::string_view to_string(VariationDistribution value);
+
+// The analog cell and its wires, for the functional engine's non-ideal path (sim/device.h).
+// Every default is the ideal device: the functional engine then computes column sums as
+// integers; `analog: true` (or any non-ideality) routes them through conductances.
+struct DeviceConfig {
+  bool analog = false;
+  double g_on_us = 10;      // conductance of the highest level, microsiemens
+  double on_off_ratio = 10;  // G_on / G_off
+  double programming_sigma = 0;  // per programmed cell, relative to its level's conductance
+  VariationDistribution programming_distribution = VariationDistribution::kGaussian;
+  double read_noise_sigma = 0;   // per cell and read, relative to its conductance
+  double stuck_on_rate = 0, stuck_off_rate = 0;  // fractions of cells stuck at G_on / G_off
+  double drift_nu = 0;  // G(t) = G(t0) x (t / t0)^-nu
+  double drift_t0_s = 1, read_time_s = 1;
+  double wire_resistance_ohm = 0;  // per cell pitch, along rows and columns
+  bool non_ideal() const {
+    return analog || programming_sigma > 0 || read_noise_sigma > 0 || stuck_on_rate > 0 ||
+           stuck_off_rate > 0 || drift_nu > 0 || wire_resistance_ohm > 0;
+  }
+};
+
 struct CrossbarConfig {
   int rows = 0;
   int columns = 0;
@@ -37,6 +60,7 @@ struct CrossbarConfig {
   // ISAAC's encoding (sim/adc.h): a column whose cells add up to more than half their maximum
   // stores complements, so column sums need one ADC bit fewer.
   bool weight_flipping = false;
+  DeviceConfig device;
 };
 
 struct DacConfig {
@@ -53,6 +77,9 @@ struct AdcConfig {
   // clip: one code per unit of sum, sums above 2^bits - 1 saturate.
   AdcFullScale full_scale = AdcFullScale::kExactBound;
   AdcRounding rounding = AdcRounding::kNearest;  // of sums between two codes (exact_bound)
+  // Functional engine, analog path (sim/device.h): input-referred offset and Gaussian noise of
+  // a conversion, in units of one column-sum step (one cell level x one input unit).
+  double offset_lsb = 0, noise_lsb = 0;
   // Skip the conversions of a row block whose inputs are all zero in an input cycle (its
   // columns sum to 0): fewer conversions and less ADC time on sparse data (sim/activity.h).
   bool skip_zero_blocks = false;

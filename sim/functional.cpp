@@ -16,6 +16,7 @@
 
 #include "adc.h"
 #include "analytic.h"
+#include "device.h"
 #include "memory_guard.h"
 #include "npy.h"
 #include "yaml_tree.h"
@@ -411,15 +412,31 @@ struct PimColumn {
 // One conv2d/linear layer on its arrays.
 class PimLayer {
  public:
+  // One array as programmed on one copy (sim/device.h): per row and used column, the cell's
+  // conductance in level steps above G_off, (G - G_off) / dG, and in siemens.
+  struct AnalogArray {
+    int rows = 0, columns = 0;
+    std::vector<double> level;  // rows x columns, row major
+    std::vector<double> g_s;    // the same in siemens (IR drop, read noise)
+  };
+
   // `input_offset` (2^(a-1) for signed inputs, else 0) is added to every input, padding
   // included, so the arrays see unsigned values; offset x (the channel's weight sum) is removed
   // digitally after the row blocks merge.
   PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
-           const LayerWeights& weights, const ArchConfig& arch, int64_t input_offset, int threads)
+           const LayerWeights& weights, const ArchConfig& arch, int64_t input_offset, int threads,
+           uint64_t device_key_base)
       : layer_(layer),
         mapping_(mapping),
         adc_(adc_model(layer_adc(mapping, arch), arch.pe.adc)),
         input_offset_(input_offset) {
+    device_ = arch.pe.crossbar.device;
+    analog_ = device_.non_ideal() || arch.pe.adc.offset_lsb != 0 || arch.pe.adc.noise_lsb > 0;
+    cell_ = cell_model(device_, arch.pe.crossbar.bits_per_cell);
+    adc_offset_ = arch.pe.adc.offset_lsb;
+    adc_noise_ = arch.pe.adc.noise_lsb;
+    skip_zero_blocks_ = arch.pe.adc.skip_zero_blocks;
+    device_key_base_ = device_key_base;
     bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
     cell_max_ = (int64_t{1} << bits_per_cell_) - 1;
     dac_bits_ = arch.pe.dac.bits;
@@ -577,21 +594,31 @@ class PimLayer {
   // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
   // The (image, output row) pairs are split over `threads` threads, each with its own buffers
   // and counts.
+  // With non-idealities (sim/device.h) every copy of the layer's arrays is programmed with
+  // its own draws, one copy at a time, and computes the output pixels the work model gives it
+  // (pixel p of an image on copy p mod replication).
   Tensor run(const Tensor& x, AdcCounts& counts, int threads) const {
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t ho = conv ? layer_.output_shape[1] : 1;
     Tensor out = zeros(layer_.output_shape, x.batch);
     std::vector<AdcCounts> part_counts(static_cast<size_t>(std::max(1, threads)));
-    parallel_parts(x.batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
-      run_rows(x, begin, end, out, part_counts[static_cast<size_t>(part)]);
-    });
+    const int64_t copies = analog_ ? std::max<int64_t>(1, mapping_.replication) : 1;
+    for (int64_t copy = 0; copy < copies; ++copy) {
+      std::vector<AnalogArray> arrays;
+      if (analog_) arrays = program_copy(copy, threads);
+      parallel_parts(x.batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
+        run_rows(x, begin, end, out, part_counts[static_cast<size_t>(part)],
+                 analog_ ? &arrays : nullptr, copy, copies);
+      });
+    }
     counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
     for (const AdcCounts& c : part_counts) counts.merge(c);
     return out;
   }
 
   // Output rows [begin, end) of (image, output row) pairs, image major.
-  void run_rows(const Tensor& x, int64_t begin, int64_t end, Tensor& out, AdcCounts& counts) const {
+  void run_rows(const Tensor& x, int64_t begin, int64_t end, Tensor& out, AdcCounts& counts,
+                const std::vector<AnalogArray>* analog, int64_t copy, int64_t copies) const {
     static const ColumnKernel kernel = column_kernel();
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t h = conv ? layer_.input_shape[1] : 1, wd = conv ? layer_.input_shape[2] : 1;
@@ -613,6 +640,8 @@ class PimLayer {
       const int64_t* image = x.data.data() + n * x.per_image();
       {
         for (int64_t ox = 0; ox < wo; ++ox) {
+          const int64_t pixel = oy * wo + ox;
+          if (analog != nullptr && pixel % copies != copy) continue;  // another copy's MVM
           // im2col: the input vector of this MVM, in row order.
           for (int64_t r = 0; r < rows; ++r) {
             const int64_t iy =
@@ -671,14 +700,23 @@ class PimLayer {
             counts.cell_active += active_rows * block_columns_[block];
             counts.conversion_slots += int64_t{cycles_} * block_columns_[block];
             counts.conversion_active += active_cycles * block_columns_[block];
-            if (!any) continue;  // all-zero input: every column sum and the offset term are 0
+            // All-zero input: every column sum and the offset term are 0 (with ADC offset or
+            // noise the analog path still converts, unless skip_zero_blocks skips).
+            if (!any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0))) continue;
             for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
               const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
-              KernelArgs args{planes.data(), active.data(),    cells_[k].data(),
-                              words,         activation_bits_, dac_bits_,
-                              cycles_,       bits_per_cell_,   static_cast<int>(columns.size()),
-                              &adc_,         values.data(),    &counts};
-              kernel(args);
+              if (analog != nullptr) {
+                DeviceRng rng(device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                          static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)}));
+                analog_column_values((*analog)[static_cast<size_t>(k)], planes.data(), words,
+                                     block_rows, active.data(), rng, values.data(), counts);
+              } else {
+                KernelArgs args{planes.data(), active.data(),    cells_[k].data(),
+                                words,         activation_bits_, dac_bits_,
+                                cycles_,       bits_per_cell_,   static_cast<int>(columns.size()),
+                                &adc_,         values.data(),    &counts};
+                kernel(args);
+              }
               // Flagged (flipped) columns hold complements: their true sum is
               // (2^b_c - 1) x (sum of the block's inputs) - the converted sum (sim/adc.h).
               const std::vector<uint8_t>& flipped = flipped_[k];
@@ -698,6 +736,109 @@ class PimLayer {
           for (int64_t j = 0; j < cout; ++j)
             o[(j * ho + oy) * wo + ox] = acc[j] - input_offset_ * weight_sum_[j];
         }
+      }
+    }
+  }
+
+  // Every array's cells drawn for copy `copy`, from the levels they were written to.
+  std::vector<AnalogArray> program_copy(int64_t copy, int threads) const {
+    std::vector<AnalogArray> arrays(cells_.size());
+    parallel_parts(static_cast<int64_t>(cells_.size()), threads,
+                   [&](int, int64_t begin, int64_t end) {
+                     for (int64_t k = begin; k < end; ++k) program_array(copy, k, arrays);
+                   });
+    return arrays;
+  }
+
+  void program_array(int64_t copy, int64_t k, std::vector<AnalogArray>& arrays) const {
+    int block = 0;
+    while (block_first_cells_[static_cast<size_t>(block) + 1] <= k) ++block;
+    const int rows = mapping_.row_block_rows[static_cast<size_t>(block)];
+    const int words = block_words_[static_cast<size_t>(block)];
+    const int columns = static_cast<int>(columns_[block_arrays_[k]].size());
+    AnalogArray& a = arrays[static_cast<size_t>(k)];
+    a.rows = rows;
+    a.columns = columns;
+    a.level.resize(static_cast<size_t>(rows) * columns);
+    a.g_s.resize(a.level.size());
+    DeviceRng rng(
+        device_key({device_key_base_, 1, static_cast<uint64_t>(copy), static_cast<uint64_t>(k)}));
+    const uint64_t* cells = cells_[static_cast<size_t>(k)].data();
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < columns; ++c) {
+        int level = 0;
+        for (int cb = 0; cb < bits_per_cell_; ++cb) {
+          const uint64_t word =
+              cells[(static_cast<size_t>(c) * bits_per_cell_ + cb) * words + r / 64];
+          level |= static_cast<int>((word >> (r % 64)) & 1) << cb;
+        }
+        const double g = draw_conductance(level, cell_, device_, rng);
+        a.g_s[static_cast<size_t>(r) * columns + c] = g;
+        a.level[static_cast<size_t>(r) * columns + c] = (g - cell_.g_off_s) / cell_.step_s;
+      }
+    }
+  }
+
+  // The analog path's column values of one array for one MVM (sim/device.h): per input cycle,
+  // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
+  // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
+  // ideal path converts.
+  void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int block_rows,
+                            const uint8_t* active, DeviceRng& rng, int64_t* out,
+                            AdcCounts& counts) const {
+    const int columns = a.columns, d = dac_bits_;
+    const int64_t max_sum = int64_t{block_rows} * cell_max_ * ((int64_t{1} << d) - 1);
+    std::vector<double> sum(static_cast<size_t>(columns)), variance(sum.size());
+    std::vector<double> v(static_cast<size_t>(block_rows));
+    std::fill(out, out + columns, 0);
+    const double read_sigma = device_.read_noise_sigma;
+    for (int t = 0; t < cycles_; ++t) {
+      if (!active[t] && skip_zero_blocks_) continue;  // skipped: the sum is 0
+      std::fill(sum.begin(), sum.end(), 0.0);
+      std::fill(variance.begin(), variance.end(), 0.0);
+      double driven = 0;  // sum of the slice values (the G_off the periphery removes)
+      for (int r = 0; r < block_rows; ++r) {
+        int value = 0;
+        for (int i = 0; i < d && t * d + i < activation_bits_; ++i) {
+          const uint64_t word = planes[static_cast<size_t>(t * d + i) * words + r / 64];
+          value |= static_cast<int>((word >> (r % 64)) & 1) << i;
+        }
+        v[static_cast<size_t>(r)] = value;
+        if (value == 0) continue;
+        driven += value;
+        const double* level = a.level.data() + static_cast<size_t>(r) * columns;
+        for (int c = 0; c < columns; ++c) sum[static_cast<size_t>(c)] += value * level[c];
+        if (read_sigma > 0) {
+          const double* g = a.g_s.data() + static_cast<size_t>(r) * columns;
+          for (int c = 0; c < columns; ++c) {
+            const double sd = value * read_sigma * g[c] / cell_.step_s;
+            variance[static_cast<size_t>(c)] += sd * sd;
+          }
+        }
+      }
+      if (device_.wire_resistance_ohm > 0 && driven > 0) {
+        // One volt per input unit: currents are siemens x volts.
+        const std::vector<double> current =
+            column_currents_first_order(a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
+        for (int c = 0; c < columns; ++c) {
+          sum[static_cast<size_t>(c)] =
+              (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s;
+        }
+      }
+      for (int c = 0; c < columns; ++c) {
+        double s = sum[static_cast<size_t>(c)] + adc_offset_;
+        if (read_sigma > 0) s += std::sqrt(variance[static_cast<size_t>(c)]) * rng.normal();
+        if (adc_noise_ > 0) s += adc_noise_ * rng.normal();
+        int64_t level_sum = std::llround(s);
+        level_sum = std::min(std::max<int64_t>(level_sum, 0), max_sum);
+        if (!adc_.lossless) {
+          bool clipped = false;
+          const int64_t converted = convert(level_sum, adc_, clipped);
+          counts.clipped += clipped;
+          counts.lossy += converted != level_sum;
+          level_sum = converted;
+        }
+        out[c] += level_sum << (t * d);
       }
     }
   }
@@ -763,6 +904,13 @@ class PimLayer {
   std::vector<std::vector<uint64_t>> cells_;
   std::vector<std::vector<uint8_t>> flipped_;
   std::vector<std::vector<std::pair<int, int64_t>>> block_offsets_;  // (channel, 2^(w-1))
+  // The non-ideal analog path (sim/device.h).
+  bool analog_ = false;
+  DeviceConfig device_;
+  CellModel cell_;
+  double adc_offset_ = 0, adc_noise_ = 0;
+  bool skip_zero_blocks_ = false;
+  uint64_t device_key_base_ = 0;
 };
 
 // The tile's digital units (activation, pooling, residual add), written apart from the
@@ -1376,7 +1524,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights, threads)
                                                   : reference::linear(layer, x, weights);
         const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset(),
-                           threads);
+                           threads, device_key({options.seed, static_cast<uint64_t>(i)}));
         AdcCounts counts;
         iso = pim.run(x, counts, threads);
         lr.adc_conversions = pim.conversions(batch);

@@ -1,0 +1,161 @@
+#include "device.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mixpim::sim {
+
+CellModel cell_model(const DeviceConfig& device, int bits_per_cell) {
+  CellModel c;
+  c.g_on_s = device.g_on_us * 1e-6;
+  c.g_off_s = c.g_on_s / device.on_off_ratio;
+  c.top_level = (1 << bits_per_cell) - 1;
+  c.step_s = (c.g_on_s - c.g_off_s) / c.top_level;
+  return c;
+}
+
+namespace {
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+}  // namespace
+
+uint64_t device_key(std::initializer_list<uint64_t> parts) {
+  uint64_t state = 0x6d697870696d21ULL, key = 0;
+  for (uint64_t p : parts) {
+    state ^= p;
+    key = splitmix64(state);
+  }
+  return key;
+}
+
+DeviceRng::DeviceRng(uint64_t key) {
+  for (uint64_t& w : s_) w = splitmix64(key);
+}
+
+uint64_t DeviceRng::next() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double DeviceRng::uniform() {
+  return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);  // 2^-53
+}
+
+double DeviceRng::normal() {
+  const double u1 = 1.0 - uniform();  // (0, 1]
+  const double u2 = uniform();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
+                        DeviceRng& rng) {
+  double g = cell.g_off_s + level * cell.step_s;
+  const double u = device.stuck_on_rate > 0 || device.stuck_off_rate > 0 ? rng.uniform() : 1.0;
+  if (u < device.stuck_on_rate) {
+    g = cell.g_on_s;
+  } else if (u < device.stuck_on_rate + device.stuck_off_rate) {
+    g = cell.g_off_s;
+  } else if (device.programming_sigma > 0) {
+    const double sigma = device.programming_sigma, n = rng.normal();
+    g = device.programming_distribution == VariationDistribution::kGaussian
+            ? g * (1 + sigma * n)
+            : g * std::exp(sigma * n - sigma * sigma / 2);
+  }
+  if (device.drift_nu > 0) g *= std::pow(device.read_time_s / device.drift_t0_s, -device.drift_nu);
+  return std::max(g, 0.0);  // a Gaussian tail below zero conducts nothing
+}
+
+std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows,
+                                                int columns, const std::vector<double>& v,
+                                                double r_wire) {
+  const auto at = [columns](int r, int c) { return static_cast<size_t>(r) * columns + c; };
+  // Ideal cell currents.
+  std::vector<double> i(g.size());
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < columns; ++c) i[at(r, c)] = g[at(r, c)] * v[static_cast<size_t>(r)];
+  // Row r: segment k (driver side of column k) carries the currents of columns k..C-1; the
+  // node of column c is lowered by r_wire x the sum of the segments 0..c.
+  std::vector<double> row_drop(g.size());
+  for (int r = 0; r < rows; ++r) {
+    double beyond = 0;  // currents of columns >= k
+    for (int c = 0; c < columns; ++c) beyond += i[at(r, c)];
+    double drop = 0;
+    for (int c = 0; c < columns; ++c) {
+      drop += r_wire * beyond;
+      row_drop[at(r, c)] = drop;
+      beyond -= i[at(r, c)];
+    }
+  }
+  // Column c: the segment below row k carries the currents of rows 0..k; the node of row r is
+  // raised by r_wire x the sum of the segments r..R-1.
+  std::vector<double> out(static_cast<size_t>(columns), 0.0);
+  for (int c = 0; c < columns; ++c) {
+    std::vector<double> above(static_cast<size_t>(rows));  // currents of rows <= k
+    double sum = 0;
+    for (int r = 0; r < rows; ++r) above[static_cast<size_t>(r)] = sum += i[at(r, c)];
+    double rise = 0;
+    for (int r = rows - 1; r >= 0; --r) {
+      rise += r_wire * above[static_cast<size_t>(r)];
+      out[static_cast<size_t>(c)] +=
+          g[at(r, c)] * (v[static_cast<size_t>(r)] - row_drop[at(r, c)] - rise);
+    }
+  }
+  return out;
+}
+
+std::vector<double> column_currents_exact(const std::vector<double>& g, int rows, int columns,
+                                          const std::vector<double>& v, double r_wire,
+                                          double tolerance) {
+  const auto at = [columns](int r, int c) { return static_cast<size_t>(r) * columns + c; };
+  const double w = 1.0 / r_wire;  // wire segment conductance
+  std::vector<double> a(g.size()), b(g.size(), 0.0);  // row and column node voltages
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < columns; ++c) a[at(r, c)] = v[static_cast<size_t>(r)];
+  for (int sweep = 0; sweep < 10000000; ++sweep) {
+    double change = 0;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < columns; ++c) {
+        const double G = g[at(r, c)];
+        // Row node: the driver or the left neighbour, the right neighbour, the cell.
+        const double left = c == 0 ? v[static_cast<size_t>(r)] : a[at(r, c - 1)];
+        double num = w * left + G * b[at(r, c)], den = w + G;
+        if (c + 1 < columns) {
+          num += w * a[at(r, c + 1)];
+          den += w;
+        }
+        const double na = num / den;
+        change = std::max(change, std::abs(na - a[at(r, c)]));
+        a[at(r, c)] = na;
+        // Column node: the neighbour above, the one below (or the grounded sense amp), the cell.
+        const double below = r + 1 < rows ? b[at(r + 1, c)] : 0.0;
+        num = w * below + G * a[at(r, c)];
+        den = w + G;
+        if (r > 0) {
+          num += w * b[at(r - 1, c)];
+          den += w;
+        }
+        const double nb = num / den;
+        change = std::max(change, std::abs(nb - b[at(r, c)]));
+        b[at(r, c)] = nb;
+      }
+    }
+    if (change < tolerance) break;
+  }
+  std::vector<double> out(static_cast<size_t>(columns));
+  for (int c = 0; c < columns; ++c) out[static_cast<size_t>(c)] = b[at(rows - 1, c)] * w;
+  return out;
+}
+
+}  // namespace mixpim::sim

@@ -1,0 +1,79 @@
+#pragma once
+// The analog cell and what the functional engine's non-ideal path does with it
+// (pe.crossbar.device, pe.adc.offset_lsb / noise_lsb; README "Non-idealities").
+//
+// Levels: a b-bit cell stores level l in [0, 2^b - 1] as the conductance
+//   G(l) = G_off + l x dG,  dG = (G_on - G_off) / (2^b - 1),  G_off = G_on / on_off_ratio.
+// The periphery reads a column's current with every active row at the read voltage times its
+// input slice value v_r, removes G_off x sum(v_r) (the inputs are known digitally) and divides by
+// dG, so an ideal column reads sum_r v_r x l_rc exactly (the integer path). Here it reads
+//   S_c = sum_r v_r x g_rc + e_c,   g_rc = (G_rc - G_off) / dG,
+// with G_rc the cell's conductance as programmed, drifted and possibly stuck:
+// - programming variation, drawn once per programmed cell: Gaussian G = G(l) (1 + sigma N) or
+//   log-normal G = G(l) exp(sigma N - sigma^2 / 2) (the same mean), N standard normal;
+// - stuck-at faults, drawn per cell before variation: G_on with stuck_on_rate, G_off with
+//   stuck_off_rate, whatever the level written;
+// - drift: G(t) = G(t0) (t / t0)^-nu at the read time t (a power law in time since programming;
+//   the periphery keeps subtracting the undrifted G_off);
+// - read noise e_c: each active cell's current varies per read with a relative sigma; the sum
+//   of those independent Gaussians is one Gaussian per column and read with variance
+//   sum_r (v_r sigma_read G_rc / dG)^2 (exact in distribution, one draw per conversion);
+// then the ADC adds its offset and a Gaussian noise (both in steps of the column sum), rounds
+// to the nearest integer sum, clamps it to [0, the largest ideal sum] and converts it as the
+// ideal path does (sim/functional.h: step, clipping, flipping).
+// Wire resistance (IR drop) is modelled separately by column_currents_first_order.
+
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "arch_config.h"
+
+namespace mixpim::sim {
+
+struct CellModel {
+  double g_on_s = 0, g_off_s = 0, step_s = 0;  // siemens
+  int top_level = 1;                          // 2^b - 1
+};
+CellModel cell_model(const DeviceConfig& device, int bits_per_cell);
+
+// The device draws' random numbers: xoshiro256** seeded by splitmix64 from a key that names
+// what is drawn (seed, layer, copy, array, image, pixel), so every draw is the same whatever
+// the thread count or the order the engine visits things in; normals by Box-Muller on 53-bit
+// uniforms (the same numbers on every platform, unlike std::normal_distribution).
+class DeviceRng {
+ public:
+  explicit DeviceRng(uint64_t key);
+  uint64_t next();
+  double uniform();  // [0, 1)
+  double normal();   // standard normal
+ private:
+  uint64_t s_[4];
+};
+// A key from the numbers that name a draw (splitmix64 over them).
+uint64_t device_key(std::initializer_list<uint64_t> parts);
+
+// The conductance of one programmed cell written to `level` (siemens), drawn from `rng`:
+// stuck-at first, then variation, then drift.
+double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
+                        DeviceRng& rng);
+
+// Column currents of one array with wire resistance, to first order: rows driven from the
+// left (column 0 side) at voltages v[r], columns sensed at the bottom (below the last row) at
+// virtual ground, r_wire ohms per cell pitch on both. `g` is rows x columns conductances in
+// siemens, row major. First order: every cell's current is its ideal current G v_r; the wire
+// segments carry the sums of those currents, and each cell sees its row node lowered and its
+// column node raised by the resulting drops, I_c = sum_r G_rc (V_row(r, c) - V_col(r, c)).
+// Exact to first order in r_wire x G; accurate while r_wire x G_on x rows x columns is small
+// (README gives the measured error against the exact network).
+std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows,
+                                                int columns, const std::vector<double>& v,
+                                                double r_wire);
+
+// The same network solved exactly (Gauss-Seidel on the node voltages to `tolerance` volts);
+// for tests and for stating the first-order model's error.
+std::vector<double> column_currents_exact(const std::vector<double>& g, int rows, int columns,
+                                          const std::vector<double>& v, double r_wire,
+                                          double tolerance = 1e-12);
+
+}  // namespace mixpim::sim
