@@ -425,7 +425,7 @@ class PimLayer {
   // digitally after the row blocks merge.
   PimLayer(const Layer& layer, const LayerMapping& mapping, const std::vector<int>& kept_inputs,
            const LayerWeights& weights, const ArchConfig& arch, int64_t input_offset, int threads,
-           uint64_t device_key_base)
+           uint64_t device_key_base, const std::vector<FunctionalOptions::CellFault>& faults)
       : layer_(layer),
         mapping_(mapping),
         adc_(adc_model(layer_adc(mapping, arch), arch.pe.adc)),
@@ -437,6 +437,10 @@ class PimLayer {
     adc_noise_ = arch.pe.adc.noise_lsb;
     skip_zero_blocks_ = arch.pe.adc.skip_zero_blocks;
     device_key_base_ = device_key_base;
+    for (const FunctionalOptions::CellFault& f : faults) {
+      if (f.layer == layer.name) faults_.push_back(f);
+    }
+    analog_ = analog_ || !faults_.empty();
     bits_per_cell_ = arch.pe.crossbar.bits_per_cell;
     cell_max_ = (int64_t{1} << bits_per_cell_) - 1;
     dac_bits_ = arch.pe.dac.bits;
@@ -777,6 +781,12 @@ class PimLayer {
         a.level[static_cast<size_t>(r) * columns + c] = (g - cell_.g_off_s) / cell_.step_s;
       }
     }
+    for (const FunctionalOptions::CellFault& f : faults_) {
+      if (f.copy != copy || f.array != k || f.row >= rows || f.column >= columns) continue;
+      const double g = f.stuck_on ? cell_.g_on_s : cell_.g_off_s;
+      a.g_s[static_cast<size_t>(f.row) * columns + f.column] = g;
+      a.level[static_cast<size_t>(f.row) * columns + f.column] = (g - cell_.g_off_s) / cell_.step_s;
+    }
   }
 
   // The analog path's column values of one array for one MVM (sim/device.h): per input cycle,
@@ -911,6 +921,7 @@ class PimLayer {
   double adc_offset_ = 0, adc_noise_ = 0;
   bool skip_zero_blocks_ = false;
   uint64_t device_key_base_ = 0;
+  std::vector<FunctionalOptions::CellFault> faults_;  // this layer's injected faults
 };
 
 // The tile's digital units (activation, pooling, residual add), written apart from the
@@ -1524,7 +1535,8 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         ref[i] = layer.type == LayerType::kConv2d ? reference::conv2d(layer, x, weights, threads)
                                                   : reference::linear(layer, x, weights);
         const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset(),
-                           threads, device_key({options.seed, static_cast<uint64_t>(i)}));
+                           threads, device_key({options.seed, static_cast<uint64_t>(i)}),
+                           options.faults);
         AdcCounts counts;
         iso = pim.run(x, counts, threads);
         lr.adc_conversions = pim.conversions(batch);

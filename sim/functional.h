@@ -100,6 +100,16 @@ struct FunctionalOptions {
   // Threads for the array multiplies and the reference convolutions (0: one per core). Results
   // do not depend on it.
   int threads = 0;
+  // Faults injected at known cells (fault-injection studies and tests), on the analog path
+  // (sim/device.h): layer, copy, array (row block major, as the mapping lists them), row in the
+  // block and used column of the array; the cell conducts G_on or G_off whatever was written.
+  struct CellFault {
+    std::string layer;
+    int64_t copy = 0;
+    int array = 0, row = 0, column = 0;
+    bool stuck_on = true;
+  };
+  std::vector<CellFault> faults;
   // Called before each layer (index into Network::layers, layer count); may be empty.
   std::function<void(int layer, int layers)> progress;
 };

@@ -368,10 +368,13 @@ std::vector<int64_t> npy_integer_values(const NpyArray& array) {
   return out;
 }
 
-std::string npy_float64_bytes(const std::vector<int64_t>& shape,
-                              const std::vector<double>& values) {
-  std::string header =
-      "{'descr': '<f8', 'fortran_order': False, 'shape': " + npy_shape_string(shape) + ", }";
+namespace {
+// A version-1.0 .npy of `descr` little-endian values of `width` bytes each.
+template <typename T>
+std::string npy_bytes(const char* descr, const std::vector<int64_t>& shape,
+                      const std::vector<T>& values) {
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': " + npy_shape_string(shape) + ", }";
   // Magic (6) + version (2) + header length (2) + header + newline: a multiple of 64 bytes.
   const std::size_t unpadded = kMagicBytes + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
@@ -382,12 +385,23 @@ std::string npy_float64_bytes(const std::vector<int64_t>& shape,
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>((header.size() >> 8) & 0xff);
   out += header;
-  for (double v : values) {
+  for (T v : values) {
     uint64_t bits = 0;
-    std::memcpy(&bits, &v, sizeof bits);
-    for (int b = 0; b < 8; ++b) out += static_cast<char>((bits >> (8 * b)) & 0xff);
+    std::memcpy(&bits, &v, sizeof v);
+    for (size_t b = 0; b < sizeof v; ++b) out += static_cast<char>((bits >> (8 * b)) & 0xff);
   }
   return out;
+}
+}  // namespace
+
+std::string npy_float64_bytes(const std::vector<int64_t>& shape,
+                              const std::vector<double>& values) {
+  return npy_bytes("<f8", shape, values);
+}
+
+std::string npy_int64_bytes(const std::vector<int64_t>& shape,
+                            const std::vector<int64_t>& values) {
+  return npy_bytes("<i8", shape, values);
 }
 
 }  // namespace mixpim::sim

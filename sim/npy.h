@@ -50,6 +50,8 @@ std::vector<int64_t> npy_integer_values(const NpyArray& array);
 // The bytes of a version 1.0 .npy file holding `values` (C order, `shape`) as little-endian
 // float64 ('<f8'): what mixpim writes (imported weights, network outputs), read back exactly.
 std::string npy_float64_bytes(const std::vector<int64_t>& shape, const std::vector<double>& values);
+// The same for 64-bit integers ('<i8').
+std::string npy_int64_bytes(const std::vector<int64_t>& shape, const std::vector<int64_t>& values);
 
 // "(2, 3)" / "(3,)" / "()", NumPy's own spelling of a shape.
 std::string npy_shape_string(const std::vector<int64_t>& shape);
