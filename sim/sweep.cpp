@@ -31,7 +31,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string_view> kSpecialKeys = {kSweepArch,   kSweepWorkload, kSweepPrecision,
-                                                    kSweepEngine, kSweepDigital,  kSweepBaseline};
+                                                    kSweepEngine, kSweepDigital,  kSweepBaseline,
+                                                    kSweepData,   kSweepLabels,   kSweepBatch};
 const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
 constexpr const char* kDefaultEngine = "analytic";
 
@@ -39,7 +40,9 @@ bool is_special(std::string_view key) {
   return std::find(kSpecialKeys.begin(), kSpecialKeys.end(), key) != kSpecialKeys.end();
 }
 
-bool is_path_key(std::string_view key) { return is_special(key) && key != kSweepEngine; }
+bool is_path_key(std::string_view key) {
+  return is_special(key) && key != kSweepEngine && key != kSweepBatch;
+}
 
 // "pe.crossbar.rows": dot-separated names of letters, digits and underscores.
 bool is_key_path(std::string_view key) {
@@ -192,6 +195,12 @@ class SpecParser {
       std::optional<size_t> choice = read_choice(node, path, kEngines, diagnostics_);
       if (!choice) return std::nullopt;
       value.text = value.resolved = std::string(kEngines[*choice]);
+      return value;
+    }
+    if (key == kSweepBatch) {
+      std::optional<int64_t> batch = read_integer(node, path, 1, 1 << 20, diagnostics_);
+      if (!batch) return std::nullopt;
+      value.text = value.resolved = std::to_string(*batch);
       return value;
     }
     if (is_path_key(key)) {
@@ -384,7 +393,7 @@ struct Setting {
 };
 
 struct PointPlan {
-  Setting arch, workload, precision, engine, digital, baseline;
+  Setting arch, workload, precision, engine, digital, baseline, data, labels, batch;
   std::vector<Setting> sets;
   std::vector<const SweepValue*> columns;
 };
@@ -397,6 +406,9 @@ PointPlan plan_point(const SweepSpec& spec, size_t index) {
     if (key == kSweepPrecision) return plan.precision;
     if (key == kSweepDigital) return plan.digital;
     if (key == kSweepBaseline) return plan.baseline;
+    if (key == kSweepData) return plan.data;
+    if (key == kSweepLabels) return plan.labels;
+    if (key == kSweepBatch) return plan.batch;
     return plan.engine;
   };
   for (const SweepBaseEntry& e : spec.base) special(e.key) = {e.key, e.where, &e.value};
@@ -447,6 +459,14 @@ class InputDigests {
       } else if (key == "digital") {
         const DigitalConfig digital = load_digital_config(path);
         files.push_back(resolve_digital_tech_path(digital));
+      } else if (key == "data") {
+        // The .npy files the data map names, relative to it.
+        const YamlNode map = load_yaml_file(path);
+        for (const YamlMapEntry& e : map.entries) {
+          if (e.value.is_scalar())
+            files.push_back(
+                (fs::path(path).parent_path() / e.value.scalar).lexically_normal().string());
+        }
       }
     } catch (const InputError&) {
       // Invalid inputs were reported by check_sweep_inputs; hash what can be read.
@@ -584,6 +604,16 @@ const std::vector<MetricColumn>& text_metric_table() {
   };
   return table;
 }
+// The functional engine's figures, when any point has them.
+const std::vector<MetricColumn>& functional_metric_table() {
+  static const std::vector<MetricColumn> table = {
+      {"functional_exact", "functional", "exact"},
+      {"top1_agreement", "functional", "end_to_end_top1_agreement"},
+      {"accuracy", "functional", "accuracy"},
+      {"reference_accuracy", "functional", "reference_accuracy"},
+  };
+  return table;
+}
 const std::vector<MetricColumn>& digital_metric_table() {
   static const std::vector<MetricColumn> table = {
       {"digital_energy_reduction", "digital_baseline", "energy_reduction"},
@@ -656,8 +686,8 @@ Sweep expand_sweep(const SweepSpec& spec) {
     point.args = {"run"};
     std::vector<std::string> overrides;
     for (const Setting& s : plan.sets) overrides.push_back(assignment(s));
-    for (const Setting* s :
-         {&plan.arch, &plan.workload, &plan.precision, &plan.digital, &plan.baseline}) {
+    for (const Setting* s : {&plan.arch, &plan.workload, &plan.precision, &plan.digital,
+                             &plan.baseline, &plan.data, &plan.labels}) {
       if (s->value == nullptr) continue;
       canonical += s->key + "=" + s->value->text + "\n";
       canonical += "content " +
@@ -674,6 +704,11 @@ Sweep expand_sweep(const SweepSpec& spec) {
     }
     point.args.push_back("--engine");
     point.args.push_back(engine);
+    if (plan.batch.value != nullptr) {
+      canonical += "batch=" + plan.batch.value->text + "\n";
+      point.args.push_back("--batch");
+      point.args.push_back(plan.batch.value->text);
+    }
     std::string index = std::to_string(i);
     point.id = std::string(width - index.size(), '0') + index + "-" + short_hash(canonical);
     for (const SweepValue* v : plan.columns) point.values.push_back(v->text);
@@ -728,8 +763,8 @@ void check_sweep_inputs(const SweepSpec& spec) {
             if (d.message.rfind("unknown key", 0) == 0) {
               const bool dotless = s.key.find('.') == std::string::npos;
               add(s.key_where, s.key,
-                  dotless ? "unknown key: not arch, workload, precision, engine, digital or "
-                            "baseline, nor a top-level architecture key"
+                  dotless ? "unknown key: not arch, workload, precision, engine, digital, "
+                            "baseline, data, labels or batch, nor a top-level architecture key"
                           : "unknown architecture key " + d.key_path + " " +
                                 d.message.substr(std::string("unknown key ").size()));
             } else {
@@ -746,6 +781,16 @@ void check_sweep_inputs(const SweepSpec& spec) {
         load_digital_table(resolve_digital_tech_path(digital));
       } catch (const InputError& e) {
         for (const Diagnostic& d : e.diagnostics()) relocate_file_error(d, plan.digital);
+      }
+    }
+    // Data and labels are the functional engine's.
+    for (const Setting* s : {&plan.data, &plan.labels}) {
+      if (s->value == nullptr) continue;
+      const std::string engine = plan.engine.value ? plan.engine.value->resolved : kDefaultEngine;
+      if (engine != "functional") {
+        add(s->value->where, s->key, s->key + " needs engine: functional, got " + engine);
+      } else if (!fs::is_regular_file(s->value->resolved)) {
+        add(s->value->where, s->key, s->value->text + ": no such file");
       }
     }
     if (plan.workload.value == nullptr) continue;
@@ -914,6 +959,11 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
     digital = digital || (r.status == PointStatus::kFinished &&
                           json_at(r.report, {"digital_baseline", "energy_reduction"}) != nullptr);
   }
+  bool functional = false;
+  for (const PointResult& r : results) {
+    functional = functional || (r.status == PointStatus::kFinished &&
+                                json_at(r.report, {"functional", "exact"}) != nullptr);
+  }
   std::vector<std::string> header = {"id", "status"};
   header.insert(header.end(), sweep.columns.begin(), sweep.columns.end());
   header.push_back("workload_name");
@@ -922,6 +972,9 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
   for (const MetricColumn& m : text_metric_table()) header.push_back(m.column);
   if (digital) {
     for (const MetricColumn& m : digital_metric_table()) header.push_back(m.column);
+  }
+  if (functional) {
+    for (const MetricColumn& m : functional_metric_table()) header.push_back(m.column);
   }
   for (const std::string& c : energy_components) header.push_back("energy_pj." + c);
   for (const std::string& c : area_components) header.push_back("area_mm2." + c);
@@ -949,6 +1002,11 @@ std::string points_csv(const Sweep& sweep, const std::vector<PointResult>& resul
     }
     if (digital) {
       for (const MetricColumn& m : digital_metric_table()) {
+        row.push_back(number_cell(json_at(report, {m.section, m.key})));
+      }
+    }
+    if (functional) {
+      for (const MetricColumn& m : functional_metric_table()) {
         row.push_back(number_cell(json_at(report, {m.section, m.key})));
       }
     }

@@ -27,6 +27,9 @@ inline constexpr std::string_view kSweepPrecision = "precision";
 inline constexpr std::string_view kSweepEngine = "engine";
 inline constexpr std::string_view kSweepDigital = "digital";    // a digital 16-bit baseline preset
 inline constexpr std::string_view kSweepBaseline = "baseline";  // the profile ratios compare with
+inline constexpr std::string_view kSweepData = "data";      // functional: --data (inputs, weights)
+inline constexpr std::string_view kSweepLabels = "labels";  // functional: --labels (accuracy)
+inline constexpr std::string_view kSweepBatch = "batch";    // --batch (functional: inputs run)
 
 // Upper bound on the points of one sweep (keeps a typo from launching a million processes).
 inline constexpr std::size_t kMaxSweepPoints = 100000;
