@@ -6,7 +6,8 @@ Runs every generator (scripts/gen_profile_*.py) and, as reference points, the sa
 quantization-aware recipe at uniform 8 and 4 bits, on the digits (seeded: the same numbers on
 every run). Each trained model and profile is then evaluated in mixpim's functional engine on
 the test images with labels, on ISAAC with 64x64, 128x128 (the preset) and 256x256 arrays,
-against the 16-bit baseline. Writes report.md, summary.csv and accuracy_vs_energy.png.
+against the 16-bit baseline. Writes report.md, summary.csv and accuracy_vs_energy.png, then
+runs scripts/nonideal_report.py on the same models (results/nonideal/).
 
 Usage: /usr/bin/python3 scripts/methods_report.py [--out results/methods] [--work DIR]
 """
@@ -75,6 +76,9 @@ def main():
     plot(os.path.join(args.out, "accuracy_vs_energy.png"), rows)
     write_markdown(os.path.join(args.out, "report.md"), rows)
     print(f"methods report: {args.out}/report.md")
+    # Accuracy under analog non-idealities, on the models trained above (results/nonideal/).
+    subprocess.run([sys.executable, os.path.join(mt.ROOT, "scripts", "nonideal_report.py"),
+                    "--work", work], check=True, env=env)
 
 
 def bits_text(bits):
