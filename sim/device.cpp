@@ -54,9 +54,22 @@ double DeviceRng::uniform() {
 }
 
 double DeviceRng::normal() {
-  const double u1 = 1.0 - uniform();  // (0, 1]
-  const double u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  // Marsaglia's polar method: two normals per accepted pair, the second kept for the next call
+  // (no trigonometry; one log and one square root per two draws).
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  double x = 0, y = 0, r = 0;
+  do {
+    x = 2 * uniform() - 1;
+    y = 2 * uniform() - 1;
+    r = x * x + y * y;
+  } while (r >= 1 || r == 0);
+  const double f = std::sqrt(-2 * std::log(r) / r);
+  spare_ = y * f;
+  has_spare_ = true;
+  return x * f;
 }
 
 double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,

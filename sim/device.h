@@ -39,8 +39,9 @@ CellModel cell_model(const DeviceConfig& device, int bits_per_cell);
 
 // The device draws' random numbers: xoshiro256** seeded by splitmix64 from a key that names
 // what is drawn (seed, layer, copy, array, image, pixel), so every draw is the same whatever
-// the thread count or the order the engine visits things in; normals by Box-Muller on 53-bit
-// uniforms (the same numbers on every platform, unlike std::normal_distribution).
+// the thread count or the order the engine visits things in; normals from 53-bit uniforms by
+// Marsaglia's polar method (the same numbers on every platform, unlike
+// std::normal_distribution).
 class DeviceRng {
  public:
   explicit DeviceRng(uint64_t key);
@@ -49,6 +50,8 @@ class DeviceRng {
   double normal();   // standard normal
  private:
   uint64_t s_[4];
+  double spare_ = 0;
+  bool has_spare_ = false;
 };
 // A key from the numbers that name a draw (splitmix64 over them).
 uint64_t device_key(std::initializer_list<uint64_t> parts);

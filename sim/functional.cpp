@@ -607,9 +607,9 @@ class PimLayer {
     Tensor out = zeros(layer_.output_shape, x.batch);
     std::vector<AdcCounts> part_counts(static_cast<size_t>(std::max(1, threads)));
     const int64_t copies = analog_ ? std::max<int64_t>(1, mapping_.replication) : 1;
+    std::vector<AnalogArray> arrays;  // reused by every copy
     for (int64_t copy = 0; copy < copies; ++copy) {
-      std::vector<AnalogArray> arrays;
-      if (analog_) arrays = program_copy(copy, threads);
+      if (analog_) program_copy(copy, threads, arrays);
       parallel_parts(x.batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
         run_rows(x, begin, end, out, part_counts[static_cast<size_t>(part)],
                  analog_ ? &arrays : nullptr, copy, copies);
@@ -745,13 +745,12 @@ class PimLayer {
   }
 
   // Every array's cells drawn for copy `copy`, from the levels they were written to.
-  std::vector<AnalogArray> program_copy(int64_t copy, int threads) const {
-    std::vector<AnalogArray> arrays(cells_.size());
+  void program_copy(int64_t copy, int threads, std::vector<AnalogArray>& arrays) const {
+    arrays.resize(cells_.size());
     parallel_parts(static_cast<int64_t>(cells_.size()), threads,
                    [&](int, int64_t begin, int64_t end) {
                      for (int64_t k = begin; k < end; ++k) program_array(copy, k, arrays);
                    });
-    return arrays;
   }
 
   void program_array(int64_t copy, int64_t k, std::vector<AnalogArray>& arrays) const {
@@ -764,27 +763,29 @@ class PimLayer {
     a.rows = rows;
     a.columns = columns;
     a.level.resize(static_cast<size_t>(rows) * columns);
-    a.g_s.resize(a.level.size());
+    // Siemens only where read noise or wire resistance needs them.
+    const bool siemens = device_.read_noise_sigma > 0 || device_.wire_resistance_ohm > 0;
+    if (siemens) a.g_s.resize(a.level.size());
     DeviceRng rng(
         device_key({device_key_base_, 1, static_cast<uint64_t>(copy), static_cast<uint64_t>(k)}));
     const uint64_t* cells = cells_[static_cast<size_t>(k)].data();
+    std::vector<int> levels(static_cast<size_t>(columns));
     for (int r = 0; r < rows; ++r) {
+      const uint64_t bit = uint64_t{1} << (r % 64);
       for (int c = 0; c < columns; ++c) {
+        const uint64_t* planes = cells + static_cast<size_t>(c) * bits_per_cell_ * words + r / 64;
         int level = 0;
-        for (int cb = 0; cb < bits_per_cell_; ++cb) {
-          const uint64_t word =
-              cells[(static_cast<size_t>(c) * bits_per_cell_ + cb) * words + r / 64];
-          level |= static_cast<int>((word >> (r % 64)) & 1) << cb;
-        }
+        for (int cb = 0; cb < bits_per_cell_; ++cb)
+          level |= ((planes[cb * words] & bit) != 0) << cb;
         const double g = draw_conductance(level, cell_, device_, rng);
-        a.g_s[static_cast<size_t>(r) * columns + c] = g;
+        if (siemens) a.g_s[static_cast<size_t>(r) * columns + c] = g;
         a.level[static_cast<size_t>(r) * columns + c] = (g - cell_.g_off_s) / cell_.step_s;
       }
     }
     for (const FunctionalOptions::CellFault& f : faults_) {
       if (f.copy != copy || f.array != k || f.row >= rows || f.column >= columns) continue;
       const double g = f.stuck_on ? cell_.g_on_s : cell_.g_off_s;
-      a.g_s[static_cast<size_t>(f.row) * columns + f.column] = g;
+      if (siemens) a.g_s[static_cast<size_t>(f.row) * columns + f.column] = g;
       a.level[static_cast<size_t>(f.row) * columns + f.column] = (g - cell_.g_off_s) / cell_.step_s;
     }
   }
