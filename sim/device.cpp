@@ -11,6 +11,8 @@ CellModel cell_model(const DeviceConfig& device, int bits_per_cell) {
   c.g_off_s = c.g_on_s / device.on_off_ratio;
   c.top_level = (1 << bits_per_cell) - 1;
   c.step_s = (c.g_on_s - c.g_off_s) / c.top_level;
+  if (device.drift_nu > 0)
+    c.drift = std::pow(device.read_time_s / device.drift_t0_s, -device.drift_nu);
   return c;
 }
 
@@ -53,23 +55,59 @@ double DeviceRng::uniform() {
   return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);  // 2^-53
 }
 
-double DeviceRng::normal() {
-  // Marsaglia's polar method: two normals per accepted pair, the second kept for the next call
-  // (no trigonometry; one log and one square root per two draws).
-  if (has_spare_) {
-    has_spare_ = false;
-    return spare_;
+namespace {
+// Marsaglia and Tsang's ziggurat for the standard normal (J. Stat. Software 5(8), 2000):
+// 128 layers of equal area under exp(-x^2 / 2), the base strip's edge at r = 3.442619855899,
+// each layer's area v = 9.91256303526217e-3. Tables computed once.
+struct Ziggurat {
+  uint32_t k[128];
+  double w[128], f[128];
+  Ziggurat() {
+    const double m = 2147483648.0, v = 9.91256303526217e-3;
+    double d = 3.442619855899, t = d;
+    const double q = v / std::exp(-0.5 * d * d);
+    k[0] = static_cast<uint32_t>((d / q) * m);
+    k[1] = 0;
+    w[0] = q / m;
+    w[127] = d / m;
+    f[0] = 1.0;
+    f[127] = std::exp(-0.5 * d * d);
+    for (int i = 126; i >= 1; --i) {
+      d = std::sqrt(-2.0 * std::log(v / d + std::exp(-0.5 * d * d)));
+      k[i + 1] = static_cast<uint32_t>((d / t) * m);
+      t = d;
+      f[i] = std::exp(-0.5 * d * d);
+      w[i] = d / m;
+    }
   }
-  double x = 0, y = 0, r = 0;
-  do {
-    x = 2 * uniform() - 1;
-    y = 2 * uniform() - 1;
-    r = x * x + y * y;
-  } while (r >= 1 || r == 0);
-  const double f = std::sqrt(-2 * std::log(r) / r);
-  spare_ = y * f;
-  has_spare_ = true;
-  return x * f;
+};
+const Ziggurat& ziggurat() {
+  static const Ziggurat z;
+  return z;
+}
+}  // namespace
+
+double DeviceRng::normal() {
+  const Ziggurat& z = ziggurat();
+  constexpr double kR = 3.442619855899;
+  for (;;) {
+    const uint64_t bits = next();
+    const auto hz = static_cast<int32_t>(bits >> 32);  // the value's sign and magnitude
+    const int iz = static_cast<int>(bits & 127);       // the layer, from other bits
+    const uint32_t magnitude =
+        hz < 0 ? static_cast<uint32_t>(-static_cast<int64_t>(hz)) : static_cast<uint32_t>(hz);
+    const double x = hz * z.w[iz];
+    if (magnitude < z.k[iz]) return x;  // inside the layer's rectangle (about 99 %)
+    if (iz == 0) {                      // the tail beyond r
+      double tx = 0, ty = 0;
+      do {
+        tx = -std::log(1.0 - uniform()) / kR;
+        ty = -std::log(1.0 - uniform());
+      } while (ty + ty < tx * tx);
+      return hz > 0 ? kR + tx : -kR - tx;
+    }
+    if (z.f[iz] + uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
+  }
 }
 
 double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
@@ -86,13 +124,12 @@ double draw_conductance(int level, const CellModel& cell, const DeviceConfig& de
             ? g * (1 + sigma * n)
             : g * std::exp(sigma * n - sigma * sigma / 2);
   }
-  if (device.drift_nu > 0) g *= std::pow(device.read_time_s / device.drift_t0_s, -device.drift_nu);
+  g *= cell.drift;
   return std::max(g, 0.0);  // a Gaussian tail below zero conducts nothing
 }
 
-std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows,
-                                                int columns, const std::vector<double>& v,
-                                                double r_wire) {
+std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows, int columns,
+                                                const std::vector<double>& v, double r_wire) {
   const auto at = [columns](int r, int c) { return static_cast<size_t>(r) * columns + c; };
   // Ideal cell currents.
   std::vector<double> i(g.size());
@@ -132,7 +169,7 @@ std::vector<double> column_currents_exact(const std::vector<double>& g, int rows
                                           const std::vector<double>& v, double r_wire,
                                           double tolerance) {
   const auto at = [columns](int r, int c) { return static_cast<size_t>(r) * columns + c; };
-  const double w = 1.0 / r_wire;  // wire segment conductance
+  const double w = 1.0 / r_wire;                      // wire segment conductance
   std::vector<double> a(g.size()), b(g.size(), 0.0);  // row and column node voltages
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < columns; ++c) a[at(r, c)] = v[static_cast<size_t>(r)];

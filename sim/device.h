@@ -33,15 +33,15 @@ namespace mixpim::sim {
 
 struct CellModel {
   double g_on_s = 0, g_off_s = 0, step_s = 0;  // siemens
-  int top_level = 1;                          // 2^b - 1
+  int top_level = 1;                           // 2^b - 1
+  double drift = 1;                            // (t / t0)^-nu at the read time
 };
 CellModel cell_model(const DeviceConfig& device, int bits_per_cell);
 
 // The device draws' random numbers: xoshiro256** seeded by splitmix64 from a key that names
 // what is drawn (seed, layer, copy, array, image, pixel), so every draw is the same whatever
-// the thread count or the order the engine visits things in; normals from 53-bit uniforms by
-// Marsaglia's polar method (the same numbers on every platform, unlike
-// std::normal_distribution).
+// the thread count or the order the engine visits things in; normals by Marsaglia and Tsang's
+// ziggurat (the same numbers on every platform, unlike std::normal_distribution).
 class DeviceRng {
  public:
   explicit DeviceRng(uint64_t key);
@@ -50,8 +50,6 @@ class DeviceRng {
   double normal();   // standard normal
  private:
   uint64_t s_[4];
-  double spare_ = 0;
-  bool has_spare_ = false;
 };
 // A key from the numbers that name a draw (splitmix64 over them).
 uint64_t device_key(std::initializer_list<uint64_t> parts);
@@ -69,9 +67,8 @@ double draw_conductance(int level, const CellModel& cell, const DeviceConfig& de
 // column node raised by the resulting drops, I_c = sum_r G_rc (V_row(r, c) - V_col(r, c)).
 // Exact to first order in r_wire x G; accurate while r_wire x G_on x rows x columns is small
 // (README gives the measured error against the exact network).
-std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows,
-                                                int columns, const std::vector<double>& v,
-                                                double r_wire);
+std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows, int columns,
+                                                const std::vector<double>& v, double r_wire);
 
 // The same network solved exactly (Gauss-Seidel on the node voltages to `tolerance` volts);
 // for tests and for stating the first-order model's error.
