@@ -23,7 +23,6 @@ uint64_t splitmix64(uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
 uint64_t device_key(std::initializer_list<uint64_t> parts) {
@@ -37,22 +36,6 @@ uint64_t device_key(std::initializer_list<uint64_t> parts) {
 
 DeviceRng::DeviceRng(uint64_t key) {
   for (uint64_t& w : s_) w = splitmix64(key);
-}
-
-uint64_t DeviceRng::next() {
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-double DeviceRng::uniform() {
-  return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);  // 2^-53
 }
 
 namespace {
@@ -108,24 +91,6 @@ double DeviceRng::normal() {
     }
     if (z.f[iz] + uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
   }
-}
-
-double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
-                        DeviceRng& rng) {
-  double g = cell.g_off_s + level * cell.step_s;
-  const double u = device.stuck_on_rate > 0 || device.stuck_off_rate > 0 ? rng.uniform() : 1.0;
-  if (u < device.stuck_on_rate) {
-    g = cell.g_on_s;
-  } else if (u < device.stuck_on_rate + device.stuck_off_rate) {
-    g = cell.g_off_s;
-  } else if (device.programming_sigma > 0) {
-    const double sigma = device.programming_sigma, n = rng.normal();
-    g = device.programming_distribution == VariationDistribution::kGaussian
-            ? g * (1 + sigma * n)
-            : g * std::exp(sigma * n - sigma * sigma / 2);
-  }
-  g *= cell.drift;
-  return std::max(g, 0.0);  // a Gaussian tail below zero conducts nothing
 }
 
 std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows, int columns,

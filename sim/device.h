@@ -23,6 +23,7 @@
 // ideal path does (sim/functional.h: step, clipping, flipping).
 // Wire resistance (IR drop) is modelled separately by column_currents_first_order.
 
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
@@ -45,19 +46,47 @@ CellModel cell_model(const DeviceConfig& device, int bits_per_cell);
 class DeviceRng {
  public:
   explicit DeviceRng(uint64_t key);
-  uint64_t next();
-  double uniform();  // [0, 1)
-  double normal();   // standard normal
+  uint64_t next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  double uniform() {  // [0, 1), 53 bits
+    return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+  }
+  double normal();  // standard normal
  private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
 };
 // A key from the numbers that name a draw (splitmix64 over them).
 uint64_t device_key(std::initializer_list<uint64_t> parts);
 
 // The conductance of one programmed cell written to `level` (siemens), drawn from `rng`:
-// stuck-at first, then variation, then drift.
-double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
-                        DeviceRng& rng);
+// stuck-at first, then variation, then drift. Inline: the engine draws every cell of every copy.
+inline double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
+                               DeviceRng& rng) {
+  double g = cell.g_off_s + level * cell.step_s;
+  const double u = device.stuck_on_rate > 0 || device.stuck_off_rate > 0 ? rng.uniform() : 1.0;
+  if (u < device.stuck_on_rate) {
+    g = cell.g_on_s;
+  } else if (u < device.stuck_on_rate + device.stuck_off_rate) {
+    g = cell.g_off_s;
+  } else if (device.programming_sigma > 0) {
+    const double sigma = device.programming_sigma, n = rng.normal();
+    g = device.programming_distribution == VariationDistribution::kGaussian
+            ? g * (1 + sigma * n)
+            : g * std::exp(sigma * n - sigma * sigma / 2);
+  }
+  g *= cell.drift;
+  return g > 0 ? g : 0.0;  // a Gaussian tail below zero conducts nothing
+}
 
 // Column currents of one array with wire resistance, to first order: rows driven from the
 // left (column 0 side) at voltages v[r], columns sensed at the bottom (below the last row) at

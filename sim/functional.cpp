@@ -416,8 +416,8 @@ class PimLayer {
   // conductance in level steps above G_off, (G - G_off) / dG, and in siemens.
   struct AnalogArray {
     int rows = 0, columns = 0;
-    std::vector<double> level;  // rows x columns, row major
-    std::vector<double> g_s;    // the same in siemens (IR drop, read noise)
+    std::vector<float> level;  // rows x columns, row major (integers when ideal: exact)
+    std::vector<double> g_s;   // the same in siemens (IR drop, read noise)
   };
 
   // `input_offset` (2^(a-1) for signed inputs, else 0) is added to every input, padding
@@ -638,6 +638,7 @@ class PimLayer {
     std::vector<uint64_t> planes(max_words * activation_bits_);
     std::vector<uint8_t> active(static_cast<size_t>(cycles_));
     std::vector<int64_t> values(max_columns);
+    AnalogScratch scratch;
 
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / ho, oy = item % ho;
@@ -713,7 +714,8 @@ class PimLayer {
                 DeviceRng rng(device_key({device_key_base_, 2, static_cast<uint64_t>(n),
                                           static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)}));
                 analog_column_values((*analog)[static_cast<size_t>(k)], planes.data(), words,
-                                     block_rows, active.data(), rng, values.data(), counts);
+                                     block_rows, active.data(), rng, values.data(), counts,
+                                     scratch);
               } else {
                 KernelArgs args{planes.data(), active.data(),    cells_[k].data(),
                                 words,         activation_bits_, dac_bits_,
@@ -779,14 +781,16 @@ class PimLayer {
           level |= ((planes[cb * words] & bit) != 0) << cb;
         const double g = draw_conductance(level, cell_, device_, rng);
         if (siemens) a.g_s[static_cast<size_t>(r) * columns + c] = g;
-        a.level[static_cast<size_t>(r) * columns + c] = (g - cell_.g_off_s) / cell_.step_s;
+        a.level[static_cast<size_t>(r) * columns + c] =
+            static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
       }
     }
     for (const FunctionalOptions::CellFault& f : faults_) {
       if (f.copy != copy || f.array != k || f.row >= rows || f.column >= columns) continue;
       const double g = f.stuck_on ? cell_.g_on_s : cell_.g_off_s;
       if (siemens) a.g_s[static_cast<size_t>(f.row) * columns + f.column] = g;
-      a.level[static_cast<size_t>(f.row) * columns + f.column] = (g - cell_.g_off_s) / cell_.step_s;
+      a.level[static_cast<size_t>(f.row) * columns + f.column] =
+          static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
     }
   }
 
@@ -794,18 +798,28 @@ class PimLayer {
   // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
   // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
   // ideal path converts.
+  // Per-thread buffers of analog_column_values.
+  struct AnalogScratch {
+    std::vector<float> sum;
+    std::vector<double> variance, v;
+  };
+
   void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int block_rows,
-                            const uint8_t* active, DeviceRng& rng, int64_t* out,
-                            AdcCounts& counts) const {
+                            const uint8_t* active, DeviceRng& rng, int64_t* out, AdcCounts& counts,
+                            AnalogScratch& scratch) const {
     const int columns = a.columns, d = dac_bits_;
     const int64_t max_sum = int64_t{block_rows} * cell_max_ * ((int64_t{1} << d) - 1);
-    std::vector<double> sum(static_cast<size_t>(columns)), variance(sum.size());
-    std::vector<double> v(static_cast<size_t>(block_rows));
+    std::vector<float>& sum = scratch.sum;
+    std::vector<double>& variance = scratch.variance;
+    std::vector<double>& v = scratch.v;
+    sum.resize(static_cast<size_t>(columns));
+    variance.resize(sum.size());
+    v.resize(static_cast<size_t>(block_rows));
     std::fill(out, out + columns, 0);
     const double read_sigma = device_.read_noise_sigma;
     for (int t = 0; t < cycles_; ++t) {
       if (!active[t] && skip_zero_blocks_) continue;  // skipped: the sum is 0
-      std::fill(sum.begin(), sum.end(), 0.0);
+      std::fill(sum.begin(), sum.end(), 0.0F);
       std::fill(variance.begin(), variance.end(), 0.0);
       double driven = 0;  // sum of the slice values (the G_off the periphery removes)
       for (int r = 0; r < block_rows; ++r) {
@@ -817,8 +831,10 @@ class PimLayer {
         v[static_cast<size_t>(r)] = value;
         if (value == 0) continue;
         driven += value;
-        const double* level = a.level.data() + static_cast<size_t>(r) * columns;
-        for (int c = 0; c < columns; ++c) sum[static_cast<size_t>(c)] += value * level[c];
+        const float* level = a.level.data() + static_cast<size_t>(r) * columns;
+        const auto weight = static_cast<float>(value);
+        float* out_sum = sum.data();
+        for (int c = 0; c < columns; ++c) out_sum[c] += weight * level[c];
         if (read_sigma > 0) {
           const double* g = a.g_s.data() + static_cast<size_t>(r) * columns;
           for (int c = 0; c < columns; ++c) {
@@ -832,8 +848,8 @@ class PimLayer {
         const std::vector<double> current =
             column_currents_first_order(a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
         for (int c = 0; c < columns; ++c) {
-          sum[static_cast<size_t>(c)] =
-              (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s;
+          sum[static_cast<size_t>(c)] = static_cast<float>(
+              (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s);
         }
       }
       for (int c = 0; c < columns; ++c) {
