@@ -73,15 +73,36 @@ for mode in classes every-pe; do
   done
 done
 
+# The functional engine with every non-ideality on (sim/device.h) against the ideal run:
+# ResNet18 CIFAR-10 mixed-channel, batch 1. Target (issue 17): under 2x the ideal time.
+: > "$work/nonideal.tsv"
+for variant in ideal nonideal; do
+  cmd=("$mixpim" run --arch "$root/configs/arch/isaac.yaml" --workload "$root/workloads/resnet18-cifar10.yaml"
+       --precision "$root/workloads/profiles/resnet18/mixed-channel.yaml" --engine functional --no-baseline
+       --out "$work/functional-$variant")
+  if [ "$variant" = nonideal ]; then
+    for s in pe.crossbar.device.programming_sigma=0.05 pe.crossbar.device.read_noise_sigma=0.02 \
+             pe.crossbar.device.stuck_on_rate=0.001 pe.crossbar.device.stuck_off_rate=0.001 \
+             pe.crossbar.device.drift_nu=0.01 pe.crossbar.device.read_time_s=1000 pe.adc.noise_lsb=0.3; do
+      cmd+=(--set "$s")
+    done
+  fi
+  start=$(date +%s.%N)
+  status=0
+  "${cmd[@]}" > /dev/null 2> "$work/stderr-functional-$variant" || status=$?
+  end=$(date +%s.%N)
+  printf '%s\t%s\t%s\t%s\n' "$variant" "$status" "$start" "$end" >> "$work/nonideal.tsv"
+done
+
 sweep_line=""
 if [ "${BENCH_SWEEP:-1}" = 1 ] && [ -f "$root/scripts/bench_sweep.sh" ]; then
   sweep_line=$(bash "$root/scripts/bench_sweep.sh" | tail -1) || sweep_line=""
 fi
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-"$python" - "$work/rows.tsv" "$bench_json" "$sweep_line" "$work/cycle8.tsv" <<'PY'
+"$python" - "$work/rows.tsv" "$bench_json" "$sweep_line" "$work/cycle8.tsv" "$work/nonideal.tsv" <<'PY'
 import json, os, re, sys
-rows, path, sweep_line, cycle8 = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+rows, path, sweep_line, cycle8, nonideal = sys.argv[1:6]
 results = []
 for line in open(rows):
     net, engine, status, start, end, rss, out = line.rstrip("\n").split("\t")
@@ -162,9 +183,21 @@ for line in open(cycle8) if os.path.exists(cycle8) else []:
     cycle_runs.append(r)
     print(f"{net:<9} {mode:<9} {wall / n:>11.4f} {steps / n:>9.0f} {simulated / n:>9.0f} {events / n:>9.0f} "
           f"{fmt(r['kernel_events_per_s'], '10.3e')} {whole:>12.3f} {fmt(peak, '9.1f')} {('ok' if ok else 'SLOW'):>7}")
+functional_nonideal = {}
+for line in open(nonideal) if os.path.exists(nonideal) else []:
+    variant, status, start, end = line.rstrip("\n").split("\t")
+    functional_nonideal[variant] = float(end) - float(start) if status == "0" else None
+if functional_nonideal.get("ideal") and functional_nonideal.get("nonideal"):
+    ratio = functional_nonideal["nonideal"] / functional_nonideal["ideal"]
+    functional_nonideal["ratio"] = ratio
+    print()
+    print(f"functional ResNet18 (mixed-channel, batch 1): ideal {functional_nonideal['ideal']:.2f} s, "
+          f"every non-ideality on {functional_nonideal['nonideal']:.2f} s: {ratio:.1f}x "
+          f"(target under 2x: {'ok' if ratio < 2 else 'SLOW'})")
 tmp = path + ".tmp"
 with open(tmp, "w") as f:
     json.dump({"benchmarks": results, "sweep": sweep, "cycle_8bit_runs": cycle_runs,
+               "functional_nonideal": functional_nonideal,
                "machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[0:1] + os.uname()[2:5])}},
               f, indent=1)
     f.write("\n")
