@@ -25,6 +25,7 @@ import method_tools as mt  # noqa: E402
 PROFILES = [("class-based (2-6 bits per filter)", "run2"), ("uniform 8-bit (QAT)", "run4")]
 SIGMAS = [0, 0.02, 0.05, 0.1, 0.2]
 BITS_PER_CELL = [1, 2, 4]
+SEEDS = [1, 2, 3]  # device draws (and nothing else: the inputs are the test images)
 
 
 def write_spec(path, work):
@@ -47,6 +48,7 @@ def write_spec(path, work):
         f"      - {{key: precision, values: [{', '.join(os.path.join(r, 'profile.yaml') for r in runs)}]}}",
         f"  - {{key: pe.crossbar.bits_per_cell, values: {BITS_PER_CELL}}}",
         f"  - {{key: pe.crossbar.device.programming_sigma, values: {SIGMAS}}}",
+        f"  - {{key: seed, values: {SEEDS}}}",
     ]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -63,11 +65,13 @@ def plot(out, rows):
     for profile, _ in PROFILES:
         for bits in BITS_PER_CELL:
             points = [r for r in rows if r["profile"] == profile and r["bits_per_cell"] == bits]
-            ax.plot([100 * r["sigma"] for r in points], [100 * r["accuracy"] for r in points],
-                    color=colors[profile], linestyle=styles[bits], marker="o", markersize=4,
-                    label=f"{profile}, {bits} bit(s) per cell")
+            ax.errorbar([100 * r["sigma"] for r in points], [100 * r["accuracy"] for r in points],
+                        yerr=[[100 * (r["accuracy"] - r["accuracy_min"]) for r in points],
+                              [100 * (r["accuracy_max"] - r["accuracy"]) for r in points]],
+                        color=colors[profile], linestyle=styles[bits], marker="o", markersize=4,
+                        capsize=3, label=f"{profile}, {bits} bit(s) per cell")
     ax.set_xlabel("programming variation sigma (% of the level's conductance)")
-    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%)")
+    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%, mean and range of 3 draws)")
     ax.set_title("Accuracy against cell variation (DigitsCnn, ISAAC, exact ADCs)")
     # Below the axes: no legend over the data.
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
@@ -81,13 +85,15 @@ def plot(out, rows):
     for profile, _ in PROFILES:
         for sigma in (0.02, 0.05, 0.1):
             points = [r for r in rows if r["profile"] == profile and r["sigma"] == sigma]
-            ax.plot([r["bits_per_cell"] for r in points], [100 * r["accuracy"] for r in points],
-                    color=colors[profile], marker="o", markersize=4,
-                    linestyle={0.02: ":", 0.05: "-", 0.1: "--"}[sigma],
-                    label=f"{profile}, sigma {100 * sigma:g} %")
+            ax.errorbar([r["bits_per_cell"] for r in points], [100 * r["accuracy"] for r in points],
+                        yerr=[[100 * (r["accuracy"] - r["accuracy_min"]) for r in points],
+                              [100 * (r["accuracy_max"] - r["accuracy"]) for r in points]],
+                        color=colors[profile], marker="o", markersize=4, capsize=3,
+                        linestyle={0.02: ":", 0.05: "-", 0.1: "--"}[sigma],
+                        label=f"{profile}, sigma {100 * sigma:g} %")
     ax.set_xticks(BITS_PER_CELL)
     ax.set_xlabel("bits per cell")
-    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%)")
+    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%, mean and range of 3 draws)")
     ax.set_title("Accuracy against bits per cell (DigitsCnn, ISAAC, exact ADCs)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
     fig.tight_layout()
@@ -111,23 +117,32 @@ def write_report(out, rows):
         "test images, DigitsCnn as the methods report trained it, on ISAAC with exact ADCs "
         "(`pe.adc.resolution: exact`), every cell drawn with a Gaussian programming variation "
         "`sigma` relative to its level's conductance (`pe.crossbar.device.programming_sigma`; "
-        "on/off ratio 10, every copy of a layer drawn apart, seed 1; README "
-        "\"Non-idealities\"). Top-1 agreement: with the same model without the hardware.",
+        "on/off ratio 10, every copy of a layer drawn apart; README \"Non-idealities\"). Each "
+        "point is drawn with seeds 1, 2 and 3: the mean and the range of the three. Reference: "
+        "the same model without the hardware; top-1 agreement (mean) with it.",
         "",
-        "| profile | bits per cell | sigma | PIM accuracy | reference accuracy | top-1 agreement |",
-        "|---|---|---|---|---|---|",
+        "| profile | bits per cell | sigma | PIM accuracy (mean) | range of 3 draws | reference "
+        "accuracy | top-1 agreement |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['profile']} | {r['bits_per_cell']} | {100 * r['sigma']:g} % | "
-                     f"{100 * r['accuracy']:.1f} % | {100 * r['reference_accuracy']:.1f} % | "
+                     f"{100 * r['accuracy']:.1f} % | {100 * r['accuracy_min']:.1f} - "
+                     f"{100 * r['accuracy_max']:.1f} % | {100 * r['reference_accuracy']:.1f} % | "
                      f"{100 * r['top1_agreement']:.1f} % |")
+    # Which cell width loses most at sigma 10 %, per profile, from the numbers above.
+    worst = {}
+    for r in rows:
+        if r["sigma"] == 0.1 and (r["profile"] not in worst or r["accuracy"] < worst[r["profile"]]["accuracy"]):
+            worst[r["profile"]] = r
+    loses = "; ".join(f"{p}: {w['bits_per_cell']}-bit cells ({100 * w['accuracy']:.1f} %)"
+                      for p, w in worst.items())
     lines += ["", "![accuracy against sigma](accuracy_vs_sigma.png)", "",
               "![accuracy against bits per cell](accuracy_vs_bits_per_cell.png)", "",
               "Two effects pull against each other: more bits per cell put more levels between "
               "G_off and G_on, so the same relative sigma is a larger error in levels (and the "
               "high slice's error is shifted further), while fewer slices per weight add fewer "
-              "independent errors. On this model the class-based profile (2 to 6 bits per "
-              "filter) loses most with 4-bit cells, uniform 8 bits with 2-bit cells.", ""]
+              "independent errors. Lowest mean accuracy at sigma 10 %: " + loses + ".", ""]
     with open(os.path.join(out, "report.md.tmp"), "w") as f:
         f.write("\n".join(lines))
     os.replace(os.path.join(out, "report.md.tmp"), os.path.join(out, "report.md"))
@@ -148,18 +163,23 @@ def main():
                    stdout=subprocess.DEVNULL)
     points = list(csv.DictReader(open(os.path.join(sweep_out, "points.csv"))))
     names = {os.path.join(args.work, run, "profile.yaml"): label for label, run in PROFILES}
-    rows = []
+    draws = {}
     for p in points:
         if p["status"] != "finished":
             raise SystemExit(f"nonideal report: point {p['id']} {p['status']} ({sweep_out})")
+        key = (names[p["precision"]], int(p["pe.crossbar.bits_per_cell"]),
+               float(p["pe.crossbar.device.programming_sigma"]))
+        draws.setdefault(key, []).append(p)
+    rows = []
+    for (profile, bits, sigma), runs in draws.items():
+        accuracy = [float(r["accuracy"]) for r in runs]
+        agreement = [float(r["top1_agreement"]) for r in runs]
         rows.append({
-            "profile": names[os.path.join(args.work, os.path.relpath(p["precision"], args.work))]
-            if not os.path.isabs(p["precision"]) else names[p["precision"]],
-            "bits_per_cell": int(p["pe.crossbar.bits_per_cell"]),
-            "sigma": float(p["pe.crossbar.device.programming_sigma"]),
-            "accuracy": float(p["accuracy"]),
-            "reference_accuracy": float(p["reference_accuracy"]),
-            "top1_agreement": float(p["top1_agreement"]),
+            "profile": profile, "bits_per_cell": bits, "sigma": sigma, "seeds": len(runs),
+            "accuracy": sum(accuracy) / len(accuracy), "accuracy_min": min(accuracy),
+            "accuracy_max": max(accuracy),
+            "reference_accuracy": float(runs[0]["reference_accuracy"]),
+            "top1_agreement": sum(agreement) / len(agreement),
         })
     plot(args.out, rows)
     write_report(args.out, rows)

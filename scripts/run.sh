@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up and build; regenerate the energy-reduction report (results/, the
 # 144-point sweep of scripts/energy_report.sh) and the methods report (results/methods: the
-# profile generators on a model trained on the digits, scripts/methods_report.py); then
+# profile generators on a model trained on the digits, scripts/methods_report.py, and the
+# accuracy under analog non-idealities, results/nonideal); then
 # simulate VGG19 and ResNet18 (CIFAR-10) under their example per-channel mixed profiles on the
 # ISAAC preset, each against the 16-bit baseline and the digital 16-bit baseline
 # (configs/digital/), and say where the reports are.
@@ -20,4 +21,4 @@ for net in vgg19 resnet18; do
     --out "$out_dir/$net-cifar10-mixed-channel"
 done
 echo
-echo "reports: results/energy-reduction/report.md; results/methods/report.md; $out_dir/*/report.md (report.json, layers.csv beside them)"
+echo "reports: results/energy-reduction/report.md; results/methods/report.md; results/nonideal/report.md; $out_dir/*/report.md (report.json, layers.csv beside them)"

@@ -30,9 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string_view> kSpecialKeys = {kSweepArch,   kSweepWorkload, kSweepPrecision,
-                                                    kSweepEngine, kSweepDigital,  kSweepBaseline,
-                                                    kSweepData,   kSweepLabels,   kSweepBatch};
+const std::vector<std::string_view> kSpecialKeys = {
+    kSweepArch,     kSweepWorkload, kSweepPrecision, kSweepEngine, kSweepDigital,
+    kSweepBaseline, kSweepData,     kSweepLabels,    kSweepBatch,  kSweepSeed};
 const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
 constexpr const char* kDefaultEngine = "analytic";
 
@@ -41,7 +41,7 @@ bool is_special(std::string_view key) {
 }
 
 bool is_path_key(std::string_view key) {
-  return is_special(key) && key != kSweepEngine && key != kSweepBatch;
+  return is_special(key) && key != kSweepEngine && key != kSweepBatch && key != kSweepSeed;
 }
 
 // "pe.crossbar.rows": dot-separated names of letters, digits and underscores.
@@ -197,10 +197,12 @@ class SpecParser {
       value.text = value.resolved = std::string(kEngines[*choice]);
       return value;
     }
-    if (key == kSweepBatch) {
-      std::optional<int64_t> batch = read_integer(node, path, 1, 1 << 20, diagnostics_);
-      if (!batch) return std::nullopt;
-      value.text = value.resolved = std::to_string(*batch);
+    if (key == kSweepBatch || key == kSweepSeed) {
+      const int64_t low = key == kSweepBatch ? 1 : 0;
+      const int64_t high = key == kSweepBatch ? int64_t{1} << 20 : int64_t{1} << 62;
+      std::optional<int64_t> number = read_integer(node, path, low, high, diagnostics_);
+      if (!number) return std::nullopt;
+      value.text = value.resolved = std::to_string(*number);
       return value;
     }
     if (is_path_key(key)) {
@@ -393,7 +395,7 @@ struct Setting {
 };
 
 struct PointPlan {
-  Setting arch, workload, precision, engine, digital, baseline, data, labels, batch;
+  Setting arch, workload, precision, engine, digital, baseline, data, labels, batch, seed;
   std::vector<Setting> sets;
   std::vector<const SweepValue*> columns;
 };
@@ -409,6 +411,7 @@ PointPlan plan_point(const SweepSpec& spec, size_t index) {
     if (key == kSweepData) return plan.data;
     if (key == kSweepLabels) return plan.labels;
     if (key == kSweepBatch) return plan.batch;
+    if (key == kSweepSeed) return plan.seed;
     return plan.engine;
   };
   for (const SweepBaseEntry& e : spec.base) special(e.key) = {e.key, e.where, &e.value};
@@ -704,10 +707,11 @@ Sweep expand_sweep(const SweepSpec& spec) {
     }
     point.args.push_back("--engine");
     point.args.push_back(engine);
-    if (plan.batch.value != nullptr) {
-      canonical += "batch=" + plan.batch.value->text + "\n";
-      point.args.push_back("--batch");
-      point.args.push_back(plan.batch.value->text);
+    for (const Setting* s : {&plan.batch, &plan.seed}) {
+      if (s->value == nullptr) continue;
+      canonical += s->key + "=" + s->value->text + "\n";
+      point.args.push_back("--" + s->key);
+      point.args.push_back(s->value->text);
     }
     std::string index = std::to_string(i);
     point.id = std::string(width - index.size(), '0') + index + "-" + short_hash(canonical);
@@ -763,10 +767,11 @@ void check_sweep_inputs(const SweepSpec& spec) {
             if (d.message.rfind("unknown key", 0) == 0) {
               const bool dotless = s.key.find('.') == std::string::npos;
               add(s.key_where, s.key,
-                  dotless ? "unknown key: not arch, workload, precision, engine, digital, "
-                            "baseline, data, labels or batch, nor a top-level architecture key"
-                          : "unknown architecture key " + d.key_path + " " +
-                                d.message.substr(std::string("unknown key ").size()));
+                  dotless
+                      ? "unknown key: not arch, workload, precision, engine, digital, "
+                        "baseline, data, labels, batch or seed, nor a top-level architecture key"
+                      : "unknown architecture key " + d.key_path + " " +
+                            d.message.substr(std::string("unknown key ").size()));
             } else {
               add(s.value->where, d.key_path, d.message);
             }
@@ -783,13 +788,13 @@ void check_sweep_inputs(const SweepSpec& spec) {
         for (const Diagnostic& d : e.diagnostics()) relocate_file_error(d, plan.digital);
       }
     }
-    // Data and labels are the functional engine's.
-    for (const Setting* s : {&plan.data, &plan.labels}) {
+    // Data, labels and seeds are the functional engine's.
+    for (const Setting* s : {&plan.data, &plan.labels, &plan.seed}) {
       if (s->value == nullptr) continue;
       const std::string engine = plan.engine.value ? plan.engine.value->resolved : kDefaultEngine;
       if (engine != "functional") {
         add(s->value->where, s->key, s->key + " needs engine: functional, got " + engine);
-      } else if (!fs::is_regular_file(s->value->resolved)) {
+      } else if (s != &plan.seed && !fs::is_regular_file(s->value->resolved)) {
         add(s->value->where, s->key, s->value->text + ": no such file");
       }
     }

@@ -30,6 +30,7 @@ inline constexpr std::string_view kSweepBaseline = "baseline";  // the profile r
 inline constexpr std::string_view kSweepData = "data";      // functional: --data (inputs, weights)
 inline constexpr std::string_view kSweepLabels = "labels";  // functional: --labels (accuracy)
 inline constexpr std::string_view kSweepBatch = "batch";    // --batch (functional: inputs run)
+inline constexpr std::string_view kSweepSeed = "seed";      // --seed (functional: inputs, device)
 
 // Upper bound on the points of one sweep (keeps a typo from launching a million processes).
 inline constexpr std::size_t kMaxSweepPoints = 100000;

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/npy.h"
 #include "tests/test_util.h"
 
 namespace mixpim {
@@ -220,6 +221,78 @@ TEST_F(SweepCli, FullRunWritesEveryOutputAndJ1EqualsJ2) {
   EXPECT_NE(r.err.find("8 already finished, running 0"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_.file("log")));
   EXPECT_EQ(read_all(a + "/points.csv"), csv);
+}
+
+// Functional points on real inputs: `data`, `labels`, `batch` and `seed` reach every point's
+// run; points.csv gains the functional columns. Three images of a one-layer network with
+// integer weights: at sigma 0 the PIM path is exact and its accuracy is the reference's (the
+// labels make it 2/3); with sigma the device seeds differ, so the two seeds' points do too.
+// A data map on an analytic sweep is refused at its spec line.
+TEST_F(SweepCli, FunctionalPointsTakeDataLabelsBatchAndSeed) {
+  test::TempDir d;
+  const std::string net =
+      d.write("net.yaml",
+              "name: one\nnetwork: one\ndataset: test\ninput: [4, 1, 1]\nlayers:\n"
+              "  - {name: fc, type: conv2d, kernel: 1, input: [4, 1, 1], output: [3, 1, 1]}\n");
+  d.write("x.npy", sim::npy_int64_bytes({3, 4, 1, 1}, {9, 0, 1, 2, 0, 8, 1, 0, 3, 3, 7, 1}));
+  d.write("w.npy", sim::npy_int64_bytes({3, 4, 1, 1}, {5, -1, 0, 2, 0, 6, -2, 1, 1, 1, 4, 0}));
+  // Outputs: image 0 -> [49, 0, 13], 1 -> [-8, 46, 12], 2 -> [14, 5, 34]: arg-max 0, 1, 2.
+  d.write("labels.npy", sim::npy_int64_bytes({3}, {0, 1, 0}));
+  const std::string data = d.write("data.yaml", "input: x.npy\nfc: w.npy\n");
+  const std::string spec =
+      d.write("spec.yaml", "base:\n  arch: " + source_path("configs/arch/isaac.yaml") +
+                               "\n  workload: net.yaml\n  engine: functional\n  data: data.yaml\n"
+                               "  labels: labels.npy\n  batch: 3\naxes:\n"
+                               "  - {key: pe.crossbar.device.programming_sigma, values: [0, 0.3]}\n"
+                               "  - {key: seed, values: [1, 2]}\n");
+  Result r = sweep(quote(spec) + " --out " + quote(d.file("out")) + " -j 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  std::istringstream csv(read_all(d.file("out/points.csv")));
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_NE(header.find(",functional_exact,top1_agreement,accuracy,reference_accuracy,"),
+            std::string::npos)
+      << header;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> cells;
+    std::istringstream fields(line);
+    std::string cell;
+    while (std::getline(fields, cell, ',')) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  ASSERT_EQ(rows.size(), 4u);
+  std::vector<std::string> names;
+  std::istringstream fields(header);
+  std::string name;
+  while (std::getline(fields, name, ',')) names.push_back(name);
+  auto at = [&](const std::vector<std::string>& row, const std::string& column) {
+    const auto it = std::find(names.begin(), names.end(), column);
+    return it == names.end() ? std::string("missing")
+                             : row[static_cast<size_t>(it - names.begin())];
+  };
+  for (size_t i = 0; i < 2; ++i) {  // sigma 0, seeds 1 and 2
+    EXPECT_EQ(at(rows[i], "functional_exact"), "true");
+    EXPECT_EQ(std::stod(at(rows[i], "reference_accuracy")), 2.0 / 3);
+    EXPECT_EQ(at(rows[i], "accuracy"), at(rows[i], "reference_accuracy"));
+  }
+  EXPECT_EQ(at(rows[2], "functional_exact"), "false");
+  const auto report = [&](size_t i) {
+    return nlohmann::json::parse(
+        read_all(d.file("out/points/" + rows[i][0] + "/report.json")))["functional"];
+  };
+  EXPECT_EQ(report(0)["batch"], 3);
+  EXPECT_NE(report(2)["layers"][0]["rms_error"], report(3)["layers"][0]["rms_error"]);
+
+  const std::string bad =
+      d.write("bad.yaml", "base:\n  arch: " + source_path("configs/arch/isaac.yaml") +
+                              "\n  workload: net.yaml\n  data: data.yaml\naxes:\n"
+                              "  - {key: pe.crossbar.rows, values: [64, 128]}\n");
+  r = sweep(quote(bad) + " --out " + quote(d.file("bad-out")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:4:9: data: data needs engine: functional, got analytic"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(SweepCli, FailedPointsAreRecordedAndRetriedOnRerun) {

@@ -305,8 +305,8 @@ TEST(SweepSpec, InputsAreCheckedAgainstTheArchitectureSchemaAtSpecLines) {
             std::string::npos)
       << error;
   EXPECT_NE(error.find(path + ":7:11: profile: unknown key: not arch, workload, precision, "
-                              "engine, digital, baseline, data, labels or batch, nor a "
-                              "top-level architecture key"),
+                              "engine, digital, baseline, data, labels, batch or seed, nor "
+                              "a top-level architecture key"),
             std::string::npos)
       << error;
   EXPECT_NE(error.find(path + ":8:31: precision: nope.yaml: cannot open file"), std::string::npos)
