@@ -60,47 +60,43 @@ def plot(out, rows):
     import matplotlib.pyplot as plt
 
     colors = dict(zip([p for p, _ in PROFILES], plt.rcParams["axes.prop_cycle"].by_key()["color"]))
-    styles = {1: ":", 2: "-", 4: "--"}
-    fig, ax = plt.subplots(figsize=(8, 6))
-    for profile, _ in PROFILES:
-        for bits in BITS_PER_CELL:
-            points = [r for r in rows if r["profile"] == profile and r["bits_per_cell"] == bits]
-            ax.errorbar([100 * r["sigma"] for r in points], [100 * r["accuracy"] for r in points],
-                        yerr=[[100 * (r["accuracy"] - r["accuracy_min"]) for r in points],
-                              [100 * (r["accuracy_max"] - r["accuracy"]) for r in points]],
-                        color=colors[profile], linestyle=styles[bits], marker="o", markersize=4,
-                        capsize=3, label=f"{profile}, {bits} bit(s) per cell")
-    ax.set_xlabel("programming variation sigma (% of the level's conductance)")
-    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%, mean and range of 3 draws)")
-    ax.set_title("Accuracy against cell variation (DigitsCnn, ISAAC, exact ADCs)")
-    # Below the axes: no legend over the data.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "accuracy_vs_sigma.tmp.png"), dpi=110)
-    plt.close(fig)
-    os.replace(os.path.join(out, "accuracy_vs_sigma.tmp.png"),
-               os.path.join(out, "accuracy_vs_sigma.png"))
 
-    fig, ax = plt.subplots(figsize=(8, 6))
-    for profile, _ in PROFILES:
-        for sigma in (0.02, 0.05, 0.1):
-            points = [r for r in rows if r["profile"] == profile and r["sigma"] == sigma]
-            ax.errorbar([r["bits_per_cell"] for r in points], [100 * r["accuracy"] for r in points],
+    def figure(name, x_of, lines, xlabel, title, xticks=None):
+        """One plot of mean accuracy with the range of the draws; lines: (label, points,
+        color, linestyle). Written atomically."""
+        fig, ax = plt.subplots(figsize=(8, 6))
+        for label, points, color, style in lines:
+            ax.errorbar([x_of(r) for r in points], [100 * r["accuracy"] for r in points],
                         yerr=[[100 * (r["accuracy"] - r["accuracy_min"]) for r in points],
                               [100 * (r["accuracy_max"] - r["accuracy"]) for r in points]],
-                        color=colors[profile], marker="o", markersize=4, capsize=3,
-                        linestyle={0.02: ":", 0.05: "-", 0.1: "--"}[sigma],
-                        label=f"{profile}, sigma {100 * sigma:g} %")
-    ax.set_xticks(BITS_PER_CELL)
-    ax.set_xlabel("bits per cell")
-    ax.set_ylabel("PIM top-1 accuracy on the digits test set (%, mean and range of 3 draws)")
-    ax.set_title("Accuracy against bits per cell (DigitsCnn, ISAAC, exact ADCs)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "accuracy_vs_bits_per_cell.tmp.png"), dpi=110)
-    plt.close(fig)
-    os.replace(os.path.join(out, "accuracy_vs_bits_per_cell.tmp.png"),
-               os.path.join(out, "accuracy_vs_bits_per_cell.png"))
+                        color=color, linestyle=style, marker="o", markersize=4, capsize=3,
+                        label=label)
+        if xticks:
+            ax.set_xticks(xticks)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("PIM top-1 accuracy on the digits test set (%, mean and range of 3 draws)")
+        ax.set_title(title)
+        # Below the axes: no legend over the data.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, name + ".tmp.png"), dpi=110)
+        plt.close(fig)
+        os.replace(os.path.join(out, name + ".tmp.png"), os.path.join(out, name + ".png"))
+
+    figure("accuracy_vs_sigma", lambda r: 100 * r["sigma"],
+           [(f"{profile}, {bits} bit(s) per cell",
+             [r for r in rows if r["profile"] == profile and r["bits_per_cell"] == bits],
+             colors[profile], {1: ":", 2: "-", 4: "--"}[bits])
+            for profile, _ in PROFILES for bits in BITS_PER_CELL],
+           "programming variation sigma (% of the level's conductance)",
+           "Accuracy against cell variation (DigitsCnn, ISAAC, exact ADCs)")
+    figure("accuracy_vs_bits_per_cell", lambda r: r["bits_per_cell"],
+           [(f"{profile}, sigma {100 * sigma:g} %",
+             [r for r in rows if r["profile"] == profile and r["sigma"] == sigma],
+             colors[profile], {0.02: ":", 0.05: "-", 0.1: "--"}[sigma])
+            for profile, _ in PROFILES for sigma in (0.02, 0.05, 0.1)],
+           "bits per cell", "Accuracy against bits per cell (DigitsCnn, ISAAC, exact ADCs)",
+           BITS_PER_CELL)
 
 
 def write_report(out, rows):
