@@ -1400,6 +1400,22 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
     throw std::invalid_argument("functional: profile does not belong to network " + network.name);
   }
   check_functional_memory(network, options);
+  if (arch.pe.crossbar.device.non_ideal() || arch.pe.adc.offset_lsb != 0 ||
+      arch.pe.adc.noise_lsb > 0 || !options.faults.empty()) {
+    // The analog path keeps one copy of a layer's drawn cells at a time: a float level per cell,
+    // and its conductance in double where read noise or IR drop need it.
+    const double per_cell = 4.0 + (arch.pe.crossbar.device.read_noise_sigma > 0 ||
+                                           arch.pe.crossbar.device.wire_resistance_ohm > 0
+                                       ? 8.0
+                                       : 0.0);
+    int64_t cells = 0;
+    for (const LayerMapping& m : mapping.layers) cells = std::max(cells, m.active_cells());
+    check_memory(static_cast<double>(cells) * per_cell,
+                 "the functional engine's analog cells (" + std::to_string(cells) +
+                     " of the largest layer's copy)",
+                 key_location(arch, {"pe", "crossbar", "rows"}), "pe.crossbar",
+                 "use a smaller network or switch the non-idealities off");
+  }
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "sim/device.h"
 #include "sim/functional.h"
@@ -337,6 +338,23 @@ TEST(DeviceFunctional, DrawsAreSeededAndCopiesDiffer) {
     changed |=
         hit.final_pim[static_cast<size_t>(pixel)] != clean.final_pim[static_cast<size_t>(pixel)];
   EXPECT_TRUE(changed);
+}
+
+// The analog path's cells count against the memory limit before anything is drawn: VGG19's
+// widest layer keeps 9,437,184 cells (36 MiB of float levels) of one copy at a time.
+TEST(DeviceFunctional, AnalogCellsAboveTheMemoryLimitAreRefused) {
+  const Network net = load_network(source_path("workloads/vgg19-cifar10.yaml"));
+  const PrecisionProfile profile = uniform_profile(net, 8);
+  const ArchConfig arch = isaac({"pe.crossbar.device.analog=true"});
+  const NetworkMapping mapping = map_network(net, profile, arch);
+  ::setenv("MIXPIM_MEMORY_LIMIT_MIB", "20", 1);
+  const std::string message = test::input_error_of(
+      [&] { run_functional(net, profile, arch, mapping, FunctionalOptions{}); });
+  ::unsetenv("MIXPIM_MEMORY_LIMIT_MIB");
+  EXPECT_NE(message.find("pe.crossbar: the functional engine's analog cells (9437184 of the "
+                         "largest layer's copy) needs about 36.0 MiB"),
+            std::string::npos)
+      << message;
 }
 
 }  // namespace
