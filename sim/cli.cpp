@@ -303,6 +303,8 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "own float weights")(
       "labels", po::value(&functional.labels_path),
       "functional: .npy of integer class labels, one per input: accuracy in the report")(
+      "threads", po::value(&functional.threads),
+      "functional: worker threads (default: one per core; results do not depend on it)")(
       "activity", po::value(&activity_path),
       "analytic, cycle: input activity per weight layer (sim/activity.h; written by "
       "--activity-out): report.json's data_aware block gives the energy (and, with "
@@ -346,6 +348,10 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (digital_path.empty() && !digital_overrides.empty()) {
     throw UsageError("--digital-set needs --digital");
   }
+  if (functional.threads < 0 || functional.threads > 1024) {
+    throw UsageError("--threads must be in [0, 1024] (0: one per core), got " +
+                     std::to_string(functional.threads));
+  }
   if (functional.batch < 1 || functional.batch > (1 << 20)) {
     throw UsageError("--batch must be in [1, 1048576], got " + std::to_string(functional.batch));
   }
@@ -354,7 +360,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   if (engine != "functional") {
     // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
-    for (const char* option : {"data", "seed", "outputs", "labels", "activity-out"}) {
+    for (const char* option : {"data", "seed", "outputs", "labels", "activity-out", "threads"}) {
       if (!values[option].defaulted() && values.count(option)) {
         throw UsageError(std::string("--") + option + " needs --engine functional");
       }

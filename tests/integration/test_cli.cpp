@@ -712,12 +712,15 @@ TEST(CliRun, FunctionalOptionsNeedTheFunctionalEngineAndSeedsAreNonNegative) {
   const std::string base =
       "run -a configs/arch/isaac.yaml -w workloads/resnet18-cifar10.yaml --no-baseline -o '" +
       dir.file("o") + "' ";
-  for (const char* option : {"--seed 3", "--data map.yaml"}) {
+  for (const char* option : {"--seed 3", "--data map.yaml", "--threads 1"}) {
     Result r = run(base + option);
     EXPECT_EQ(r.exit_code, 2) << option;
     EXPECT_NE(r.err.find("needs --engine functional"), std::string::npos) << option << r.err;
   }
-  Result r = run(base + "-e functional --seed=-1");
+  Result r = run(base + "-e functional --threads -2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--threads must be in [0, 1024]"), std::string::npos) << r.err;
+  r = run(base + "-e functional --seed=-1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--seed expects a non-negative integer, got '-1'"), std::string::npos)
       << r.err;
