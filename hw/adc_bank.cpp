@@ -21,8 +21,9 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays, cons
 void AdcBank::run() {
   const bool flipping = arch_.pe.crossbar.weight_flipping;
   // With pe.adc.skip_zero_blocks on a data-aware run, only a share of the columns is converted
-  // (sim/activity.h): this PE's share sets its time, the layer's share its counts.
-  sim::ActiveShare share{work_.active.conversion, {}};
+  // (sim/activity.h): this PE's share sets its time, the layer's share its counts. (A member:
+  // the thread never returns, so what its stack owns would never be freed.)
+  share_.fraction = work_.active.conversion;
   int64_t copies = -1, columns = 0;
   for (;;) {
     state_->adc = "-";
@@ -34,7 +35,7 @@ void AdcBank::run() {
       copies = step.copies;
       columns = arrays_.step(copies).columns;
     }
-    const int64_t converted_columns = share.take(columns, step.inference);
+    const int64_t converted_columns = share_.take(columns, step.inference);
     const double ns = sim::adc_read_ns(arch_, converted_columns, work_.adc_bits) *
                       static_cast<double>(work_.passes);
     state_->adc = "adc";

@@ -31,6 +31,7 @@ class AdcBank : public sc_core::sc_module {
   LayerCounters* counters_;
   PeState* state_;
   Kernel* kernel_;
+  sim::ActiveShare share_;  // this PE's share of conversions (its ADC time)
 };
 
 }  // namespace mixpim::hw
