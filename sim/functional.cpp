@@ -416,8 +416,9 @@ class PimLayer {
   // conductance in level steps above G_off, (G - G_off) / dG, and in siemens.
   struct AnalogArray {
     int rows = 0, columns = 0;
-    std::vector<float> level;  // rows x columns, row major (integers when ideal: exact)
-    std::vector<double> g_s;   // the same in siemens (IR drop, read noise)
+    std::vector<float> level;           // rows x columns, row major (integers when ideal: exact)
+    std::vector<double> g_s;            // the same in siemens (IR drop)
+    std::vector<float> noise_variance;  // read noise: (sigma_read G / dG)^2 per cell
   };
 
   // `input_offset` (2^(a-1) for signed inputs, else 0) is added to every input, padding
@@ -537,6 +538,7 @@ class PimLayer {
     }
     cells_.resize(jobs.size());
     flipped_.resize(jobs.size());
+    if (analog_) levels_.resize(jobs.size());
     parallel_parts(
         static_cast<int64_t>(jobs.size()), threads, [&](int, int64_t begin, int64_t end) {
           std::vector<int64_t> channel_rows;
@@ -582,6 +584,21 @@ class PimLayer {
                 arch.pe.crossbar.weight_flipping
                     ? flip_columns(cells, columns.size(), block_rows, words)
                     : std::vector<uint8_t>(columns.size(), 0);
+            if (analog_) {
+              // Levels row major, for drawing every copy's cells (sim/device.h).
+              std::vector<uint8_t>& levels = levels_[static_cast<size_t>(k)];
+              levels.assign(static_cast<size_t>(block_rows) * columns.size(), 0);
+              for (size_t c = 0; c < columns.size(); ++c) {
+                for (int cb = 0; cb < bits_per_cell_; ++cb) {
+                  const uint64_t* plane = cells.data() + (c * bits_per_cell_ + cb) * words;
+                  for (int r = 0; r < block_rows; ++r) {
+                    if ((plane[r / 64] >> (r % 64)) & 1)
+                      levels[static_cast<size_t>(r) * columns.size() + c] |=
+                          static_cast<uint8_t>(1 << cb);
+                  }
+                }
+              }
+            }
             cells_[static_cast<size_t>(k)] = std::move(cells);
           }
         });
@@ -759,28 +776,28 @@ class PimLayer {
     int block = 0;
     while (block_first_cells_[static_cast<size_t>(block) + 1] <= k) ++block;
     const int rows = mapping_.row_block_rows[static_cast<size_t>(block)];
-    const int words = block_words_[static_cast<size_t>(block)];
     const int columns = static_cast<int>(columns_[block_arrays_[k]].size());
     AnalogArray& a = arrays[static_cast<size_t>(k)];
     a.rows = rows;
     a.columns = columns;
     a.level.resize(static_cast<size_t>(rows) * columns);
     // Siemens only where read noise or wire resistance needs them.
-    const bool siemens = device_.read_noise_sigma > 0 || device_.wire_resistance_ohm > 0;
+    const bool siemens = device_.wire_resistance_ohm > 0;
+    const bool read_noise = device_.read_noise_sigma > 0;
     if (siemens) a.g_s.resize(a.level.size());
+    if (read_noise) a.noise_variance.resize(a.level.size());
     DeviceRng rng(
         device_key({device_key_base_, 1, static_cast<uint64_t>(copy), static_cast<uint64_t>(k)}));
-    const uint64_t* cells = cells_[static_cast<size_t>(k)].data();
-    std::vector<int> levels(static_cast<size_t>(columns));
+    const uint8_t* levels = levels_[static_cast<size_t>(k)].data();
     for (int r = 0; r < rows; ++r) {
-      const uint64_t bit = uint64_t{1} << (r % 64);
       for (int c = 0; c < columns; ++c) {
-        const uint64_t* planes = cells + static_cast<size_t>(c) * bits_per_cell_ * words + r / 64;
-        int level = 0;
-        for (int cb = 0; cb < bits_per_cell_; ++cb)
-          level |= ((planes[cb * words] & bit) != 0) << cb;
+        const int level = levels[static_cast<size_t>(r) * columns + c];
         const double g = draw_conductance(level, cell_, device_, rng);
         if (siemens) a.g_s[static_cast<size_t>(r) * columns + c] = g;
+        if (read_noise) {
+          const double sd = device_.read_noise_sigma * g / cell_.step_s;
+          a.noise_variance[static_cast<size_t>(r) * columns + c] = static_cast<float>(sd * sd);
+        }
         a.level[static_cast<size_t>(r) * columns + c] =
             static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
       }
@@ -789,6 +806,11 @@ class PimLayer {
       if (f.copy != copy || f.array != k || f.row >= rows || f.column >= columns) continue;
       const double g = f.stuck_on ? cell_.g_on_s : cell_.g_off_s;
       if (siemens) a.g_s[static_cast<size_t>(f.row) * columns + f.column] = g;
+      if (read_noise) {
+        const double sd = device_.read_noise_sigma * g / cell_.step_s;
+        a.noise_variance[static_cast<size_t>(f.row) * columns + f.column] =
+            static_cast<float>(sd * sd);
+      }
       a.level[static_cast<size_t>(f.row) * columns + f.column] =
           static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
     }
@@ -800,8 +822,8 @@ class PimLayer {
   // ideal path converts.
   // Per-thread buffers of analog_column_values.
   struct AnalogScratch {
-    std::vector<float> sum;
-    std::vector<double> variance, v;
+    std::vector<float> sum, variance;
+    std::vector<double> v;
   };
 
   void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int block_rows,
@@ -810,36 +832,44 @@ class PimLayer {
     const int columns = a.columns, d = dac_bits_;
     const int64_t max_sum = int64_t{block_rows} * cell_max_ * ((int64_t{1} << d) - 1);
     std::vector<float>& sum = scratch.sum;
-    std::vector<double>& variance = scratch.variance;
+    std::vector<float>& variance = scratch.variance;
     std::vector<double>& v = scratch.v;
     sum.resize(static_cast<size_t>(columns));
     variance.resize(sum.size());
     v.resize(static_cast<size_t>(block_rows));
     std::fill(out, out + columns, 0);
-    const double read_sigma = device_.read_noise_sigma;
+    const bool read_noise = device_.read_noise_sigma > 0;
+    const bool wires = device_.wire_resistance_ohm > 0;
     for (int t = 0; t < cycles_; ++t) {
       if (!active[t] && skip_zero_blocks_) continue;  // skipped: the sum is 0
       std::fill(sum.begin(), sum.end(), 0.0F);
-      std::fill(variance.begin(), variance.end(), 0.0);
+      if (read_noise) std::fill(variance.begin(), variance.end(), 0.0F);
+      if (wires) std::fill(v.begin(), v.end(), 0.0);
       double driven = 0;  // sum of the slice values (the G_off the periphery removes)
-      for (int r = 0; r < block_rows; ++r) {
-        int value = 0;
-        for (int i = 0; i < d && t * d + i < activation_bits_; ++i) {
-          const uint64_t word = planes[static_cast<size_t>(t * d + i) * words + r / 64];
-          value |= static_cast<int>((word >> (r % 64)) & 1) << i;
-        }
-        v[static_cast<size_t>(r)] = value;
-        if (value == 0) continue;
-        driven += value;
-        const float* level = a.level.data() + static_cast<size_t>(r) * columns;
-        const auto weight = static_cast<float>(value);
-        float* out_sum = sum.data();
-        for (int c = 0; c < columns; ++c) out_sum[c] += weight * level[c];
-        if (read_sigma > 0) {
-          const double* g = a.g_s.data() + static_cast<size_t>(r) * columns;
-          for (int c = 0; c < columns; ++c) {
-            const double sd = value * read_sigma * g[c] / cell_.step_s;
-            variance[static_cast<size_t>(c)] += sd * sd;
+      const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
+      for (int w = 0; w < words; ++w) {
+        uint64_t any = 0;  // rows of this word with a bit in the slice
+        for (int q = first_plane; q < last_plane; ++q)
+          any |= planes[static_cast<size_t>(q) * words + w];
+        while (any != 0) {
+          const int bit = __builtin_ctzll(any);
+          any &= any - 1;
+          const int r = w * 64 + bit;
+          int value = 0;
+          for (int q = first_plane; q < last_plane; ++q)
+            value |= static_cast<int>((planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
+                     << (q - first_plane);
+          if (wires) v[static_cast<size_t>(r)] = value;
+          driven += value;
+          const float* level = a.level.data() + static_cast<size_t>(r) * columns;
+          const auto weight = static_cast<float>(value);
+          float* out_sum = sum.data();
+          for (int c = 0; c < columns; ++c) out_sum[c] += weight * level[c];
+          if (read_noise) {
+            const float* cell_variance = a.noise_variance.data() + static_cast<size_t>(r) * columns;
+            const float v2 = weight * weight;
+            float* out_variance = variance.data();
+            for (int c = 0; c < columns; ++c) out_variance[c] += v2 * cell_variance[c];
           }
         }
       }
@@ -854,7 +884,7 @@ class PimLayer {
       }
       for (int c = 0; c < columns; ++c) {
         double s = sum[static_cast<size_t>(c)] + adc_offset_;
-        if (read_sigma > 0) s += std::sqrt(variance[static_cast<size_t>(c)]) * rng.normal();
+        if (read_noise) s += std::sqrt(variance[static_cast<size_t>(c)]) * rng.normal();
         if (adc_noise_ > 0) s += adc_noise_ * rng.normal();
         int64_t level_sum = std::llround(s);
         level_sum = std::min(std::max<int64_t>(level_sum, 0), max_sum);
@@ -929,6 +959,7 @@ class PimLayer {
   std::vector<int64_t> block_columns_;  // used columns of each row block's arrays
   std::vector<int> block_arrays_;
   std::vector<std::vector<uint64_t>> cells_;
+  std::vector<std::vector<uint8_t>> levels_;  // analog path: each array's levels, row major
   std::vector<std::vector<uint8_t>> flipped_;
   std::vector<std::vector<std::pair<int, int64_t>>> block_offsets_;  // (channel, 2^(w-1))
   // The non-ideal analog path (sim/device.h).
