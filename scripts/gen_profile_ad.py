@@ -61,25 +61,8 @@ def activation_density(model, loader, names):
 
 def channel_density(model, loader, names):
     """Per output channel of each named layer: the fraction of its outputs that are positive."""
-    counts = {}
-    handles = []
-    for name, module in mt.weight_modules(model):
-        if name in names:
-            def hook(_, __, out, name=name):
-                dims = [0] + list(range(2, out.dim()))
-                positive = (out > 0).sum(dim=dims).double()
-                total = out.numel() / out.shape[1]
-                c = counts.setdefault(name, [torch.zeros_like(positive), 0.0])
-                c[0] += positive
-                c[1] += total
-            handles.append(module.register_forward_hook(hook))
-    model.eval()
-    with torch.no_grad():
-        for x, _ in loader:
-            model(x)
-    for h in handles:
-        h.remove()
-    return {n: (c[0] / c[1]).tolist() for n, c in counts.items()}
+    means = mt.channel_means(model, (x for x, _ in loader), names, lambda out: out > 0)
+    return {n: m.tolist() for n, m in means.items()}
 
 
 def prune_mask(density, threshold):

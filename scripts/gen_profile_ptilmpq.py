@@ -52,18 +52,7 @@ def layer_importance(folded, x, y, low_bits, layers):
 
 def channel_importance(model, x, layers):
     """|W_j| x mean |a_j| per output channel, normalised within the layer."""
-    activity = {}
-    handles = []
-    for name, module in mt.weight_modules(model):
-        if name in layers:
-            def hook(_, __, out, name=name):
-                dims = [0] + list(range(2, out.dim()))
-                activity[name] = out.abs().mean(dim=dims).detach().numpy()
-            handles.append(module.register_forward_hook(hook))
-    with torch.no_grad():
-        model(x)
-    for h in handles:
-        h.remove()
+    activity = {n: m.numpy() for n, m in mt.channel_means(model, [x], layers, torch.abs).items()}
     modules = dict(model.named_modules())
     out = {}
     for name in layers:

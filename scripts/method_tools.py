@@ -220,6 +220,30 @@ class QuantTraining:
             h.remove()
 
 
+def channel_means(model, batches, names, transform):
+    """Per output channel of each named Conv2d/Linear layer: the mean of transform(output) over
+    every image and position of `batches` (forward hooks, eval mode, no gradients). Returns
+    name -> float64 tensor [channels]."""
+    sums = {}
+    handles = []
+    for name, module in weight_modules(model):
+        if name in names:
+            def hook(_, __, out, name=name):
+                dims = [0] + list(range(2, out.dim()))
+                total = transform(out).sum(dim=dims).double()
+                entry = sums.setdefault(name, [torch.zeros_like(total), 0])
+                entry[0] += total
+                entry[1] += out.numel() // out.shape[1]
+            handles.append(module.register_forward_hook(hook))
+    model.eval()
+    with torch.no_grad():
+        for x in batches:
+            model(x)
+    for h in handles:
+        h.remove()
+    return {n: total / count for n, (total, count) in sums.items()}
+
+
 def train(model, loader, epochs, lr=0.01, on_epoch=None, on_step=None):
     """Adam, cross-entropy; `on_step()` after each optimizer step (e.g. to keep pruned weights
     at zero), `on_epoch(epoch)` after each epoch (checkpoints)."""
