@@ -1746,13 +1746,17 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   return result;
 }
 
+namespace {
+// part / all, 0 when there is nothing (a layer the run did not reach).
+double fraction(int64_t part, int64_t all) {
+  return all > 0 ? static_cast<double>(part) / static_cast<double>(all) : 0.0;
+}
+}  // namespace
+
 Activity measured_activity(const Network& network, const FunctionalResult& result,
                            const std::string& source) {
   Activity activity;
   activity.source = source;
-  auto fraction = [](int64_t part, int64_t all) {
-    return all > 0 ? static_cast<double>(part) / static_cast<double>(all) : 0.0;
-  };
   for (size_t i = 0; i < result.layers.size() && i < network.layers.size(); ++i) {
     const FunctionalLayerResult& l = result.layers[i];
     if (!network.layers[i].has_weights() || l.driven_inputs == 0) continue;
@@ -1819,13 +1823,9 @@ nlohmann::ordered_json functional_json(const FunctionalResult& result) {
       j["flipped_columns"] = l.flipped_columns;
       // Row activity of the isolated pass: the fraction of DAC drives and cell reads whose
       // input slice is not zero (data-aware energy).
-      j["dac_active_fraction"] =
-          l.dac_drives > 0 ? static_cast<double>(l.dac_active) / l.dac_drives : 0.0;
-      j["cell_active_fraction"] =
-          l.cell_reads > 0 ? static_cast<double>(l.cell_active) / l.cell_reads : 0.0;
-      j["conversion_active_fraction"] =
-          l.conversion_slots > 0 ? static_cast<double>(l.conversion_active) / l.conversion_slots
-                                 : 0.0;
+      j["dac_active_fraction"] = fraction(l.dac_active, l.dac_drives);
+      j["cell_active_fraction"] = fraction(l.cell_active, l.cell_reads);
+      j["conversion_active_fraction"] = fraction(l.conversion_active, l.conversion_slots);
       flipped += l.flipped_columns;
       conversions += l.adc_conversions;
       clipped += l.adc_clipped;
