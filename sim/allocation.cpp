@@ -188,6 +188,134 @@ int64_t best_end(const std::vector<double>& cost) {
   return end;
 }
 
+
+// ---- The allocator (allocate_pes): the reference's program over PE positions, without the
+// positions and options that cannot be on its answer.
+//
+// Two facts make most of the reference's work unnecessary. (1) A layer's time depends on its
+// PE count and its first PE's offset in a tile, nothing else; so if layers placed so far can
+// end at PE b' < b with b' = b (mod PEs per tile) at no more cost than at b, whatever follows
+// from b also follows from b', a whole number of tiles earlier, at the same cost: position b
+// is dominated. (2) Likewise an option (start offset, p PEs) is dominated by (the same offset,
+// p' < p PEs) with p' = p (mod PEs per tile) at no more cost: the layers after it keep their
+// offsets and have more room. The reference keeps the cheapest objective with the fewest PEs
+// and breaks ties toward the earliest start; a dominated position or option on its answer would
+// give an answer at no more cost on fewer PEs, so its answer uses neither, and the program
+// below, which visits positions in the same order with the same strict comparison, returns
+// the same placement (tests/unit/test_allocation.cpp checks it against the reference).
+// What is left grows with the PEs and layers, times the undominated options per offset: those
+// stop once more PEs shorten nothing.
+
+// A layer's time for PE counts visited in increasing order: the array part changes only when
+// the copies or the arrays per PE do, so the busiest PE's columns are recomputed only then.
+class LayerTimer {
+ public:
+  LayerTimer(const LayerMapping& m, const LayerWork& work, const ArchConfig& arch)
+      : m_(m), work_(work), arch_(arch), adc_bits_(layer_adc(m, arch).bits) {}
+
+  const ArrayTime& array(int64_t pes) {
+    const int64_t fit = std::min(m_.mvms, pes * arch_.pe.crossbars / m_.arrays());
+    const int64_t copies = ceil_div(m_.mvms, ceil_div(m_.mvms, fit));
+    const int64_t per_pe = std::min<int64_t>(arch_.pe.crossbars, ceil_div(m_.arrays() * copies, pes));
+    if (copies != copies_ || per_pe != per_pe_) {
+      copies_ = copies;
+      per_pe_ = per_pe;
+      cached_ = array_time(m_, pes, adc_bits_, arch_);
+    }
+    return cached_;
+  }
+  LayerTime at(const ArrayTime& array, int64_t offset, int64_t pes) const {
+    return combine(array, work_, spread(offset, pes, arch_));
+  }
+
+ private:
+  const LayerMapping& m_;
+  const LayerWork& work_;
+  const ArchConfig& arch_;
+  int adc_bits_;
+  int64_t copies_ = -1, per_pe_ = -1;
+  ArrayTime cached_;
+};
+
+struct Option {
+  int64_t pes;
+  double value;  // the stage time (first pass) or the sequential time (second pass)
+};
+
+// Per start offset in a tile, the options of one layer that no option with fewer PEs ending at
+// the same offset matches: kSlowestStage ranks by stage time; otherwise by sequential time,
+// among options whose stage is within `stage_cap`. Sorted by PEs.
+template <bool kSlowestStage>
+std::vector<std::vector<Option>> undominated_options(const LayerMapping& m, const LayerWork& work,
+                                                     int64_t min_pes, int64_t max_pes,
+                                                     double stage_cap, const ArchConfig& arch) {
+  const int64_t per_tile = arch.tile.pes;
+  std::vector<std::vector<Option>> options(static_cast<size_t>(per_tile));
+  // best[offset * per_tile + end offset]: the least value so far.
+  std::vector<double> best(static_cast<size_t>(per_tile * per_tile), kNever);
+  LayerTimer timer(m, work, arch);
+  for (int64_t pes = min_pes; pes <= max_pes; ++pes) {
+    const ArrayTime array = timer.array(pes);
+    for (int64_t offset = 0; offset < per_tile; ++offset) {
+      const LayerTime t = timer.at(array, offset, pes);
+      double value = t.stage_ns;
+      if constexpr (!kSlowestStage) {
+        if (t.stage_ns > stage_cap) continue;
+        value = t.sequential_ns;
+      }
+      double& least = best[static_cast<size_t>(offset * per_tile + (offset + pes) % per_tile)];
+      if (value < least) {
+        least = value;
+        options[static_cast<size_t>(offset)].push_back({pes, value});
+      }
+    }
+  }
+  return options;
+}
+
+// The reference's program over undominated positions and options; same arguments and result.
+template <bool kSlowestStage>
+std::vector<std::vector<int64_t>> run_pruned_program(
+    const std::vector<LayerMapping*>& layers, const std::vector<const LayerWork*>& work,
+    const std::vector<int64_t>& min_pes, const std::vector<int64_t>& max_pes, int64_t budget,
+    double stage_cap, const ArchConfig& arch, std::vector<double>& cost) {
+  const int64_t per_tile = arch.tile.pes;
+  std::vector<std::vector<int64_t>> previous(layers.size());
+  cost.assign(static_cast<size_t>(budget) + 1, kNever);
+  cost[0] = 0;
+  std::vector<double> next;
+  std::vector<double> least_at_offset(static_cast<size_t>(per_tile));
+  int64_t later_least = 0;
+  for (int64_t least : min_pes) later_least += least;
+  for (size_t k = 0; k < layers.size(); ++k) {
+    later_least -= min_pes[k];
+    const int64_t room = budget - later_least;
+    const std::vector<std::vector<Option>> options = undominated_options<kSlowestStage>(
+        *layers[k], *work[k], min_pes[k], std::min(max_pes[k], room), stage_cap, arch);
+    next.assign(cost.size(), kNever);
+    std::vector<int64_t>& from = previous[k];
+    from.assign(cost.size(), -1);
+    std::fill(least_at_offset.begin(), least_at_offset.end(), kNever);
+    for (int64_t b = 0; b + min_pes[k] <= room; ++b) {
+      const double before = cost[static_cast<size_t>(b)];
+      const auto offset = static_cast<size_t>(b % per_tile);
+      if (!(before < least_at_offset[offset])) continue;  // unreached or dominated
+      least_at_offset[offset] = before;
+      for (const Option& o : options[offset]) {
+        const int64_t end = b + o.pes;
+        if (end > room) break;
+        const double c = kSlowestStage ? std::max(before, o.value) : before + o.value;
+        if (c < next[static_cast<size_t>(end)]) {
+          next[static_cast<size_t>(end)] = c;
+          from[static_cast<size_t>(end)] = b;
+        }
+      }
+    }
+    cost.swap(next);
+  }
+  return previous;
+}
+
 }  // namespace
 
 std::vector<LayerWork> layer_work(const Network& network, const PrecisionProfile& profile,
@@ -230,9 +358,9 @@ LayerTime layer_time(const LayerMapping& m, const LayerWork& work, int64_t first
                  spread(first_pe, pes, arch));
 }
 
-int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
-                     const std::vector<const LayerWork*>& work, int64_t pe_budget, MappingMode mode,
-                     const ArchConfig& arch) {
+int64_t allocate_pes_reference(const std::vector<LayerMapping*>& layers,
+                               const std::vector<const LayerWork*>& work, int64_t pe_budget,
+                               MappingMode mode, const ArchConfig& arch) {
   std::vector<LayerOptions> options;
   int64_t least = 0;
   for (const LayerMapping* m : layers) least += ceil_div(m->arrays(), arch.pe.crossbars);
@@ -273,6 +401,53 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     const int64_t first = previous[k][static_cast<size_t>(end)];
     m.pes = end - first;
     m.replication = options[k].replication[static_cast<size_t>(m.pes - options[k].min_pes)];
+    m.first_pe = first;
+    m.first_tile = static_cast<int>(first / arch.tile.pes);
+    m.last_tile = static_cast<int>((end - 1) / arch.tile.pes);
+    end = first;
+  }
+  return used;
+}
+
+int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
+                     const std::vector<const LayerWork*>& work, int64_t pe_budget, MappingMode mode,
+                     const ArchConfig& arch) {
+  std::vector<int64_t> min_pes, max_pes;
+  int64_t least = 0;
+  for (const LayerMapping* m : layers) {
+    min_pes.push_back(ceil_div(m->arrays(), arch.pe.crossbars));
+    least += min_pes.back();
+  }
+  for (int64_t own_least : min_pes) max_pes.push_back(pe_budget - (least - own_least));
+  // Memory, before allocating: the program's cost arrays and back pointers, and one layer's
+  // options at a time, at worst one per PE count and offset in a tile.
+  const double counts = static_cast<double>(std::max<int64_t>(0, pe_budget - least + 1));
+  const double bytes = counts * 16.0 * arch.tile.pes +
+                       static_cast<double>(arch.tile.pes) * arch.tile.pes * 8.0 +
+                       static_cast<double>(layers.size() + 2) * static_cast<double>(pe_budget + 1) * 8;
+  check_memory(bytes,
+               "the PE allocator for " + std::to_string(pe_budget) + " PEs (" +
+                   std::to_string(arch.chip.tiles) + " tiles x " + std::to_string(arch.tile.pes) +
+                   " PEs) and " + std::to_string(layers.size()) + " layers",
+               key_location(arch, {"tile", "pes"}), "tile.pes",
+               "use fewer PEs per tile or fewer tiles (chip.tiles), or raise the limit");
+
+  std::vector<double> cost;
+  double stage_cap = kNever;
+  if (mode == MappingMode::kLayerPipelined) {
+    run_pruned_program<true>(layers, work, min_pes, max_pes, pe_budget, kNever, arch, cost);
+    stage_cap = cost[static_cast<size_t>(best_end(cost))];
+  }
+  const std::vector<std::vector<int64_t>> previous =
+      run_pruned_program<false>(layers, work, min_pes, max_pes, pe_budget, stage_cap, arch, cost);
+  const int64_t used = best_end(cost);
+
+  int64_t end = used;
+  for (size_t k = layers.size(); k-- > 0;) {
+    LayerMapping& m = *layers[k];
+    const int64_t first = previous[k][static_cast<size_t>(end)];
+    m.pes = end - first;
+    m.replication = array_time(m, m.pes, layer_adc(m, arch).bits, arch).replication;
     m.first_pe = first;
     m.first_tile = static_cast<int>(first / arch.tile.pes);
     m.last_tile = static_cast<int>((end - 1) / arch.tile.pes);

@@ -62,4 +62,11 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
                      const std::vector<const LayerWork*>& work, int64_t pe_budget, MappingMode mode,
                      const ArchConfig& arch);
 
+// The same result by the plain program: every PE count of every layer at every position, time
+// and memory growing with the square of the PEs. Kept as the reference the allocator is tested
+// against (tests/unit/test_allocation.cpp) and timed against (mixpim_bench).
+int64_t allocate_pes_reference(const std::vector<LayerMapping*>& layers,
+                               const std::vector<const LayerWork*>& work, int64_t pe_budget,
+                               MappingMode mode, const ArchConfig& arch);
+
 }  // namespace mixpim::sim
