@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "adc.h"
@@ -189,129 +190,295 @@ int64_t best_end(const std::vector<double>& cost) {
 }
 
 
-// ---- The allocator (allocate_pes): the reference's program over PE positions, without the
-// positions and options that cannot be on its answer.
+// ---- The allocator (allocate_pes). It returns the reference's placement (the same PE counts,
+// first PEs and copies) without running the reference's program over every position and PE
+// count; tests/unit/test_allocation.cpp compares the two placement for placement.
 //
-// Two facts make most of the reference's work unnecessary. (1) A layer's time depends on its
-// PE count and its first PE's offset in a tile, nothing else; so if layers placed so far can
-// end at PE b' < b with b' = b (mod PEs per tile) at no more cost than at b, whatever follows
-// from b also follows from b', a whole number of tiles earlier, at the same cost: position b
-// is dominated. (2) Likewise an option (start offset, p PEs) is dominated by (the same offset,
-// p' < p PEs) with p' = p (mod PEs per tile) at no more cost: the layers after it keep their
-// offsets and have more room. The reference keeps the cheapest objective with the fewest PEs
-// and breaks ties toward the earliest start; a dominated position or option on its answer would
-// give an answer at no more cost on fewer PEs, so its answer uses neither, and the program
-// below, which visits positions in the same order with the same strict comparison, returns
-// the same placement (tests/unit/test_allocation.cpp checks it against the reference).
-// What is left grows with the PEs and layers, times the undominated options per offset: those
-// stop once more PEs shorten nothing.
+// Why the answer is the reference's. The reference keeps the least objective, then the fewest
+// PEs, and at each end position the earliest start among equals. The program below visits a
+// subset of the reference's (position, option) pairs in the same order with the same
+// comparisons and arithmetic, so it returns the reference's placement as long as the subset
+// holds that placement (cost and back pointers along it are then the same, and nothing it
+// visits beats them). It drops three kinds of pairs, none on the reference's placement:
+// 1. Dominated positions: layers so far ending at PE b' < b, b' = b (mod PEs per tile), at no
+//    more cost than at b. A layer's time depends only on its PE count and its first PE's offset
+//    in a tile, so the rest of a placement through b, moved a whole number of tiles earlier,
+//    follows b' at the same cost: a placement through b is never the reference's (it would
+//    have one at no more cost on fewer PEs).
+// 2. Pairs outside the band: positions e after layer k where a lower bound of the cost to
+//    reach e plus a lower bound of the cost from e on exceeds an upper bound of the optimum.
+//    The bounds relax each layer's time to the lower convex hull of its least time over
+//    offsets; on a convex relaxation the least cost of a PE total is the inf-convolution of the
+//    hulls (their slopes merged), a valid lower bound of every placement. The upper bound is a
+//    placement found in a narrow band first: if it costs no more than that band's threshold it
+//    is optimal; otherwise the band is redrawn at its cost.
+// 3. The slowest-stage pass (layer-pipelined) needs only the least slowest stage, not a
+//    placement: it is the least S for which PE positions can be reached with every stage
+//    within S, found by bisection over the doubles, where reachability keeps per offset in a
+//    tile only the earliest end (by 1., enough).
+// What remains grows with the PEs times the layers (times, per layer, evaluated once per PE
+// count and offset) plus the band's positions times its width.
 
-// A layer's time for PE counts visited in increasing order: the array part changes only when
-// the copies or the arrays per PE do, so the busiest PE's columns are recomputed only then.
-class LayerTimer {
+// The band and bound tests compare sums of one placement's times, added in another order, with
+// a margin far above their rounding.
+constexpr double kBoundMargin = 1e-9;
+
+// One layer's times for every PE count it may take, the array part computed once per count.
+class LayerTimes {
  public:
-  LayerTimer(const LayerMapping& m, const LayerWork& work, const ArchConfig& arch)
-      : m_(m), work_(work), arch_(arch), adc_bits_(layer_adc(m, arch).bits) {}
-
-  const ArrayTime& array(int64_t pes) {
-    const int64_t fit = std::min(m_.mvms, pes * arch_.pe.crossbars / m_.arrays());
-    const int64_t copies = ceil_div(m_.mvms, ceil_div(m_.mvms, fit));
-    const int64_t per_pe = std::min<int64_t>(arch_.pe.crossbars, ceil_div(m_.arrays() * copies, pes));
-    if (copies != copies_ || per_pe != per_pe_) {
-      copies_ = copies;
-      per_pe_ = per_pe;
-      cached_ = array_time(m_, pes, adc_bits_, arch_);
+  LayerTimes(const LayerMapping& m, const LayerWork& work, int64_t min_pes, int64_t max_pes,
+             const ArchConfig& arch)
+      : work_(work), arch_(arch), per_tile_(arch.tile.pes), min_pes_(min_pes), max_pes_(max_pes) {
+    const int adc_bits = layer_adc(m, arch).bits;
+    int64_t copies = -1, per_pe = -1;
+    ArrayTime cached;
+    for (int64_t pes = min_pes; pes <= max_pes; ++pes) {
+      // The array part changes only when the copies or the arrays per PE do.
+      const int64_t fit = std::min(m.mvms, pes * arch.pe.crossbars / m.arrays());
+      const int64_t now_copies = ceil_div(m.mvms, ceil_div(m.mvms, fit));
+      const int64_t now_per_pe =
+          std::min<int64_t>(arch.pe.crossbars, ceil_div(m.arrays() * now_copies, pes));
+      if (now_copies != copies || now_per_pe != per_pe) {
+        copies = now_copies;
+        per_pe = now_per_pe;
+        cached = array_time(m, pes, adc_bits, arch);
+      }
+      array_.push_back(cached);
     }
-    return cached_;
   }
-  LayerTime at(const ArrayTime& array, int64_t offset, int64_t pes) const {
-    return combine(array, work_, spread(offset, pes, arch_));
+  int64_t min_pes() const { return min_pes_; }
+  int64_t max_pes() const { return max_pes_; }
+  int64_t replication(int64_t pes) const { return array_[static_cast<size_t>(pes - min_pes_)].replication; }
+  LayerTime at(int64_t offset, int64_t pes) const {
+    return combine(array_[static_cast<size_t>(pes - min_pes_)], work_, spread(offset, pes, arch_));
+  }
+  // The reference's option set: a tile's worth fewer PEs from the same offset, no slower in
+  // either time, excludes an option.
+  bool excluded(int64_t offset, int64_t pes, const LayerTime& t) const {
+    if (pes - per_tile_ < min_pes_) return false;
+    const LayerTime fewer = at(offset, pes - per_tile_);
+    return fewer.stage_ns <= t.stage_ns && fewer.sequential_ns <= t.sequential_ns;
   }
 
  private:
-  const LayerMapping& m_;
   const LayerWork& work_;
   const ArchConfig& arch_;
-  int adc_bits_;
-  int64_t copies_ = -1, per_pe_ = -1;
-  ArrayTime cached_;
+  int64_t per_tile_, min_pes_, max_pes_;
+  std::vector<ArrayTime> array_;  // [pes - min_pes]
 };
 
-struct Option {
-  int64_t pes;
-  double value;  // the stage time (first pass) or the sequential time (second pass)
+// ---- The least slowest stage (3. above).
+
+// Per start offset and end offset in a tile, the PE counts at which the least stage so far
+// falls: (pes, stage) with stage strictly falling.
+struct StageRecords {
+  int64_t per_tile = 1;
+  std::vector<std::vector<std::pair<int64_t, double>>> records;  // [offset * per_tile + end offset]
+
+  // The fewest PEs from `offset` ending at `end_offset` with stage within `cap` (-1: none).
+  int64_t fewest(int64_t offset, int64_t end_offset, double cap) const {
+    const auto& r = records[static_cast<size_t>(offset * per_tile + end_offset)];
+    const auto it = std::partition_point(r.begin(), r.end(),
+                                         [&](const std::pair<int64_t, double>& x) { return x.second > cap; });
+    return it == r.end() ? -1 : it->first;
+  }
 };
 
-// Per start offset in a tile, the options of one layer that no option with fewer PEs ending at
-// the same offset matches: kSlowestStage ranks by stage time; otherwise by sequential time,
-// among options whose stage is within `stage_cap`. Sorted by PEs.
-template <bool kSlowestStage>
-std::vector<std::vector<Option>> undominated_options(const LayerMapping& m, const LayerWork& work,
-                                                     int64_t min_pes, int64_t max_pes,
-                                                     double stage_cap, const ArchConfig& arch) {
-  const int64_t per_tile = arch.tile.pes;
-  std::vector<std::vector<Option>> options(static_cast<size_t>(per_tile));
-  // best[offset * per_tile + end offset]: the least value so far.
-  std::vector<double> best(static_cast<size_t>(per_tile * per_tile), kNever);
-  LayerTimer timer(m, work, arch);
-  for (int64_t pes = min_pes; pes <= max_pes; ++pes) {
-    const ArrayTime array = timer.array(pes);
+StageRecords stage_records(const LayerTimes& times, int64_t per_tile) {
+  StageRecords s;
+  s.per_tile = per_tile;
+  s.records.resize(static_cast<size_t>(per_tile * per_tile));
+  for (int64_t pes = times.min_pes(); pes <= times.max_pes(); ++pes) {
     for (int64_t offset = 0; offset < per_tile; ++offset) {
-      const LayerTime t = timer.at(array, offset, pes);
-      double value = t.stage_ns;
-      if constexpr (!kSlowestStage) {
-        if (t.stage_ns > stage_cap) continue;
-        value = t.sequential_ns;
-      }
-      double& least = best[static_cast<size_t>(offset * per_tile + (offset + pes) % per_tile)];
-      if (value < least) {
-        least = value;
-        options[static_cast<size_t>(offset)].push_back({pes, value});
-      }
+      const double stage = times.at(offset, pes).stage_ns;
+      auto& r = s.records[static_cast<size_t>(offset * per_tile + (offset + pes) % per_tile)];
+      if (r.empty() || stage < r.back().second) r.emplace_back(pes, stage);
     }
   }
-  return options;
+  return s;
 }
 
-// The reference's program over undominated positions and options; same arguments and result.
-template <bool kSlowestStage>
-std::vector<std::vector<int64_t>> run_pruned_program(
-    const std::vector<LayerMapping*>& layers, const std::vector<const LayerWork*>& work,
-    const std::vector<int64_t>& min_pes, const std::vector<int64_t>& max_pes, int64_t budget,
-    double stage_cap, const ArchConfig& arch, std::vector<double>& cost) {
-  const int64_t per_tile = arch.tile.pes;
-  std::vector<std::vector<int64_t>> previous(layers.size());
+// Whether every layer can be placed with its stage within `cap`: per offset in a tile, the
+// earliest end of the layers so far.
+bool stages_fit(const std::vector<StageRecords>& records, const std::vector<int64_t>& min_pes,
+                const std::vector<int64_t>& max_pes, int64_t budget, double cap) {
+  const int64_t per_tile = records.front().per_tile;
+  constexpr int64_t kUnreached = std::numeric_limits<int64_t>::max();
+  std::vector<int64_t> earliest(static_cast<size_t>(per_tile), kUnreached), next;
+  earliest[0] = 0;
+  int64_t later_least = 0;
+  for (int64_t least : min_pes) later_least += least;
+  for (size_t k = 0; k < records.size(); ++k) {
+    later_least -= min_pes[k];
+    const int64_t room = budget - later_least;
+    next.assign(earliest.size(), kUnreached);
+    bool any = false;
+    for (int64_t offset = 0; offset < per_tile; ++offset) {
+      const int64_t b = earliest[static_cast<size_t>(offset)];
+      if (b == kUnreached) continue;
+      for (int64_t end_offset = 0; end_offset < per_tile; ++end_offset) {
+        const int64_t pes = records[k].fewest(offset, end_offset, cap);
+        if (pes < 0 || pes > max_pes[k] || b + pes > room) continue;
+        int64_t& e = next[static_cast<size_t>(end_offset)];
+        e = std::min(e, b + pes);
+        any = true;
+      }
+    }
+    if (!any) return false;
+    earliest.swap(next);
+  }
+  return true;
+}
+
+// The least S (a double) with stages_fit(S): bisection over the positive doubles, whose bit
+// patterns order as their values.
+double least_slowest_stage(const std::vector<StageRecords>& records,
+                           const std::vector<int64_t>& min_pes, const std::vector<int64_t>& max_pes,
+                           int64_t budget, double fits) {
+  auto bits = [](double x) {
+    uint64_t u = 0;
+    std::memcpy(&u, &x, sizeof u);
+    return u;
+  };
+  auto value = [](uint64_t u) {
+    double x = 0;
+    std::memcpy(&x, &u, sizeof x);
+    return x;
+  };
+  uint64_t low = 0, high = bits(fits);  // stages_fit(value(high)); value(0) = 0 never fits
+  while (high - low > 1) {
+    const uint64_t middle = low + (high - low) / 2;
+    (stages_fit(records, min_pes, max_pes, budget, value(middle)) ? high : low) = middle;
+  }
+  return value(high);
+}
+
+// ---- The bounds (2. above).
+
+// A convex piecewise-linear function of a PE count: `value` at `start`, then segments of
+// `length` PEs and a slope, slopes rising.
+struct Convex {
+  int64_t start = 0;
+  double value = 0;
+  std::vector<std::pair<double, int64_t>> segments;  // (slope, length)
+  int64_t end() const {
+    int64_t e = start;
+    for (const auto& s : segments) e += s.second;
+    return e;
+  }
+};
+
+// The lower convex hull of f over [first, first + f.size()), f infinite where not allowed.
+Convex lower_hull(const std::vector<double>& f, int64_t first) {
+  std::vector<int64_t> hull;  // indices into f
+  for (int64_t i = 0; i < static_cast<int64_t>(f.size()); ++i) {
+    if (f[static_cast<size_t>(i)] == kNever) continue;
+    while (hull.size() >= 2) {
+      const int64_t a = hull[hull.size() - 2], b = hull.back();
+      // b lies on or above the chord from a to i: drop it.
+      const double cross = (f[static_cast<size_t>(b)] - f[static_cast<size_t>(a)]) * static_cast<double>(i - a) -
+                           (f[static_cast<size_t>(i)] - f[static_cast<size_t>(a)]) * static_cast<double>(b - a);
+      if (cross < 0) break;
+      hull.pop_back();
+    }
+    hull.push_back(i);
+  }
+  Convex c;
+  if (hull.empty()) return c;
+  c.start = first + hull.front();
+  c.value = f[static_cast<size_t>(hull.front())];
+  for (size_t j = 1; j < hull.size(); ++j) {
+    const int64_t length = hull[j] - hull[j - 1];
+    c.segments.emplace_back((f[static_cast<size_t>(hull[j])] - f[static_cast<size_t>(hull[j - 1])]) /
+                                static_cast<double>(length),
+                            length);
+  }
+  return c;
+}
+
+// The inf-convolution of two convex functions: the least sum of the two at a total.
+Convex inf_convolution(const Convex& a, const Convex& b) {
+  Convex c;
+  c.start = a.start + b.start;
+  c.value = a.value + b.value;
+  c.segments.resize(a.segments.size() + b.segments.size());
+  std::merge(a.segments.begin(), a.segments.end(), b.segments.begin(), b.segments.end(),
+             c.segments.begin());
+  return c;
+}
+
+// f at every integer 0..budget (infinite outside its domain).
+std::vector<double> evaluate(const Convex& f, int64_t budget) {
+  std::vector<double> out(static_cast<size_t>(budget) + 1, kNever);
+  int64_t x = f.start;
+  double v = f.value;
+  if (x <= budget) out[static_cast<size_t>(x)] = v;
+  for (const auto& [slope, length] : f.segments) {
+    for (int64_t i = 1; i <= length && x + i <= budget; ++i)
+      out[static_cast<size_t>(x + i)] = v + slope * static_cast<double>(i);
+    x += length;
+    v += slope * static_cast<double>(length);
+    if (x > budget) break;
+  }
+  return out;
+}
+
+// ---- The program (1. and 2. above).
+
+struct Band {
+  int64_t low = 0, high = -1;  // positions [low, high]; empty when high < low
+};
+
+// The reference's second pass restricted to `bands` (one per layer, of end positions) and to
+// states whose cost plus `to_go` (a lower bound of the rest) stays within `threshold`. Returns
+// back pointers; `cost` as the reference's.
+std::vector<std::vector<int64_t>> banded_program(const std::vector<LayerTimes>& times,
+                                                 int64_t budget, double stage_cap,
+                                                 const std::vector<Band>& bands,
+                                                 const std::vector<std::vector<double>>& to_go,
+                                                 double threshold, int64_t per_tile,
+                                                 std::vector<double>& cost) {
+  std::vector<std::vector<int64_t>> previous(times.size());
   cost.assign(static_cast<size_t>(budget) + 1, kNever);
   cost[0] = 0;
   std::vector<double> next;
   std::vector<double> least_at_offset(static_cast<size_t>(per_tile));
   int64_t later_least = 0;
-  for (int64_t least : min_pes) later_least += least;
-  for (size_t k = 0; k < layers.size(); ++k) {
-    later_least -= min_pes[k];
+  for (const LayerTimes& t : times) later_least += t.min_pes();
+  Band from_band{0, 0};
+  for (size_t k = 0; k < times.size(); ++k) {
+    const LayerTimes& t = times[k];
+    later_least -= t.min_pes();
     const int64_t room = budget - later_least;
-    const std::vector<std::vector<Option>> options = undominated_options<kSlowestStage>(
-        *layers[k], *work[k], min_pes[k], std::min(max_pes[k], room), stage_cap, arch);
+    const Band& band = bands[k];
     next.assign(cost.size(), kNever);
     std::vector<int64_t>& from = previous[k];
     from.assign(cost.size(), -1);
     std::fill(least_at_offset.begin(), least_at_offset.end(), kNever);
-    for (int64_t b = 0; b + min_pes[k] <= room; ++b) {
+    // Positions before the band are not reached (their cost is infinite): start the dominance
+    // scan at the band.
+    for (int64_t b = from_band.low; b <= from_band.high && b + t.min_pes() <= room; ++b) {
       const double before = cost[static_cast<size_t>(b)];
       const auto offset = static_cast<size_t>(b % per_tile);
       if (!(before < least_at_offset[offset])) continue;  // unreached or dominated
       least_at_offset[offset] = before;
-      for (const Option& o : options[offset]) {
-        const int64_t end = b + o.pes;
-        if (end > room) break;
-        const double c = kSlowestStage ? std::max(before, o.value) : before + o.value;
-        if (c < next[static_cast<size_t>(end)]) {
-          next[static_cast<size_t>(end)] = c;
-          from[static_cast<size_t>(end)] = b;
-        }
+      const std::vector<double>& rest = to_go[k];
+      const int64_t first = std::max(t.min_pes(), band.low - b);
+      const int64_t last = std::min({t.max_pes(), room - b, band.high - b});
+      for (int64_t pes = first; pes <= last; ++pes) {
+        const LayerTime lt = t.at(static_cast<int64_t>(offset), pes);
+        if (lt.stage_ns > stage_cap) continue;
+        const double c = before + lt.sequential_ns;
+        const int64_t end = b + pes;
+        if (!(c < next[static_cast<size_t>(end)])) continue;
+        if (c + rest[static_cast<size_t>(end)] > threshold) continue;
+        if (t.excluded(static_cast<int64_t>(offset), pes, lt)) continue;
+        next[static_cast<size_t>(end)] = c;
+        from[static_cast<size_t>(end)] = b;
       }
     }
     cost.swap(next);
+    from_band = band;
   }
   return previous;
 }
@@ -409,9 +576,12 @@ int64_t allocate_pes_reference(const std::vector<LayerMapping*>& layers,
   return used;
 }
 
+
 int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
                      const std::vector<const LayerWork*>& work, int64_t pe_budget, MappingMode mode,
                      const ArchConfig& arch) {
+  const int64_t per_tile = arch.tile.pes;
+  const size_t n = layers.size();
   std::vector<int64_t> min_pes, max_pes;
   int64_t least = 0;
   for (const LayerMapping* m : layers) {
@@ -419,38 +589,120 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     least += min_pes.back();
   }
   for (int64_t own_least : min_pes) max_pes.push_back(pe_budget - (least - own_least));
-  // Memory, before allocating: the program's cost arrays and back pointers, and one layer's
-  // options at a time, at worst one per PE count and offset in a tile.
+  // Memory, before allocating: per layer the array time of every PE count it may take, the
+  // stage records (at worst one per PE count and offset), two bounds and the back pointers per
+  // position; the cost arrays.
   const double counts = static_cast<double>(std::max<int64_t>(0, pe_budget - least + 1));
-  const double bytes = counts * 16.0 * arch.tile.pes +
-                       static_cast<double>(arch.tile.pes) * arch.tile.pes * 8.0 +
-                       static_cast<double>(layers.size() + 2) * static_cast<double>(pe_budget + 1) * 8;
+  const double positions = static_cast<double>(pe_budget + 1);
+  const double bytes = static_cast<double>(n) * counts * 24.0 + counts * 16.0 * per_tile +
+                       static_cast<double>(per_tile) * per_tile * 24.0 +
+                       static_cast<double>(n) * positions * 24.0 + 4 * positions * 8;
   check_memory(bytes,
                "the PE allocator for " + std::to_string(pe_budget) + " PEs (" +
-                   std::to_string(arch.chip.tiles) + " tiles x " + std::to_string(arch.tile.pes) +
-                   " PEs) and " + std::to_string(layers.size()) + " layers",
+                   std::to_string(arch.chip.tiles) + " tiles x " + std::to_string(per_tile) +
+                   " PEs) and " + std::to_string(n) + " layers",
                key_location(arch, {"tile", "pes"}), "tile.pes",
                "use fewer PEs per tile or fewer tiles (chip.tiles), or raise the limit");
 
-  std::vector<double> cost;
+  std::vector<LayerTimes> times;
+  times.reserve(n);
+  for (size_t k = 0; k < n; ++k)
+    times.emplace_back(*layers[k], *work[k], min_pes[k], max_pes[k], arch);
+
   double stage_cap = kNever;
   if (mode == MappingMode::kLayerPipelined) {
-    run_pruned_program<true>(layers, work, min_pes, max_pes, pe_budget, kNever, arch, cost);
-    stage_cap = cost[static_cast<size_t>(best_end(cost))];
+    // Throughput first: the least slowest stage any placement reaches. Every layer on its
+    // fewest PEs is a placement: its slowest stage fits.
+    std::vector<StageRecords> records;
+    double fits = 0;
+    int64_t first = 0;
+    for (size_t k = 0; k < n; ++k) {
+      records.push_back(stage_records(times[k], per_tile));
+      fits = std::max(fits, times[k].at(first % per_tile, min_pes[k]).stage_ns);
+      first += min_pes[k];
+    }
+    stage_cap = least_slowest_stage(records, min_pes, max_pes, pe_budget, fits);
   }
-  const std::vector<std::vector<int64_t>> previous =
-      run_pruned_program<false>(layers, work, min_pes, max_pes, pe_budget, stage_cap, arch, cost);
-  const int64_t used = best_end(cost);
+
+  // ...then the least total time at that stage time. Each layer's least time per PE count over
+  // the offsets, relaxed to its lower convex hull; `reach[k]` bounds the cost of layers 0..k
+  // ending at a position, `to_go[k]` that of layers k+1.. from it (within the budget).
+  std::vector<Convex> hulls;
+  for (size_t k = 0; k < n; ++k) {
+    std::vector<double> f(static_cast<size_t>(max_pes[k] - min_pes[k] + 1), kNever);
+    for (int64_t pes = min_pes[k]; pes <= max_pes[k]; ++pes) {
+      double& least_ns = f[static_cast<size_t>(pes - min_pes[k])];
+      for (int64_t offset = 0; offset < per_tile; ++offset) {
+        const LayerTime t = times[k].at(offset, pes);
+        if (t.stage_ns <= stage_cap) least_ns = std::min(least_ns, t.sequential_ns);
+      }
+    }
+    hulls.push_back(lower_hull(f, min_pes[k]));
+  }
+  std::vector<std::vector<double>> reach(n), to_go(n);
+  Convex sum = hulls[0];
+  reach[0] = evaluate(sum, pe_budget);
+  for (size_t k = 1; k < n; ++k) {
+    sum = inf_convolution(sum, hulls[k]);
+    reach[k] = evaluate(sum, pe_budget);
+  }
+  // to_go[k][e]: the least of the later layers' hull sum over totals up to budget - e.
+  to_go[n - 1].assign(static_cast<size_t>(pe_budget) + 1, 0.0);
+  Convex later;
+  for (size_t k = n - 1; k-- > 0;) {
+    later = k == n - 2 ? hulls[k + 1] : inf_convolution(hulls[k + 1], later);
+    const std::vector<double> at_total = evaluate(later, pe_budget);
+    std::vector<double>& out = to_go[k];
+    out.assign(static_cast<size_t>(pe_budget) + 1, kNever);
+    double best = kNever;
+    for (int64_t total = 0; total <= pe_budget; ++total) {
+      best = std::min(best, at_total[static_cast<size_t>(total)]);
+      out[static_cast<size_t>(pe_budget - total)] = best;
+    }
+  }
+  double lower = kNever;  // of the optimum
+  for (double v : reach[n - 1]) lower = std::min(lower, v);
+
+  // The band at a threshold: the positions whose two bounds sum within it.
+  auto bands_at = [&](double threshold) {
+    std::vector<Band> bands(n);
+    for (size_t k = 0; k < n; ++k) {
+      Band& band = bands[k];
+      for (int64_t e = 0; e <= pe_budget; ++e) {
+        if (reach[k][static_cast<size_t>(e)] + to_go[k][static_cast<size_t>(e)] > threshold) continue;
+        if (band.high < band.low) band.low = e;
+        band.high = e;
+      }
+    }
+    return bands;
+  };
+  std::vector<double> cost;
+  std::vector<std::vector<int64_t>> previous;
+  int64_t used = -1;
+  double threshold = lower * (1 + 1e-6);
+  for (;;) {
+    const double with_margin = threshold * (1 + kBoundMargin);
+    previous = banded_program(times, pe_budget, stage_cap, bands_at(with_margin), to_go,
+                              with_margin, per_tile, cost);
+    used = best_end(cost);
+    if (used < 0) {  // nothing within the band: widen it
+      threshold = lower + (threshold - lower) * 16;
+      continue;
+    }
+    const double found = cost[static_cast<size_t>(used)];
+    if (found <= threshold) break;  // no placement outside the band costs less
+    threshold = found;  // a placement costs `found`: the optimum is within that band
+  }
 
   int64_t end = used;
-  for (size_t k = layers.size(); k-- > 0;) {
+  for (size_t k = n; k-- > 0;) {
     LayerMapping& m = *layers[k];
     const int64_t first = previous[k][static_cast<size_t>(end)];
     m.pes = end - first;
-    m.replication = array_time(m, m.pes, layer_adc(m, arch).bits, arch).replication;
+    m.replication = times[k].replication(m.pes);
     m.first_pe = first;
-    m.first_tile = static_cast<int>(first / arch.tile.pes);
-    m.last_tile = static_cast<int>((end - 1) / arch.tile.pes);
+    m.first_tile = static_cast<int>(first / per_tile);
+    m.last_tile = static_cast<int>((end - 1) / per_tile);
     end = first;
   }
   return used;
