@@ -252,6 +252,32 @@ class LayerTimes {
   LayerTime at(int64_t offset, int64_t pes) const {
     return combine(array_[static_cast<size_t>(pes - min_pes_)], work_, spread(offset, pes, arch_));
   }
+  // at(offset, pes) for every offset in a tile, into out[offset]. Offsets whose busiest tile
+  // share and routers are the same share one evaluation (past two tiles' worth of PEs, every
+  // offset has one of two).
+  void at_every_offset(int64_t pes, LayerTime* out) const {
+    const ArrayTime& array = array_[static_cast<size_t>(pes - min_pes_)];
+    if ((pes - 1) / per_tile_ >= 2) {
+      // Every offset spans three tiles or more: the busiest tile is full, and offsets from
+      // `wrap` on span one tile more (perhaps one router more).
+      const int64_t wrap = per_tile_ - (pes - 1) % per_tile_;
+      const LayerTime before = combine(array, work_, spread(0, pes, arch_));
+      std::fill(out, out + wrap, before);
+      if (wrap < per_tile_)
+        std::fill(out + wrap, out + per_tile_, combine(array, work_, spread(wrap, pes, arch_)));
+      return;
+    }
+    Spread last{-1, -1};
+    for (int64_t offset = 0; offset < per_tile_; ++offset) {
+      const Spread s = spread(offset, pes, arch_);
+      if (s.busiest_share == last.busiest_share && s.routers == last.routers) {
+        out[offset] = out[offset - 1];
+      } else {
+        out[offset] = combine(array, work_, s);
+        last = s;
+      }
+    }
+  }
   // The reference's option set: a tile's worth fewer PEs from the same offset, no slower in
   // either time, excludes an option.
   bool excluded(int64_t offset, int64_t pes, const LayerTime& t) const {
@@ -288,9 +314,11 @@ StageRecords stage_records(const LayerTimes& times, int64_t per_tile) {
   StageRecords s;
   s.per_tile = per_tile;
   s.records.resize(static_cast<size_t>(per_tile * per_tile));
+  std::vector<LayerTime> by_offset(static_cast<size_t>(per_tile));
   for (int64_t pes = times.min_pes(); pes <= times.max_pes(); ++pes) {
+    times.at_every_offset(pes, by_offset.data());
     for (int64_t offset = 0; offset < per_tile; ++offset) {
-      const double stage = times.at(offset, pes).stage_ns;
+      const double stage = by_offset[static_cast<size_t>(offset)].stage_ns;
       auto& r = s.records[static_cast<size_t>(offset * per_tile + (offset + pes) % per_tile)];
       if (r.empty() || stage < r.back().second) r.emplace_back(pes, stage);
     }
@@ -330,11 +358,23 @@ bool stages_fit(const std::vector<StageRecords>& records, const std::vector<int6
   return true;
 }
 
-// The least S (a double) with stages_fit(S): bisection over the positive doubles, whose bit
-// patterns order as their values.
+// The least S (a double) with stages_fit(S): bisection over the doubles between the largest of
+// the layers' least stages (no placement does better) and the largest stage recorded (every
+// layer on its fewest PEs fits), ordered as their bit patterns. Fitting changes only at a
+// recorded stage, so the answer is one.
 double least_slowest_stage(const std::vector<StageRecords>& records,
                            const std::vector<int64_t>& min_pes, const std::vector<int64_t>& max_pes,
-                           int64_t budget, double fits) {
+                           int64_t budget) {
+  double floor_ns = 0, fits = 0;
+  for (const StageRecords& layer : records) {
+    double least = kNever;
+    for (const auto& r : layer.records) {
+      if (r.empty()) continue;
+      least = std::min(least, r.back().second);
+      fits = std::max(fits, r.front().second);
+    }
+    floor_ns = std::max(floor_ns, least);
+  }
   auto bits = [](double x) {
     uint64_t u = 0;
     std::memcpy(&u, &x, sizeof u);
@@ -345,7 +385,8 @@ double least_slowest_stage(const std::vector<StageRecords>& records,
     std::memcpy(&x, &u, sizeof x);
     return x;
   };
-  uint64_t low = 0, high = bits(fits);  // stages_fit(value(high)); value(0) = 0 never fits
+  if (stages_fit(records, min_pes, max_pes, budget, floor_ns)) return floor_ns;
+  uint64_t low = bits(floor_ns), high = bits(fits);  // low does not fit, high does
   while (high - low > 1) {
     const uint64_t middle = low + (high - low) / 2;
     (stages_fit(records, min_pes, max_pes, budget, value(middle)) ? high : low) = middle;
@@ -611,31 +652,24 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
 
   double stage_cap = kNever;
   if (mode == MappingMode::kLayerPipelined) {
-    // Throughput first: the least slowest stage any placement reaches. Every layer on its
-    // fewest PEs is a placement: its slowest stage fits.
+    // Throughput first: the least slowest stage any placement reaches.
     std::vector<StageRecords> records;
-    double fits = 0;
-    int64_t first = 0;
-    for (size_t k = 0; k < n; ++k) {
-      records.push_back(stage_records(times[k], per_tile));
-      fits = std::max(fits, times[k].at(first % per_tile, min_pes[k]).stage_ns);
-      first += min_pes[k];
-    }
-    stage_cap = least_slowest_stage(records, min_pes, max_pes, pe_budget, fits);
+    for (size_t k = 0; k < n; ++k) records.push_back(stage_records(times[k], per_tile));
+    stage_cap = least_slowest_stage(records, min_pes, max_pes, pe_budget);
   }
 
   // ...then the least total time at that stage time. Each layer's least time per PE count over
   // the offsets, relaxed to its lower convex hull; `reach[k]` bounds the cost of layers 0..k
   // ending at a position, `to_go[k]` that of layers k+1.. from it (within the budget).
   std::vector<Convex> hulls;
+  std::vector<LayerTime> by_offset(static_cast<size_t>(per_tile));
   for (size_t k = 0; k < n; ++k) {
     std::vector<double> f(static_cast<size_t>(max_pes[k] - min_pes[k] + 1), kNever);
     for (int64_t pes = min_pes[k]; pes <= max_pes[k]; ++pes) {
       double& least_ns = f[static_cast<size_t>(pes - min_pes[k])];
-      for (int64_t offset = 0; offset < per_tile; ++offset) {
-        const LayerTime t = times[k].at(offset, pes);
+      times[k].at_every_offset(pes, by_offset.data());
+      for (const LayerTime& t : by_offset)
         if (t.stage_ns <= stage_cap) least_ns = std::min(least_ns, t.sequential_ns);
-      }
     }
     hulls.push_back(lower_hull(f, min_pes[k]));
   }
