@@ -7,8 +7,8 @@
 
 #include "adc.h"
 #include "analytic.h"
-#include "work_model.h"
 #include "memory_guard.h"
+#include "work_model.h"
 
 namespace mixpim::sim {
 
@@ -189,7 +189,6 @@ int64_t best_end(const std::vector<double>& cost) {
   return end;
 }
 
-
 // ---- The allocator (allocate_pes). It returns the reference's placement (the same PE counts,
 // first PEs and copies) without running the reference's program over every position and PE
 // count; tests/unit/test_allocation.cpp compares the two placement for placement.
@@ -248,7 +247,9 @@ class LayerTimes {
   }
   int64_t min_pes() const { return min_pes_; }
   int64_t max_pes() const { return max_pes_; }
-  int64_t replication(int64_t pes) const { return array_[static_cast<size_t>(pes - min_pes_)].replication; }
+  int64_t replication(int64_t pes) const {
+    return array_[static_cast<size_t>(pes - min_pes_)].replication;
+  }
   LayerTime at(int64_t offset, int64_t pes) const {
     return combine(array_[static_cast<size_t>(pes - min_pes_)], work_, spread(offset, pes, arch_));
   }
@@ -304,8 +305,8 @@ struct StageRecords {
   // The fewest PEs from `offset` ending at `end_offset` with stage within `cap` (-1: none).
   int64_t fewest(int64_t offset, int64_t end_offset, double cap) const {
     const auto& r = records[static_cast<size_t>(offset * per_tile + end_offset)];
-    const auto it = std::partition_point(r.begin(), r.end(),
-                                         [&](const std::pair<int64_t, double>& x) { return x.second > cap; });
+    const auto it = std::partition_point(
+        r.begin(), r.end(), [&](const std::pair<int64_t, double>& x) { return x.second > cap; });
     return it == r.end() ? -1 : it->first;
   }
 };
@@ -417,8 +418,9 @@ Convex lower_hull(const std::vector<double>& f, int64_t first) {
     while (hull.size() >= 2) {
       const int64_t a = hull[hull.size() - 2], b = hull.back();
       // b lies on or above the chord from a to i: drop it.
-      const double cross = (f[static_cast<size_t>(b)] - f[static_cast<size_t>(a)]) * static_cast<double>(i - a) -
-                           (f[static_cast<size_t>(i)] - f[static_cast<size_t>(a)]) * static_cast<double>(b - a);
+      const double cross =
+          (f[static_cast<size_t>(b)] - f[static_cast<size_t>(a)]) * static_cast<double>(i - a) -
+          (f[static_cast<size_t>(i)] - f[static_cast<size_t>(a)]) * static_cast<double>(b - a);
       if (cross < 0) break;
       hull.pop_back();
     }
@@ -430,9 +432,10 @@ Convex lower_hull(const std::vector<double>& f, int64_t first) {
   c.value = f[static_cast<size_t>(hull.front())];
   for (size_t j = 1; j < hull.size(); ++j) {
     const int64_t length = hull[j] - hull[j - 1];
-    c.segments.emplace_back((f[static_cast<size_t>(hull[j])] - f[static_cast<size_t>(hull[j - 1])]) /
-                                static_cast<double>(length),
-                            length);
+    c.segments.emplace_back(
+        (f[static_cast<size_t>(hull[j])] - f[static_cast<size_t>(hull[j - 1])]) /
+            static_cast<double>(length),
+        length);
   }
   return c;
 }
@@ -617,7 +620,6 @@ int64_t allocate_pes_reference(const std::vector<LayerMapping*>& layers,
   return used;
 }
 
-
 int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
                      const std::vector<const LayerWork*>& work, int64_t pe_budget, MappingMode mode,
                      const ArchConfig& arch) {
@@ -630,14 +632,16 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     least += min_pes.back();
   }
   for (int64_t own_least : min_pes) max_pes.push_back(pe_budget - (least - own_least));
-  // Memory, before allocating: per layer the array time of every PE count it may take, the
-  // stage records (at worst one per PE count and offset), two bounds and the back pointers per
-  // position; the cost arrays.
+  // Memory, before allocating: per layer the array time of every PE count it may take, its
+  // stage records (at worst one per PE count and offset in a tile, 16 bytes, twice for the
+  // lists' growth, and a list per
+  // pair of offsets), two bounds and the back pointers per position; the cost arrays.
   const double counts = static_cast<double>(std::max<int64_t>(0, pe_budget - least + 1));
   const double positions = static_cast<double>(pe_budget + 1);
-  const double bytes = static_cast<double>(n) * counts * 24.0 + counts * 16.0 * per_tile +
-                       static_cast<double>(per_tile) * per_tile * 24.0 +
-                       static_cast<double>(n) * positions * 24.0 + 4 * positions * 8;
+  const double bytes = static_cast<double>(n) *
+                           (counts * (16.0 + 32.0 * per_tile) +
+                            static_cast<double>(per_tile) * per_tile * 24.0 + positions * 24.0) +
+                       4 * positions * 8;
   check_memory(bytes,
                "the PE allocator for " + std::to_string(pe_budget) + " PEs (" +
                    std::to_string(arch.chip.tiles) + " tiles x " + std::to_string(per_tile) +
@@ -703,7 +707,8 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     for (size_t k = 0; k < n; ++k) {
       Band& band = bands[k];
       for (int64_t e = 0; e <= pe_budget; ++e) {
-        if (reach[k][static_cast<size_t>(e)] + to_go[k][static_cast<size_t>(e)] > threshold) continue;
+        if (reach[k][static_cast<size_t>(e)] + to_go[k][static_cast<size_t>(e)] > threshold)
+          continue;
         if (band.high < band.low) band.low = e;
         band.high = e;
       }
@@ -725,7 +730,7 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     }
     const double found = cost[static_cast<size_t>(used)];
     if (found <= threshold) break;  // no placement outside the band costs less
-    threshold = found;  // a placement costs `found`: the optimum is within that band
+    threshold = found;              // a placement costs `found`: the optimum is within that band
   }
 
   int64_t end = used;

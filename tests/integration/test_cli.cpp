@@ -677,7 +677,7 @@ TEST(Cli, MemoryGuardRefusesBeforeAllocatingAndAcceptsIsaacScale) {
   Result r = run(map + "--set tile.pes=1024");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.rfind("error: --set tile.pes=1024: tile.pes: the PE allocator for 172032 PEs "
-                        "(168 tiles x 1024 PEs) and 17 layers needs about 44.4 GiB",
+                        "(168 tiles x 1024 PEs) and 17 layers needs about 89.1 GiB",
                         0),
             0u)
       << r.err;

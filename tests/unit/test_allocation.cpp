@@ -188,8 +188,7 @@ void expect_same_as_reference(const Network& n, const PrecisionProfile& p, const
     layers.push_back(&reference.layers[k]);
     layer_works.push_back(&work[k]);
   }
-  const int64_t used =
-      allocate_pes_reference(layers, layer_works, m.pes_available, m.mode, arch);
+  const int64_t used = allocate_pes_reference(layers, layer_works, m.pes_available, m.mode, arch);
   EXPECT_EQ(m.pes_used, used);
   for (size_t k = 0; k < m.layers.size(); ++k) {
     SCOPED_TRACE(m.layers[k].name);
@@ -208,10 +207,11 @@ TEST(Allocation, SameAsReferenceOnShippedNetworksAndProfiles) {
   int compared = 0;
   for (const char* family : {"vgg19", "resnet18"}) {
     for (const char* data : {"cifar10", "cifar100", "tinyimagenet"}) {
-      const Network n = load_network(
-          source_path(std::string("workloads/") + family + "-" + data + ".yaml"));
+      const Network n =
+          load_network(source_path(std::string("workloads/") + family + "-" + data + ".yaml"));
       for (const std::string& profile :
-           {std::string("workloads/profiles/uniform16.yaml"), std::string("workloads/profiles/uniform8.yaml"),
+           {std::string("workloads/profiles/uniform16.yaml"),
+            std::string("workloads/profiles/uniform8.yaml"),
             std::string("workloads/profiles/uniform4.yaml"),
             std::string("workloads/profiles/") + family + "/mixed-channel.yaml",
             std::string("workloads/profiles/") + family + "/mixed-layer.yaml",
