@@ -94,15 +94,54 @@ for variant in ideal nonideal; do
   printf '%s\t%s\t%s\t%s\n' "$variant" "$status" "$start" "$end" >> "$work/nonideal.tsv"
 done
 
+# Scale (issue 18): `mixpim map` of ResNet18 CIFAR-10 mixed-channel on ISAAC tiles at 168, 672,
+# 2,688 and 10,752 tiles (a concentrated mesh grown with them), wall time and peak memory; a
+# whole analytic run including its 16-bit baseline, VGG19 and ResNet18 (mean of 10); and, when
+# built, the allocator against the plain program it replaced (tests/bench/bench_allocation.cpp).
+: > "$work/scale.tsv"
+for spec in 168:7:6 672:14:12 2688:28:24 10752:56:48; do
+  IFS=: read -r tiles cols rows <<< "$spec"
+  cmd=("$mixpim" map --arch "$root/configs/arch/isaac.yaml" --workload "$root/workloads/resnet18-cifar10.yaml"
+       --precision "$root/workloads/profiles/resnet18/mixed-channel.yaml" --set "chip.tiles=$tiles"
+       --set "chip.noc.mesh_columns=$cols" --set "chip.noc.mesh_rows=$rows")
+  start=$(date +%s.%N)
+  status=0
+  if [ "$have_time" = 1 ]; then
+    /usr/bin/time -v -o "$work/time-map-$tiles" "${cmd[@]}" > /dev/null 2> "$work/stderr-map-$tiles" || status=$?
+  else
+    "${cmd[@]}" > /dev/null 2> "$work/stderr-map-$tiles" || status=$?
+  fi
+  end=$(date +%s.%N)
+  rss=""
+  [ -f "$work/time-map-$tiles" ] && rss=$(awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$work/time-map-$tiles")
+  printf 'map\t%s\t%s\t%s\t%s\t%s\n' "$tiles" "$status" "$start" "$end" "$rss" >> "$work/scale.tsv"
+done
+for net in vgg19 resnet18; do
+  cmd=("$mixpim" run --arch "$root/configs/arch/isaac.yaml" --workload "$root/workloads/$net-cifar10.yaml"
+       --precision "$root/workloads/profiles/$net/mixed-channel.yaml" --out "$work/run-$net")
+  status=0
+  [ "$have_time" = 1 ] && /usr/bin/time -v -o "$work/time-run-$net" "${cmd[@]}" > /dev/null 2>&1
+  start=$(date +%s.%N)
+  for _ in 1 2 3 4 5 6 7 8 9 10; do "${cmd[@]}" > /dev/null 2> "$work/stderr-run-$net" || status=$?; done
+  end=$(date +%s.%N)
+  rss=""
+  [ -f "$work/time-run-$net" ] && rss=$(awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$work/time-run-$net")
+  printf 'run\t%s\t%s\t%s\t%s\t%s\n' "$net" "$status" "$start" "$end" "$rss" >> "$work/scale.tsv"
+done
+: > "$work/allocation.json"
+if [ -x "$build_dir/tests/mixpim_bench_allocation" ]; then
+  "$build_dir/tests/mixpim_bench_allocation" --benchmark_format=json > "$work/allocation.json" 2> /dev/null || : > "$work/allocation.json"
+fi
+
 sweep_line=""
 if [ "${BENCH_SWEEP:-1}" = 1 ] && [ -f "$root/scripts/bench_sweep.sh" ]; then
   sweep_line=$(bash "$root/scripts/bench_sweep.sh" | tail -1) || sweep_line=""
 fi
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-"$python" - "$work/rows.tsv" "$bench_json" "$sweep_line" "$work/cycle8.tsv" "$work/nonideal.tsv" <<'PY'
+"$python" - "$work/rows.tsv" "$bench_json" "$sweep_line" "$work/cycle8.tsv" "$work/nonideal.tsv" "$work/scale.tsv" "$work/allocation.json" <<'PY'
 import json, os, re, sys
-rows, path, sweep_line, cycle8, nonideal = sys.argv[1:6]
+rows, path, sweep_line, cycle8, nonideal, scale, allocation = sys.argv[1:8]
 results = []
 for line in open(rows):
     net, engine, status, start, end, rss, out = line.rstrip("\n").split("\t")
@@ -194,10 +233,48 @@ if functional_nonideal.get("ideal") and functional_nonideal.get("nonideal"):
     print(f"functional ResNet18 (mixed-channel, batch 1): ideal {functional_nonideal['ideal']:.2f} s, "
           f"every non-ideality on {functional_nonideal['nonideal']:.2f} s: {ratio:.1f}x "
           f"(target under 2x: {'ok' if ratio < 2 else 'SLOW'})")
+# Scale (issue 18), beside the figures the issue measured before the allocator was replaced.
+before_map = {"168": 0.09, "672": 0.60, "2688": 6.7, "10752": 133.0}
+target_map = {"168": 0.02, "672": 0.1, "2688": 0.5, "10752": 5.0}
+scale_rows = {"map": [], "run": []}
+print()
+print("scale: `mixpim map` ResNet18 CIFAR-10 mixed-channel, ISAAC tiles (issue 18: before, target)")
+print(f"{'tiles':>7} {'wall s':>8} {'peak MiB':>9} {'before s':>9} {'target s':>9} {'':>5}")
+for line in open(scale) if os.path.exists(scale) else []:
+    kind, what, status, start, end, rss = line.rstrip("\n").split("\t")
+    wall = float(end) - float(start)
+    peak = float(rss) if rss else None
+    if kind == "map":
+        ok = status == "0" and wall <= target_map[what]
+        scale_rows["map"].append({"tiles": int(what), "ok": status == "0", "wall_s": wall, "peak_rss_mib": peak,
+                                  "before_s": before_map[what], "target_s": target_map[what]})
+        print(f"{what:>7} {wall:>8.3f} {fmt(peak, '9.1f')} {before_map[what]:>9.2f} {target_map[what]:>9.2f} "
+              f"{('ok' if ok else 'SLOW'):>5}")
+    else:
+        per_run = wall / 10
+        scale_rows["run"].append({"network": what, "ok": status == "0", "wall_s_per_run": per_run,
+                                  "peak_rss_mib": peak, "target_s": 0.030})
+print("analytic run including its 16-bit baseline, ISAAC, mixed-channel (mean of 10; target 0.030 s):")
+for r in scale_rows["run"]:
+    print(f"  {r['network']:<9} {r['wall_s_per_run']:.4f} s, peak {fmt(r['peak_rss_mib'], '.1f')} MiB "
+          f"{'ok' if r['ok'] and r['wall_s_per_run'] <= 0.030 else 'SLOW'}")
+alloc = {}
+if os.path.exists(allocation) and os.path.getsize(allocation) > 0:
+    for b in json.load(open(allocation)).get("benchmarks", []):
+        name, tiles = b["name"].split("/")[0:2]
+        alloc.setdefault(tiles, {})[name] = b["real_time"] / 1000.0  # ms -> s
+    print("allocation alone (Google Benchmark): allocate_pes against allocate_pes_reference")
+    print(f"{'tiles':>7} {'allocator s':>12} {'reference s':>12} {'ratio':>8}")
+    for tiles in sorted(alloc, key=int):
+        a = alloc[tiles].get("allocate_pes")
+        ref = alloc[tiles].get("allocate_pes_reference")
+        ratio = f"{ref / a:.1f}x" if a and ref else "-"
+        print(f"{tiles:>7} {fmt(a, '12.4f')} {fmt(ref, '12.4f')} {ratio:>8}")
 tmp = path + ".tmp"
 with open(tmp, "w") as f:
     json.dump({"benchmarks": results, "sweep": sweep, "cycle_8bit_runs": cycle_runs,
                "functional_nonideal": functional_nonideal,
+               "scale": scale_rows, "allocation_s": alloc,
                "machine": {"cores": os.cpu_count(), "uname": " ".join(os.uname()[0:1] + os.uname()[2:5])}},
               f, indent=1)
     f.write("\n")
