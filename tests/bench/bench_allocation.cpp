@@ -56,9 +56,9 @@ void allocate(benchmark::State& state) {
       layers.push_back(&m.layers[k]);
       work.push_back(&c.work[k]);
     }
-    const int64_t used =
-        kReference ? allocate_pes_reference(layers, work, m.pes_available, m.mode, c.arch)
-                   : allocate_pes(layers, work, m.pes_available, m.mode, c.arch);
+    const int64_t used = kReference
+                             ? allocate_pes_reference(layers, work, m.pes_available, m.mode, c.arch)
+                             : allocate_pes(layers, work, m.pes_available, m.mode, c.arch);
     benchmark::DoNotOptimize(used);
   }
   state.counters["pes"] = static_cast<double>(c.mapping.pes_available);
