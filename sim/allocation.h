@@ -12,9 +12,11 @@
 // - layer-by-layer: the sum of those times (the layers run one after another);
 // - layer-pipelined: first the slowest stage (throughput), then, at that stage time, the sum
 //   (pipeline fill, so latency).
-// Ties go to the fewest PEs. One model approximation remains (README "Mapping rules"): a layer's
-// inputs are assumed to cross the NoC, where the work model skips inputs from a producer
-// on exactly the same tiles.
+// Ties go to the fewest PEs, then the earliest start. One model approximation remains (README
+// "Mapping rules"): a layer's inputs are assumed to cross the NoC, where the work model skips
+// inputs from a producer on exactly the same tiles. allocate_pes returns that program's answer
+// visiting only positions and PE counts that can be on it (allocation.cpp says why), in time
+// about linear in the PEs; allocate_pes_reference runs the whole program.
 
 #include <cstdint>
 #include <vector>
@@ -64,7 +66,8 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
 
 // The same result by the plain program: every PE count of every layer at every position, time
 // and memory growing with the square of the PEs. Kept as the reference the allocator is tested
-// against (tests/unit/test_allocation.cpp) and timed against (mixpim_bench).
+// against (tests/unit/test_allocation.cpp) and timed against
+// (tests/bench/bench_allocation.cpp).
 int64_t allocate_pes_reference(const std::vector<LayerMapping*>& layers,
                                const std::vector<const LayerWork*>& work, int64_t pe_budget,
                                MappingMode mode, const ArchConfig& arch);
