@@ -104,6 +104,18 @@ Network random_chain(std::mt19937& rng, int layers) {
   return n;
 }
 
+// Random activation bits (1-16) and weight bits per channel (1-8).
+PrecisionProfile random_profile(std::mt19937& rng, const Network& n) {
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  PrecisionProfile p = uniform_profile(n, 16);
+  for (LayerPrecision& l : p.layers) {
+    if (l.weight_bits.empty()) continue;
+    l.activation_bits = uniform(1, 16);
+    for (int& b : l.weight_bits) b = uniform(1, 8);
+  }
+  return p;
+}
+
 TEST(Allocation, DynamicProgramMatchesExhaustiveSearch) {
   std::mt19937 rng(11);
   auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
@@ -117,12 +129,7 @@ TEST(Allocation, DynamicProgramMatchesExhaustiveSearch) {
     arch.tile.activation_units = uniform(1, 2);
     arch.mapping.mode = uniform(0, 1) ? MappingMode::kLayerPipelined : MappingMode::kLayerByLayer;
     const Network n = random_chain(rng, uniform(2, 3));
-    PrecisionProfile p = uniform_profile(n, 16);
-    for (LayerPrecision& l : p.layers) {
-      if (l.weight_bits.empty()) continue;
-      l.activation_bits = uniform(1, 16);
-      for (int& b : l.weight_bits) b = uniform(1, 8);
-    }
+    const PrecisionProfile p = random_profile(rng, n);
     NetworkMapping m;
     try {
       m = map_network(n, p, arch);
@@ -275,12 +282,7 @@ TEST(Allocation, SameAsReferenceOnRandomChainsAndChips) {
     arch.pe.adc.count = uniform(1, 8);
     arch.mapping.mode = uniform(0, 1) ? MappingMode::kLayerPipelined : MappingMode::kLayerByLayer;
     const Network n = random_chain(rng, uniform(1, 8));
-    PrecisionProfile p = uniform_profile(n, 16);
-    for (LayerPrecision& l : p.layers) {
-      if (l.weight_bits.empty()) continue;
-      l.activation_bits = uniform(1, 16);
-      for (int& b : l.weight_bits) b = uniform(1, 8);
-    }
+    const PrecisionProfile p = random_profile(rng, n);
     try {
       expect_same_as_reference(n, p, arch, "trial " + std::to_string(trial));
       ++compared;
