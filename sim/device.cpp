@@ -70,11 +70,12 @@ const Ziggurat& ziggurat() {
 }
 }  // namespace
 
-double DeviceRng::normal() {
-  const Ziggurat& z = ziggurat();
+namespace {
+// One standard normal from `rng` (the ziggurat above); inlined into the cell draws.
+__attribute__((always_inline)) inline double ziggurat_normal(DeviceRng& rng, const Ziggurat& z) {
   constexpr double kR = 3.442619855899;
   for (;;) {
-    const uint64_t bits = next();
+    const uint64_t bits = rng.next();
     const auto hz = static_cast<int32_t>(bits >> 32);  // the value's sign and magnitude
     const int iz = static_cast<int>(bits & 127);       // the layer, from other bits
     const uint32_t magnitude =
@@ -84,12 +85,49 @@ double DeviceRng::normal() {
     if (iz == 0) {                      // the tail beyond r
       double tx = 0, ty = 0;
       do {
-        tx = -std::log(1.0 - uniform()) / kR;
-        ty = -std::log(1.0 - uniform());
+        tx = -std::log(1.0 - rng.uniform()) / kR;
+        ty = -std::log(1.0 - rng.uniform());
       } while (ty + ty < tx * tx);
       return hz > 0 ? kR + tx : -kR - tx;
     }
-    if (z.f[iz] + uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
+    if (z.f[iz] + rng.uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
+  }
+}
+}  // namespace
+
+double DeviceRng::normal() { return ziggurat_normal(*this, ziggurat()); }
+
+void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
+                const DeviceConfig& device, DeviceRng& rng, float* level_steps, double* siemens) {
+  const double stuck = device.stuck_on_rate + device.stuck_off_rate;
+  const double log_not_stuck = std::log1p(-std::min(stuck, 1.0));  // -inf when every cell is
+  // The number of cells before the next stuck one: geometric, P(k) = (1 - p)^k p.
+  auto gap = [&]() -> size_t {
+    if (stuck <= 0) return count;
+    const double k = std::floor(std::log1p(-rng.uniform()) / log_not_stuck);
+    return k < static_cast<double>(count) ? static_cast<size_t>(k) : count;
+  };
+  size_t next_stuck = gap();
+  const double sigma = device.programming_sigma;
+  const bool gaussian = device.programming_distribution == VariationDistribution::kGaussian;
+  const double lognormal_shift = -sigma * sigma / 2;  // keeps the mean: E[exp(sigma n)] = e^(s^2/2)
+  const Ziggurat& z = ziggurat();
+  // In level steps above G_off throughout (G / dG = off + level): no division per cell.
+  const double off = cell.g_off_s / cell.step_s, on = cell.g_on_s / cell.step_s;
+  for (size_t i = 0; i < count; ++i) {
+    double g = off + levels[i];  // G / dG
+    if (i == next_stuck) {
+      g = rng.uniform() * stuck < device.stuck_on_rate ? on : off;
+      const size_t skip = gap();
+      next_stuck = skip >= count - i ? count : i + 1 + skip;
+    } else if (sigma > 0) {
+      const double n = ziggurat_normal(rng, z);
+      g = gaussian ? g * (1 + sigma * n) : g * std::exp(sigma * n + lognormal_shift);
+    }
+    g *= cell.drift;
+    if (g < 0) g = 0;
+    level_steps[i] = static_cast<float>(g - off);
+    if (siemens != nullptr) siemens[i] = g * cell.step_s;
   }
 }
 

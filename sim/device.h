@@ -68,25 +68,14 @@ class DeviceRng {
 // A key from the numbers that name a draw (splitmix64 over them).
 uint64_t device_key(std::initializer_list<uint64_t> parts);
 
-// The conductance of one programmed cell written to `level` (siemens), drawn from `rng`:
-// stuck-at first, then variation, then drift. Inline: the engine draws every cell of every copy.
-inline double draw_conductance(int level, const CellModel& cell, const DeviceConfig& device,
-                               DeviceRng& rng) {
-  double g = cell.g_off_s + level * cell.step_s;
-  const double u = device.stuck_on_rate > 0 || device.stuck_off_rate > 0 ? rng.uniform() : 1.0;
-  if (u < device.stuck_on_rate) {
-    g = cell.g_on_s;
-  } else if (u < device.stuck_on_rate + device.stuck_off_rate) {
-    g = cell.g_off_s;
-  } else if (device.programming_sigma > 0) {
-    const double sigma = device.programming_sigma, n = rng.normal();
-    g = device.programming_distribution == VariationDistribution::kGaussian
-            ? g * (1 + sigma * n)
-            : g * std::exp(sigma * n - sigma * sigma / 2);
-  }
-  g *= cell.drift;
-  return g > 0 ? g : 0.0;  // a Gaussian tail below zero conducts nothing
-}
+// Draws `count` programmed cells written to `levels` (row major, as the engine stores an
+// array), from `rng`: stuck-at first, then variation, then drift; a Gaussian tail below zero
+// conducts nothing. Writes each cell's conductance in level steps above G_off,
+// (G - G_off) / dG, to `level_steps`, and in siemens to `siemens` unless it is null. The
+// stuck-at cells are placed by geometric skips (the gap to the next stuck cell, one draw per
+// stuck cell rather than one per cell), so each cell is stuck independently with the rates.
+void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
+                const DeviceConfig& device, DeviceRng& rng, float* level_steps, double* siemens);
 
 // Column currents of one array with wire resistance, to first order: rows driven from the
 // left (column 0 side) at voltages v[r], columns sensed at the bottom (below the last row) at

@@ -402,6 +402,45 @@ ColumnKernel column_kernel() {
   return column_values_generic;
 }
 
+// The analog path's inner loop (PimLayer::analog_column_values): one active row of an array
+// adds weight x its cells' level steps to the column sums and, with read noise, weight^2 x
+// (level + G_off / dG)^2 to the column variances. Element by element in the same order in every
+// variant (no fused multiply-add), so results do not depend on the machine.
+struct AnalogRowArgs {
+  const float* level;
+  int columns;
+  float weight, off_steps;
+  float* sum;
+  float* variance;  // null: no read noise
+};
+
+__attribute__((always_inline)) inline void analog_row_body(const AnalogRowArgs& a) {
+  const float w = a.weight;
+  for (int c = 0; c < a.columns; ++c) a.sum[c] += w * a.level[c];
+  if (a.variance == nullptr) return;
+  const float w2 = w * w;
+  for (int c = 0; c < a.columns; ++c) {
+    const float g = a.level[c] + a.off_steps;
+    a.variance[c] += w2 * g * g;
+  }
+}
+
+void analog_row_generic(const AnalogRowArgs& a) { analog_row_body(a); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Eight floats at a time where the CPU has AVX2 (the build targets baseline x86-64).
+__attribute__((target("avx2"))) void analog_row_avx2(const AnalogRowArgs& a) { analog_row_body(a); }
+#endif
+
+using AnalogRowKernel = void (*)(const AnalogRowArgs&);
+
+AnalogRowKernel analog_row_kernel() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return analog_row_avx2;
+#endif
+  return analog_row_generic;
+}
+
 // What the shift-add unit does with one column.
 struct PimColumn {
   int channel = 0;
@@ -416,9 +455,8 @@ class PimLayer {
   // conductance in level steps above G_off, (G - G_off) / dG, and in siemens.
   struct AnalogArray {
     int rows = 0, columns = 0;
-    std::vector<float> level;           // rows x columns, row major (integers when ideal: exact)
-    std::vector<double> g_s;            // the same in siemens (IR drop)
-    std::vector<float> noise_variance;  // read noise: (sigma_read G / dG)^2 per cell
+    std::vector<float> level;  // rows x columns, row major (integers when ideal: exact)
+    std::vector<double> g_s;   // the same in siemens (IR drop)
   };
 
   // `input_offset` (2^(a-1) for signed inputs, else 0) is added to every input, padding
@@ -781,38 +819,19 @@ class PimLayer {
     a.rows = rows;
     a.columns = columns;
     a.level.resize(static_cast<size_t>(rows) * columns);
-    // Siemens only where read noise or wire resistance needs them.
+    // Siemens only where wire resistance needs them.
     const bool siemens = device_.wire_resistance_ohm > 0;
-    const bool read_noise = device_.read_noise_sigma > 0;
     if (siemens) a.g_s.resize(a.level.size());
-    if (read_noise) a.noise_variance.resize(a.level.size());
     DeviceRng rng(
         device_key({device_key_base_, 1, static_cast<uint64_t>(copy), static_cast<uint64_t>(k)}));
-    const uint8_t* levels = levels_[static_cast<size_t>(k)].data();
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < columns; ++c) {
-        const int level = levels[static_cast<size_t>(r) * columns + c];
-        const double g = draw_conductance(level, cell_, device_, rng);
-        if (siemens) a.g_s[static_cast<size_t>(r) * columns + c] = g;
-        if (read_noise) {
-          const double sd = device_.read_noise_sigma * g / cell_.step_s;
-          a.noise_variance[static_cast<size_t>(r) * columns + c] = static_cast<float>(sd * sd);
-        }
-        a.level[static_cast<size_t>(r) * columns + c] =
-            static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
-      }
-    }
+    draw_cells(levels_[static_cast<size_t>(k)].data(), a.level.size(), cell_, device_, rng,
+               a.level.data(), siemens ? a.g_s.data() : nullptr);
     for (const FunctionalOptions::CellFault& f : faults_) {
       if (f.copy != copy || f.array != k || f.row >= rows || f.column >= columns) continue;
       const double g = f.stuck_on ? cell_.g_on_s : cell_.g_off_s;
-      if (siemens) a.g_s[static_cast<size_t>(f.row) * columns + f.column] = g;
-      if (read_noise) {
-        const double sd = device_.read_noise_sigma * g / cell_.step_s;
-        a.noise_variance[static_cast<size_t>(f.row) * columns + f.column] =
-            static_cast<float>(sd * sd);
-      }
-      a.level[static_cast<size_t>(f.row) * columns + f.column] =
-          static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
+      const size_t at = static_cast<size_t>(f.row) * columns + f.column;
+      if (siemens) a.g_s[at] = g;
+      a.level[at] = static_cast<float>((g - cell_.g_off_s) / cell_.step_s);
     }
   }
 
@@ -840,6 +859,10 @@ class PimLayer {
     std::fill(out, out + columns, 0);
     const bool read_noise = device_.read_noise_sigma > 0;
     const bool wires = device_.wire_resistance_ohm > 0;
+    static const AnalogRowKernel row_kernel = analog_row_kernel();
+    const auto off_steps = static_cast<float>(cell_.g_off_s / cell_.step_s);
+    const double read_sigma2 = device_.read_noise_sigma * device_.read_noise_sigma;
+    const double adc_noise2 = adc_noise_ * adc_noise_;
     for (int t = 0; t < cycles_; ++t) {
       if (!active[t] && skip_zero_blocks_) continue;  // skipped: the sum is 0
       std::fill(sum.begin(), sum.end(), 0.0F);
@@ -861,16 +884,11 @@ class PimLayer {
                      << (q - first_plane);
           if (wires) v[static_cast<size_t>(r)] = value;
           driven += value;
-          const float* level = a.level.data() + static_cast<size_t>(r) * columns;
-          const auto weight = static_cast<float>(value);
-          float* out_sum = sum.data();
-          for (int c = 0; c < columns; ++c) out_sum[c] += weight * level[c];
-          if (read_noise) {
-            const float* cell_variance = a.noise_variance.data() + static_cast<size_t>(r) * columns;
-            const float v2 = weight * weight;
-            float* out_variance = variance.data();
-            for (int c = 0; c < columns; ++c) out_variance[c] += v2 * cell_variance[c];
-          }
+          // A cell's read noise has sigma_read x G / dG = sigma_read x (level + G_off / dG)
+          // level steps: sigma_read^2 is applied once per column below.
+          row_kernel({a.level.data() + static_cast<size_t>(r) * columns, columns,
+                      static_cast<float>(value), off_steps, sum.data(),
+                      read_noise ? variance.data() : nullptr});
         }
       }
       if (device_.wire_resistance_ohm > 0 && driven > 0) {
@@ -884,10 +902,18 @@ class PimLayer {
       }
       for (int c = 0; c < columns; ++c) {
         double s = sum[static_cast<size_t>(c)] + adc_offset_;
-        if (read_noise) s += std::sqrt(variance[static_cast<size_t>(c)]) * rng.normal();
-        if (adc_noise_ > 0) s += adc_noise_ * rng.normal();
-        int64_t level_sum = std::llround(s);
-        level_sum = std::min(std::max<int64_t>(level_sum, 0), max_sum);
+        // Read noise and ADC noise are independent Gaussians: one draw of their summed variance.
+        const double noise2 =
+            (read_noise ? read_sigma2 * variance[static_cast<size_t>(c)] : 0.0) + adc_noise2;
+        if (noise2 > 0) s += std::sqrt(noise2) * rng.normal();
+        // Rounded half away from zero (as std::llround, without the library call) and clamped
+        // to [0, max_sum]: a negative value gives 0 either way. s - trunc(s) is exact.
+        int64_t level_sum = 0;
+        if (s > 0) {
+          level_sum = static_cast<int64_t>(std::min(s, static_cast<double>(max_sum) + 1));
+          if (s - static_cast<double>(level_sum) >= 0.5) ++level_sum;
+          level_sum = std::min(level_sum, max_sum);
+        }
         if (!adc_.lossless) {
           bool clipped = false;
           const int64_t converted = convert(level_sum, adc_, clipped);

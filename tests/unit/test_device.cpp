@@ -34,11 +34,25 @@ Moments moments(const std::vector<double>& x) {
   return m;
 }
 
+// Draws `n` cells written to `level` with draw_cells (the engine's path), in siemens.
+std::vector<double> draw(int level, size_t n, const CellModel& cell, const DeviceConfig& d,
+                         DeviceRng& rng) {
+  const std::vector<uint8_t> levels(n, static_cast<uint8_t>(level));
+  std::vector<float> steps(n);
+  std::vector<double> g(n);
+  draw_cells(levels.data(), n, cell, d, rng, steps.data(), g.data());
+  for (size_t i = 0; i < n; ++i)  // the two outputs agree
+    EXPECT_FLOAT_EQ(steps[i], static_cast<float>((g[i] - cell.g_off_s) / cell.step_s));
+  return g;
+}
+
 // 10^5 cells of a 2-bit device written to level 2: the drawn conductances have the level's
 // conductance as mean and the requested relative sigma, within 4 standard errors (the mean's
 // sigma / sqrt(n), the standard deviation's about sigma / sqrt(2 n)); log-normal keeps the mean
-// and has the requested sigma of log G. Stuck-at fractions within 4 binomial standard errors;
-// drift scales by (t / t0)^-nu exactly.
+// and has the requested sigma of log G. Stuck-at fractions within 4 binomial standard errors,
+// and stuck cells independent of their neighbours (the engine places them by geometric gaps):
+// pairs of adjacent stuck cells n p^2 within 4 standard errors, where a gap off by one (never
+// two in a row, or always) would miss by far. Drift scales by (t / t0)^-nu exactly.
 TEST(Device, DrawnCellsHaveTheRequestedStatistics) {
   constexpr int kCells = 100000;
   DeviceConfig d;
@@ -55,9 +69,9 @@ TEST(Device, DrawnCellsHaveTheRequestedStatistics) {
     d.programming_sigma = 0.1;
     d.programming_distribution = dist;
     DeviceRng rng(device_key({7, static_cast<uint64_t>(dist)}));
-    std::vector<double> g(kCells), log_g(kCells);
+    std::vector<double> g = draw(2, kCells, cell, d, rng), log_g(kCells);
     for (int i = 0; i < kCells; ++i) {
-      g[static_cast<size_t>(i)] = draw_conductance(2, cell, d, rng) / nominal;
+      g[static_cast<size_t>(i)] /= nominal;
       log_g[static_cast<size_t>(i)] = std::log(g[static_cast<size_t>(i)]);
     }
     const Moments m = moments(g);
@@ -73,20 +87,30 @@ TEST(Device, DrawnCellsHaveTheRequestedStatistics) {
   d.stuck_on_rate = 0.02;
   d.stuck_off_rate = 0.05;
   DeviceRng rng(device_key({8}));
-  int on = 0, off = 0;
+  const std::vector<double> g = draw(1, kCells, cell, d, rng);
+  const double level1 = cell.g_off_s + 1 * cell.step_s;  // as written, not stuck
+  int on = 0, off = 0, adjacent = 0;
   for (int i = 0; i < kCells; ++i) {
-    const double g = draw_conductance(1, cell, d, rng);
-    on += g == cell.g_on_s;
-    off += g == cell.g_off_s;
+    on += g[static_cast<size_t>(i)] == cell.g_on_s;
+    off += g[static_cast<size_t>(i)] == cell.g_off_s;
+    adjacent +=
+        i > 0 && g[static_cast<size_t>(i)] != level1 && g[static_cast<size_t>(i) - 1] != level1;
   }
   EXPECT_NEAR(on / n, 0.02, 4 * std::sqrt(0.02 * 0.98 / n));
   EXPECT_NEAR(off / n, 0.05, 4 * std::sqrt(0.05 * 0.95 / n));
-  d.stuck_on_rate = d.stuck_off_rate = 0;
+  const double p2 = 0.07 * 0.07;
+  EXPECT_NEAR(adjacent / (n - 1), p2, 4 * std::sqrt(p2 * (1 - p2) / (n - 1)));
+  // Every cell stuck, and none.
+  d.stuck_on_rate = 1;
+  d.stuck_off_rate = 0;
+  for (double x : draw(1, 1000, cell, d, rng)) EXPECT_EQ(x, cell.g_on_s);
+  d.stuck_on_rate = 0;
+  for (double x : draw(1, 1000, cell, d, rng)) EXPECT_EQ(x, level1);
   d.drift_nu = 0.05;
   d.drift_t0_s = 1;
   d.read_time_s = 1e4;
   const CellModel drifted = cell_model(d, 2);
-  EXPECT_DOUBLE_EQ(draw_conductance(3, drifted, d, rng), cell.g_on_s * std::pow(1e4, -0.05));
+  EXPECT_DOUBLE_EQ(draw(3, 1, drifted, d, rng)[0], cell.g_on_s * std::pow(1e4, -0.05));
 }
 
 // The ziggurat's normals: mean 0, variance 1, and the two-sided tail beyond 3 (0.2700 %) and
