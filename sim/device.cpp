@@ -38,64 +38,44 @@ DeviceRng::DeviceRng(uint64_t key) {
   for (uint64_t& w : s_) w = splitmix64(key);
 }
 
-namespace {
 // Marsaglia and Tsang's ziggurat for the standard normal (J. Stat. Software 5(8), 2000):
 // 128 layers of equal area under exp(-x^2 / 2), the base strip's edge at r = 3.442619855899,
-// each layer's area v = 9.91256303526217e-3. Tables computed once.
-struct Ziggurat {
-  uint32_t k[128];
-  double w[128], f[128];
-  Ziggurat() {
-    const double m = 2147483648.0, v = 9.91256303526217e-3;
-    double d = 3.442619855899, t = d;
-    const double q = v / std::exp(-0.5 * d * d);
-    k[0] = static_cast<uint32_t>((d / q) * m);
-    k[1] = 0;
-    w[0] = q / m;
-    w[127] = d / m;
-    f[0] = 1.0;
-    f[127] = std::exp(-0.5 * d * d);
-    for (int i = 126; i >= 1; --i) {
-      d = std::sqrt(-2.0 * std::log(v / d + std::exp(-0.5 * d * d)));
-      k[i + 1] = static_cast<uint32_t>((d / t) * m);
-      t = d;
-      f[i] = std::exp(-0.5 * d * d);
-      w[i] = d / m;
-    }
+// each layer's area v = 9.91256303526217e-3.
+DeviceRng::Ziggurat::Ziggurat() {
+  const double m = 2147483648.0, v = 9.91256303526217e-3;
+  double d = 3.442619855899, t = d;
+  const double q = v / std::exp(-0.5 * d * d);
+  k[0] = static_cast<uint32_t>((d / q) * m);
+  k[1] = 0;
+  w[0] = q / m;
+  w[127] = d / m;
+  f[0] = 1.0;
+  f[127] = std::exp(-0.5 * d * d);
+  for (int i = 126; i >= 1; --i) {
+    d = std::sqrt(-2.0 * std::log(v / d + std::exp(-0.5 * d * d)));
+    k[i + 1] = static_cast<uint32_t>((d / t) * m);
+    t = d;
+    f[i] = std::exp(-0.5 * d * d);
+    w[i] = d / m;
   }
-};
-const Ziggurat& ziggurat() {
-  static const Ziggurat z;
-  return z;
 }
-}  // namespace
 
-namespace {
-// One standard normal from `rng` (the ziggurat above); inlined into the cell draws.
-__attribute__((always_inline)) inline double ziggurat_normal(DeviceRng& rng, const Ziggurat& z) {
+const DeviceRng::Ziggurat DeviceRng::kZiggurat;
+
+double DeviceRng::normal_outside(int32_t hz, int iz, double x) {
   constexpr double kR = 3.442619855899;
-  for (;;) {
-    const uint64_t bits = rng.next();
-    const auto hz = static_cast<int32_t>(bits >> 32);  // the value's sign and magnitude
-    const int iz = static_cast<int>(bits & 127);       // the layer, from other bits
-    const uint32_t magnitude =
-        hz < 0 ? static_cast<uint32_t>(-static_cast<int64_t>(hz)) : static_cast<uint32_t>(hz);
-    const double x = hz * z.w[iz];
-    if (magnitude < z.k[iz]) return x;  // inside the layer's rectangle (about 99 %)
-    if (iz == 0) {                      // the tail beyond r
-      double tx = 0, ty = 0;
-      do {
-        tx = -std::log(1.0 - rng.uniform()) / kR;
-        ty = -std::log(1.0 - rng.uniform());
-      } while (ty + ty < tx * tx);
-      return hz > 0 ? kR + tx : -kR - tx;
-    }
-    if (z.f[iz] + rng.uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
+  if (iz == 0) {  // the tail beyond r
+    double tx = 0, ty = 0;
+    do {
+      tx = -std::log(1.0 - uniform()) / kR;
+      ty = -std::log(1.0 - uniform());
+    } while (ty + ty < tx * tx);
+    return hz > 0 ? kR + tx : -kR - tx;
   }
+  const Ziggurat& z = kZiggurat;
+  if (z.f[iz] + uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
+  return normal();
 }
-}  // namespace
-
-double DeviceRng::normal() { return ziggurat_normal(*this, ziggurat()); }
 
 void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
                 const DeviceConfig& device, DeviceRng& rng, float* level_steps, double* siemens) {
@@ -111,7 +91,6 @@ void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
   const double sigma = device.programming_sigma;
   const bool gaussian = device.programming_distribution == VariationDistribution::kGaussian;
   const double lognormal_shift = -sigma * sigma / 2;  // keeps the mean: E[exp(sigma n)] = e^(s^2/2)
-  const Ziggurat& z = ziggurat();
   // In level steps above G_off throughout (G / dG = off + level): no division per cell.
   const double off = cell.g_off_s / cell.step_s, on = cell.g_on_s / cell.step_s;
   for (size_t i = 0; i < count; ++i) {
@@ -121,7 +100,7 @@ void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
       const size_t skip = gap();
       next_stuck = skip >= count - i ? count : i + 1 + skip;
     } else if (sigma > 0) {
-      const double n = ziggurat_normal(rng, z);
+      const double n = rng.normal();
       g = gaussian ? g * (1 + sigma * n) : g * std::exp(sigma * n + lognormal_shift);
     }
     g *= cell.drift;
