@@ -78,7 +78,9 @@ double DeviceRng::normal_outside(int32_t hz, int iz, double x) {
 }
 
 void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
-                const DeviceConfig& device, DeviceRng& rng, float* level_steps, double* siemens) {
+                const DeviceConfig& device, DeviceRng& caller_rng, float* level_steps,
+                double* siemens) {
+  DeviceRng rng = caller_rng;  // a local copy stays in registers; handed back at the end
   const double stuck = device.stuck_on_rate + device.stuck_off_rate;
   const double log_not_stuck = std::log1p(-std::min(stuck, 1.0));  // -inf when every cell is
   // The number of cells before the next stuck one: geometric, P(k) = (1 - p)^k p.
@@ -108,6 +110,7 @@ void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
     level_steps[i] = static_cast<float>(g - off);
     if (siemens != nullptr) siemens[i] = g * cell.step_s;
   }
+  caller_rng = rng;
 }
 
 std::vector<double> column_currents_first_order(const std::vector<double>& g, int rows, int columns,

@@ -81,6 +81,7 @@ class DeviceRng {
     Ziggurat();
   };
   static const Ziggurat kZiggurat;
+
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   // The draw fell outside its layer's rectangle: the tail, or a wedge test; draws afresh when
