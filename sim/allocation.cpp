@@ -248,7 +248,7 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
   // lists' growth, and a list per
   // pair of offsets), two bounds and the back pointers per position; the cost arrays.
   const double counts = static_cast<double>(std::max<int64_t>(0, pe_budget - least + 1));
-  const double positions = static_cast<double>(pe_budget + 1);
+  const auto positions = static_cast<double>(pe_budget + 1);
   const double bytes = static_cast<double>(n) *
                            (counts * (16.0 + 32.0 * per_tile) +
                             static_cast<double>(per_tile) * per_tile * 24.0 + positions * 24.0) +

@@ -211,11 +211,13 @@ double least_slowest_stage(const std::vector<LayerTimes>& times,
                            int64_t budget, int64_t per_tile) {
   // Bounds first, from each layer's best and worst offsets; then the placements between.
   std::vector<StageEnvelope> envelopes;
+  envelopes.reserve(times.size());
   for (const LayerTimes& t : times) envelopes.push_back(stage_envelope(t, per_tile));
   const double low = balanced_stage(envelopes, false, min_pes, budget);
   const double high = balanced_stage(envelopes, true, min_pes, budget);
   envelopes.clear();
   std::vector<StageRecords> records;
+  records.reserve(times.size());
   for (const LayerTimes& t : times) records.push_back(stage_records(t, per_tile, low, high));
   return least_recorded_stage(records, min_pes, max_pes, budget, low, high);
 }

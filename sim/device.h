@@ -23,6 +23,7 @@
 // ideal path does (sim/functional.h: step, clipping, flipping).
 // Wire resistance (IR drop) is modelled separately by column_currents_first_order.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -76,8 +77,8 @@ class DeviceRng {
 
   // The ziggurat's tables, computed once at start-up.
   struct Ziggurat {
-    uint32_t k[128];
-    double w[128], f[128];
+    std::array<uint32_t, 128> k;
+    std::array<double, 128> w, f;
     Ziggurat();
   };
   static const Ziggurat kZiggurat;
@@ -87,7 +88,7 @@ class DeviceRng {
   // The draw fell outside its layer's rectangle: the tail, or a wedge test; draws afresh when
   // the wedge rejects it.
   double normal_outside(int32_t hz, int iz, double x);
-  uint64_t s_[4];
+  std::array<uint64_t, 4> s_;
 };
 // A key from the numbers that name a draw (splitmix64 over them).
 uint64_t device_key(std::initializer_list<uint64_t> parts);
