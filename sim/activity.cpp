@@ -38,15 +38,19 @@ ActiveFractions layer_fractions(const LayerActivity& activity, const LayerMappin
     if (activity.conversion_active_fraction >= 0) {
       f.conversion = activity.conversion_active_fraction;
     } else {
-      // Conversions of array a in cycle t happen unless all its r_a rows are zero.
+      // Conversions of a row group of array a in cycle t happen unless all its rows are zero
+      // (a row block is one group unless pe.crossbar.rows_per_read splits it).
       double all = 0, active = 0;
       for (const LayerMapping::ArrayRef& a : mapping.array_list()) {
-        const auto rows = static_cast<double>(mapping.row_block_rows[a.row_block]);
         const auto columns =
             static_cast<double>(mapping.column_arrays[a.column_array].used_columns);
+        const int64_t groups = mapping.read_groups(a.row_block);
         for (double s : slice_active) {
-          all += columns;
-          active += columns * (1 - std::pow(1 - s, rows));
+          for (int64_t g = 0; g < groups; ++g) {
+            const auto rows = static_cast<double>(mapping.read_group_rows(a.row_block, g));
+            all += columns;
+            active += columns * (1 - std::pow(1 - s, rows));
+          }
         }
       }
       f.conversion = all > 0 ? active / all : 1;

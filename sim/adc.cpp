@@ -19,29 +19,29 @@ int column_sum_bits(int64_t rows, const ArchConfig& arch) {
   return bits;
 }
 
-int largest_row_block(const LayerMapping& layer) {
-  int rows = 1;
-  for (int r : layer.row_block_rows) rows = std::max(rows, r);
-  return rows;
+int rows_per_array_read(const ArchConfig& arch) {
+  const int rows = arch.pe.crossbar.rows, per_read = arch.pe.crossbar.rows_per_read;
+  return per_read > 0 ? std::min(rows, per_read) : rows;
 }
 
 int adc_built_bits(const ArchConfig& arch) {
   return arch.pe.adc.resolution == AdcResolution::kExact
-             ? column_sum_bits(arch.pe.crossbar.rows, arch)
+             ? column_sum_bits(rows_per_array_read(arch), arch)
              : arch.pe.adc.bits;
 }
 
 LayerAdc layer_adc(const LayerMapping& layer, const ArchConfig& arch) {
   const AdcConfig& adc = arch.pe.adc;
   LayerAdc out;
-  out.needed_bits = column_sum_bits(largest_row_block(layer), arch);
+  // A conversion sums the rows of one read: a row group when rows_per_read splits the block.
+  out.needed_bits = column_sum_bits(layer.rows_per_conversion(), arch);
   switch (adc.resolution) {
     case AdcResolution::kFixed:
       out.bits = adc.bits;
       // exact_bound: the range is the whole array's; clip: one code per unit of sum.
       out.range_bits = adc.full_scale == AdcFullScale::kClip
                            ? adc.bits
-                           : column_sum_bits(arch.pe.crossbar.rows, arch);
+                           : column_sum_bits(rows_per_array_read(arch), arch);
       break;
     case AdcResolution::kPerLayer:
       out.bits = std::min(adc.bits, out.needed_bits);
@@ -72,7 +72,7 @@ void count_flip_correction(int64_t mvms, const LayerMapping& layer, const ArchCo
   if (!arch.pe.crossbar.weight_flipping) return;
   const int64_t reads = mvms * layer.input_cycles;
   counts.add("flip_correct", "input_bit", reads * layer.array_rows() * arch.pe.dac.bits);
-  counts.add("flip_correct", "subtract", reads * layer.array_columns());
+  counts.add("flip_correct", "subtract", reads * layer.conversions_per_cycle());
 }
 
 void check_converters(const ArchConfig& arch, const TechTable& table) {
@@ -82,8 +82,11 @@ void check_converters(const ArchConfig& arch, const TechTable& table) {
   if (built > adc_max) {
     const bool exact = arch.pe.adc.resolution == AdcResolution::kExact;
     const std::string what = exact
-                                 ? "exact converters for " + std::to_string(arch.pe.crossbar.rows) +
-                                       "-row arrays need " + std::to_string(built) + " bits"
+                                 ? "exact converters for " + std::to_string(rows_per_array_read(arch)) +
+                                       (rows_per_array_read(arch) < arch.pe.crossbar.rows
+                                            ? "-row reads need "
+                                            : "-row arrays need ") +
+                                       std::to_string(built) + " bits"
                                  : std::to_string(built) + "-bit ADCs";
     diagnostics.add(key_location(arch, {"pe", "adc", exact ? "resolution" : "bits"}),
                     exact ? "pe.adc.resolution" : "pe.adc.bits",

@@ -12,15 +12,18 @@
 // column then add up to at most floor(rows x (2^b_c - 1) / 2), so the largest sum is
 // (2^d - 1) x floor(rows x (2^b_c - 1) / 2), one bit fewer. The digital side restores a
 // flagged column's sum as (2^b_c - 1) x (sum of the block's inputs) - converted sum.
+// With pe.crossbar.rows_per_read a read activates a row group of at most that many rows:
+// a conversion sums one group, and flipping is decided per column and row group.
 //
 // Resolution policies (pe.adc.resolution):
 // - fixed: every conversion at pe.adc.bits. Its full scale (full_scale: exact_bound) covers
-//   the whole array's largest sum, so it is exact only when pe.adc.bits reaches that sum's
+//   the largest sum of one read of the array (all its rows, or rows_per_read), so it is exact only when pe.adc.bits reaches that sum's
 //   bits; with full_scale: clip (LSB = 1) it is exact when the layer's sums fit.
-// - per_layer: each layer converts at the bits its own tallest row block needs, capped at
-//   pe.adc.bits, with the full scale set to that block's largest sum.
-// - exact: converters are built with the bits the whole array needs (area, peak power), and
-//   each layer converts at the bits its tallest row block needs: exact by construction.
+// - per_layer: each layer converts at the bits its own tallest row block (or row group) needs,
+//   capped at pe.adc.bits, with the full scale set to that block's largest sum.
+// - exact: converters are built with the bits one read of the array needs (area, peak power),
+//   and each layer converts at the bits its tallest row block (or group) needs: exact by
+//   construction.
 //   pe.adc.bits is then the resolution at which sample_rate_msps is quoted.
 
 #include <cstdint>
@@ -36,18 +39,18 @@ namespace mixpim::sim {
 int64_t largest_column_sum(int64_t rows, const ArchConfig& arch);
 // Bits that hold every such sum: bit width of largest_column_sum, at least 1.
 int column_sum_bits(int64_t rows, const ArchConfig& arch);
-// Active rows of the layer's tallest row block.
-int largest_row_block(const LayerMapping& layer);
+// Rows one read of an array activates: pe.crossbar.rows, or rows_per_read when smaller.
+int rows_per_array_read(const ArchConfig& arch);
 
 // Resolution the converters are built with: pe.adc.bits, or with resolution: exact the bits
-// the array's full height needs. Sets ADC area and peak power.
+// one read of the array needs. Sets ADC area and peak power.
 int adc_built_bits(const ArchConfig& arch);
 
 // One layer's conversions.
 struct LayerAdc {
   int bits = 0;         // resolution of the layer's conversions (their energy and time)
   int range_bits = 0;   // the full scale spans sums of this many bits (LSB = 2^(range - bits))
-  int needed_bits = 0;  // bits the layer's largest column sum needs (its tallest row block)
+  int needed_bits = 0;  // bits the layer's largest column sum needs (its tallest block or group)
   bool exact = true;    // every column sum the layer can produce converts to itself
 };
 LayerAdc layer_adc(const LayerMapping& layer, const ArchConfig& arch);

@@ -36,7 +36,7 @@ inline ArrayTime array_time(const LayerMapping& m, int64_t pes, int adc_bits,
   // conversions and shift-adds, overlapped behind a sample-and-hold.
   const auto reads = static_cast<double>(mvms_per_copy * m.input_cycles);
   const int64_t columns = m.busiest_pe_columns(arch.pe.crossbars, copies, pes);
-  return {copies, reads * read_step_ns(arch, columns, adc_bits)};
+  return {copies, reads * read_step_ns(arch, columns, adc_bits, m.max_read_groups())};
 }
 
 // The busiest tile's share of PEs [first_pe, first_pe + pes) and the routers serving the tiles

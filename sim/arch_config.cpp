@@ -199,6 +199,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         c.signed_weights =
             enum_at<SignedWeights>(xbar.choice("signed_weights", kSignedWeightsNames).value_or(0));
         c.weight_flipping = xbar.boolean_or("weight_flipping", false);
+        c.rows_per_read = static_cast<int>(xbar.integer_or("rows_per_read", 0, 0, 8192));
         {
           MapReader dev = xbar.map("device", false);
           DeviceConfig& d = c.device;
@@ -224,6 +225,13 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
             diagnostics.add(value_location(dev, "read_time_s"), join_path(dev.path(), "read_time_s"),
                             "drift needs read_time_s >= drift_t0_s (the power law starts at t0)");
           }
+        }
+        if (c.rows_per_read > c.rows && c.rows > 0) {
+          diagnostics.add(value_location(xbar, "rows_per_read"),
+                          join_path(xbar.path(), "rows_per_read"),
+                          "a read activates at most the array's " + std::to_string(c.rows) +
+                              " rows, got " + std::to_string(c.rows_per_read) +
+                              " (0 reads every row at once)");
         }
         if (c.signed_weights == SignedWeights::kDifferential && c.columns % 2 != 0) {
           diagnostics.add(value_location(xbar, "columns"), join_path(xbar.path(), "columns"),

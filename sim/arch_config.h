@@ -60,6 +60,11 @@ struct CrossbarConfig {
   // ISAAC's encoding (sim/adc.h): a column whose cells add up to more than half their maximum
   // stores complements, so column sums need one ADC bit fewer.
   bool weight_flipping = false;
+  // Rows one read activates at most (0: all of them). A row block of r rows is then read in
+  // ceil(r / rows_per_read) row groups, one after another, each group's columns sampled and
+  // converted on their own and added by the shift-add units: fewer rows per conversion (a
+  // smaller ADC range, less IR drop) for more reads and conversions.
+  int rows_per_read = 0;
   DeviceConfig device;
 };
 

@@ -46,6 +46,7 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                  {"read_latency_ns", c.pe.crossbar.read_latency_ns},
                  {"signed_weights", std::string(to_string(c.pe.crossbar.signed_weights))},
                  {"weight_flipping", c.pe.crossbar.weight_flipping},
+                 {"rows_per_read", c.pe.crossbar.rows_per_read},
                  {"device",
                   {{"analog", c.pe.crossbar.device.analog},
                    {"g_on_us", c.pe.crossbar.device.g_on_us},

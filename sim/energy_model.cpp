@@ -15,8 +15,11 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   a.pe_mm2["dac"] = arrays * pe.crossbar.rows * t.dac_area_mm2(pe.dac.bits);
   a.pe_mm2["sample_hold"] = arrays * pe.crossbar.columns * per_instance("sample_hold");
   a.pe_mm2["adc"] = pe.adc.count * t.adc_area_mm2(adc_built_bits(arch));
-  // Weight flipping: one flag bit per array column (and its share of the correction logic).
-  const double flag_bits = arrays * pe.crossbar.columns;
+  // Weight flipping: one flag bit per array column and row group of a read (and its share of
+  // the correction logic).
+  const int read_rows = rows_per_array_read(arch);
+  const double flag_bits =
+      arrays * pe.crossbar.columns * ((pe.crossbar.rows + read_rows - 1) / read_rows);
   if (pe.crossbar.weight_flipping)
     a.pe_mm2["flip_correct"] = flag_bits * per_instance("flip_correct");
   a.pe_mm2["shift_add"] = pe.shift_add_units * per_instance("shift_add");
@@ -82,26 +85,27 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   const double ghz = arch.clock_mhz / 1000.0;
   const double reads_per_ns =
       pe.crossbars / pe.crossbar.read_latency_ns;  // array reads per ns, one PE
+  const int read_rows = rows_per_array_read(arch);  // rows one read drives
   const int adc_bits = adc_built_bits(arch);
   const double conversions_per_ns = pe.adc.count / adc_conversion_ns(arch, adc_bits);
   const double pes = tile.pes;
   // Events per ns x pJ per event = mW.
   std::map<std::string, double> p;
-  p["xbar"] = pes * reads_per_ns * pe.crossbar.rows * pe.crossbar.columns *
+  p["xbar"] = pes * reads_per_ns * read_rows * pe.crossbar.columns *
               t.energy_pj("xbar", "read_cell");
-  p["dac"] = pes * reads_per_ns * pe.crossbar.rows * t.dac_energy_pj(pe.dac.bits);
+  p["dac"] = pes * reads_per_ns * read_rows * t.dac_energy_pj(pe.dac.bits);
   p["sample_hold"] =
       pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
   p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(adc_bits);
   p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
   if (pe.crossbar.weight_flipping) {
     p["flip_correct"] = pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
-                               reads_per_ns * pe.crossbar.rows * pe.dac.bits *
+                               reads_per_ns * read_rows * pe.dac.bits *
                                    t.energy_pj("flip_correct", "input_bit"));
   }
   p["output_register"] =
       pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");
-  p["input_register"] = pes * 2 * reads_per_ns * pe.crossbar.rows * pe.dac.bits / 8.0 *
+  p["input_register"] = pes * 2 * reads_per_ns * read_rows * pe.dac.bits / 8.0 *
                         t.energy_pj("input_register", "access_byte");
   p["tile_buffer"] =
       tile.buffer.bandwidth_bytes_per_cycle * ghz * t.energy_pj("tile_buffer", "read_byte");
@@ -129,9 +133,13 @@ PeakFigures peak_figures(const ArchConfig& arch, const TechTable& t, int weight_
   const int64_t per_slice = pe.crossbar.signed_weights == SignedWeights::kDifferential ? 2 : 1;
   const int64_t weights_per_array = pe.crossbar.columns / (slices * per_slice);
   const int64_t cycles = (activation_bits + pe.dac.bits - 1) / pe.dac.bits;
-  const double read_ns = std::max(
-      pe.crossbar.read_latency_ns,
-      adc_read_ns(arch, int64_t{pe.crossbars} * pe.crossbar.columns, adc_built_bits(arch)));
+  // Every row group of every array read and converted (pe.crossbar.rows_per_read).
+  const int read_rows = rows_per_array_read(arch);
+  const int64_t groups = (pe.crossbar.rows + read_rows - 1) / read_rows;
+  const double read_ns =
+      std::max(pe.crossbar.read_latency_ns * static_cast<double>(groups),
+               adc_read_ns(arch, int64_t{pe.crossbars} * pe.crossbar.columns * groups,
+                           adc_built_bits(arch)));
   const double macs_per_ns = static_cast<double>(arch.crossbars_total()) * pe.crossbar.rows *
                              static_cast<double>(weights_per_array) /
                              (static_cast<double>(cycles) * read_ns);

@@ -618,10 +618,16 @@ class PimLayer {
                 }
               }
             }
+            // Per column and row group (pe.crossbar.rows_per_read; one group unless it splits
+            // the block), flagged where the group's cells were stored complemented.
+            const int per_read = mapping.rows_per_read > 0 && mapping.rows_per_read < block_rows
+                                     ? mapping.rows_per_read
+                                     : block_rows;
             flipped_[static_cast<size_t>(k)] =
                 arch.pe.crossbar.weight_flipping
-                    ? flip_columns(cells, columns.size(), block_rows, words)
-                    : std::vector<uint8_t>(columns.size(), 0);
+                    ? flip_columns(cells, columns.size(), block_rows, words, per_read)
+                    : std::vector<uint8_t>(
+                          columns.size() * static_cast<size_t>((block_rows + per_read - 1) / per_read), 0);
             if (analog_) {
               // Levels row major, for drawing every copy's cells (sim/device.h).
               std::vector<uint8_t>& levels = levels_[static_cast<size_t>(k)];
@@ -691,6 +697,7 @@ class PimLayer {
     for (int w : block_words_) max_words = std::max<size_t>(max_words, w);
     for (const auto& c : columns_) max_columns = std::max(max_columns, c.size());
     std::vector<uint64_t> planes(max_words * activation_bits_);
+    std::vector<uint64_t> group_planes(planes.size());  // one row group's share of `planes`
     std::vector<uint8_t> active(static_cast<size_t>(cycles_));
     std::vector<int64_t> values(max_columns);
     AnalogScratch scratch;
@@ -737,56 +744,93 @@ class PimLayer {
                 ones += __builtin_popcountll(planes[static_cast<size_t>(q) * words + w]);
               counts.bit_ones[static_cast<size_t>(q)] += ones;
             }
-            bool any = false;
-            int64_t active_cycles = 0;
             int64_t active_rows = 0;  // rows x input cycles whose DAC slice is not zero
             for (int t = 0; t < cycles_; ++t) {
-              active[t] = 0;
               for (int w = 0; w < words; ++w) {
                 uint64_t slice = 0;
                 for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
                      ++q)
                   slice |= planes[static_cast<size_t>(q) * words + w];
-                active[t] |= slice != 0;
                 active_rows += __builtin_popcountll(slice);
               }
-              any |= active[t] != 0;
-              active_cycles += active[t];
             }
             const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
             counts.dac_drives += int64_t{block_rows} * cycles_ * block_arrays;
             counts.dac_active += active_rows * block_arrays;
             counts.cell_reads += int64_t{block_rows} * cycles_ * block_columns_[block];
             counts.cell_active += active_rows * block_columns_[block];
-            counts.conversion_slots += int64_t{cycles_} * block_columns_[block];
-            counts.conversion_active += active_cycles * block_columns_[block];
-            // All-zero input: every column sum and the offset term are 0 (with ADC offset or
-            // noise the analog path still converts, unless skip_zero_blocks skips).
-            if (!any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0))) continue;
-            for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
-              const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
-              if (analog != nullptr) {
-                DeviceRng rng(device_key({device_key_base_, 2, static_cast<uint64_t>(n),
-                                          static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)}));
-                analog_column_values((*analog)[static_cast<size_t>(k)], planes.data(), words,
-                                     block_rows, active.data(), rng, values.data(), counts,
-                                     scratch);
-              } else {
-                KernelArgs args{planes.data(), active.data(),    cells_[k].data(),
-                                words,         activation_bits_, dac_bits_,
-                                cycles_,       bits_per_cell_,   static_cast<int>(columns.size()),
-                                &adc_,         values.data(),    &counts};
-                kernel(args);
+            // Row groups (pe.crossbar.rows_per_read) are read and converted one after another:
+            // each sees the inputs of its own rows only.
+            const int64_t groups = mapping_.read_groups(static_cast<int64_t>(block));
+            for (int64_t g = 0; g < groups; ++g) {
+              const uint64_t* read_planes = planes.data();
+              int64_t read_sum = input_sum;  // of the rows this read drives
+              int read_rows = block_rows;
+              if (groups > 1) {
+                const int lo = static_cast<int>(g) * mapping_.rows_per_read;
+                read_rows = mapping_.read_group_rows(static_cast<int64_t>(block), g);
+                const int hi = lo + read_rows;
+                read_sum = 0;
+                for (int r = lo; r < hi; ++r) read_sum += input[first + r];
+                for (int w = 0; w < words; ++w) {
+                  // Rows [lo, hi) of word w.
+                  const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
+                  const uint64_t mask = b - a == 64 ? ~uint64_t{0}
+                                                    : ((uint64_t{1} << (b - a)) - 1) << a;
+                  for (int q = 0; q < activation_bits_; ++q)
+                    group_planes[static_cast<size_t>(q) * words + w] =
+                        planes[static_cast<size_t>(q) * words + w] & mask;
+                }
+                read_planes = group_planes.data();
               }
-              // Flagged (flipped) columns hold complements: their true sum is
-              // (2^b_c - 1) x (sum of the block's inputs) - the converted sum (sim/adc.h).
-              const std::vector<uint8_t>& flipped = flipped_[k];
-              const int64_t complement = cell_max_ * input_sum;
-              // Shift-add: slice shift, sign of the column, into the channel's partial sum.
-              for (size_t c = 0; c < columns.size(); ++c) {
-                const int64_t value = flipped[c] ? complement - values[c] : values[c];
-                const int64_t v = value * (int64_t{1} << columns[c].shift);
-                acc[columns[c].channel] += columns[c].negative ? -v : v;
+              bool any = false;
+              int64_t active_cycles = 0;
+              for (int t = 0; t < cycles_; ++t) {
+                active[t] = 0;
+                for (int w = 0; w < words && !active[t]; ++w) {
+                  for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
+                       ++q)
+                    active[t] |= read_planes[static_cast<size_t>(q) * words + w] != 0;
+                }
+                any |= active[t] != 0;
+                active_cycles += active[t];
+              }
+              counts.conversion_slots += int64_t{cycles_} * block_columns_[block];
+              counts.conversion_active += active_cycles * block_columns_[block];
+              // All-zero input: every column sum and the offset term are 0 (with ADC offset or
+              // noise the analog path still converts, unless skip_zero_blocks skips).
+              if (!any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0))) continue;
+              for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
+                const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
+                if (analog != nullptr) {
+                  DeviceRng rng(
+                      groups == 1
+                          ? device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                        static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)})
+                          : device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                        static_cast<uint64_t>(pixel), static_cast<uint64_t>(k),
+                                        static_cast<uint64_t>(g)}));
+                  analog_column_values((*analog)[static_cast<size_t>(k)], read_planes, words,
+                                       read_rows, active.data(), rng, values.data(), counts,
+                                       scratch);
+                } else {
+                  KernelArgs args{read_planes, active.data(),    cells_[k].data(),
+                                  words,       activation_bits_, dac_bits_,
+                                  cycles_,     bits_per_cell_,   static_cast<int>(columns.size()),
+                                  &adc_,       values.data(),    &counts};
+                  kernel(args);
+                }
+                // Flagged (flipped) columns hold complements over the read's rows: their true
+                // sum is (2^b_c - 1) x (sum of those rows' inputs) - the converted sum
+                // (sim/adc.h). Flags are per column and row group.
+                const uint8_t* flipped = flipped_[k].data() + g * static_cast<int64_t>(columns.size());
+                const int64_t complement = cell_max_ * read_sum;
+                // Shift-add: slice shift, sign of the column, into the channel's partial sum.
+                for (size_t c = 0; c < columns.size(); ++c) {
+                  const int64_t value = flipped[c] ? complement - values[c] : values[c];
+                  const int64_t v = value * (int64_t{1} << columns[c].shift);
+                  acc[columns[c].channel] += columns[c].negative ? -v : v;
+                }
               }
             }
             // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
@@ -845,11 +889,13 @@ class PimLayer {
     std::vector<double> v;
   };
 
-  void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int block_rows,
+  // `read_rows`: the rows this read drives (the block's, or a row group's); `planes` has no
+  // bits outside them.
+  void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int read_rows,
                             const uint8_t* active, DeviceRng& rng, int64_t* out, AdcCounts& counts,
                             AnalogScratch& scratch) const {
-    const int columns = a.columns, d = dac_bits_;
-    const int64_t max_sum = int64_t{block_rows} * cell_max_ * ((int64_t{1} << d) - 1);
+    const int columns = a.columns, d = dac_bits_, block_rows = a.rows;
+    const int64_t max_sum = int64_t{read_rows} * cell_max_ * ((int64_t{1} << d) - 1);
     std::vector<float>& sum = scratch.sum;
     std::vector<float>& variance = scratch.variance;
     std::vector<double>& v = scratch.v;
@@ -944,23 +990,32 @@ class PimLayer {
   // flagged. `cells` holds, per column, bits_per_cell bit planes of `words` words over `rows`
   // rows; returns the flags.
   std::vector<uint8_t> flip_columns(std::vector<uint64_t>& cells, size_t columns, int rows,
-                                    int words) const {
-    std::vector<uint8_t> flags(columns, 0);
-    const int64_t half = int64_t{rows} * cell_max_ / 2;
-    const uint64_t last_word = rows % 64 == 0 ? ~uint64_t{0} : (uint64_t{1} << (rows % 64)) - 1;
-    for (size_t c = 0; c < columns; ++c) {
-      uint64_t* planes = cells.data() + c * bits_per_cell_ * words;
-      int64_t sum = 0;
-      for (int cb = 0; cb < bits_per_cell_; ++cb) {
-        for (int w = 0; w < words; ++w)
-          sum += int64_t{__builtin_popcountll(planes[cb * words + w])} << cb;
+                                    int words, int per_read) const {
+    // Row group g holds rows [g x per_read, min(rows, (g + 1) x per_read)); each is read and
+    // converted on its own, so each decides its flip against half of its own largest sum.
+    const int groups = (rows + per_read - 1) / per_read;
+    std::vector<uint8_t> flags(columns * static_cast<size_t>(groups), 0);
+    std::vector<uint64_t> mask(static_cast<size_t>(words));
+    for (int g = 0; g < groups; ++g) {
+      const int lo = g * per_read, hi = std::min(rows, lo + per_read);
+      for (int w = 0; w < words; ++w) {
+        const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
+        mask[static_cast<size_t>(w)] =
+            b - a == 64 ? ~uint64_t{0} : ((uint64_t{1} << (b - a)) - 1) << a;
       }
-      if (sum <= half) continue;
-      flags[c] = 1;
-      for (int cb = 0; cb < bits_per_cell_; ++cb) {
-        for (int w = 0; w < words; ++w) {
-          uint64_t& plane = planes[cb * words + w];
-          plane = ~plane & (w == words - 1 ? last_word : ~uint64_t{0});
+      const int64_t half = int64_t{hi - lo} * cell_max_ / 2;
+      for (size_t c = 0; c < columns; ++c) {
+        uint64_t* planes = cells.data() + c * bits_per_cell_ * words;
+        int64_t sum = 0;
+        for (int cb = 0; cb < bits_per_cell_; ++cb) {
+          for (int w = 0; w < words; ++w)
+            sum += int64_t{__builtin_popcountll(planes[cb * words + w] & mask[static_cast<size_t>(w)])}
+                   << cb;
+        }
+        if (sum <= half) continue;
+        flags[static_cast<size_t>(g) * columns + c] = 1;
+        for (int cb = 0; cb < bits_per_cell_; ++cb) {
+          for (int w = 0; w < words; ++w) planes[cb * words + w] ^= mask[static_cast<size_t>(w)];
         }
       }
     }
@@ -1420,7 +1475,7 @@ double top1_agreement(const Tensor& got, const Tensor& want) {
 
 }  // namespace
 
-int adc_bits_needed(const ArchConfig& arch) { return column_sum_bits(arch.pe.crossbar.rows, arch); }
+int adc_bits_needed(const ArchConfig& arch) { return column_sum_bits(rows_per_array_read(arch), arch); }
 
 int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped) {
   const AdcModel m = adc_model(arch.pe.adc.bits, adc_bits_needed(arch), arch.pe.adc);

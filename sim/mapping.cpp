@@ -76,7 +76,7 @@ int64_t pes_for(const LayerMapping& m, int64_t replication, int crossbars_per_pe
 
 // MVMs per copy after replication, times input cycles (and passes): the stage time in reads.
 int64_t stage_reads(const LayerMapping& m, int64_t replication) {
-  return ceil_div(m.mvms, replication) * m.input_cycles * m.passes;
+  return ceil_div(m.mvms, replication) * m.input_cycles * m.max_read_groups() * m.passes;
 }
 
 }  // namespace
@@ -143,6 +143,36 @@ int64_t LayerMapping::array_columns() const {
   return total;
 }
 
+int64_t LayerMapping::read_groups(int64_t b) const {
+  const int rows = row_block_rows[static_cast<size_t>(b)];
+  return rows_per_read > 0 && rows_per_read < rows ? ceil_div(rows, rows_per_read) : 1;
+}
+
+int LayerMapping::read_group_rows(int64_t b, int64_t g) const {
+  const int rows = row_block_rows[static_cast<size_t>(b)];
+  if (read_groups(b) == 1) return rows;
+  return std::min<int>(rows_per_read, rows - static_cast<int>(g) * rows_per_read);
+}
+
+int64_t LayerMapping::max_read_groups() const {
+  int64_t most = 1;
+  for (int64_t b = 0; b < row_blocks(); ++b) most = std::max(most, read_groups(b));
+  return most;
+}
+
+int LayerMapping::rows_per_conversion() const {
+  int rows = 1;
+  for (int r : row_block_rows) rows = std::max(rows, r);
+  return rows_per_read > 0 ? std::min(rows, rows_per_read) : rows;
+}
+
+int64_t LayerMapping::conversions_per_cycle() const {
+  int64_t total = 0;
+  for (const ArrayRef& a : array_list())
+    total += column_arrays[a.column_array].used_columns * read_groups(a.row_block);
+  return total;
+}
+
 int64_t LayerMapping::array_spans() const {
   int64_t total = 0;
   for (const ArrayRef& a : array_list())
@@ -197,11 +227,13 @@ int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe, int64_t copies, i
   // array list (for a dense layer, column array j % (column arrays)), so the columns of arrays
   // [0, k) are whole periods plus a prefix; PE w holds arrays [w * per_pe, (w + 1) * per_pe).
   // PEs repeat their pattern every n / gcd(n, per_pe).
+  // A column converts once per row group of its block.
   std::vector<int64_t> period;
-  if (row_block_columns.empty()) {
+  if (row_block_columns.empty() && max_read_groups() == 1) {
     for (const ColumnArray& a : column_arrays) period.push_back(a.used_columns);
   } else {
-    for (const ArrayRef& a : array_list()) period.push_back(column_arrays[a.column_array].used_columns);
+    for (const ArrayRef& a : array_list())
+      period.push_back(column_arrays[a.column_array].used_columns * read_groups(a.row_block));
   }
   const auto n = static_cast<int64_t>(period.size());
   std::vector<int64_t> prefix(static_cast<size_t>(n) + 1, 0);
@@ -253,6 +285,7 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
                         layer.kernel_area();
   }
   m.activation_bits = precision.activation_bits;
+  m.rows_per_read = arch.pe.crossbar.rows_per_read;
   m.input_cycles = static_cast<int>(ceil_div(precision.activation_bits, arch.pe.dac.bits));
   m.mvms = layer.output_pixels();
 

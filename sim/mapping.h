@@ -89,6 +89,7 @@ struct LayerMapping {
   int64_t first_pe = 0;     // global index of its first PE
   int first_tile = 0, last_tile = -1;
   int64_t passes = 1;  // > 1: the layer exceeds the chip and is reprogrammed in parts
+  int rows_per_read = 0;  // pe.crossbar.rows_per_read (0: a read activates every row)
 
   int64_t row_blocks() const { return static_cast<int64_t>(row_block_rows.size()); }
   // Column arrays [first, second) that row block b meets.
@@ -106,6 +107,15 @@ struct LayerMapping {
   // sending partial sums, and cells (rows x used columns).
   int64_t array_rows() const;
   int64_t array_columns() const;
+  // Row groups read one after another per read of row block `b` (1 unless rows_per_read is
+  // smaller than its rows), their largest count over the blocks, the most rows one read
+  // activates, and the conversions per MVM and input cycle summed over one copy's arrays (each
+  // used column once per row group of its block).
+  int64_t read_groups(int64_t b) const;
+  int read_group_rows(int64_t b, int64_t g) const;  // rows of group g of block b
+  int64_t max_read_groups() const;
+  int rows_per_conversion() const;
+  int64_t conversions_per_cycle() const;
   int64_t array_spans() const;
   int64_t active_cells() const;
   // Fractions of the arrays' rows, columns and cells that hold weights, in (0, 1].
@@ -116,11 +126,13 @@ struct LayerMapping {
   // per output value.
   int64_t partial_sum_merges() const;
   // Pipeline time of the layer in crossbar reads per inference: ceil(mvms / replication)
-  // MVMs per copy, each input_cycles reads, times reprogramming passes.
+  // MVMs per copy, each input_cycles reads of max_read_groups() row groups, times
+  // reprogramming passes.
   int64_t reads_per_inference() const;
-  // Columns the busiest PE converts per crossbar read (its ADCs share them): arrays of every
-  // copy are placed in order (copy, row block, column array), as many per PE as spreading them
-  // evenly over the layer's `pes` gives, at most `crossbars_per_pe`.
+  // Columns the busiest PE converts per read step, a column once per row group of its block
+  // (its ADCs share them): arrays of every copy are placed in order (copy, row block, column
+  // array), as many per PE as spreading them evenly over the layer's `pes` gives, at most
+  // `crossbars_per_pe`.
   int64_t busiest_pe_columns(int crossbars_per_pe) const;
   // The same for `copies` copies on `pes` PEs (before they are chosen).
   int64_t busiest_pe_columns(int crossbars_per_pe, int64_t copies, int64_t pes) const;

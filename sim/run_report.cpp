@@ -43,7 +43,7 @@ ordered_json adc_json(const RunCase& run) {
   a["resolution"] = std::string(to_string(arch.pe.adc.resolution));
   a["built_bits"] = adc_built_bits(arch);
   a["weight_flipping"] = arch.pe.crossbar.weight_flipping;
-  a["array_bits_needed"] = column_sum_bits(arch.pe.crossbar.rows, arch);
+  a["array_bits_needed"] = column_sum_bits(rows_per_array_read(arch), arch);
   ordered_json inexact = ordered_json::array();
   int needed = 0;
   for (const LayerPerformance& l : run.evaluation.performance.layers) {

@@ -131,8 +131,9 @@ int tile_units(const ArchConfig& arch, TileUnit unit) {
   }
 }
 
-double read_step_ns(const ArchConfig& arch, int64_t columns, int bits) {
-  const double read = arch.pe.crossbar.read_latency_ns, adc = adc_read_ns(arch, columns, bits);
+double read_step_ns(const ArchConfig& arch, int64_t columns, int bits, int64_t read_groups) {
+  const double read = arch.pe.crossbar.read_latency_ns * static_cast<double>(read_groups);
+  const double adc = adc_read_ns(arch, columns, bits);
   const double shift_add = shift_add_ns_per_read(arch, columns);
   return arch.pe.sample_hold ? std::max({read, adc, shift_add}) : std::max(read + adc, shift_add);
 }
@@ -221,7 +222,9 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
         w.array_input_bytes +=
             ceil_div(int64_t{m.row_block_rows[a.row_block]} * m.activation_bits, 8);
       w.busiest_pe_columns = m.busiest_pe_columns(arch.pe.crossbars);
-      w.read_ns = arch.pe.crossbar.read_latency_ns * static_cast<double>(m.passes);
+      // Row groups are read one after another (pe.crossbar.rows_per_read).
+      w.read_ns = arch.pe.crossbar.read_latency_ns * static_cast<double>(m.max_read_groups()) *
+                  static_cast<double>(m.passes);
       w.adc_ns =
           adc_read_ns(arch, w.busiest_pe_columns, p.adc.bits) * static_cast<double>(m.passes);
       w.shift_add_ns =
@@ -251,7 +254,7 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
           part.arrays += 1;
           part.cells += rows * columns;
           part.dac_rows += rows;
-          part.columns += columns;
+          part.columns += columns * m.read_groups(array.row_block);  // once per row group
           part.input_bytes += ceil_div(rows * m.activation_bits, 8);
         }
         // Identical PEs: the same work with every copy active and in the last slot.
@@ -280,7 +283,7 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
 
       // Sums over the arrays of one copy (row blocks x column arrays for a dense layer).
       const int64_t M = m.mvms, I = m.input_cycles;
-      const int64_t conversions = M * I * m.array_columns();
+      const int64_t conversions = M * I * m.conversions_per_cycle();
       p.macs = M * m.macs_per_mvm;
       c.add("xbar", "read_cell", M * I * m.active_cells());
       c.add("dac", "convert", M * I * m.array_rows());

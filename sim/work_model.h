@@ -89,7 +89,7 @@ struct PeArrays {
     int64_t arrays = 0;
     int64_t cells = 0;        // active cells read per read step (block rows x used columns)
     int64_t dac_rows = 0;     // rows driven per read step
-    int64_t columns = 0;      // used columns converted per read step
+    int64_t columns = 0;      // conversions per read step (used columns x row groups)
     int64_t input_bytes = 0;  // inputs per MVM: ceil(block rows x activation bits / 8) per array
   };
   std::vector<Part> parts;  // by copy, ascending
@@ -208,9 +208,10 @@ int tile_units(const ArchConfig& arch, TileUnit unit);
 double shift_add_ns_per_read(const ArchConfig& arch, int64_t columns);
 
 // Time per read step of a PE pipeline whose busiest PE converts `columns` columns at `bits`
-// when it streams: with a sample-and-hold the slowest of array read, conversions and
-// shift-adds; without one the array waits for its conversions (read + ADC), then the
-// shift-add. The allocator's cost model and the analytic bounds use it.
-double read_step_ns(const ArchConfig& arch, int64_t columns, int bits);
+// when it streams, its arrays read in `read_groups` row groups one after another
+// (LayerMapping::max_read_groups): with a sample-and-hold the slowest of the array reads,
+// conversions and shift-adds; without one the array waits for its conversions (reads + ADC),
+// then the shift-add. The allocator's cost model and the analytic bounds use it.
+double read_step_ns(const ArchConfig& arch, int64_t columns, int bits, int64_t read_groups);
 
 }  // namespace mixpim::sim
