@@ -81,13 +81,12 @@ void check_converters(const ArchConfig& arch, const TechTable& table) {
   const int built = adc_built_bits(arch);
   if (built > adc_max) {
     const bool exact = arch.pe.adc.resolution == AdcResolution::kExact;
-    const std::string what = exact
-                                 ? "exact converters for " + std::to_string(rows_per_array_read(arch)) +
-                                       (rows_per_array_read(arch) < arch.pe.crossbar.rows
-                                            ? "-row reads need "
-                                            : "-row arrays need ") +
-                                       std::to_string(built) + " bits"
-                                 : std::to_string(built) + "-bit ADCs";
+    const std::string what =
+        exact ? "exact converters for " + std::to_string(rows_per_array_read(arch)) +
+                    (rows_per_array_read(arch) < arch.pe.crossbar.rows ? "-row reads need "
+                                                                       : "-row arrays need ") +
+                    std::to_string(built) + " bits"
+              : std::to_string(built) + "-bit ADCs";
     diagnostics.add(key_location(arch, {"pe", "adc", exact ? "resolution" : "bits"}),
                     exact ? "pe.adc.resolution" : "pe.adc.bits",
                     what + ", but technology table " + table.name + " (" + table.path +

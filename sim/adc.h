@@ -17,8 +17,9 @@
 //
 // Resolution policies (pe.adc.resolution):
 // - fixed: every conversion at pe.adc.bits. Its full scale (full_scale: exact_bound) covers
-//   the largest sum of one read of the array (all its rows, or rows_per_read), so it is exact only when pe.adc.bits reaches that sum's
-//   bits; with full_scale: clip (LSB = 1) it is exact when the layer's sums fit.
+//   the largest sum of one read of the array (all its rows, or rows_per_read), so it is exact only
+//   when pe.adc.bits reaches that sum's bits; with full_scale: clip (LSB = 1) it is exact when the
+//   layer's sums fit.
 // - per_layer: each layer converts at the bits its own tallest row block (or row group) needs,
 //   capped at pe.adc.bits, with the full scale set to that block's largest sum.
 // - exact: converters are built with the bits one read of the array needs (area, peak power),

@@ -222,16 +222,16 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
                             "stuck_on_rate + stuck_off_rate exceed 1");
           }
           if (d.read_time_s < d.drift_t0_s && d.drift_nu > 0) {
-            diagnostics.add(value_location(dev, "read_time_s"), join_path(dev.path(), "read_time_s"),
+            diagnostics.add(value_location(dev, "read_time_s"),
+                            join_path(dev.path(), "read_time_s"),
                             "drift needs read_time_s >= drift_t0_s (the power law starts at t0)");
           }
         }
         if (c.rows_per_read > c.rows && c.rows > 0) {
-          diagnostics.add(value_location(xbar, "rows_per_read"),
-                          join_path(xbar.path(), "rows_per_read"),
-                          "a read activates at most the array's " + std::to_string(c.rows) +
-                              " rows, got " + std::to_string(c.rows_per_read) +
-                              " (0 reads every row at once)");
+          diagnostics.add(
+              value_location(xbar, "rows_per_read"), join_path(xbar.path(), "rows_per_read"),
+              "a read activates at most the array's " + std::to_string(c.rows) + " rows, got " +
+                  std::to_string(c.rows_per_read) + " (0 reads every row at once)");
         }
         if (c.signed_weights == SignedWeights::kDifferential && c.columns % 2 != 0) {
           diagnostics.add(value_location(xbar, "columns"), join_path(xbar.path(), "columns"),

@@ -36,13 +36,13 @@ std::string_view to_string(VariationDistribution value);
 // integers; `analog: true` (or any non-ideality) routes them through conductances.
 struct DeviceConfig {
   bool analog = false;
-  double g_on_us = 10;      // conductance of the highest level, microsiemens
-  double on_off_ratio = 10;  // G_on / G_off
+  double g_on_us = 10;           // conductance of the highest level, microsiemens
+  double on_off_ratio = 10;      // G_on / G_off
   double programming_sigma = 0;  // per programmed cell, relative to its level's conductance
   VariationDistribution programming_distribution = VariationDistribution::kGaussian;
-  double read_noise_sigma = 0;   // per cell and read, relative to its conductance
+  double read_noise_sigma = 0;                   // per cell and read, relative to its conductance
   double stuck_on_rate = 0, stuck_off_rate = 0;  // fractions of cells stuck at G_on / G_off
-  double drift_nu = 0;  // G(t) = G(t0) x (t / t0)^-nu
+  double drift_nu = 0;                           // G(t) = G(t0) x (t / t0)^-nu
   double drift_t0_s = 1, read_time_s = 1;
   double wire_resistance_ohm = 0;  // per cell pitch, along rows and columns
   bool non_ideal() const {

@@ -84,24 +84,24 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   const TileConfig& tile = arch.tile;
   const double ghz = arch.clock_mhz / 1000.0;
   const double reads_per_ns =
-      pe.crossbars / pe.crossbar.read_latency_ns;  // array reads per ns, one PE
+      pe.crossbars / pe.crossbar.read_latency_ns;   // array reads per ns, one PE
   const int read_rows = rows_per_array_read(arch);  // rows one read drives
   const int adc_bits = adc_built_bits(arch);
   const double conversions_per_ns = pe.adc.count / adc_conversion_ns(arch, adc_bits);
   const double pes = tile.pes;
   // Events per ns x pJ per event = mW.
   std::map<std::string, double> p;
-  p["xbar"] = pes * reads_per_ns * read_rows * pe.crossbar.columns *
-              t.energy_pj("xbar", "read_cell");
+  p["xbar"] =
+      pes * reads_per_ns * read_rows * pe.crossbar.columns * t.energy_pj("xbar", "read_cell");
   p["dac"] = pes * reads_per_ns * read_rows * t.dac_energy_pj(pe.dac.bits);
   p["sample_hold"] =
       pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
   p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(adc_bits);
   p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
   if (pe.crossbar.weight_flipping) {
-    p["flip_correct"] = pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
-                               reads_per_ns * read_rows * pe.dac.bits *
-                                   t.energy_pj("flip_correct", "input_bit"));
+    p["flip_correct"] =
+        pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
+               reads_per_ns * read_rows * pe.dac.bits * t.energy_pj("flip_correct", "input_bit"));
   }
   p["output_register"] =
       pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");

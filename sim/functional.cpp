@@ -627,7 +627,9 @@ class PimLayer {
                 arch.pe.crossbar.weight_flipping
                     ? flip_columns(cells, columns.size(), block_rows, words, per_read)
                     : std::vector<uint8_t>(
-                          columns.size() * static_cast<size_t>((block_rows + per_read - 1) / per_read), 0);
+                          columns.size() *
+                              static_cast<size_t>((block_rows + per_read - 1) / per_read),
+                          0);
             if (analog_) {
               // Levels row major, for drawing every copy's cells (sim/device.h).
               std::vector<uint8_t>& levels = levels_[static_cast<size_t>(k)];
@@ -775,8 +777,8 @@ class PimLayer {
                 for (int w = 0; w < words; ++w) {
                   // Rows [lo, hi) of word w.
                   const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
-                  const uint64_t mask = b - a == 64 ? ~uint64_t{0}
-                                                    : ((uint64_t{1} << (b - a)) - 1) << a;
+                  const uint64_t mask =
+                      b - a == 64 ? ~uint64_t{0} : ((uint64_t{1} << (b - a)) - 1) << a;
                   for (int q = 0; q < activation_bits_; ++q)
                     group_planes[static_cast<size_t>(q) * words + w] =
                         planes[static_cast<size_t>(q) * words + w] & mask;
@@ -823,7 +825,8 @@ class PimLayer {
                 // Flagged (flipped) columns hold complements over the read's rows: their true
                 // sum is (2^b_c - 1) x (sum of those rows' inputs) - the converted sum
                 // (sim/adc.h). Flags are per column and row group.
-                const uint8_t* flipped = flipped_[k].data() + g * static_cast<int64_t>(columns.size());
+                const uint8_t* flipped =
+                    flipped_[k].data() + g * static_cast<int64_t>(columns.size());
                 const int64_t complement = cell_max_ * read_sum;
                 // Shift-add: slice shift, sign of the column, into the channel's partial sum.
                 for (size_t c = 0; c < columns.size(); ++c) {
@@ -1009,8 +1012,9 @@ class PimLayer {
         int64_t sum = 0;
         for (int cb = 0; cb < bits_per_cell_; ++cb) {
           for (int w = 0; w < words; ++w)
-            sum += int64_t{__builtin_popcountll(planes[cb * words + w] & mask[static_cast<size_t>(w)])}
-                   << cb;
+            sum +=
+                int64_t{__builtin_popcountll(planes[cb * words + w] & mask[static_cast<size_t>(w)])}
+                << cb;
         }
         if (sum <= half) continue;
         flags[static_cast<size_t>(g) * columns + c] = 1;
@@ -1475,7 +1479,9 @@ double top1_agreement(const Tensor& got, const Tensor& want) {
 
 }  // namespace
 
-int adc_bits_needed(const ArchConfig& arch) { return column_sum_bits(rows_per_array_read(arch), arch); }
+int adc_bits_needed(const ArchConfig& arch) {
+  return column_sum_bits(rows_per_array_read(arch), arch);
+}
 
 int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped) {
   const AdcModel m = adc_model(arch.pe.adc.bits, adc_bits_needed(arch), arch.pe.adc);

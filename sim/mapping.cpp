@@ -121,8 +121,7 @@ std::vector<LayerMapping::ArrayRef> LayerMapping::array_list() const {
 }
 
 int64_t LayerMapping::arrays() const {
-  if (row_block_columns.empty())
-    return row_blocks() * static_cast<int64_t>(column_arrays.size());
+  if (row_block_columns.empty()) return row_blocks() * static_cast<int64_t>(column_arrays.size());
   int64_t n = 0;
   for (const auto& [first, last] : row_block_columns) n += last - first;
   return n;
@@ -238,7 +237,8 @@ int64_t LayerMapping::busiest_pe_columns(int crossbars_per_pe, int64_t copies, i
   const auto n = static_cast<int64_t>(period.size());
   std::vector<int64_t> prefix(static_cast<size_t>(n) + 1, 0);
   for (int64_t a = 0; a < n; ++a)
-    prefix[static_cast<size_t>(a) + 1] = prefix[static_cast<size_t>(a)] + period[static_cast<size_t>(a)];
+    prefix[static_cast<size_t>(a) + 1] =
+        prefix[static_cast<size_t>(a)] + period[static_cast<size_t>(a)];
   const auto columns_before = [&](int64_t k) {
     return (k / n) * prefix[static_cast<size_t>(n)] + prefix[static_cast<size_t>(k % n)];
   };
@@ -281,8 +281,8 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
   m.kept_outputs = precision.kept_count();
   for (size_t j = 0; j < precision.kept.size(); ++j) {
     if (precision.kept[j])
-      m.macs_per_mvm += group_inputs[j / static_cast<size_t>(layer.group_out_channels())] *
-                        layer.kernel_area();
+      m.macs_per_mvm +=
+          group_inputs[j / static_cast<size_t>(layer.group_out_channels())] * layer.kernel_area();
   }
   m.activation_bits = precision.activation_bits;
   m.rows_per_read = arch.pe.crossbar.rows_per_read;
@@ -345,10 +345,10 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
     // Within a pack, channels sorted as in a dense layer (widest first).
     std::sort(pack.begin(), pack.end(), wider_first);
     const int first_array = static_cast<int>(m.column_arrays.size());
-    std::vector<ColumnArray> arrays =
-        pack.empty() ? std::vector<ColumnArray>{}
-                     : pack_columns(pack, xbar.columns, columns_per_slice,
-                                    arch.mapping.split_channel_slices);
+    std::vector<ColumnArray> arrays = pack.empty()
+                                          ? std::vector<ColumnArray>{}
+                                          : pack_columns(pack, xbar.columns, columns_per_slice,
+                                                         arch.mapping.split_channel_slices);
     m.column_arrays.insert(m.column_arrays.end(), arrays.begin(), arrays.end());
     const int last_array = static_cast<int>(m.column_arrays.size());
     const size_t blocks_before = m.row_block_rows.size();

@@ -88,7 +88,7 @@ struct LayerMapping {
                             // layer is spread to reach more tiles' adders)
   int64_t first_pe = 0;     // global index of its first PE
   int first_tile = 0, last_tile = -1;
-  int64_t passes = 1;  // > 1: the layer exceeds the chip and is reprogrammed in parts
+  int64_t passes = 1;     // > 1: the layer exceeds the chip and is reprogrammed in parts
   int rows_per_read = 0;  // pe.crossbar.rows_per_read (0: a read activates every row)
 
   int64_t row_blocks() const { return static_cast<int64_t>(row_block_rows.size()); }
@@ -102,7 +102,7 @@ struct LayerMapping {
   std::vector<ArrayRef> array_list() const;
   int64_t arrays() const;
   int64_t arrays_placed() const { return arrays() * replication; }
-  int64_t used_columns() const;   // columns of the column layout (summed over column arrays)
+  int64_t used_columns() const;  // columns of the column layout (summed over column arrays)
   // Sums over one copy's arrays: rows driven (DACs), columns converted per read, channel spans
   // sending partial sums, and cells (rows x used columns).
   int64_t array_rows() const;

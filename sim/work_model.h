@@ -45,8 +45,8 @@ int64_t noc_hops(int from_tile, int to_tile, const NocConfig& noc);
 // tile) pair by split_share and gathered per router pair (a route). Same-tile pairs stay local.
 struct NocRoute {
   int from_router = 0, to_router = 0;
-  int64_t routers = 0;                // routers each flit passes (noc_hops)
-  std::vector<int64_t> pair_flits;    // per tile pair on this route, per inference
+  int64_t routers = 0;              // routers each flit passes (noc_hops)
+  std::vector<int64_t> pair_flits;  // per tile pair on this route, per inference
   int64_t flits() const;
   // Flits of producer row `row` of `rows` on this route (each pair's flits split over rows).
   int64_t row_flits(int64_t row, int64_t rows) const;
@@ -105,7 +105,7 @@ struct PeArrays {
 // has no MVM for them).
 struct PeWork {
   int64_t copies = 1, slots = 0, input_cycles = 1, passes = 1;
-  int64_t mvms = 0;  // per inference, all copies
+  int64_t mvms = 0;            // per inference, all copies
   int64_t pixels_per_row = 1;  // output pixels per output row
   // Per MVM of one copy.
   int64_t gemm_rows = 0, used_columns = 0, row_blocks = 0, column_arrays = 0;
@@ -120,7 +120,7 @@ struct PeWork {
   double adc_ns = 0;        // the busiest PE's ADC bank: ceil(columns / ADCs) conversions
   double shift_add_ns = 0;  // the busiest PE's shift-add units
   bool sample_hold = true;
-  int adc_bits = 0;            // the layer's conversions (LayerAdc::bits)
+  int adc_bits = 0;  // the layer's conversions (LayerAdc::bits)
   // Data-aware runs (sim/activity.h): the fractions of DAC drives, cell reads and conversions
   // that happen; each PE takes its share read step by read step (ActiveShare).
   ActiveFractions active;
@@ -153,10 +153,10 @@ struct LayerProgram {
   bool uses_tile_buffer() const {
     return has_pe || unit == TileUnit::kPool || type == LayerType::kAdd;
   }
-  int64_t rows = 1;           // output rows (row groups of digital layers)
-  int64_t output_bytes = 0;   // per inference, as stored for its consumers
-  ActionCounts counts;        // per inference, in closed form (the analytic engine's counts)
-  LayerAdc adc;               // weight layers
+  int64_t rows = 1;          // output rows (row groups of digital layers)
+  int64_t output_bytes = 0;  // per inference, as stored for its consumers
+  ActionCounts counts;       // per inference, in closed form (the analytic engine's counts)
+  LayerAdc adc;              // weight layers
   int64_t macs = 0;
   // Tile work: the digital unit the layer uses, its operations and the tile-buffer traffic.
   TileUnit unit = TileUnit::kNone;

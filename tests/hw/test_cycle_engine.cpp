@@ -149,6 +149,17 @@ TEST(CycleTiny, CrossbarBound) {
   EXPECT_EQ(stall(r, "adc"), 0);
 }
 
+// The same with 16 rows per read: each step reads its 64 rows in 4 groups (4 x 100 ns) and
+// converts each column once per group (32 conversions, 32 ns; shift-add 4 cycles of 1 ns),
+// still crossbar-bound. A model that read the groups at once, or converted each column once,
+// would be off by a factor of 4 in the crossbar's busy time or in the tail.
+TEST(CycleTiny, CrossbarBoundReadsRowGroupsOneAfterAnother) {
+  const CycleResult r = run_tiny({"pe.crossbar.read_latency_ns=100", "pe.adc.sample_rate_msps=1000",
+                                  "pe.shift_add_ops_per_cycle=8", "pe.crossbar.rows_per_read=16"});
+  EXPECT_NEAR(span(r), kSteps * 400 + 32 + 4 + 4, 1e-6);
+  EXPECT_NEAR(r.layers[0].units.at(1).busy_ns, kSteps * 400, 1e-6);  // crossbar
+}
+
 // ADC-bound with a sample-and-hold (read 10 ns, conversions 8 x 12.5 = 100 ns): reads overlap
 // conversions, so after the first read the ADCs convert back to back: 10 + 64 x 100, then the
 // shift-add (1) and the write (4). The crossbar waits on the full sample-and-hold: stalls "adc".
@@ -410,6 +421,13 @@ void expect_grouped_conserved(const std::vector<std::string>& overrides) {
   }
 }
 TEST(CycleWork, GroupedNetworkOffset) { expect_grouped_conserved({}); }
+// Row groups of 48 (pe.crossbar.rows_per_read): 126-row packs read as 48 + 48 + 30, 128-row
+// blocks as 48 + 48 + 32, 16-row blocks in one read. The analytic conversions are the closed
+// form over the array list (LayerMapping::conversions_per_cycle); the cycle engine's come from
+// the PEs' parts, built array by array.
+TEST(CycleWork, GroupedNetworkRowsPerRead) {
+  expect_grouped_conserved({"pe.crossbar.rows_per_read=48"});
+}
 TEST(CycleWork, GroupedNetworkDifferential) { expect_grouped_conserved(kDifferentialEncoding); }
 
 const std::vector<std::string> kDifferential = {"pe.crossbar.signed_weights=differential"};
@@ -429,6 +447,9 @@ TEST(CycleWork, Resnet18MixedChannelOffset) {
 }
 TEST(CycleWork, Resnet18MixedChannelDifferential) {
   expect_conserved("resnet18", "resnet18/mixed-channel", kDifferential);
+}
+TEST(CycleWork, Resnet18MixedChannelRowsPerRead) {
+  expect_conserved("resnet18", "resnet18/mixed-channel", {"pe.crossbar.rows_per_read=32"});
 }
 TEST(CycleWork, Resnet18PrunedLayerByLayer) {
   expect_conserved("resnet18", "resnet18/pruned", {"mapping.mode=layer_by_layer"});

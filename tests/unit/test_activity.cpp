@@ -75,10 +75,12 @@ TEST(Activity, FractionsDerivedFromBitPlanesByHand) {
 // countings of one run). The derived conversion fraction assumes independent rows and must not
 // fall below the measured one by much on ReLU data (zeros cluster); both are checked to lie in
 // [0, 1] and the derivation to be at least the measured DAC fraction.
-TEST(Activity, DerivedDacFractionEqualsMeasuredWithOneBitDacs) {
+void expect_derived_dac_fraction_equals_measured(const std::vector<std::string>& overrides) {
   test::TempDir dir;
   const Network net = small_network(dir);
-  const ArchConfig arch = isaac({"pe.adc.skip_zero_blocks=true", "pe.adc.resolution=exact"});
+  std::vector<std::string> all = {"pe.adc.skip_zero_blocks=true", "pe.adc.resolution=exact"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  const ArchConfig arch = isaac(all);
   const PrecisionProfile profile = uniform_profile(net, 8);
   const NetworkMapping mapping = map_network(net, profile, arch);
   FunctionalOptions options;
@@ -103,6 +105,31 @@ TEST(Activity, DerivedDacFractionEqualsMeasuredWithOneBitDacs) {
   }
   // ReLU zeros: the layers after a ReLU see a lower density than the first.
   EXPECT_LT(measured.find("b")->density, measured.find("a")->density);
+}
+
+TEST(Activity, DerivedDacFractionEqualsMeasuredWithOneBitDacs) {
+  expect_derived_dac_fraction_equals_measured({});
+}
+
+// Row groups (pe.crossbar.rows_per_read): a group's conversions are skipped when its own rows
+// are all zero, so more conversions are skipped than with whole blocks, measured and derived.
+TEST(Activity, RowGroupsSkipMoreConversions) {
+  expect_derived_dac_fraction_equals_measured({"pe.crossbar.rows_per_read=16"});
+  test::TempDir dir;
+  const Network net = small_network(dir);
+  const PrecisionProfile profile = uniform_profile(net, 8);
+  auto measured_conversions = [&](const std::vector<std::string>& overrides) {
+    std::vector<std::string> all = {"pe.adc.skip_zero_blocks=true"};
+    all.insert(all.end(), overrides.begin(), overrides.end());
+    const ArchConfig arch = isaac(all);
+    const NetworkMapping mapping = map_network(net, profile, arch);
+    FunctionalOptions options;
+    options.batch = 2;
+    const Activity a =
+        measured_activity(net, run_functional(net, profile, arch, mapping, options), "test");
+    return a.find("b")->conversion_active_fraction;
+  };
+  EXPECT_LT(measured_conversions({"pe.crossbar.rows_per_read=8"}), measured_conversions({}));
 }
 
 // The file written by --activity-out reads back to the same fractions bit for bit, so a run

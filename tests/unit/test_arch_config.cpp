@@ -118,7 +118,8 @@ TEST_F(ArchErrors, OutOfRangeValue) {
 TEST_F(ArchErrors, UnknownKeyListsTheExpectedOnes) {
   std::string error = error_of(isaac_with("    bits_per_cell: 2 ", "    bits_per_cel: 2 "));
   EXPECT_NE(error.find("pe.crossbar.bits_per_cel: unknown key (expected one of: bits_per_cell, "
-                       "columns, device, read_latency_ns, rows, rows_per_read, signed_weights, weight_flipping)"),
+                       "columns, device, read_latency_ns, rows, rows_per_read, signed_weights, "
+                       "weight_flipping)"),
             std::string::npos)
       << error;
   // ... and the now-missing key is reported in the same pass.

@@ -90,6 +90,29 @@ TEST_F(OneLayer, LatencyByHand) {
   EXPECT_DOUBLE_EQ(perf.interval_ns, 6400.0);
 }
 
+// Reading 32 rows at a time (pe.crossbar.rows_per_read): the 128-row block takes 4 row
+// groups, the 16-row block 1; each column converts once per group, so conversions (and their
+// samples, shift-adds, output register accesses) are M I (4 + 1) 32; cells and DAC drives do
+// not change. A read step is 4 reads (400 ns): 16 x 4 x 400 ns; the busiest PE converts
+// 5 x 32 columns per step with 8 ADCs at 0.78125 ns: 20 x 0.78125 ns. The ADCs need the bits
+// of 32 rows only: 32 x 3 = 96, 7 bits.
+TEST_F(OneLayer, RowGroupsByHand) {
+  arch.pe.crossbar.rows_per_read = 32;
+  mapping = map_network(network, profile, arch);
+  perf = analyze(network, profile, arch, mapping);
+  const ActionCounts& c = perf.layers[0].counts;
+  EXPECT_EQ(c.get("xbar", "read_cell"), 16 * 4 * 144 * 32);
+  EXPECT_EQ(c.get("dac", "convert"), 16 * 4 * 144);
+  EXPECT_EQ(c.get("adc", "convert"), 16 * 4 * 5 * 32);
+  EXPECT_EQ(c.get("sample_hold", "sample"), 16 * 4 * 5 * 32);
+  EXPECT_EQ(c.get("shift_add", "op"), 16 * 4 * 5 * 32);
+  EXPECT_EQ(c.get("output_register", "access_byte"), 2 * 16 * 4 * 5 * 32);
+  const LayerPerformance& l = perf.layers[0];
+  EXPECT_DOUBLE_EQ(l.bounds_ns.at("crossbar"), 16 * 4 * 400.0);
+  EXPECT_DOUBLE_EQ(l.bounds_ns.at("adc"), 64 * 20 * 0.78125);
+  EXPECT_EQ(l.adc.needed_bits, 7);
+}
+
 TEST_F(OneLayer, EnergyByHand) {
   const TechTable t = isaac_table();
   const Evaluation e = evaluate(perf, arch, t);
@@ -274,6 +297,12 @@ TEST(IsaacReproduction, PeakFiguresWithHyperTransport) {
   EXPECT_NEAR(p.area_mm2 - bare.area_mm2, 22.88, 1e-9);
   // At 8 bits: half the slices (32 weights per array) and half the input cycles: 4x the ops.
   EXPECT_NEAR(peak_figures(arch, t, 8, 8).ops_per_s, 4 * ops, 1e-9 * ops);
+  // 32 rows per read: a full array read is 4 reads (400 ns) and 4 x 8 x 128 conversions per
+  // PE (4096 / 8 ADCs x 0.78125 ns = 400 ns, as ISAAC's ADCs are sized to keep up): a quarter
+  // of the ops.
+  ArchConfig grouped = arch;
+  grouped.pe.crossbar.rows_per_read = 32;
+  EXPECT_NEAR(peak_figures(grouped, t, 16, 16).ops_per_s, ops / 4, 1e-9 * ops);
 }
 
 // A layer that keeps all 96 arrays of one tile busy (1x1 conv, 128 inputs, 1536 outputs of

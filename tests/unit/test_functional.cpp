@@ -288,9 +288,13 @@ TEST(FunctionalExact, RandomArchitecturesAndProfiles) {
                    "pe.crossbar.signed_weights=" + enc,
                    "mapping.split_channel_slices=" + pick({"true", "false"}),
                    "pe.crossbar.weight_flipping=" + pick({"true", "false"})});
+    // Rows activated per read: all, or row groups (sim/mapping.h), exact at their own bound.
+    arch.pe.crossbar.rows_per_read =
+        std::min(std::stoi(rows), std::stoi(pick({"0", "0", "8", "24", "40"})));
     arch.pe.adc.bits = adc_bits_needed(arch);
     arch.pe.adc.full_scale = trial % 3 == 0 ? AdcFullScale::kClip : AdcFullScale::kExactBound;
-    const std::string what = "trial " + std::to_string(trial) + ": rows " + rows + ", " + bpc +
+    const std::string what = "trial " + std::to_string(trial) + ": rows " + rows + " (" +
+                             std::to_string(arch.pe.crossbar.rows_per_read) + " per read), " + bpc +
                              " bits/cell, dac " + dac + ", " + enc +
                              (arch.pe.crossbar.weight_flipping ? ", flipping" : "");
     FunctionalOptions options;
@@ -934,6 +938,16 @@ TEST(FunctionalFlip, FlaggedColumnsHoldComplementsAndConvertExactly) {
   EXPECT_TRUE(diff.exact);
   EXPECT_EQ(diff.layers[0].flipped_columns, 3 + 3 + (0 + 3) + 0);  // 63 = 0111111: 11 11 11 00
   EXPECT_EQ(diff.final_pim, flipped.final_pim);
+
+  // Reading 64 rows at a time: each row group decides its flip on its own (here the same as
+  // the whole column, so twice the flags), a conversion sums 64 rows (7 bits needed), and the
+  // outputs are the same.
+  const FunctionalResult grouped =
+      run(net, profile, arch_with({"pe.crossbar.rows_per_read=64"}), options);
+  EXPECT_TRUE(grouped.exact);
+  EXPECT_EQ(grouped.adc_bits_needed, 7);
+  EXPECT_EQ(grouped.layers[0].flipped_columns, 2 * (4 + 0 + 4 + 1));
+  EXPECT_EQ(grouped.final_pim, flipped.final_pim);
 }
 
 // A reference that is one value throughout checks nothing: flagged, and top-1 is not reported

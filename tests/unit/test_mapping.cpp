@@ -292,7 +292,8 @@ TEST(MappingProperties, GroupedLayersMeetEachOwnRowOnceAndPackBlockDiagonally) {
     int64_t expected = 0, macs = 0;
     for (size_t j = 0; j < bits.size(); ++j) {
       if (!kept[j]) continue;
-      const int slices = (bits[j] + arch.pe.crossbar.bits_per_cell - 1) / arch.pe.crossbar.bits_per_cell;
+      const int slices =
+          (bits[j] + arch.pe.crossbar.bits_per_cell - 1) / arch.pe.crossbar.bits_per_cell;
       expected += slices * group_rows;
       macs += group_rows;
     }
@@ -432,6 +433,29 @@ TEST(Mapping, WorkedExampleFromTheReadme) {
   EXPECT_EQ(m.partial_sum_merges(), 2 * 8 * 64);
   EXPECT_DOUBLE_EQ(m.row_utilization(128), 288.0 / 384.0);
   EXPECT_DOUBLE_EQ(m.column_utilization(16), 20.0 / 32.0);
+  EXPECT_EQ(m.conversions_per_cycle(), 3 * 20);  // each used column once per read
+  EXPECT_EQ(m.reads_per_inference(), 64 * 6);
+
+  // Reading 32 rows at a time: the 128-row blocks take 4 row groups, the 32-row block 1; each
+  // used column converts once per group: (16 + 4) x (4 + 4 + 1) = 180 per input cycle, a read
+  // step is 4 reads long, and a conversion sums at most 32 rows. Arrays and cells do not change.
+  arch.pe.crossbar.rows_per_read = 32;
+  const LayerMapping g = map_layer(n, p, output_channel_masks(n, p), 0, arch);
+  EXPECT_EQ(g.arrays(), 6);
+  EXPECT_EQ(g.active_cells(), m.active_cells());
+  EXPECT_EQ(g.read_groups(0), 4);
+  EXPECT_EQ(g.read_groups(2), 1);
+  EXPECT_EQ(g.read_group_rows(1, 3), 32);
+  EXPECT_EQ(g.max_read_groups(), 4);
+  EXPECT_EQ(g.rows_per_conversion(), 32);
+  EXPECT_EQ(g.conversions_per_cycle(), 180);
+  EXPECT_EQ(g.reads_per_inference(), 64 * 6 * 4);
+  // 48 rows at a time: groups of 48, 48 and 32 rows in each 128-row block.
+  arch.pe.crossbar.rows_per_read = 48;
+  const LayerMapping h = map_layer(n, p, output_channel_masks(n, p), 0, arch);
+  EXPECT_EQ(h.read_groups(0), 3);
+  EXPECT_EQ(h.read_group_rows(0, 2), 32);
+  EXPECT_EQ(h.conversions_per_cycle(), 20 * (3 + 3 + 1));
 }
 
 // --- closed-form array counts of the shipped networks --------------------------------
