@@ -399,7 +399,8 @@ std::string npy_float64_bytes(const std::vector<int64_t>& shape,
   return npy_bytes("<f8", shape, values);
 }
 
-std::string npy_int64_bytes(const std::vector<int64_t>& shape, const std::vector<int64_t>& values) {
+std::string npy_int64_bytes(const std::vector<int64_t>& shape,
+                            const std::vector<int64_t>& values) {
   return npy_bytes("<i8", shape, values);
 }
 

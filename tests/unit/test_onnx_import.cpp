@@ -4,9 +4,10 @@
 // a crash; the sanitizer build runs it too). tests/onnx/import.sh checks models exported from
 // PyTorch against the shipped workloads.
 #include <gtest/gtest.h>
-#include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <onnx/onnx_pb.h>
+
 #include <fstream>
 #include <random>
 #include <string>
@@ -127,9 +128,9 @@ TEST(OnnxImport, SmallCnnBecomesItsLayers) {
   ASSERT_EQ(n.layers.size(), 6u);
   EXPECT_EQ(n.input_shape, (Shape{3, 8, 8}));
   const std::vector<std::pair<LayerType, Shape>> expected = {
-      {LayerType::kConv2d, {8, 8, 8}},  {LayerType::kRelu, {8, 8, 8}},
-      {LayerType::kMaxPool, {8, 4, 4}}, {LayerType::kGlobalAvgPool, {8, 1, 1}},
-      {LayerType::kFlatten, {8}},       {LayerType::kLinear, {10}}};
+      {LayerType::kConv2d, {8, 8, 8}},       {LayerType::kRelu, {8, 8, 8}},
+      {LayerType::kMaxPool, {8, 4, 4}},      {LayerType::kGlobalAvgPool, {8, 1, 1}},
+      {LayerType::kFlatten, {8}},            {LayerType::kLinear, {10}}};
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(n.layers[i].type, expected[i].first) << i;
     EXPECT_EQ(n.layers[i].output_shape, expected[i].second) << i;

@@ -171,12 +171,9 @@ TEST(Workload, ConcatJoinsChannelsOfItsProducers) {
   const Network n = load_network(dir.write(
       "net.yaml",
       std::string(kHeader) +
-          "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [8, 8, "
-          "8]}\n"
-          "  - {name: b, type: conv2d, from: [input], kernel: 1, input: [3, 8, 8], output: [4, 8, "
-          "8]}\n"
-          "  - {name: cat, type: concat, from: [a, b, input], input: [8, 8, 8], output: [15, 8, "
-          "8]}\n"
+          "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [8, 8, 8]}\n"
+          "  - {name: b, type: conv2d, from: [input], kernel: 1, input: [3, 8, 8], output: [4, 8, 8]}\n"
+          "  - {name: cat, type: concat, from: [a, b, input], input: [8, 8, 8], output: [15, 8, 8]}\n"
           "  - {name: c, type: conv2d, kernel: 1, input: [15, 8, 8], output: [2, 8, 8]}\n"));
   ASSERT_EQ(n.layers.size(), 4u);
   EXPECT_EQ(n.layers[2].type, LayerType::kConcat);
@@ -188,19 +185,16 @@ TEST(WorkloadErrors, ConcatChannelsAndSizesMustAgree) {
   const std::string convs =
       std::string(kHeader) +
       "  - {name: a, type: conv2d, kernel: 3, padding: 1, input: [3, 8, 8], output: [8, 8, 8]}\n"
-      "  - {name: b, type: conv2d, from: [input], kernel: 3, input: [3, 8, 8], output: [4, 6, "
-      "6]}\n";
-  EXPECT_EQ(
-      load_error(convs + "  - {name: cat, type: concat, from: [a, b], input: [8, 8, 8], "
-                         "output: [12, 8, 8]}\n"),
-      "net.yaml:7:52: layers[2].input: declared [8, 8, 8] but layer \"b\" produces [4, 6, 6]");
-  EXPECT_NE(
-      load_error(std::string(kHeader) +
-                 "  - {name: a, type: conv2d, kernel: 1, input: [3, 8, 8], output: [8, 8, 8]}\n"
-                 "  - {name: cat, type: concat, from: [a, input], input: [8, 8, 8], output: "
-                 "[12, 8, 8]}\n")
-          .find("but concat of its producers gives [11, 8, 8]"),
-      std::string::npos);
+      "  - {name: b, type: conv2d, from: [input], kernel: 3, input: [3, 8, 8], output: [4, 6, 6]}\n";
+  EXPECT_EQ(load_error(convs + "  - {name: cat, type: concat, from: [a, b], input: [8, 8, 8], "
+                               "output: [12, 8, 8]}\n"),
+            "net.yaml:7:52: layers[2].input: declared [8, 8, 8] but layer \"b\" produces [4, 6, 6]");
+  EXPECT_NE(load_error(std::string(kHeader) +
+                       "  - {name: a, type: conv2d, kernel: 1, input: [3, 8, 8], output: [8, 8, 8]}\n"
+                       "  - {name: cat, type: concat, from: [a, input], input: [8, 8, 8], output: "
+                       "[12, 8, 8]}\n")
+                .find("but concat of its producers gives [11, 8, 8]"),
+            std::string::npos);
   EXPECT_NE(load_error(std::string(kHeader) +
                        "  - {name: cat, type: concat, input: [3, 8, 8], output: [3, 8, 8]}\n")
                 .find("concat needs two or more producers in `from`"),
