@@ -441,6 +441,12 @@ AnalogRowKernel analog_row_kernel() {
   return analog_row_generic;
 }
 
+// Bits of rows [lo, hi) in 64-row word w (row r is bit r % 64 of word r / 64).
+inline uint64_t rows_mask(int lo, int hi, int w) {
+  const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
+  return b - a == 64 ? ~uint64_t{0} : ((uint64_t{1} << (b - a)) - 1) << a;
+}
+
 // What the shift-add unit does with one column.
 struct PimColumn {
   int channel = 0;
@@ -548,7 +554,7 @@ class PimLayer {
     // programmed in parallel (each writes only its own cells).
     struct ArrayJob {
       int array = 0;
-      int64_t first_row = 0;
+      int64_t block = 0, first_row = 0;
       int rows = 0, words = 0;
     };
     std::vector<ArrayJob> jobs;
@@ -564,7 +570,7 @@ class PimLayer {
       std::vector<uint8_t> seen(offset_.size(), 0);  // a channel's slices may span arrays
       for (int a = first_array; a < last_array; ++a) {
         block_arrays_.push_back(a);
-        jobs.push_back({a, first_row, block_rows, words});
+        jobs.push_back({a, block, first_row, block_rows, words});
         for (const ColumnSpan& span : mapping.column_arrays[a].spans) {
           if (offset_[span.channel] != 0 && !seen[span.channel])
             offsets.emplace_back(span.channel, offset_[span.channel]);
@@ -620,9 +626,8 @@ class PimLayer {
             }
             // Per column and row group (pe.crossbar.rows_per_read; one group unless it splits
             // the block), flagged where the group's cells were stored complemented.
-            const int per_read = mapping.rows_per_read > 0 && mapping.rows_per_read < block_rows
-                                     ? mapping.rows_per_read
-                                     : block_rows;
+            const int per_read =
+                mapping.read_groups(job.block) > 1 ? mapping.rows_per_read : block_rows;
             flipped_[static_cast<size_t>(k)] =
                 arch.pe.crossbar.weight_flipping
                     ? flip_columns(cells, columns.size(), block_rows, words, per_read)
@@ -775,10 +780,7 @@ class PimLayer {
                 read_sum = 0;
                 for (int r = lo; r < hi; ++r) read_sum += input[first + r];
                 for (int w = 0; w < words; ++w) {
-                  // Rows [lo, hi) of word w.
-                  const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
-                  const uint64_t mask =
-                      b - a == 64 ? ~uint64_t{0} : ((uint64_t{1} << (b - a)) - 1) << a;
+                  const uint64_t mask = rows_mask(lo, hi, w);
                   for (int q = 0; q < activation_bits_; ++q)
                     group_planes[static_cast<size_t>(q) * words + w] =
                         planes[static_cast<size_t>(q) * words + w] & mask;
@@ -1001,11 +1003,7 @@ class PimLayer {
     std::vector<uint64_t> mask(static_cast<size_t>(words));
     for (int g = 0; g < groups; ++g) {
       const int lo = g * per_read, hi = std::min(rows, lo + per_read);
-      for (int w = 0; w < words; ++w) {
-        const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
-        mask[static_cast<size_t>(w)] =
-            b - a == 64 ? ~uint64_t{0} : ((uint64_t{1} << (b - a)) - 1) << a;
-      }
+      for (int w = 0; w < words; ++w) mask[static_cast<size_t>(w)] = rows_mask(lo, hi, w);
       const int64_t half = int64_t{hi - lo} * cell_max_ / 2;
       for (size_t c = 0; c < columns; ++c) {
         uint64_t* planes = cells.data() + c * bits_per_cell_ * words;
