@@ -470,7 +470,7 @@ TEST(CliRun, AdcExactnessIsReportedWarnedAndStrict) {
 
   r = run(plain + "--strict-adc -o '" + dir.file("strict") + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("error: configs/arch/isaac.yaml:68:11: pe.adc.bits: ADC: 21 layer(s)", 0),
+  EXPECT_EQ(r.err.rfind("error: configs/arch/isaac.yaml:70:11: pe.adc.bits: ADC: 21 layer(s)", 0),
             0u)
       << r.err;
   EXPECT_NE(r.err.find("(--strict-adc)"), std::string::npos);
