@@ -333,8 +333,9 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
     previous = banded_program(times, pe_budget, stage_cap, bands_at(with_margin), to_go,
                               with_margin, per_tile, cost);
     used = best_end(cost);
-    if (used < 0) {  // nothing within the band: widen it
-      threshold = lower + (threshold - lower) * 16;
+    if (used < 0) {  // nothing within the band: widen it (to every position, at worst)
+      if (threshold == kNever) throw std::logic_error("allocate_pes: no placement of the layers");
+      threshold = threshold > lower ? lower + (threshold - lower) * 16 : kNever;
       continue;
     }
     const double found = cost[static_cast<size_t>(used)];
