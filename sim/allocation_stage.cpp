@@ -13,7 +13,7 @@
 namespace mixpim::sim::allocation_detail {
 
 namespace {
-// ---- The least slowest stage (3. above).
+// ---- Stage records and the bisection.
 
 // Per start offset and end offset in a tile, the PE counts at which the least stage so far
 // falls: (pes, stage) with stage strictly falling.
