@@ -444,6 +444,7 @@ AnalogRowKernel analog_row_kernel() {
 // Bits of rows [lo, hi) in 64-row word w (row r is bit r % 64 of word r / 64).
 inline uint64_t rows_mask(int lo, int hi, int w) {
   const int a = std::clamp(lo - w * 64, 0, 64), b = std::clamp(hi - w * 64, 0, 64);
+  if (b <= a) return 0;  // (and no shift by 64)
   return b - a == 64 ? ~uint64_t{0} : ((uint64_t{1} << (b - a)) - 1) << a;
 }
 
