@@ -6,7 +6,8 @@ cell, for a mixed-precision profile (class-based, per-filter bits) against unifo
 Takes the trained models and profiles the methods report produced (scripts/methods_report.py
 calls it with its work directory: run2 is the class-based generator's output, run4 the uniform
 8-bit QAT recipe), writes the sweep spec there, runs it on both cores and writes report.md,
-summary.csv (paths left out: the same bytes on every run) and two plots.
+summary.csv (paths left out: the same bytes on every run) and two plots; then a second sweep
+of IR drop (wire resistance) against rows activated per read, as a table.
 
 The sweep sets pe.adc.resolution: exact, so that the ADC's own bits do not mix with the
 device's effect when the cells hold more bits.
@@ -26,18 +27,40 @@ PROFILES = [("class-based (2-6 bits per filter)", "run2"), ("uniform 8-bit (QAT)
 SIGMAS = [0, 0.02, 0.05, 0.1, 0.2]
 BITS_PER_CELL = [1, 2, 4]
 SEEDS = [1, 2, 3]  # device draws (and nothing else: the inputs are the test images)
+# IR drop against rows activated per read (deterministic: no draws). 1 Ohm per cell pitch is
+# about an 8 % drop on a fully driven 128x128 array, within the first-order model's ~1 %
+# (README "Non-idealities").
+WIRE_OHMS = [1]
+ROWS_PER_READ = [0, 32, 16]
+IR_DROP_IMAGES = 120  # the first 120 test images: the IR-drop model is a pass over each array per read
 
 
-def write_spec(path, work):
+def first_images(work, count):
+    """The first `count` test images and labels as their own data map (the functional engine
+    takes a whole .npy as the batch); returns its directory."""
+    import numpy as np
+    source = os.path.join(work, PROFILES[0][1], "mixpim")
+    out = os.path.join(work, f"first-{count}-images")
+    os.makedirs(out, exist_ok=True)
+    for name in ("x.npy", "labels.npy"):
+        np.save(os.path.join(out, name), np.load(os.path.join(source, name))[:count])
+    with open(os.path.join(out, "data.yaml"), "w") as f:
+        f.write("input: x.npy\n")
+    return out
+
+
+def write_spec(path, work, ir_drop=False):
     runs = [os.path.join(work, run) for _, run in PROFILES]
-    data = os.path.join(runs[0], "mixpim")
+    data = first_images(work, IR_DROP_IMAGES) if ir_drop else os.path.join(runs[0], "mixpim")
     lines = [
-        "name: nonideal-digits",
-        "description: accuracy against programming variation and bits per cell, functional engine",
+        "name: nonideal-digits" + ("-ir-drop" if ir_drop else ""),
+        "description: " + ("accuracy against IR drop and rows activated per read" if ir_drop else
+                           "accuracy against programming variation and bits per cell") +
+        ", functional engine",
         "base:",
         f"  arch: {os.path.join(mt.ROOT, 'configs', 'arch', 'isaac.yaml')}",
         "  engine: functional",
-        "  batch: 360",
+        f"  batch: {IR_DROP_IMAGES if ir_drop else 360}",
         f"  data: {os.path.join(data, 'data.yaml')}",
         f"  labels: {os.path.join(data, 'labels.npy')}",
         "  set:",
@@ -46,10 +69,14 @@ def write_spec(path, work):
         "  - zip:",
         f"      - {{key: workload, values: [{', '.join(os.path.join(r, 'model.onnx') for r in runs)}]}}",
         f"      - {{key: precision, values: [{', '.join(os.path.join(r, 'profile.yaml') for r in runs)}]}}",
-        f"  - {{key: pe.crossbar.bits_per_cell, values: {BITS_PER_CELL}}}",
-        f"  - {{key: pe.crossbar.device.programming_sigma, values: {SIGMAS}}}",
-        f"  - {{key: seed, values: {SEEDS}}}",
     ]
+    if ir_drop:
+        lines += [f"  - {{key: pe.crossbar.device.wire_resistance_ohm, values: {WIRE_OHMS}}}",
+                  f"  - {{key: pe.crossbar.rows_per_read, values: {ROWS_PER_READ}}}"]
+    else:
+        lines += [f"  - {{key: pe.crossbar.bits_per_cell, values: {BITS_PER_CELL}}}",
+                  f"  - {{key: pe.crossbar.device.programming_sigma, values: {SIGMAS}}}",
+                  f"  - {{key: seed, values: {SEEDS}}}"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -99,7 +126,7 @@ def plot(out, rows):
            BITS_PER_CELL)
 
 
-def write_report(out, rows):
+def write_report(out, rows, ir_rows):
     with open(os.path.join(out, "summary.csv.tmp"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -139,6 +166,27 @@ def write_report(out, rows):
               "G_off and G_on, so the same relative sigma is a larger error in levels (and the "
               "high slice's error is shifted further), while fewer slices per weight add fewer "
               "independent errors. Lowest mean accuracy at sigma 10 %: " + loses + ".", ""]
+    lines += [
+        "## IR drop and rows activated per read",
+        "",
+        "The same model and test images with wire resistance on rows and columns "
+        "(`pe.crossbar.device.wire_resistance_ohm`, first-order model) and no other non-ideality, "
+        "reading all of a block's rows at once or row groups of 32 or 16 "
+        "(`pe.crossbar.rows_per_read`): a group's read drives only its rows, so the columns carry "
+        "less current, for 4 or 8 reads and conversions per 128-row block instead of 1. No draws: "
+        f"one run per point, on the first {IR_DROP_IMAGES} test images (the IR-drop model is a "
+        "pass over every array per read, so these runs are slow).",
+        "",
+        "| profile | wire (Ohm per cell) | rows per read | PIM accuracy | reference accuracy | "
+        "top-1 agreement |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in ir_rows:
+        per_read = "all" if r["rows_per_read"] == 0 else str(r["rows_per_read"])
+        lines.append(f"| {r['profile']} | {r['wire_ohm']:g} | {per_read} | "
+                     f"{100 * r['accuracy']:.1f} % | {100 * r['reference_accuracy']:.1f} % | "
+                     f"{100 * r['top1_agreement']:.1f} % |")
+    lines.append("")
     with open(os.path.join(out, "report.md.tmp"), "w") as f:
         f.write("\n".join(lines))
     os.replace(os.path.join(out, "report.md.tmp"), os.path.join(out, "report.md"))
@@ -177,8 +225,26 @@ def main():
             "reference_accuracy": float(runs[0]["reference_accuracy"]),
             "top1_agreement": sum(agreement) / len(agreement),
         })
+    # IR drop against rows per read.
+    spec = os.path.join(args.work, "nonideal-ir-drop.yaml")
+    write_spec(spec, args.work, ir_drop=True)
+    sweep_out = os.path.join(args.work, "nonideal-ir-drop")
+    subprocess.run([mixpim, "sweep", spec, "--out", sweep_out, "-j", "2"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    ir_rows = []
+    for p in csv.DictReader(open(os.path.join(sweep_out, "points.csv"))):
+        if p["status"] != "finished":
+            raise SystemExit(f"nonideal report: point {p['id']} {p['status']} ({sweep_out})")
+        ir_rows.append({
+            "profile": names[p["precision"]],
+            "wire_ohm": float(p["pe.crossbar.device.wire_resistance_ohm"]),
+            "rows_per_read": int(p["pe.crossbar.rows_per_read"]),
+            "accuracy": float(p["accuracy"]),
+            "reference_accuracy": float(p["reference_accuracy"]),
+            "top1_agreement": float(p["top1_agreement"]),
+        })
     plot(args.out, rows)
-    write_report(args.out, rows)
+    write_report(args.out, rows, ir_rows)
     print(f"nonideal report: {args.out}/report.md")
 
 
