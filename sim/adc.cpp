@@ -24,6 +24,11 @@ int rows_per_array_read(const ArchConfig& arch) {
   return per_read > 0 ? std::min(rows, per_read) : rows;
 }
 
+int64_t read_groups_per_array(const ArchConfig& arch) {
+  const int per_read = rows_per_array_read(arch);
+  return (arch.pe.crossbar.rows + per_read - 1) / per_read;
+}
+
 int adc_built_bits(const ArchConfig& arch) {
   return arch.pe.adc.resolution == AdcResolution::kExact
              ? column_sum_bits(rows_per_array_read(arch), arch)

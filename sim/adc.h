@@ -42,6 +42,8 @@ int64_t largest_column_sum(int64_t rows, const ArchConfig& arch);
 int column_sum_bits(int64_t rows, const ArchConfig& arch);
 // Rows one read of an array activates: pe.crossbar.rows, or rows_per_read when smaller.
 int rows_per_array_read(const ArchConfig& arch);
+// Row groups of one full read of an array: ceil(pe.crossbar.rows / rows_per_array_read).
+int64_t read_groups_per_array(const ArchConfig& arch);
 
 // Resolution the converters are built with: pe.adc.bits, or with resolution: exact the bits
 // one read of the array needs. Sets ADC area and peak power.

@@ -17,9 +17,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   a.pe_mm2["adc"] = pe.adc.count * t.adc_area_mm2(adc_built_bits(arch));
   // Weight flipping: one flag bit per array column and row group of a read (and its share of
   // the correction logic).
-  const int read_rows = rows_per_array_read(arch);
   const double flag_bits =
-      arrays * pe.crossbar.columns * ((pe.crossbar.rows + read_rows - 1) / read_rows);
+      arrays * pe.crossbar.columns * static_cast<double>(read_groups_per_array(arch));
   if (pe.crossbar.weight_flipping)
     a.pe_mm2["flip_correct"] = flag_bits * per_instance("flip_correct");
   a.pe_mm2["shift_add"] = pe.shift_add_units * per_instance("shift_add");
@@ -134,8 +133,7 @@ PeakFigures peak_figures(const ArchConfig& arch, const TechTable& t, int weight_
   const int64_t weights_per_array = pe.crossbar.columns / (slices * per_slice);
   const int64_t cycles = (activation_bits + pe.dac.bits - 1) / pe.dac.bits;
   // Every row group of every array read and converted (pe.crossbar.rows_per_read).
-  const int read_rows = rows_per_array_read(arch);
-  const int64_t groups = (pe.crossbar.rows + read_rows - 1) / read_rows;
+  const int64_t groups = read_groups_per_array(arch);
   const double read_ns =
       std::max(pe.crossbar.read_latency_ns * static_cast<double>(groups),
                adc_read_ns(arch, int64_t{pe.crossbars} * pe.crossbar.columns * groups,
