@@ -78,6 +78,32 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   return a;
 }
 
+// The size the table's price of `component` refers to, on this chip (TechTable::sized_energy_pj).
+int64_t component_size(const ArchConfig& arch, const std::string& component) {
+  if (component == "dac") return arch.pe.crossbar.columns;  // cells on the row it drives
+  if (component == "router") return arch.chip.noc.flit_bits;
+  if (component == "input_register") return arch.pe.input_register_bytes;
+  if (component == "output_register") return arch.pe.output_register_bytes;
+  if (component == "tile_buffer") return arch.tile.buffer.capacity_bytes;
+  if (component == "tile_output_register") return arch.tile.output_register_bytes;
+  if (component == "global_buffer") return arch.chip.global_buffer.capacity_bytes;
+  return 0;
+}
+
+double event_energy_pj(const TechTable& t, const ArchConfig& arch, const std::string& component,
+                       const std::string& action, int adc_bits) {
+  if (component == "reprogram") {
+    // Reprogramming is its own component: cell writes priced as the table's, and the
+    // rewritten weights' DRAM bytes as DRAM bytes.
+    return action == "dram_byte" ? t.energy_pj("dram", "byte") : t.energy_pj("xbar", "write_cell");
+  }
+  if (component == "adc" && action == "convert") return t.adc_energy_pj(adc_bits);
+  if (component == "dac" && action == "convert") {
+    return t.dac_energy_pj(arch.pe.dac.bits) * t.size_scale("dac", component_size(arch, "dac"));
+  }
+  return t.sized_energy_pj(component, action, component_size(arch, component));
+}
+
 std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const TechTable& t) {
   const PeConfig& pe = arch.pe;
   const TileConfig& tile = arch.tile;
@@ -90,32 +116,32 @@ std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const T
   const double pes = tile.pes;
   // Events per ns x pJ per event = mW.
   std::map<std::string, double> p;
-  p["xbar"] =
-      pes * reads_per_ns * read_rows * pe.crossbar.columns * t.energy_pj("xbar", "read_cell");
-  p["dac"] = pes * reads_per_ns * read_rows * t.dac_energy_pj(pe.dac.bits);
-  p["sample_hold"] =
-      pes * reads_per_ns * pe.crossbar.columns * t.energy_pj("sample_hold", "sample");
-  p["adc"] = pes * conversions_per_ns * t.adc_energy_pj(adc_bits);
-  p["shift_add"] = pes * conversions_per_ns * t.energy_pj("shift_add", "op");
+  auto price = [&](const char* component, const char* action) {
+    return event_energy_pj(t, arch, component, action, adc_bits);
+  };
+  p["xbar"] = pes * reads_per_ns * read_rows * pe.crossbar.columns * price("xbar", "read_cell");
+  p["dac"] = pes * reads_per_ns * read_rows * price("dac", "convert");
+  p["sample_hold"] = pes * reads_per_ns * pe.crossbar.columns * price("sample_hold", "sample");
+  p["adc"] = pes * conversions_per_ns * price("adc", "convert");
+  p["shift_add"] = pes * conversions_per_ns * price("shift_add", "op");
   if (pe.crossbar.weight_flipping) {
     p["flip_correct"] =
-        pes * (conversions_per_ns * t.energy_pj("flip_correct", "subtract") +
-               reads_per_ns * read_rows * pe.dac.bits * t.energy_pj("flip_correct", "input_bit"));
+        pes * (conversions_per_ns * price("flip_correct", "subtract") +
+               reads_per_ns * read_rows * pe.dac.bits * price("flip_correct", "input_bit"));
   }
-  p["output_register"] =
-      pes * 2 * conversions_per_ns * t.energy_pj("output_register", "access_byte");
+  p["output_register"] = pes * 2 * conversions_per_ns * price("output_register", "access_byte");
   p["input_register"] = pes * 2 * reads_per_ns * read_rows * pe.dac.bits / 8.0 *
-                        t.energy_pj("input_register", "access_byte");
+                        price("input_register", "access_byte");
   p["tile_buffer"] =
-      tile.buffer.bandwidth_bytes_per_cycle * ghz * t.energy_pj("tile_buffer", "read_byte");
-  p["tile_bus"] = tile.bus_bits / 8.0 * ghz * t.energy_pj("tile_bus", "byte");
+      tile.buffer.bandwidth_bytes_per_cycle * ghz * price("tile_buffer", "read_byte");
+  p["tile_bus"] = tile.bus_bits / 8.0 * ghz * price("tile_bus", "byte");
   p["tile_output_register"] =
-      2.0 * tile.shift_add_units * ghz * t.energy_pj("tile_output_register", "access_byte");
-  p["activation_unit"] = tile.activation_units * ghz * t.energy_pj("activation_unit", "op");
-  p["pool_unit"] = tile.pool_units * ghz * t.energy_pj("pool_unit", "op");
-  p["tile_shift_add"] = tile.shift_add_units * ghz * t.energy_pj("tile_shift_add", "op");
+      2.0 * tile.shift_add_units * ghz * price("tile_output_register", "access_byte");
+  p["activation_unit"] = tile.activation_units * ghz * price("activation_unit", "op");
+  p["pool_unit"] = tile.pool_units * ghz * price("pool_unit", "op");
+  p["tile_shift_add"] = tile.shift_add_units * ghz * price("tile_shift_add", "op");
   p["router"] = static_cast<double>(arch.chip.noc.router_ports) *
-                arch.chip.noc.link_flits_per_cycle * ghz * t.energy_pj("router", "flit_hop") /
+                arch.chip.noc.link_flits_per_cycle * ghz * price("router", "flit_hop") /
                 arch.chip.noc.tiles_per_router;
   const AreaBreakdown area = area_breakdown(arch, t);
   for (const auto& [name, mw] : area.tile_leakage_mw) p[name] += mw;
@@ -155,19 +181,7 @@ std::map<std::string, double> dynamic_energy_pj(const ActionCounts& counts, cons
   std::map<std::string, double> energy;
   for (const auto& [key, count] : counts.entries()) {
     const auto& [component, action] = key;
-    double per_event = 0;
-    if (component == "reprogram") {
-      // Reprogramming is its own component: cell writes priced as the table's, and the
-      // rewritten weights' DRAM bytes as DRAM bytes.
-      per_event =
-          action == "dram_byte" ? t.energy_pj("dram", "byte") : t.energy_pj("xbar", "write_cell");
-    } else if (component == "adc" && action == "convert") {
-      per_event = t.adc_energy_pj(adc_bits);
-    } else if (component == "dac" && action == "convert") {
-      per_event = t.dac_energy_pj(arch.pe.dac.bits);
-    } else {
-      per_event = t.energy_pj(component, action);
-    }
+    const double per_event = event_energy_pj(t, arch, component, action, adc_bits);
     energy[component] += static_cast<double>(count) * per_event;
   }
   return energy;

@@ -20,6 +20,59 @@ const std::map<std::string, std::vector<std::string>>& reference_keys() {
   return keys;
 }
 
+// Optional per-resolution ADC figures: energy_by_bits_pj and area_by_bits_mm2, each a map
+// from 1 to reference.max_bits (every resolution a layer may convert at), the reference
+// resolution's entry equal to energy_pj.convert and area_mm2.
+void read_adc_by_bits(MapReader& c, const std::string& cpath, TechComponent& out,
+                      Diagnostics& diagnostics) {
+  const int64_t max_bits = out.reference.count("max_bits") ? out.reference.at("max_bits") : 0;
+  const int64_t ref_bits = out.reference.count("bits") ? out.reference.at("bits") : 0;
+  auto read = [&](const char* key, std::map<int, double>& values, double reference_value) {
+    const YamlNode* node = c.get(key, false);
+    if (node == nullptr) return;
+    const std::string path = join_path(cpath, key);
+    if (!node->is_map()) {
+      diagnostics.add(node->where, path, "expected a map of bits: value, got " + node->describe());
+      return;
+    }
+    for (const YamlMapEntry& e : node->entries) {
+      int bits = 0;
+      try {
+        size_t used = 0;
+        bits = std::stoi(e.key, &used);
+        if (used != e.key.size()) bits = 0;
+      } catch (const std::exception&) {
+        bits = 0;
+      }
+      if (bits < 1 || bits > 16) {
+        diagnostics.add(e.key_where, join_path(path, e.key),
+                        "expected a resolution in bits, 1 to 16");
+        continue;
+      }
+      if (auto v = read_number(e.value, join_path(path, e.key), 0, 1e9, diagnostics))
+        values[bits] = *v;
+    }
+    for (int64_t b = 1; b <= max_bits; ++b) {
+      if (values.count(static_cast<int>(b)) == 0) {
+        diagnostics.add(node->where, path,
+                        "lacks " + std::to_string(b) + " bits (needs every resolution from 1 to " +
+                            "reference.max_bits = " + std::to_string(max_bits) + ")");
+        return;
+      }
+    }
+    if (values.count(static_cast<int>(ref_bits)) &&
+        std::abs(values.at(static_cast<int>(ref_bits)) - reference_value) >
+            1e-9 * std::max(1.0, reference_value)) {
+      diagnostics.add(node->where, path,
+                      "its " + std::to_string(ref_bits) +
+                          "-bit entry differs from the reference value at reference.bits");
+    }
+  };
+  const double convert = out.energy_pj.count("convert") ? out.energy_pj.at("convert") : 0;
+  read("energy_by_bits_pj", out.energy_by_bits_pj, convert);
+  read("area_by_bits_mm2", out.area_by_bits_mm2, out.area_mm2);
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& required_actions() {
@@ -68,10 +121,14 @@ double TechTable::converter_scale(const std::string& name, int bits) const {
 }
 
 double TechTable::adc_energy_pj(int bits) const {
+  const TechComponent& adc = component("adc");
+  if (!adc.energy_by_bits_pj.empty()) return adc.energy_by_bits_pj.at(bits);
   return energy_pj("adc", "convert") * converter_scale("adc", bits);
 }
 double TechTable::adc_area_mm2(int bits) const {
-  return component("adc").area_mm2 * converter_scale("adc", bits);
+  const TechComponent& adc = component("adc");
+  if (!adc.area_by_bits_mm2.empty()) return adc.area_by_bits_mm2.at(bits);
+  return adc.area_mm2 * converter_scale("adc", bits);
 }
 double TechTable::dac_energy_pj(int bits) const {
   return energy_pj("dac", "convert") * converter_scale("dac", bits);
@@ -85,6 +142,31 @@ double TechTable::xbar_area_mm2(int rows, int columns) const {
   const double reference_cells =
       static_cast<double>(x.reference.at("rows") * x.reference.at("columns"));
   return x.area_mm2 * static_cast<double>(rows) * static_cast<double>(columns) / reference_cells;
+}
+
+std::string TechTable::size_key(const std::string& component) {
+  if (component == "dac") return "columns";
+  if (component == "router") return "flit_bits";
+  if (component == "input_register" || component == "output_register" ||
+      component == "tile_buffer" || component == "tile_output_register" ||
+      component == "global_buffer")
+    return "bytes";
+  return "";
+}
+
+double TechTable::size_scale(const std::string& name, int64_t size) const {
+  const std::string key = size_key(name);
+  if (key.empty()) return 1;
+  const TechComponent& c = component(name);
+  auto it = c.reference.find(key);
+  if (it == c.reference.end() || size <= 0) return 1;
+  const double ratio = static_cast<double>(size) / static_cast<double>(it->second);
+  return key == "bytes" ? std::sqrt(ratio) : ratio;
+}
+
+double TechTable::sized_energy_pj(const std::string& name, const std::string& action,
+                                  int64_t size) const {
+  return energy_pj(name, action) * size_scale(name, size);
 }
 
 TechTable load_tech_table(const std::string& path) {
@@ -158,8 +240,21 @@ TechTable load_tech_table(const std::string& path,
           }
         }
         auto keys = reference_keys().find(entry.key);
+        const std::string size_key = TechTable::size_key(entry.key);
+        if (keys == reference_keys().end() && !size_key.empty() && with_area_and_leakage) {
+          // Optional: the size the price is stated for (TechTable::sized_energy_pj).
+          MapReader reference = c.map("reference", false);
+          if (reference.present()) {
+            if (auto size = reference.integer(size_key, 1, int64_t{1} << 40))
+              out.reference[size_key] = *size;
+          }
+        }
         if (keys != reference_keys().end()) {
           MapReader reference = c.map("reference", true);
+          if (!size_key.empty()) {
+            const int64_t size = reference.integer_or(size_key, 0, 0, int64_t{1} << 40);
+            if (size > 0) out.reference[size_key] = size;
+          }
           const bool converter = entry.key != "xbar";
           for (const std::string& key : keys->second) {
             // A converter's reference resolution: 2^(bits - reference) must stay a number.
@@ -179,6 +274,8 @@ TechTable load_tech_table(const std::string& path,
         if (entry.key == "xbar") {
           out.write_row_latency_ns = c.number("write_row_latency_ns", 0, 1e12).value_or(0);
         }
+        if (entry.key == "adc" && with_area_and_leakage)
+          read_adc_by_bits(c, cpath, out, diagnostics);
       }
       std::string missing;
       for (const auto& [name, action] : required) {

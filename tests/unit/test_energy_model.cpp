@@ -3,6 +3,7 @@
 // of energy in the bits; the 16-bit profile against itself; technology-table validation.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "sim/analytic.h"
@@ -512,6 +513,69 @@ TEST(TechTable, ShippedTablesLoadAndPresetNamesResolve) {
   arch = load_arch_config(source_path("configs/arch/isaac.yaml"), {"tech=nonexistent"});
   EXPECT_NE(input_error_of([&] { resolve_tech_path(arch); }).find("tech: no technology table"),
             std::string::npos);
+}
+
+// Sized prices (TechTable::sized_energy_pj), by hand: generic-45nm states its register and
+// buffer prices for Horowitz's 8 KB and 32 KB arrays, so ISAAC's 256-byte output register
+// costs 1.25 x sqrt(256 / 8192) pJ per byte and its 64 KB tile buffer 2.5 x sqrt(2); its DAC
+// price is for a 128-cell row and its router's for a 32-bit flit, both linear. A model that
+// charged the flat table price (the audit's bug: 257 uJ of output register on VGG19) fails.
+TEST_F(OneLayer, SizedPricesFollowTheChipsSizes) {
+  const TechTable g = load_tech_table(source_path("configs/tech/generic-45nm.yaml"));
+  EXPECT_NEAR(event_energy_pj(g, arch, "output_register", "access_byte", 8),
+              1.25 * std::sqrt(256.0 / 8192.0), 1e-12);
+  EXPECT_NEAR(event_energy_pj(g, arch, "input_register", "access_byte", 8), 1.25 * 0.5, 1e-12);
+  EXPECT_NEAR(event_energy_pj(g, arch, "tile_buffer", "read_byte", 8), 2.5 * std::sqrt(2.0),
+              1e-12);
+  const Evaluation e = evaluate(perf, arch, g);
+  EXPECT_NEAR(e.components.at("output_register").dynamic_pj,
+              8192 * 1.25 * std::sqrt(256.0 / 8192.0), 1e-9);
+  ArchConfig half = arch;
+  half.pe.crossbar.columns = 64;
+  half.chip.noc.flit_bits = 64;
+  EXPECT_NEAR(event_energy_pj(g, half, "dac", "convert", 8), 0.0256 / 2, 1e-12);
+  EXPECT_NEAR(event_energy_pj(g, half, "router", "flit_hop", 8), 10.0 * 2, 1e-12);
+  // ISAAC's table states each price at ISAAC's own sizes: the preset pays the flat price.
+  const TechTable t = isaac_table();
+  for (const auto& [component, action] : required_actions()) {
+    if (component == "adc" || component == "dac") continue;
+    EXPECT_DOUBLE_EQ(event_energy_pj(t, isaac(), component, action, 8),
+                     t.energy_pj(component, action))
+        << component << "." << action;
+  }
+}
+
+// A per-resolution ADC table replaces the 2^bits rule: every resolution from 1 bit to max_bits
+// listed, the reference resolution's entry equal to energy_pj.convert.
+TEST(TechTable, AdcFiguresByBits) {
+  const std::string isaac_text = test::read_file(source_path("configs/tech/isaac-32nm.yaml"));
+  const std::string adc_line = "    energy_pj: {convert: 1.5625}     # 16 mW / (8 ADCs x 1.28 conversions per ns)";
+  ASSERT_NE(isaac_text.find(adc_line), std::string::npos);
+  auto with = [&](const std::string& by_bits) {
+    std::string text = isaac_text;
+    text.replace(text.find(adc_line), adc_line.size(),
+                 "    energy_pj: {convert: 1.5625}\n" + by_bits);
+    return text;
+  };
+  std::string bits_1_to_12 = "    energy_by_bits_pj: {";
+  for (int b = 1; b <= 12; ++b)
+    bits_1_to_12 += std::to_string(b) + ": " + (b == 8 ? "1.5625" : std::to_string(0.1 * b)) +
+                    (b < 12 ? ", " : "}");
+  test::TempDir dir;
+  const TechTable t = load_tech_table(dir.write("t.yaml", with(bits_1_to_12)));
+  EXPECT_DOUBLE_EQ(t.adc_energy_pj(3), 0.3);  // linear here, not 1.5625 / 32
+  EXPECT_DOUBLE_EQ(t.adc_energy_pj(8), 1.5625);
+  EXPECT_DOUBLE_EQ(t.adc_area_mm2(3), 0.0012 / 32);  // no area table: the 2^bits rule
+
+  const std::string gap = input_error_of(
+      [&] { load_tech_table(dir.write("gap.yaml", with("    energy_by_bits_pj: {8: 1.5625}"))); });
+  EXPECT_NE(gap.find("components.adc.energy_by_bits_pj: lacks 1 bits"), std::string::npos) << gap;
+  std::string off = bits_1_to_12;
+  off.replace(off.find("8: 1.5625"), 9, "8: 1.6000");
+  const std::string differs =
+      input_error_of([&] { load_tech_table(dir.write("off.yaml", with(off))); });
+  EXPECT_NE(differs.find("its 8-bit entry differs from the reference value"), std::string::npos)
+      << differs;
 }
 
 TEST(TechTable, Sha256OfKnownStrings) {
