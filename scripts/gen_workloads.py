@@ -4,6 +4,8 @@
 Networks (standard CIFAR variants, batch norm folded, no biases):
   VGG19    16 conv3x3 (pad 1) in groups 64,64 | 128,128 | 256x4 | 512x4 | 512x4, each group
            followed by a 2x2 max-pool, then global average pool, flatten, one linear layer.
+  VGG8     DNN+NeuroSim's benchmark (CIFAR-10 only): conv3x3 128,128 | 256,256 | 512,512,
+           each pair followed by a 2x2 max-pool, then linear 8192 -> 1024 -> 10.
   ResNet18 conv3x3 stem with 64 channels (no max-pool), four stages of two BasicBlocks
            (64, 128, 256, 512); the first block of stages 2-4 has stride 2 and a 1x1 stride-2
            projection shortcut; global average pool, flatten, one linear layer.
@@ -93,6 +95,23 @@ def vgg19(image, classes):
     return b.lines
 
 
+def vgg8(image, classes):
+    """VGG8 as DNN+NeuroSim benchmarks it (its NetWork_VGG8.csv; Peng et al., IEDM 2019):
+    conv3x3 (pad 1) 128, 128 | 256, 256 | 512, 512, each pair followed by a 2x2 max-pool,
+    then linear 8192 -> 1024 and 1024 -> classes."""
+    b = Builder([3, image, image])
+    for g, cout in enumerate([128, 256, 512], start=1):
+        for i in (1, 2):
+            b.conv("conv%d_%d" % (g, i), cout, 3, padding=1)
+            b.unary("relu%d_%d" % (g, i), "relu")
+        b.unary("pool%d" % g, "maxpool", extra="kernel: 2, stride: 2")
+    b.unary("flatten", "flatten")
+    b.linear("fc1", 1024)
+    b.unary("relu_fc1", "relu")
+    b.linear("fc2", classes)
+    return b.lines
+
+
 def resnet18(image, classes):
     b = Builder([3, image, image])
     b.conv("conv1", 64, 3, padding=1)
@@ -148,7 +167,8 @@ def resnet50(image, classes):
 
 NETWORKS = {"vgg19": (vgg19, "VGG19"), "resnet18": (resnet18, "ResNet18")}
 # Networks generated for one data set only.
-EXTRA_NETWORKS = [("resnet50", resnet50, "ResNet-50", "imagenet", 224, 1000)]
+EXTRA_NETWORKS = [("resnet50", resnet50, "ResNet-50", "imagenet", 224, 1000),
+                  ("vgg8", vgg8, "VGG8 (DNN+NeuroSim's)", "cifar10", 32, 10)]
 
 
 def write(path, text):

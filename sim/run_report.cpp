@@ -613,7 +613,15 @@ std::string run_report_markdown(const ordered_json& r) {
   if (r.contains("baseline")) md += "---|---|";
   md += "\n";
   const double total = t["energy_pj"].get<double>();
-  for (const auto& [name, c] : r["components"].items()) {
+  // Largest consumers first (ties by name), so the table's top rows are where the energy goes.
+  std::vector<std::pair<std::string, const ordered_json*>> by_energy;
+  for (const auto& [name, c] : r["components"].items()) by_energy.emplace_back(name, &c);
+  std::stable_sort(by_energy.begin(), by_energy.end(), [](const auto& a, const auto& b) {
+    return (*a.second)["energy_pj"].template get<double>() >
+           (*b.second)["energy_pj"].template get<double>();
+  });
+  for (const auto& [name, component] : by_energy) {
+    const ordered_json& c = *component;
     md += "| " + name + " | " + general(c["energy_pj"].get<double>() / 1e3) + " | " +
           fixed(100.0 * c["energy_pj"].get<double>() / total, 1) + "% | " +
           general(c["area_mm2"].get<double>()) + " |";

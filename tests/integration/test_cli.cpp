@@ -239,6 +239,19 @@ TEST(CliRun, WritesTheThreeOutputsWithConsistentTotals) {
   const std::string md = read_all(out + "/report.md");
   EXPECT_NE(md.find("`configs/tech/isaac-32nm.yaml`"), std::string::npos);
   EXPECT_NE(md.find("| conv5_4 | conv2d |"), std::string::npos);
+  // The component table lists the largest consumers first: rows in the order of their energy.
+  std::vector<std::pair<double, std::string>> by_energy;
+  for (const auto& [name, c] : j["components"].items())
+    by_energy.emplace_back(-c["energy_pj"].get<double>(), name);
+  std::stable_sort(by_energy.begin(), by_energy.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t previous = md.find("## Energy by component");
+  ASSERT_NE(previous, std::string::npos);
+  for (const auto& [minus_pj, name] : by_energy) {
+    const size_t row = md.find("\n| " + name + " | ", previous);
+    ASSERT_NE(row, std::string::npos) << name;
+    previous = row;
+  }
 }
 
 TEST(CliRun, MixedProfileReducesEnergyAndSameInputsGiveIdenticalBytes) {
