@@ -306,6 +306,44 @@ TEST(IsaacReproduction, PeakFiguresWithHyperTransport) {
   EXPECT_NEAR(peak_figures(grouped, t, 16, 16).ops_per_s, ops / 4, 1e-9 * ops);
 }
 
+// The NeuroSim-alike preset (configs/arch/neurosim-sram.yaml) counts DNN+NeuroSim V1.4's
+// events on VGG19-CIFAR at 8/8 bits: its run (results/neurosim/) performs 205,523,456
+// conversions and 25.48 G cell reads for 3.98e8 MACs. The closed form below is NeuroSim's
+// counting: every 128x128 subarray senses each of its columns once per input bit and output
+// position, 8 columns per weight (1-bit cells), row blocks of 128. A preset with another cell
+// width, ADC sharing or array size fails it.
+TEST(NeuroSimAlike, Vgg19EventCountsEqualNeuroSims) {
+  const ArchConfig arch = load_arch_config(source_path("configs/arch/neurosim-sram.yaml"));
+  const Network n = load_network(source_path("workloads/vgg19-cifar10.yaml"));
+  const PrecisionProfile p = uniform_profile(n, 8);
+  const NetworkMapping m = map_network(n, p, arch);
+  const PerformanceResult perf = analyze(n, p, arch, m);
+  int64_t conversions = 0, cells = 0, macs = 0, closed_conversions = 0, closed_cells = 0;
+  for (const LayerPerformance& l : perf.layers) {
+    conversions += l.counts.get("adc", "convert");
+    cells += l.counts.get("xbar", "read_cell");
+  }
+  for (const Layer& l : n.layers) {
+    if (!l.has_weights()) continue;
+    const bool conv = l.type == LayerType::kConv2d;
+    const int64_t rows = conv ? l.input_shape[0] * 9 : l.input_shape[0];
+    const int64_t outputs = l.output_shape[0];
+    const int64_t positions = conv ? l.output_shape[1] * l.output_shape[2] : 1;
+    const int64_t blocks = (rows + 127) / 128;
+    closed_conversions += positions * 8 * blocks * outputs * 8;
+    closed_cells += positions * 8 * rows * outputs * 8;
+    macs += positions * rows * outputs;
+  }
+  EXPECT_EQ(conversions, 205523456);
+  EXPECT_EQ(conversions, closed_conversions);
+  EXPECT_EQ(cells, closed_cells);
+  EXPECT_NEAR(static_cast<double>(cells), 25.48e9, 0.005e9);
+  EXPECT_EQ(macs, 398136320);
+  int64_t mapped_macs = 0;
+  for (const LayerPerformance& l : perf.layers) mapped_macs += l.macs;
+  EXPECT_EQ(mapped_macs, macs);
+}
+
 // A layer that keeps all 96 arrays of one tile busy (1x1 conv, 128 inputs, 1536 outputs of
 // 16-bit weights = 96 arrays of 16 channels x 8 slices, 16-bit inputs): the analog part of
 // the PEs must draw what Table 2 lists for it, 12 x (2.4 + 4 + 0.01 + 16 + 0.2) mW.
@@ -525,8 +563,7 @@ TEST_F(OneLayer, SizedPricesFollowTheChipsSizes) {
   EXPECT_NEAR(event_energy_pj(g, arch, "output_register", "access_byte", 8),
               1.25 * std::sqrt(256.0 / 8192.0), 1e-12);
   EXPECT_NEAR(event_energy_pj(g, arch, "input_register", "access_byte", 8), 1.25 * 0.5, 1e-12);
-  EXPECT_NEAR(event_energy_pj(g, arch, "tile_buffer", "read_byte", 8), 2.5 * std::sqrt(2.0),
-              1e-12);
+  EXPECT_NEAR(event_energy_pj(g, arch, "tile_buffer", "read_byte", 8), 2.5 * std::sqrt(2.0), 1e-12);
   const Evaluation e = evaluate(perf, arch, g);
   EXPECT_NEAR(e.components.at("output_register").dynamic_pj,
               8192 * 1.25 * std::sqrt(256.0 / 8192.0), 1e-9);
@@ -549,7 +586,8 @@ TEST_F(OneLayer, SizedPricesFollowTheChipsSizes) {
 // listed, the reference resolution's entry equal to energy_pj.convert.
 TEST(TechTable, AdcFiguresByBits) {
   const std::string isaac_text = test::read_file(source_path("configs/tech/isaac-32nm.yaml"));
-  const std::string adc_line = "    energy_pj: {convert: 1.5625}     # 16 mW / (8 ADCs x 1.28 conversions per ns)";
+  const std::string adc_line =
+      "    energy_pj: {convert: 1.5625}     # 16 mW / (8 ADCs x 1.28 conversions per ns)";
   ASSERT_NE(isaac_text.find(adc_line), std::string::npos);
   auto with = [&](const std::string& by_bits) {
     std::string text = isaac_text;
