@@ -306,12 +306,13 @@ TEST(IsaacReproduction, PeakFiguresWithHyperTransport) {
   EXPECT_NEAR(peak_figures(grouped, t, 16, 16).ops_per_s, ops / 4, 1e-9 * ops);
 }
 
-// The NeuroSim-alike preset (configs/arch/neurosim-sram.yaml) counts DNN+NeuroSim V1.4's
-// events on VGG19-CIFAR at 8/8 bits: its run (results/neurosim/) performs 205,523,456
-// conversions and 25.48 G cell reads for 3.98e8 MACs. The closed form below is NeuroSim's
-// counting: every 128x128 subarray senses each of its columns once per input bit and output
-// position, 8 columns per weight (1-bit cells), row blocks of 128. A preset with another cell
-// width, ADC sharing or array size fails it.
+// The NeuroSim-alike preset (configs/arch/neurosim-sram.yaml) counts the events the issue
+// gives for DNN+NeuroSim V1.4 on VGG19-CIFAR at 8/8 bits: 205,523,456 conversions and 25.48 G
+// cell reads for 3.98e8 MACs. The closed form: every 128x128 subarray senses each of its
+// columns once per input bit and output position, 8 columns per weight (1-bit cells), im2col
+// rows packed into blocks of 128. A preset with another cell width, ADC sharing or array size
+// fails it. (NeuroSim's novel mapping senses 64-channel 3x3 layers as 9 blocks, not 5: about
+// 230.7 M conversions by its per-layer energies; results/neurosim/README.md, item 2.)
 TEST(NeuroSimAlike, Vgg19EventCountsEqualNeuroSims) {
   const ArchConfig arch = load_arch_config(source_path("configs/arch/neurosim-sram.yaml"));
   const Network n = load_network(source_path("workloads/vgg19-cifar10.yaml"));
@@ -541,7 +542,7 @@ TEST(TechTable, MissingActionsAreListedTogether) {
 }
 
 TEST(TechTable, ShippedTablesLoadAndPresetNamesResolve) {
-  for (const char* name : {"isaac-32nm", "generic-45nm"}) {
+  for (const char* name : {"isaac-32nm", "generic-45nm", "sram-22nm"}) {
     const TechTable t = load_tech_table(source_path(std::string("configs/tech/") + name + ".yaml"));
     EXPECT_EQ(t.name, name);
     EXPECT_EQ(t.sha256.size(), 64u);
