@@ -606,10 +606,14 @@ std::string run_report_markdown(const ordered_json& r) {
     md += "| energy reduction vs digital 16-bit | " +
           fixed(d["energy_reduction"].get<double>(), 2) + "x (below) |\n";
   }
-  md += "\n## Energy by component\n\n| component | energy (nJ) | share | area (mm2) |";
+  md +=
+      "\n## Energy by component\n\nLargest first. *events* and *pJ per event*: the run's events "
+      "of the component and its dynamic energy over them (the table's price at this chip's "
+      "sizes; a mean where it has several actions or resolutions).\n\n"
+      "| component | energy (nJ) | share | events | pJ per event | area (mm2) |";
   if (r.contains("baseline"))
     md += " " + baseline_label(r["baseline"]) + " energy (nJ) | reduction |";
-  md += "\n|---|---|---|---|";
+  md += "\n|---|---|---|---|---|---|";
   if (r.contains("baseline")) md += "---|---|";
   md += "\n";
   const double total = t["energy_pj"].get<double>();
@@ -622,8 +626,13 @@ std::string run_report_markdown(const ordered_json& r) {
   });
   for (const auto& [name, component] : by_energy) {
     const ordered_json& c = *component;
+    int64_t events = 0;
+    for (const auto& [action, n] : c["counts"].items()) events += n.get<int64_t>();
+    const double dynamic = c["dynamic_energy_pj"].get<double>();
     md += "| " + name + " | " + general(c["energy_pj"].get<double>() / 1e3) + " | " +
           fixed(100.0 * c["energy_pj"].get<double>() / total, 1) + "% | " +
+          (events > 0 ? general(static_cast<double>(events)) : std::string("-")) + " | " +
+          (events > 0 ? general(dynamic / static_cast<double>(events)) : std::string("-")) + " | " +
           general(c["area_mm2"].get<double>()) + " |";
     if (r.contains("baseline")) {
       const ordered_json& bc = r["baseline"]["components"][name];

@@ -252,6 +252,14 @@ TEST(CliRun, WritesTheThreeOutputsWithConsistentTotals) {
     ASSERT_NE(row, std::string::npos) << name;
     previous = row;
   }
+  // Events and the price per event: ISAAC's 8-bit conversion is 16 mW / 10.24 GS/s = 1.5625 pJ
+  // (configs/tech/isaac-32nm.yaml); the events column is the report.json count.
+  const int64_t conversions = j["components"]["adc"]["counts"]["convert"].get<int64_t>();
+  EXPECT_NE(md.find("| adc | "), std::string::npos);
+  const std::string adc_row = md.substr(md.find("\n| adc | ") + 1, 80);
+  char events[32];
+  std::snprintf(events, sizeof events, "%.4g", static_cast<double>(conversions));
+  EXPECT_NE(adc_row.find(std::string("| ") + events + " | 1.562 |"), std::string::npos) << adc_row;
 }
 
 TEST(CliRun, MixedProfileReducesEnergyAndSameInputsGiveIdenticalBytes) {
