@@ -63,8 +63,9 @@ LayerAdc layer_adc(const LayerMapping& layer, const ArchConfig& arch) {
 }
 
 double adc_conversion_ns(const ArchConfig& arch, int bits) {
-  return 1000.0 / arch.pe.adc.sample_rate_msps * static_cast<double>(bits) /
-         static_cast<double>(arch.pe.adc.bits);
+  const double at_rate = 1000.0 / arch.pe.adc.sample_rate_msps;
+  if (arch.pe.adc.conversion_time == AdcConversionTime::kFixed) return at_rate;
+  return at_rate * static_cast<double>(bits) / static_cast<double>(arch.pe.adc.bits);
 }
 
 double adc_read_ns(const ArchConfig& arch, int64_t columns, int bits) {

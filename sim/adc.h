@@ -60,7 +60,9 @@ LayerAdc layer_adc(const LayerMapping& layer, const ArchConfig& arch);
 
 // Time of one conversion at `bits`: 1 / sample_rate at pe.adc.bits, scaled by bits /
 // pe.adc.bits. A SAR ADC (ISAAC's, Table 2; Kull et al., ISSCC 2013) resolves one bit per
-// internal cycle, so its conversion time is proportional to its resolution.
+// internal cycle, so its conversion time is proportional to its resolution. With
+// pe.adc.conversion_time: fixed (a flash converter or NeuroSim's multi-level sense amplifier,
+// 2^b - 1 comparators deciding at once) it is 1 / sample_rate at any resolution.
 double adc_conversion_ns(const ArchConfig& arch, int bits);
 
 // Time the busiest PE's ADCs take to convert `columns` columns of one crossbar read at

@@ -14,6 +14,7 @@ const std::vector<std::string_view> kSignedWeightsNames = {"offset", "differenti
 const std::vector<std::string_view> kAdcResolutionNames = {"fixed", "per_layer", "exact"};
 const std::vector<std::string_view> kAdcFullScaleNames = {"exact_bound", "clip"};
 const std::vector<std::string_view> kAdcRoundingNames = {"nearest", "floor"};
+const std::vector<std::string_view> kAdcConversionTimeNames = {"per_bit", "fixed"};
 const std::vector<std::string_view> kVariationNames = {"gaussian", "lognormal"};
 const std::vector<std::string_view> kNocTopologyNames = {"mesh", "cmesh"};
 const std::vector<std::string_view> kMappingModeNames = {"layer_pipelined", "layer_by_layer"};
@@ -101,6 +102,9 @@ std::string_view to_string(VariationDistribution value) {
 
 std::string_view to_string(AdcRounding value) {
   return kAdcRoundingNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(AdcConversionTime value) {
+  return kAdcConversionTimeNames.at(static_cast<size_t>(value));
 }
 std::string_view to_string(NocTopology value) {
   return kNocTopologyNames.at(static_cast<size_t>(value));
@@ -253,6 +257,8 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         p.adc.full_scale =
             enum_at<AdcFullScale>(adc.choice_or("full_scale", 0, kAdcFullScaleNames));
         p.adc.rounding = enum_at<AdcRounding>(adc.choice_or("rounding", 0, kAdcRoundingNames));
+        p.adc.conversion_time = enum_at<AdcConversionTime>(
+            adc.choice_or("conversion_time", 0, kAdcConversionTimeNames));
         p.adc.offset_lsb = adc.number_or("offset_lsb", 0, -1e6, 1e6);
         p.adc.noise_lsb = adc.number_or("noise_lsb", 0, 0, 1e6);
         p.adc.skip_zero_blocks = adc.boolean_or("skip_zero_blocks", false);

@@ -18,6 +18,8 @@ enum class AdcResolution { kFixed, kPerLayer, kExact };  // sim/adc.h
 // Functional ADC model (sim/functional.h): what the top code means, and how sums round.
 enum class AdcFullScale { kExactBound, kClip };
 enum class AdcRounding { kNearest, kFloor };
+// How a conversion's time depends on its resolution (sim/adc.h, adc_conversion_ns).
+enum class AdcConversionTime { kPerBit, kFixed };
 enum class NocTopology { kMesh, kCmesh };
 enum class MappingMode { kLayerPipelined, kLayerByLayer };
 
@@ -25,6 +27,7 @@ std::string_view to_string(SignedWeights value);
 std::string_view to_string(AdcResolution value);
 std::string_view to_string(AdcFullScale value);
 std::string_view to_string(AdcRounding value);
+std::string_view to_string(AdcConversionTime value);
 std::string_view to_string(NocTopology value);
 std::string_view to_string(MappingMode value);
 
@@ -82,6 +85,10 @@ struct AdcConfig {
   // clip: one code per unit of sum, sums above 2^bits - 1 saturate.
   AdcFullScale full_scale = AdcFullScale::kExactBound;
   AdcRounding rounding = AdcRounding::kNearest;  // of sums between two codes (exact_bound)
+  // per_bit: a successive-approximation converter decides one bit per step, so a b-bit
+  // conversion takes b / bits of the time at sample_rate_msps; fixed: a flash or multi-level
+  // sense amplifier compares against every level at once, the same time at any resolution.
+  AdcConversionTime conversion_time = AdcConversionTime::kPerBit;
   // Functional engine, analog path (sim/device.h): input-referred offset and Gaussian noise of
   // a conversion, in units of one column-sum step (one cell level x one input unit).
   double offset_lsb = 0, noise_lsb = 0;

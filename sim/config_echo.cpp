@@ -69,6 +69,7 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                  {"resolution", std::string(to_string(c.pe.adc.resolution))},
                  {"full_scale", std::string(to_string(c.pe.adc.full_scale))},
                  {"rounding", std::string(to_string(c.pe.adc.rounding))},
+                 {"conversion_time", std::string(to_string(c.pe.adc.conversion_time))},
                  {"skip_zero_blocks", c.pe.adc.skip_zero_blocks},
                  {"offset_lsb", c.pe.adc.offset_lsb},
                  {"noise_lsb", c.pe.adc.noise_lsb}}},

@@ -34,6 +34,26 @@ ArchConfig array(int rows, int dac_bits, int cell_bits, bool flipping) {
 // A = log2(R) + v + w bits when v > 1 and w > 1, else log2(R) + v + w - 1; the flipped-weight
 // encoding needs A - 1. Our exact rule is a bit count of the largest sum, written
 // independently; the two must agree wherever ISAAC's formula applies (R a power of two).
+// Conversion time against resolution: ISAAC's SAR converters at 1.28 GS/s at 8 bits take
+// 0.78125 ns per 8-bit conversion and half that at 4 bits; a flash-like converter
+// (pe.adc.conversion_time: fixed, the NeuroSim-alike preset's sense amplifiers) takes 1 /
+// sample_rate at any resolution. A model that ignored the key (or scaled both) fails.
+TEST(AdcTime, PerBitAndFixedConversionTimes) {
+  ArchConfig arch = test::isaac_preset();
+  EXPECT_DOUBLE_EQ(adc_conversion_ns(arch, 8), 1000.0 / 1280);
+  EXPECT_DOUBLE_EQ(adc_conversion_ns(arch, 4), 1000.0 / 1280 / 2);
+  arch = load_arch_config(source_path("configs/arch/isaac.yaml"), {"pe.adc.conversion_time=fixed"});
+  EXPECT_EQ(arch.pe.adc.conversion_time, AdcConversionTime::kFixed);
+  EXPECT_DOUBLE_EQ(adc_conversion_ns(arch, 4), 1000.0 / 1280);
+  EXPECT_DOUBLE_EQ(adc_read_ns(arch, 1024, 3), 128 * 1000.0 / 1280);  // 1024 columns, 8 ADCs
+  const std::string error = input_error_of([] {
+    load_arch_config(source_path("configs/arch/isaac.yaml"), {"pe.adc.conversion_time=sar"});
+  });
+  EXPECT_NE(error.find("pe.adc.conversion_time"), std::string::npos) << error;
+  EXPECT_EQ(load_arch_config(source_path("configs/arch/neurosim-sram.yaml")).pe.adc.conversion_time,
+            AdcConversionTime::kFixed);
+}
+
 TEST(AdcBits, FlippingSavesTheOneBitIsaacsFormulaSays) {
   for (int log_rows = 1; log_rows <= 10; ++log_rows) {
     for (int v = 1; v <= 4; ++v) {
