@@ -78,6 +78,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   return a;
 }
 
+namespace {
+
 // The size the table's price of `component` refers to, on this chip (TechTable::sized_energy_pj).
 int64_t component_size(const ArchConfig& arch, const std::string& component) {
   if (component == "dac") return arch.pe.crossbar.columns;  // cells on the row it drives
@@ -89,6 +91,8 @@ int64_t component_size(const ArchConfig& arch, const std::string& component) {
   if (component == "global_buffer") return arch.chip.global_buffer.capacity_bytes;
   return 0;
 }
+
+}  // namespace
 
 double event_energy_pj(const TechTable& t, const ArchConfig& arch, const std::string& component,
                        const std::string& action, int adc_bits) {

@@ -28,15 +28,15 @@ struct AreaBreakdown {
 
 AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& table);
 
-// Power of one tile with every component busy at its peak rate (the rates of the
-// architecture: one crossbar read per read latency, ADCs at their sample rate, digital units,
-// buffer and bus once per clock, router ports once per clock), per component, plus leakage.
 // Energy of one (component, action) event on this chip: the table's price at the chip's sizes
 // (ADC and DAC resolution, a DAC's row length, storage capacities, flit width; see
 // TechTable::sized_energy_pj). Every energy the model charges goes through here.
 double event_energy_pj(const TechTable& table, const ArchConfig& arch, const std::string& component,
                        const std::string& action, int adc_bits);
 
+// Power of one tile with every component busy at its peak rate (the rates of the
+// architecture: one crossbar read per read latency, ADCs at their sample rate, digital units,
+// buffer and bus once per clock, router ports once per clock), per component, plus leakage.
 std::map<std::string, double> tile_peak_power_mw(const ArchConfig& arch, const TechTable& table);
 
 // The chip's peak at one precision, as papers define it: every array busy with w-bit weights
