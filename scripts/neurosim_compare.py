@@ -117,16 +117,17 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def run_mixpim(mixpim, case, tiles, activity_path, workdir):
+def run_mixpim(mixpim, case, tiles, activity_path, workdir, extra=()):
     label, _, workload, profile, bits = case
     columns, rows = mesh(tiles)
-    out = os.path.join(workdir, workload + "-" + profile)
+    out = os.path.join(workdir, workload + "-" + profile + "-" + str(len(extra)))
     cmd = [mixpim, "run", "--arch", "configs/arch/neurosim-sram.yaml",
            "--workload", "workloads/%s.yaml" % workload,
            "--precision", "workloads/profiles/%s.yaml" % profile,
            "--set", "chip.tiles=%d" % (columns * rows),
            "--set", "chip.noc.mesh_columns=%d" % columns, "--set", "chip.noc.mesh_rows=%d" % rows,
-           "--activity", os.path.relpath(activity_path, ROOT), "--activity-applied", "--out", out]
+           "--activity", os.path.relpath(activity_path, ROOT), "--activity-applied"] + \
+        [a for e in extra for a in ("--set", e)] + ["--out", out]
     env = dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE")
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
@@ -169,6 +170,9 @@ def main():
             else:
                 write_atomic(activity, text)
             m = run_mixpim(os.path.abspath(args.mixpim), case, int(ns["tiles"]), activity, workdir)
+            # NeuroSim's novel mapping (a kernel position's rows in their own blocks).
+            nm = run_mixpim(os.path.abspath(args.mixpim), case, int(ns["tiles"]), activity, workdir,
+                            extra=("mapping.row_blocks=per_kernel_position",))
             ns_total = float(ns["dynamic_uj"]) + float(ns["leakage_uj"])
             rows.append({
                 "case": label, "bits": bits,
@@ -184,7 +188,12 @@ def main():
                 "neurosim_interval_ns": ns["interval_ns"], "mixpim_interval_ns": "%.1f" % m["interval_ns"],
                 "neurosim_area_mm2": ns["area_mm2"], "mixpim_area_mm2": "%.2f" % m["area_mm2"],
                 "neurosim_tiles": ns["tiles"], "mixpim_tiles": m["tiles"],
-                "mixpim_conversions": m["conversions"], "mixpim_command": m["command"],
+                "mixpim_conversions": m["conversions"],
+                "mixpim_kernel_position_energy_uj": "%.3f" % nm["energy_uj"],
+                "mixpim_kernel_position_energy_ratio": "%.3f" % (nm["energy_uj"] / ns_total),
+                "mixpim_kernel_position_adc_uj": "%.3f" % nm["adc_uj"],
+                "mixpim_kernel_position_conversions": nm["conversions"],
+                "mixpim_command": m["command"],
             })
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
@@ -199,11 +208,12 @@ def main():
     write_atomic(csv_path, buf.getvalue())
 
     table = ["| case | energy per image, NeuroSim / mixpim (ratio) | ADC and sense | accumulation "
-             "| other (of which interconnect) | leakage | pipeline interval | chip area (tiles) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| other (of which interconnect) | leakage | pipeline interval | chip area (tiles) "
+             "| per kernel position: energy (ratio), ADC and sense |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         table.append("| %s | %s / %s uJ (%s) | %s / %s | %s / %s | %s (%s) / %s (%s) | %s / %s | "
-                     "%.1f / %.1f us | %s / %s mm2 (%s / %s) |" % (
+                     "%.1f / %.1f us | %s / %s mm2 (%s / %s) | %s uJ (%s), %s |" % (
                          r["case"], r["neurosim_energy_uj"], r["mixpim_energy_uj"], r["energy_ratio"],
                          r["neurosim_adc_uj"], r["mixpim_adc_uj"], r["neurosim_accumulation_uj"],
                          r["mixpim_accumulation_uj"], r["neurosim_other_uj"],
@@ -211,7 +221,8 @@ def main():
                          r["mixpim_interconnect_uj"], r["neurosim_leakage_uj"], r["mixpim_leakage_uj"],
                          float(r["neurosim_interval_ns"]) / 1000, float(r["mixpim_interval_ns"]) / 1000,
                          r["neurosim_area_mm2"], r["mixpim_area_mm2"], r["neurosim_tiles"],
-                         r["mixpim_tiles"]))
+                         r["mixpim_tiles"], r["mixpim_kernel_position_energy_uj"],
+                         r["mixpim_kernel_position_energy_ratio"], r["mixpim_kernel_position_adc_uj"]))
     base = {r["bits"]: r for r in rows if r["case"].startswith("VGG19")}
     trend = []
     for bits in (4, 16):

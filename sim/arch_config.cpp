@@ -18,6 +18,7 @@ const std::vector<std::string_view> kAdcConversionTimeNames = {"per_bit", "fixed
 const std::vector<std::string_view> kVariationNames = {"gaussian", "lognormal"};
 const std::vector<std::string_view> kNocTopologyNames = {"mesh", "cmesh"};
 const std::vector<std::string_view> kMappingModeNames = {"layer_pipelined", "layer_by_layer"};
+const std::vector<std::string_view> kRowBlocksNames = {"packed", "per_kernel_position"};
 
 constexpr int kMaxInheritanceDepth = 16;
 
@@ -105,6 +106,9 @@ std::string_view to_string(AdcRounding value) {
 }
 std::string_view to_string(AdcConversionTime value) {
   return kAdcConversionTimeNames.at(static_cast<size_t>(value));
+}
+std::string_view to_string(RowBlocks value) {
+  return kRowBlocksNames.at(static_cast<size_t>(value));
 }
 std::string_view to_string(NocTopology value) {
   return kNocTopologyNames.at(static_cast<size_t>(value));
@@ -284,6 +288,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
       m.mode = enum_at<MappingMode>(mapping.choice_or("mode", 0, kMappingModeNames));
       m.allow_reprogramming = mapping.boolean_or("allow_reprogramming", false);
       m.split_channel_slices = mapping.boolean_or("split_channel_slices", false);
+      m.row_blocks = enum_at<RowBlocks>(mapping.choice_or("row_blocks", 0, kRowBlocksNames));
     }
   }
   diagnostics.throw_if_any();

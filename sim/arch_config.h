@@ -22,6 +22,8 @@ enum class AdcRounding { kNearest, kFloor };
 enum class AdcConversionTime { kPerBit, kFixed };
 enum class NocTopology { kMesh, kCmesh };
 enum class MappingMode { kLayerPipelined, kLayerByLayer };
+// How a dense layer's im2col rows fill row blocks (sim/mapping.cpp, map_layer).
+enum class RowBlocks { kPacked, kPerKernelPosition };
 
 std::string_view to_string(SignedWeights value);
 std::string_view to_string(AdcResolution value);
@@ -30,6 +32,7 @@ std::string_view to_string(AdcRounding value);
 std::string_view to_string(AdcConversionTime value);
 std::string_view to_string(NocTopology value);
 std::string_view to_string(MappingMode value);
+std::string_view to_string(RowBlocks value);
 
 enum class VariationDistribution { kGaussian, kLognormal };
 std::string_view to_string(VariationDistribution value);
@@ -163,6 +166,11 @@ struct MappingConfig {
   MappingMode mode = MappingMode::kLayerPipelined;
   bool allow_reprogramming = false;   // time-multiplex arrays when the network does not fit
   bool split_channel_slices = false;  // may one channel's slices span two arrays
+  // packed: a layer's rows fill blocks of pe.crossbar.rows one after another; per_kernel_position:
+  // a k x k convolution with more rows than an array gives each kernel position its own blocks
+  // (DNN+NeuroSim's novel mapping), so 64 input channels of a 3x3 layer take 9 blocks of 64
+  // rows, not 5 of 128 (more conversions, the same cell reads).
+  RowBlocks row_blocks = RowBlocks::kPacked;
 };
 
 struct ArchConfig {

@@ -78,7 +78,8 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                {"output_register_bytes", c.pe.output_register_bytes}};
   out["mapping"] = {{"mode", std::string(to_string(c.mapping.mode))},
                     {"allow_reprogramming", c.mapping.allow_reprogramming},
-                    {"split_channel_slices", c.mapping.split_channel_slices}};
+                    {"split_channel_slices", c.mapping.split_channel_slices},
+                    {"row_blocks", std::string(to_string(c.mapping.row_blocks))}};
   out["files"] = c.files;
   out["overrides"] = c.overrides;
   return out;

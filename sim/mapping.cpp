@@ -310,7 +310,13 @@ LayerMapping map_layer(const Network& network, const PrecisionProfile& profile,
               "; set mapping.split_channel_slices: true to let slices span arrays"}});
   }
   if (layer.groups == 1) {
-    split_rows(m.rows);
+    const int64_t positions = layer.kernel_area();
+    if (arch.mapping.row_blocks == RowBlocks::kPerKernelPosition && positions > 1 &&
+        m.rows > xbar.rows) {
+      for (int64_t p = 0; p < positions; ++p) split_rows(m.rows / positions);
+    } else {
+      split_rows(m.rows);
+    }
     m.column_arrays =
         pack_columns(items, xbar.columns, columns_per_slice, arch.mapping.split_channel_slices);
     return m;

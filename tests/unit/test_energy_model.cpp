@@ -343,6 +343,22 @@ TEST(NeuroSimAlike, Vgg19EventCountsEqualNeuroSims) {
   int64_t mapped_macs = 0;
   for (const LayerPerformance& l : perf.layers) mapped_macs += l.macs;
   EXPECT_EQ(mapped_macs, macs);
+  // NeuroSim's novel mapping (mapping.row_blocks: per_kernel_position): conv1_2 and conv2_1
+  // (64 input channels, 576 rows) take 9 blocks of 64 rows instead of 5, so 4/5 more of their
+  // conversions, the 230.7 M NeuroSim's per-layer energies imply; cell reads unchanged.
+  ArchConfig novel = arch;
+  novel.mapping.row_blocks = RowBlocks::kPerKernelPosition;
+  const PerformanceResult per_position = analyze(n, p, novel, map_network(n, p, novel));
+  int64_t novel_conversions = 0, novel_cells = 0;
+  for (const LayerPerformance& l : per_position.layers) {
+    novel_conversions += l.counts.get("adc", "convert");
+    novel_cells += l.counts.get("xbar", "read_cell");
+  }
+  // conv1_2: 32 x 32 positions x 8 bits x 512 columns x 4 more blocks; conv2_1: 16 x 16 x 8 x
+  // 1024 x 4.
+  EXPECT_EQ(novel_conversions, 205523456 + 1024 * 8 * 512 * 4 + 256 * 8 * 1024 * 4);
+  EXPECT_EQ(novel_conversions, 230689280);
+  EXPECT_EQ(novel_cells, cells);
 }
 
 // A layer that keeps all 96 arrays of one tile busy (1x1 conv, 128 inputs, 1536 outputs of

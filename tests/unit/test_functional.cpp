@@ -997,6 +997,15 @@ void expect_default_chip_exact(const std::string& network, const std::string& en
 }
 
 TEST(FunctionalDefaultChip, Vgg19OffsetIsBitExact) { expect_default_chip_exact("vgg19", "offset"); }
+// Row blocks per kernel position (mapping.row_blocks) change how rows meet arrays, not the sums:
+// VGG19's 64-channel layers (9 blocks of 64 rows) stay bit-exact end to end.
+TEST(FunctionalDefaultChip, Vgg19RowBlocksPerKernelPositionIsBitExact) {
+  const Network net = load_network(source_path("workloads/vgg19-cifar10.yaml"));
+  const ArchConfig arch = arch_with({"mapping.row_blocks=per_kernel_position"});
+  const FunctionalResult r = run(net, uniform_profile(net, 8), arch);
+  expect_exact(r, "vgg19 uniform8 per_kernel_position");
+  expect_nontrivial(r, "vgg19 uniform8 per_kernel_position");
+}
 TEST(FunctionalDefaultChip, Vgg19DifferentialIsBitExact) {
   expect_default_chip_exact("vgg19", "differential");
 }

@@ -405,6 +405,29 @@ TEST(Mapping, WideChannelWithoutSplittingIsAClearError) {
       << error;
 }
 
+// mapping.row_blocks: per_kernel_position (DNN+NeuroSim's novel mapping) gives each position
+// of a 3x3 kernel its own blocks when the rows exceed an array: 64 input channels are 9 blocks
+// of 64 rows (packed: 4 x 128 + 64), 300 are 9 x (128, 128, 44); a layer that fits one array
+// (3 channels, 27 rows) and a 1x1 layer stay packed. Cell reads are the same, conversions grow.
+TEST(Mapping, RowBlocksPerKernelPosition) {
+  ArchConfig arch = isaac();
+  arch.mapping.row_blocks = RowBlocks::kPerKernelPosition;
+  auto blocks = [&](int64_t cin, int k) {
+    const Network n = one_conv(cin, 8, k, 8);
+    const PrecisionProfile p = uniform_profile(n, 8);
+    return map_layer(n, p, output_channel_masks(n, p), 0, arch).row_block_rows;
+  };
+  EXPECT_EQ(blocks(64, 3), std::vector<int>(9, 64));
+  std::vector<int> wide;
+  for (int p = 0; p < 9; ++p) wide.insert(wide.end(), {128, 128, 44});
+  EXPECT_EQ(blocks(300, 3), wide);
+  EXPECT_EQ(blocks(3, 3), std::vector<int>{27});
+  EXPECT_EQ(blocks(300, 1), (std::vector<int>{128, 128, 44}));
+  arch.mapping.row_blocks = RowBlocks::kPacked;
+  EXPECT_EQ(blocks(64, 3), (std::vector<int>{128, 128, 128, 128, 64}));
+  EXPECT_EQ(to_string(RowBlocks::kPerKernelPosition), "per_kernel_position");
+}
+
 TEST(Mapping, WorkedExampleFromTheReadme) {
   // 3x3 conv, 32 -> 8 channels; channels 0-1 at 8 bits, 2-7 at 4 bits; 2 bits per cell,
   // 128x16 arrays, offset encoding, 1-bit DAC, 6-bit activations.
