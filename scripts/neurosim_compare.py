@@ -29,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 
+import yaml
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 OUT = os.path.join(ROOT, "results", "neurosim")
 SPARSITY = 0.5
@@ -81,13 +83,10 @@ def bit_ones(bits, signed, sparsity):
 
 
 def weight_layers(workload):
-    """Names of the conv2d/linear layers in network order (the workload YAML's flow lists)."""
-    names = []
-    for line in open(os.path.join(ROOT, "workloads", workload + ".yaml")):
-        line = line.strip()
-        if line.startswith("- {name:") and ("type: conv2d" in line or "type: linear" in line):
-            names.append(line.split("name:")[1].split(",")[0].strip())
-    return names
+    """Names of the conv2d/linear layers in network order."""
+    with open(os.path.join(ROOT, "workloads", workload + ".yaml"), encoding="utf-8") as f:
+        layers = yaml.safe_load(f)["layers"]
+    return [l["name"] for l in layers if l["type"] in ("conv2d", "linear")]
 
 
 def activity_text(workload, bits):

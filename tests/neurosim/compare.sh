@@ -5,5 +5,5 @@
 # Usage: compare.sh MIXPIM SOURCE_DIR
 set -euo pipefail
 source "$2/tests/python_with.sh"
-python_with csv json
+python_with yaml
 "$python" "$2/scripts/neurosim_compare.py" --mixpim "$1" --check
