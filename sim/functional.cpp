@@ -664,28 +664,45 @@ class PimLayer {
     }
   }
 
-  // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
-  // The (image, output row) pairs are split over `threads` threads, each with its own buffers
-  // and counts.
+  // Runs every MVM of the layer on each of `inputs`, already requantised (unsigned activation
+  // bits), counting into the matching `counts`. The (input, image, output row) items are split
+  // over `threads` threads, each with its own buffers and counts.
   // With non-idealities (sim/device.h) every copy of the layer's arrays is programmed with
   // its own draws, one copy at a time, and computes the output pixels the work model gives it
-  // (pixel p of an image on copy p mod replication).
-  Tensor run(const Tensor& x, AdcCounts& counts, int threads) const {
+  // (pixel p of an image on copy p mod replication). Several inputs (a layer's isolated and
+  // end-to-end input) share each copy's draws, drawn once, as one programmed chip would; the
+  // draws are keyed by what they model, not by the input, so each output is what a run of its
+  // input alone gives.
+  std::vector<Tensor> run(const std::vector<const Tensor*>& inputs,
+                          const std::vector<AdcCounts*>& counts, int threads) const {
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t ho = conv ? layer_.output_shape[1] : 1;
-    Tensor out = zeros(layer_.output_shape, x.batch);
-    std::vector<AdcCounts> part_counts(static_cast<size_t>(std::max(1, threads)));
+    std::vector<Tensor> out;
+    std::vector<int64_t> first_item{0};  // inputs' (image, output row) items, one after another
+    for (const Tensor* x : inputs) {
+      out.push_back(zeros(layer_.output_shape, x->batch));
+      first_item.push_back(first_item.back() + x->batch * ho);
+    }
+    const size_t parts = static_cast<size_t>(std::max(1, threads));
+    std::vector<AdcCounts> part_counts(inputs.size() * parts);  // input major
     const int64_t copies = analog_ ? std::max<int64_t>(1, mapping_.replication) : 1;
     std::vector<AnalogArray> arrays;  // reused by every copy
     for (int64_t copy = 0; copy < copies; ++copy) {
       if (analog_) program_copy(copy, threads, arrays);
-      parallel_parts(x.batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
-        run_rows(x, begin, end, out, part_counts[static_cast<size_t>(part)],
-                 analog_ ? &arrays : nullptr, copy, copies);
+      parallel_parts(first_item.back(), threads, [&](int part, int64_t begin, int64_t end) {
+        for (size_t i = 0; i < inputs.size(); ++i) {
+          const int64_t lo = std::max(begin, first_item[i]), hi = std::min(end, first_item[i + 1]);
+          if (lo >= hi) continue;
+          run_rows(*inputs[i], lo - first_item[i], hi - first_item[i], out[i],
+                   part_counts[i * parts + static_cast<size_t>(part)], analog_ ? &arrays : nullptr,
+                   copy, copies);
+        }
       });
     }
-    counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
-    for (const AdcCounts& c : part_counts) counts.merge(c);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      counts[i]->bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
+      for (size_t part = 0; part < parts; ++part) counts[i]->merge(part_counts[i * parts + part]);
+    }
     return out;
   }
 
@@ -1687,8 +1704,15 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset(),
                            threads, device_key({options.seed, static_cast<uint64_t>(i)}),
                            options.faults);
-        AdcCounts counts;
-        iso = pim.run(x, counts, threads);
+        AdcCounts counts, ignored;
+        // The end-to-end input, where it differs from the isolated one, runs on the same draws
+        // in the same pass (PimLayer::run).
+        Tensor xe;
+        if (options.end_to_end) xe = requantize(e2e_of(p0), range);
+        const bool both = options.end_to_end && xe.data != x.data;
+        std::vector<Tensor> outs = both ? pim.run({&x, &xe}, {&counts, &ignored}, threads)
+                                        : pim.run({&x}, {&counts}, threads);
+        iso = std::move(outs[0]);
         lr.adc_conversions = pim.conversions(batch);
         lr.adc_clipped = counts.clipped;
         lr.flipped_columns = pim.flipped_columns();
@@ -1702,11 +1726,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         lr.driven_inputs = counts.driven_inputs;
         lr.nonzero_inputs = counts.nonzero_inputs;
         lr.bit_ones = counts.bit_ones;
-        if (options.end_to_end) {
-          const Tensor xe = requantize(e2e_of(p0), range);
-          AdcCounts ignored;
-          e2e[i] = xe.data == x.data ? iso : pim.run(xe, ignored, threads);
-        }
+        if (options.end_to_end) e2e[i] = both ? std::move(outs[1]) : iso;
         if (real) {
           const LayerParameters& p = params.at(i);
           auto back = [&](const Tensor& t) {
