@@ -14,6 +14,10 @@
 #include <thread>
 #include <utility>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "adc.h"
 #include "analytic.h"
 #include "device.h"
@@ -402,43 +406,180 @@ ColumnKernel column_kernel() {
   return column_values_generic;
 }
 
-// The analog path's inner loop (PimLayer::analog_column_values): one active row of an array
-// adds weight x its cells' level steps to the column sums and, with read noise, weight^2 x
-// (level + G_off / dG)^2 to the column variances. Element by element in the same order in every
-// variant (no fused multiply-add), so results do not depend on the machine.
-struct AnalogRowArgs {
-  const float* level;
-  int columns;
-  float weight, off_steps;
-  float* sum;
-  float* variance;  // null: no read noise
+// The analog path's inner loops (PimLayer::analog_column_values), compiled for AVX2 and for
+// the baseline with the same operations in the same order (no fused multiply-adds), so results
+// do not depend on the machine.
+//
+// The column sums of up to 32 columns of one array over the rows one input cycle drives: each
+// row adds value x its cells' level steps to the sums and, with read noise, value^2 x (level +
+// G_off / dG)^2 to the variances, row after row. The 32 columns' sums stay in registers while
+// the rows stream past.
+struct AnalogChunkArgs {
+  const float* level;  // the chunk's first column in row 0
+  size_t stride;       // floats from one row to the next
+  const int32_t* rows;
+  const float* values;  // the rows' slice values
+  int count;            // rows
+  int width;            // columns, at most kAnalogChunk
+  float off_steps;
+  bool unit;        // every value is 1 (1-bit DACs): value x a = a, skipped
+  float* sum;       // width outputs
+  float* variance;  // width outputs; null: no read noise
+};
+constexpr int kAnalogChunk = 32;
+
+__attribute__((always_inline)) inline void analog_chunk_body(const AnalogChunkArgs& a, int from) {
+  float sum[kAnalogChunk] = {}, variance[kAnalogChunk] = {};
+  const int n = a.width - from;
+  for (int i = 0; i < a.count; ++i) {
+    const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride + from;
+    const float w = a.values[i], w2 = w * w;
+    for (int c = 0; c < n; ++c) sum[c] += w * level[c];
+    if (a.variance == nullptr) continue;
+    for (int c = 0; c < n; ++c) {
+      const float g = level[c] + a.off_steps;
+      variance[c] += w2 * g * g;
+    }
+  }
+  for (int c = 0; c < n; ++c) a.sum[from + c] = sum[c];
+  if (a.variance != nullptr)
+    for (int c = 0; c < n; ++c) a.variance[from + c] = variance[c];
+}
+
+void analog_chunk_generic(const AnalogChunkArgs& a) { analog_chunk_body(a, 0); }
+
+// What the columns read: the sum plus ADC offset and, with noise, sqrt(variance) x a standard
+// normal, rounded half away from zero (as std::llround) and clamped to [0, max_sum]; a negative
+// value gives 0 either way. s - trunc(s) is exact.
+struct ColumnReadArgs {
+  const float* sum;
+  const float* variance;  // null: no read noise
+  const double* normals;  // null: no noise at all
+  int count;
+  double offset, read_sigma2, adc_noise2;
+  double max_sum;  // below 2^51
+  int64_t* level_sum;
 };
 
-__attribute__((always_inline)) inline void analog_row_body(const AnalogRowArgs& a) {
-  const float w = a.weight;
-  for (int c = 0; c < a.columns; ++c) a.sum[c] += w * a.level[c];
-  if (a.variance == nullptr) return;
-  const float w2 = w * w;
-  for (int c = 0; c < a.columns; ++c) {
-    const float g = a.level[c] + a.off_steps;
-    a.variance[c] += w2 * g * g;
+__attribute__((always_inline)) inline void column_read_body(const ColumnReadArgs& a, int from) {
+  const double top = a.max_sum + 1;
+  for (int c = from; c < a.count; ++c) {
+    double s = a.sum[c] + a.offset;
+    // Read noise and ADC noise are independent Gaussians: one draw of their summed variance
+    // (a zero variance adds 0).
+    if (a.normals != nullptr) {
+      const double noise2 =
+          (a.variance != nullptr ? a.read_sigma2 * a.variance[c] : 0.0) + a.adc_noise2;
+      s += std::sqrt(noise2) * a.normals[c];
+    }
+    double r = 0;
+    if (s > 0) {
+      r = std::trunc(std::min(s, top));
+      if (s - r >= 0.5) r += 1;
+      r = std::min(r, a.max_sum);
+    }
+    a.level_sum[c] = static_cast<int64_t>(r);
   }
 }
 
-void analog_row_generic(const AnalogRowArgs& a) { analog_row_body(a); }
+void column_read_generic(const ColumnReadArgs& a) { column_read_body(a, 0); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// Eight floats at a time where the CPU has AVX2 (the build targets baseline x86-64).
-__attribute__((target("avx2"))) void analog_row_avx2(const AnalogRowArgs& a) { analog_row_body(a); }
+// 8 columns a register, `Groups` registers of sums (and of variances) held over every row.
+template <int Groups, bool Unit, bool Noise>
+__attribute__((target("avx2"), always_inline)) inline void analog_chunk_avx2_groups(
+    const AnalogChunkArgs& a) {
+  __m256 sum[Groups], variance[Groups];
+  for (int k = 0; k < Groups; ++k) sum[k] = variance[k] = _mm256_setzero_ps();
+  const __m256 off = _mm256_set1_ps(a.off_steps);
+  for (int i = 0; i < a.count; ++i) {
+    const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride;
+    const __m256 w = _mm256_set1_ps(a.values[i]);
+    const __m256 w2 = _mm256_mul_ps(w, w);
+    for (int k = 0; k < Groups; ++k) {
+      const __m256 l = _mm256_loadu_ps(level + 8 * k);
+      sum[k] = _mm256_add_ps(sum[k], Unit ? l : _mm256_mul_ps(w, l));
+      if (Noise) {
+        const __m256 g = _mm256_add_ps(l, off);
+        const __m256 wg = Unit ? g : _mm256_mul_ps(w2, g);  // (w^2 g) g, as the baseline
+        variance[k] = _mm256_add_ps(variance[k], _mm256_mul_ps(wg, g));
+      }
+    }
+  }
+  for (int k = 0; k < Groups; ++k) {
+    _mm256_storeu_ps(a.sum + 8 * k, sum[k]);
+    if (Noise) _mm256_storeu_ps(a.variance + 8 * k, variance[k]);
+  }
+}
+
+template <int Groups>
+__attribute__((target("avx2"))) void analog_chunk_avx2_dispatch(const AnalogChunkArgs& a) {
+  const bool noise = a.variance != nullptr;
+  if (a.unit) {
+    noise ? analog_chunk_avx2_groups<Groups, true, true>(a)
+          : analog_chunk_avx2_groups<Groups, true, false>(a);
+  } else {
+    noise ? analog_chunk_avx2_groups<Groups, false, true>(a)
+          : analog_chunk_avx2_groups<Groups, false, false>(a);
+  }
+}
+
+__attribute__((target("avx2"))) void analog_chunk_avx2(const AnalogChunkArgs& a) {
+  static_assert(kAnalogChunk == 32, "four groups of eight");
+  switch (a.width / 8) {
+    case 4: analog_chunk_avx2_dispatch<4>(a); break;
+    case 3: analog_chunk_avx2_dispatch<3>(a); break;
+    case 2: analog_chunk_avx2_dispatch<2>(a); break;
+    case 1: analog_chunk_avx2_dispatch<1>(a); break;
+    default: break;
+  }
+  if (a.width % 8 != 0) analog_chunk_body(a, a.width / 8 * 8);  // the last few columns
+}
+
+__attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
+  const __m256d offset = _mm256_set1_pd(a.offset), read_sigma2 = _mm256_set1_pd(a.read_sigma2);
+  const __m256d adc_noise2 = _mm256_set1_pd(a.adc_noise2), top = _mm256_set1_pd(a.max_sum + 1);
+  const __m256d max_sum = _mm256_set1_pd(a.max_sum), zero = _mm256_setzero_pd();
+  const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
+  const __m256d magic = _mm256_set1_pd(4503599627370496.0);  // 2^52: integers below it to bits
+  int c = 0;
+  for (; c + 4 <= a.count; c += 4) {
+    __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(a.sum + c)), offset);
+    if (a.normals != nullptr) {
+      __m256d noise2 = adc_noise2;
+      if (a.variance != nullptr) {
+        noise2 = _mm256_add_pd(
+            _mm256_mul_pd(read_sigma2, _mm256_cvtps_pd(_mm_loadu_ps(a.variance + c))), adc_noise2);
+      }
+      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_sqrt_pd(noise2), _mm256_loadu_pd(a.normals + c)));
+    }
+    __m256d r = _mm256_round_pd(_mm256_min_pd(s, top), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    r = _mm256_add_pd(r, _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(s, r), half, _CMP_GE_OQ), one));
+    r = _mm256_min_pd(r, max_sum);
+    r = _mm256_and_pd(r, _mm256_cmp_pd(s, zero, _CMP_GT_OQ));
+    const __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(r, magic)),
+                                          _mm256_castpd_si256(magic));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.level_sum + c), bits);
+  }
+  column_read_body(a, c);
+}
 #endif
 
-using AnalogRowKernel = void (*)(const AnalogRowArgs&);
+using AnalogChunkKernel = void (*)(const AnalogChunkArgs&);
+using ColumnReadKernel = void (*)(const ColumnReadArgs&);
 
-AnalogRowKernel analog_row_kernel() {
+AnalogChunkKernel analog_chunk_kernel() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx2")) return analog_row_avx2;
+  if (__builtin_cpu_supports("avx2")) return analog_chunk_avx2;
 #endif
-  return analog_row_generic;
+  return analog_chunk_generic;
+}
+
+ColumnReadKernel column_read_kernel() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return column_read_avx2;
+#endif
+  return column_read_generic;
 }
 
 // Bits of rows [lo, hi) in 64-row word w (row r is bit r % 64 of word r / 64).
@@ -672,9 +813,11 @@ class PimLayer {
   // (pixel p of an image on copy p mod replication). Several inputs (a layer's isolated and
   // end-to-end input) share each copy's draws, drawn once, as one programmed chip would; the
   // draws are keyed by what they model, not by the input, so each output is what a run of its
-  // input alone gives.
+  // input alone gives. `arrays` holds the drawn cells; the caller keeps it from layer to layer,
+  // so each layer reuses the memory (and pages) of the last rather than faulting in new ones.
   std::vector<Tensor> run(const std::vector<const Tensor*>& inputs,
-                          const std::vector<AdcCounts*>& counts, int threads) const {
+                          const std::vector<AdcCounts*>& counts, int threads,
+                          std::vector<AnalogArray>& arrays) const {
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t ho = conv ? layer_.output_shape[1] : 1;
     std::vector<Tensor> out;
@@ -686,7 +829,6 @@ class PimLayer {
     const size_t parts = static_cast<size_t>(std::max(1, threads));
     std::vector<AdcCounts> part_counts(inputs.size() * parts);  // input major
     const int64_t copies = analog_ ? std::max<int64_t>(1, mapping_.replication) : 1;
-    std::vector<AnalogArray> arrays;  // reused by every copy
     for (int64_t copy = 0; copy < copies; ++copy) {
       if (analog_) program_copy(copy, threads, arrays);
       parallel_parts(first_item.back(), threads, [&](int part, int64_t begin, int64_t end) {
@@ -825,7 +967,7 @@ class PimLayer {
               for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
                 const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
                 if (analog != nullptr) {
-                  DeviceRng rng(
+                  NormalStreams rng(
                       groups == 1
                           ? device_key({device_key_base_, 2, static_cast<uint64_t>(n),
                                         static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)})
@@ -870,7 +1012,7 @@ class PimLayer {
 
   // Every array's cells drawn for copy `copy`, from the levels they were written to.
   void program_copy(int64_t copy, int threads, std::vector<AnalogArray>& arrays) const {
-    arrays.resize(cells_.size());
+    if (arrays.size() < cells_.size()) arrays.resize(cells_.size());
     parallel_parts(static_cast<int64_t>(cells_.size()), threads,
                    [&](int, int64_t begin, int64_t end) {
                      for (int64_t k = begin; k < end; ++k) program_array(copy, k, arrays);
@@ -909,35 +1051,43 @@ class PimLayer {
   // Per-thread buffers of analog_column_values.
   struct AnalogScratch {
     std::vector<float> sum, variance;
-    std::vector<double> v;
+    std::vector<double> v, normals;
+    std::vector<int32_t> rows;  // every converted cycle's driven rows, cycle after cycle
+    std::vector<float> values;  // their slice values
+    std::vector<int> first;     // cycle t's rows at [first[t], first[t + 1])
+    std::vector<int64_t> level_sum;
   };
 
   // `read_rows`: the rows this read drives (the block's, or a row group's); `planes` has no
-  // bits outside them.
+  // bits outside them. `rng` gives the read's noise: one normal per converted cycle and column,
+  // cycle after cycle.
   void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int read_rows,
-                            const uint8_t* active, DeviceRng& rng, int64_t* out, AdcCounts& counts,
-                            AnalogScratch& scratch) const {
+                            const uint8_t* active, NormalStreams& rng, int64_t* out,
+                            AdcCounts& counts, AnalogScratch& scratch) const {
     const int columns = a.columns, d = dac_bits_, block_rows = a.rows;
     const int64_t max_sum = int64_t{read_rows} * cell_max_ * ((int64_t{1} << d) - 1);
-    std::vector<float>& sum = scratch.sum;
-    std::vector<float>& variance = scratch.variance;
-    std::vector<double>& v = scratch.v;
-    sum.resize(static_cast<size_t>(columns));
-    variance.resize(sum.size());
-    v.resize(static_cast<size_t>(block_rows));
+    if (max_sum >= (int64_t{1} << 51)) throw std::logic_error("functional: column sums too large");
     std::fill(out, out + columns, 0);
     const bool read_noise = device_.read_noise_sigma > 0;
+    const bool noise = read_noise || adc_noise_ > 0;
     const bool wires = device_.wire_resistance_ohm > 0;
-    static const AnalogRowKernel row_kernel = analog_row_kernel();
+    static const AnalogChunkKernel chunk_kernel = analog_chunk_kernel();
+    static const ColumnReadKernel read_kernel = column_read_kernel();
     const auto off_steps = static_cast<float>(cell_.g_off_s / cell_.step_s);
-    const double read_sigma2 = device_.read_noise_sigma * device_.read_noise_sigma;
-    const double adc_noise2 = adc_noise_ * adc_noise_;
+    scratch.sum.resize(static_cast<size_t>(columns));
+    scratch.variance.resize(scratch.sum.size());
+    scratch.level_sum.resize(scratch.sum.size());
+    // The rows each converted cycle drives and their slice values (skipped cycles: none, sum 0).
+    std::vector<int32_t>& rows = scratch.rows;
+    std::vector<float>& values = scratch.values;
+    std::vector<int>& first = scratch.first;
+    rows.clear();
+    values.clear();
+    first.assign(static_cast<size_t>(cycles_) + 1, 0);
+    const auto converted = [&](int t) { return active[t] || !skip_zero_blocks_; };
     for (int t = 0; t < cycles_; ++t) {
-      if (!active[t] && skip_zero_blocks_) continue;  // skipped: the sum is 0
-      std::fill(sum.begin(), sum.end(), 0.0F);
-      if (read_noise) std::fill(variance.begin(), variance.end(), 0.0F);
-      if (wires) std::fill(v.begin(), v.end(), 0.0);
-      double driven = 0;  // sum of the slice values (the G_off the periphery removes)
+      first[static_cast<size_t>(t)] = static_cast<int>(rows.size());
+      if (!converted(t)) continue;
       const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
       for (int w = 0; w < words; ++w) {
         uint64_t any = 0;  // rows of this word with a bit in the slice
@@ -946,52 +1096,83 @@ class PimLayer {
         while (any != 0) {
           const int bit = __builtin_ctzll(any);
           any &= any - 1;
-          const int r = w * 64 + bit;
           int value = 0;
           for (int q = first_plane; q < last_plane; ++q)
             value |= static_cast<int>((planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
                      << (q - first_plane);
-          if (wires) v[static_cast<size_t>(r)] = value;
-          driven += value;
-          // A cell's read noise has sigma_read x G / dG = sigma_read x (level + G_off / dG)
-          // level steps: sigma_read^2 is applied once per column below.
-          row_kernel({a.level.data() + static_cast<size_t>(r) * columns, columns,
-                      static_cast<float>(value), off_steps, sum.data(),
-                      read_noise ? variance.data() : nullptr});
+          rows.push_back(w * 64 + bit);
+          values.push_back(static_cast<float>(value));
         }
       }
-      if (device_.wire_resistance_ohm > 0 && driven > 0) {
+    }
+    first[static_cast<size_t>(cycles_)] = static_cast<int>(rows.size());
+    if (noise) {
+      scratch.normals.resize(static_cast<size_t>(cycles_) * columns);
+      for (int t = 0; t < cycles_; ++t)
+        if (converted(t))
+          fill_normals(rng, scratch.normals.data() + static_cast<size_t>(t) * columns,
+                       static_cast<size_t>(columns));
+    }
+    // Columns c0 .. c0 + width of cycle t: sums (and variances) over the cycle's rows.
+    const auto column_sums = [&](int t, int c0, int width) {
+      const int r0 = first[static_cast<size_t>(t)];
+      chunk_kernel({a.level.data() + c0, static_cast<size_t>(columns), rows.data() + r0,
+                    values.data() + r0, first[static_cast<size_t>(t) + 1] - r0, width, off_steps,
+                    d == 1, scratch.sum.data() + c0,
+                    read_noise ? scratch.variance.data() + c0 : nullptr});
+    };
+    // ... then what the converters make of them, into `out`.
+    const auto convert_columns = [&](int t, int c0, int width) {
+      read_kernel({scratch.sum.data() + c0, read_noise ? scratch.variance.data() + c0 : nullptr,
+                   noise ? scratch.normals.data() + static_cast<size_t>(t) * columns + c0 : nullptr,
+                   width, adc_offset_, device_.read_noise_sigma * device_.read_noise_sigma,
+                   adc_noise_ * adc_noise_, static_cast<double>(max_sum),
+                   scratch.level_sum.data() + c0});
+      for (int c = c0; c < c0 + width; ++c) {
+        int64_t level_sum = scratch.level_sum[static_cast<size_t>(c)];
+        if (!adc_.lossless) {
+          bool clipped = false;
+          const int64_t converted_sum = convert(level_sum, adc_, clipped);
+          counts.clipped += clipped;
+          counts.lossy += converted_sum != level_sum;
+          level_sum = converted_sum;
+        }
+        out[c] += level_sum << (t * d);
+      }
+    };
+    if (!wires) {
+      // A chunk of columns through every cycle while its cells stay in the L1 cache.
+      for (int c0 = 0; c0 < columns; c0 += kAnalogChunk) {
+        const int width = std::min(kAnalogChunk, columns - c0);
+        for (int t = 0; t < cycles_; ++t) {
+          if (!converted(t)) continue;
+          column_sums(t, c0, width);
+          convert_columns(t, c0, width);
+        }
+      }
+      return;
+    }
+    std::vector<double>& v = scratch.v;
+    for (int t = 0; t < cycles_; ++t) {
+      if (!converted(t)) continue;
+      for (int c0 = 0; c0 < columns; c0 += kAnalogChunk)
+        column_sums(t, c0, std::min(kAnalogChunk, columns - c0));
+      v.assign(static_cast<size_t>(block_rows), 0.0);
+      double driven = 0;  // sum of the slice values (the G_off the periphery removes)
+      for (int i = first[static_cast<size_t>(t)]; i < first[static_cast<size_t>(t) + 1]; ++i) {
+        v[static_cast<size_t>(rows[static_cast<size_t>(i)])] = values[static_cast<size_t>(i)];
+        driven += values[static_cast<size_t>(i)];
+      }
+      if (driven > 0) {
         // One volt per input unit: currents are siemens x volts.
         const std::vector<double> current =
             column_currents_first_order(a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
         for (int c = 0; c < columns; ++c) {
-          sum[static_cast<size_t>(c)] = static_cast<float>(
+          scratch.sum[static_cast<size_t>(c)] = static_cast<float>(
               (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s);
         }
       }
-      for (int c = 0; c < columns; ++c) {
-        double s = sum[static_cast<size_t>(c)] + adc_offset_;
-        // Read noise and ADC noise are independent Gaussians: one draw of their summed variance.
-        const double noise2 =
-            (read_noise ? read_sigma2 * variance[static_cast<size_t>(c)] : 0.0) + adc_noise2;
-        if (noise2 > 0) s += std::sqrt(noise2) * rng.normal();
-        // Rounded half away from zero (as std::llround, without the library call) and clamped
-        // to [0, max_sum]: a negative value gives 0 either way. s - trunc(s) is exact.
-        int64_t level_sum = 0;
-        if (s > 0) {
-          level_sum = static_cast<int64_t>(std::min(s, static_cast<double>(max_sum) + 1));
-          if (s - static_cast<double>(level_sum) >= 0.5) ++level_sum;
-          level_sum = std::min(level_sum, max_sum);
-        }
-        if (!adc_.lossless) {
-          bool clipped = false;
-          const int64_t converted = convert(level_sum, adc_, clipped);
-          counts.clipped += clipped;
-          counts.lossy += converted != level_sum;
-          level_sum = converted;
-        }
-        out[c] += level_sum << (t * d);
-      }
+      convert_columns(t, 0, columns);
     }
   }
 
@@ -1664,6 +1845,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   auto ref_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : ref[p]; };
   auto e2e_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : e2e[p]; };
   bool exact = true;
+  std::vector<PimLayer::AnalogArray> analog_arrays;  // every layer's drawn cells, in turn
 
   for (int i = 0; i < layer_count; ++i) {
     if (options.progress) options.progress(i, layer_count);
@@ -1710,8 +1892,9 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         Tensor xe;
         if (options.end_to_end) xe = requantize(e2e_of(p0), range);
         const bool both = options.end_to_end && xe.data != x.data;
-        std::vector<Tensor> outs = both ? pim.run({&x, &xe}, {&counts, &ignored}, threads)
-                                        : pim.run({&x}, {&counts}, threads);
+        std::vector<Tensor> outs =
+            both ? pim.run({&x, &xe}, {&counts, &ignored}, threads, analog_arrays)
+                 : pim.run({&x}, {&counts}, threads, analog_arrays);
         iso = std::move(outs[0]);
         lr.adc_conversions = pim.conversions(batch);
         lr.adc_clipped = counts.clipped;
