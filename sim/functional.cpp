@@ -820,87 +820,109 @@ class PimLayer {
                           std::vector<AnalogArray>& arrays) const {
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t ho = conv ? layer_.output_shape[1] : 1;
+    const int batch = inputs.at(0)->batch;
     std::vector<Tensor> out;
-    std::vector<int64_t> first_item{0};  // inputs' (image, output row) items, one after another
     for (const Tensor* x : inputs) {
-      out.push_back(zeros(layer_.output_shape, x->batch));
-      first_item.push_back(first_item.back() + x->batch * ho);
+      if (x->batch != batch) throw std::logic_error("functional: inputs of different batches");
+      out.push_back(zeros(layer_.output_shape, batch));
     }
     const size_t parts = static_cast<size_t>(std::max(1, threads));
-    std::vector<AdcCounts> part_counts(inputs.size() * parts);  // input major
+    std::vector<AdcCounts> part_counts(inputs.size() * parts);  // part major
     const int64_t copies = analog_ ? std::max<int64_t>(1, mapping_.replication) : 1;
     for (int64_t copy = 0; copy < copies; ++copy) {
       if (analog_) program_copy(copy, threads, arrays);
-      parallel_parts(first_item.back(), threads, [&](int part, int64_t begin, int64_t end) {
+      parallel_parts(batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
+        std::vector<RowInput> row_inputs(inputs.size());
         for (size_t i = 0; i < inputs.size(); ++i) {
-          const int64_t lo = std::max(begin, first_item[i]), hi = std::min(end, first_item[i + 1]);
-          if (lo >= hi) continue;
-          run_rows(*inputs[i], lo - first_item[i], hi - first_item[i], out[i],
-                   part_counts[i * parts + static_cast<size_t>(part)], analog_ ? &arrays : nullptr,
-                   copy, copies);
+          row_inputs[i].x = inputs[i];
+          row_inputs[i].out = &out[i];
+          row_inputs[i].counts = &part_counts[static_cast<size_t>(part) * inputs.size() + i];
         }
+        run_rows(row_inputs, begin, end, analog_ ? &arrays : nullptr, copy, copies);
       });
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
       counts[i]->bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
-      for (size_t part = 0; part < parts; ++part) counts[i]->merge(part_counts[i * parts + part]);
+      for (size_t part = 0; part < parts; ++part)
+        counts[i]->merge(part_counts[part * inputs.size() + i]);
     }
     return out;
   }
 
-  // Output rows [begin, end) of (image, output row) pairs, image major.
-  void run_rows(const Tensor& x, int64_t begin, int64_t end, Tensor& out, AdcCounts& counts,
+  // One input of run_rows and its buffers.
+  struct RowInput {
+    const Tensor* x = nullptr;
+    Tensor* out = nullptr;
+    AdcCounts* counts = nullptr;
+    std::vector<int64_t> input, acc, values;
+    std::vector<uint64_t> planes, group_planes;  // group_planes: one row group's share
+    std::vector<uint8_t> active;
+    int64_t input_sum = 0, read_sum = 0;  // of the block's rows, of the read's rows
+    const uint64_t* read_planes = nullptr;
+    bool skip = false;  // nothing of this read to convert
+  };
+
+  // Output rows [begin, end) of (image, output row) pairs, image major, of every input: each
+  // pixel's reads of an array for every input one after another, while its cells are in cache.
+  void run_rows(std::vector<RowInput>& inputs, int64_t begin, int64_t end,
                 const std::vector<AnalogArray>* analog, int64_t copy, int64_t copies) const {
     static const ColumnKernel kernel = column_kernel();
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t h = conv ? layer_.input_shape[1] : 1, wd = conv ? layer_.input_shape[2] : 1;
     const int64_t ho = conv ? layer_.output_shape[1] : 1, wo = conv ? layer_.output_shape[2] : 1;
     const int64_t cout = layer_.out_channels();
-    counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
     const int64_t rows = mapping_.rows;
-    std::vector<int64_t> input(static_cast<size_t>(rows));
-    std::vector<int64_t> acc(static_cast<size_t>(cout));
     size_t max_words = 0, max_columns = 0;
     for (int w : block_words_) max_words = std::max<size_t>(max_words, w);
     for (const auto& c : columns_) max_columns = std::max(max_columns, c.size());
-    std::vector<uint64_t> planes(max_words * activation_bits_);
-    std::vector<uint64_t> group_planes(planes.size());  // one row group's share of `planes`
-    std::vector<uint8_t> active(static_cast<size_t>(cycles_));
-    std::vector<int64_t> values(max_columns);
+    for (RowInput& in : inputs) {
+      in.counts->bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
+      in.input.resize(static_cast<size_t>(rows));
+      in.acc.resize(static_cast<size_t>(cout));
+      in.planes.resize(max_words * activation_bits_);
+      in.group_planes.resize(in.planes.size());
+      in.active.resize(static_cast<size_t>(cycles_));
+      in.values.resize(max_columns);
+    }
     AnalogScratch scratch;
+    std::vector<AnalogRead> reads;
 
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / ho, oy = item % ho;
-      const int64_t* image = x.data.data() + n * x.per_image();
-      {
-        for (int64_t ox = 0; ox < wo; ++ox) {
-          const int64_t pixel = oy * wo + ox;
-          if (analog != nullptr && pixel % copies != copy) continue;  // another copy's MVM
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        const int64_t pixel = oy * wo + ox;
+        if (analog != nullptr && pixel % copies != copy) continue;  // another copy's MVM
+        for (RowInput& in : inputs) {
           // im2col: the input vector of this MVM, in row order.
+          const int64_t* image = in.x->data.data() + n * in.x->per_image();
           for (int64_t r = 0; r < rows; ++r) {
             const int64_t iy =
                 oy * layer_.stride_h - layer_.pad_h + int64_t{row_ky_[r]} * layer_.dilation_h;
             const int64_t ix =
                 ox * layer_.stride_w - layer_.pad_w + int64_t{row_kx_[r]} * layer_.dilation_w;
             const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-            input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
+            in.input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
           }
-          std::fill(acc.begin(), acc.end(), 0);
-          for (size_t block = 0; block < block_words_.size(); ++block) {
-            const int words = block_words_[block];
-            const int64_t first = block_first_row_[block];
-            const int block_rows = mapping_.row_block_rows[block];
+          std::fill(in.acc.begin(), in.acc.end(), 0);
+        }
+        for (size_t block = 0; block < block_words_.size(); ++block) {
+          const int words = block_words_[block];
+          const int64_t first = block_first_row_[block];
+          const int block_rows = mapping_.row_block_rows[block];
+          const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
+          for (RowInput& in : inputs) {
+            AdcCounts& counts = *in.counts;
             // Bit-serial input: plane q holds bit q of every row's activation.
-            std::fill(planes.begin(),
-                      planes.begin() + static_cast<size_t>(words) * activation_bits_, 0);
-            int64_t input_sum = 0;
+            std::fill(in.planes.begin(),
+                      in.planes.begin() + static_cast<size_t>(words) * activation_bits_, 0);
+            in.input_sum = 0;
             for (int r = 0; r < block_rows; ++r) {
-              uint64_t v = static_cast<uint64_t>(input[first + r]);
-              input_sum += static_cast<int64_t>(v);
+              uint64_t v = static_cast<uint64_t>(in.input[first + r]);
+              in.input_sum += static_cast<int64_t>(v);
               counts.nonzero_inputs += v != 0;
               while (v != 0) {
                 const int q = __builtin_ctzll(v);
-                planes[static_cast<size_t>(q) * words + r / 64] |= uint64_t{1} << (r % 64);
+                in.planes[static_cast<size_t>(q) * words + r / 64] |= uint64_t{1} << (r % 64);
                 v &= v - 1;
               }
             }
@@ -908,7 +930,7 @@ class PimLayer {
             for (int q = 0; q < activation_bits_; ++q) {
               int64_t ones = 0;
               for (int w = 0; w < words; ++w)
-                ones += __builtin_popcountll(planes[static_cast<size_t>(q) * words + w]);
+                ones += __builtin_popcountll(in.planes[static_cast<size_t>(q) * words + w]);
               counts.bit_ones[static_cast<size_t>(q)] += ones;
             }
             int64_t active_rows = 0;  // rows x input cycles whose DAC slice is not zero
@@ -917,71 +939,88 @@ class PimLayer {
                 uint64_t slice = 0;
                 for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
                      ++q)
-                  slice |= planes[static_cast<size_t>(q) * words + w];
+                  slice |= in.planes[static_cast<size_t>(q) * words + w];
                 active_rows += __builtin_popcountll(slice);
               }
             }
-            const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
             counts.dac_drives += int64_t{block_rows} * cycles_ * block_arrays;
             counts.dac_active += active_rows * block_arrays;
             counts.cell_reads += int64_t{block_rows} * cycles_ * block_columns_[block];
             counts.cell_active += active_rows * block_columns_[block];
-            // Row groups (pe.crossbar.rows_per_read) are read and converted one after another:
-            // each sees the inputs of its own rows only.
-            const int64_t groups = mapping_.read_groups(static_cast<int64_t>(block));
-            for (int64_t g = 0; g < groups; ++g) {
-              const uint64_t* read_planes = planes.data();
-              int64_t read_sum = input_sum;  // of the rows this read drives
-              int read_rows = block_rows;
+          }
+          // Row groups (pe.crossbar.rows_per_read) are read and converted one after another:
+          // each sees the inputs of its own rows only.
+          const int64_t groups = mapping_.read_groups(static_cast<int64_t>(block));
+          for (int64_t g = 0; g < groups; ++g) {
+            int read_rows = block_rows;
+            int lo = 0;
+            if (groups > 1) {
+              lo = static_cast<int>(g) * mapping_.rows_per_read;
+              read_rows = mapping_.read_group_rows(static_cast<int64_t>(block), g);
+            }
+            bool any_read = false;
+            for (RowInput& in : inputs) {
+              in.read_planes = in.planes.data();
+              in.read_sum = in.input_sum;  // of the rows this read drives
               if (groups > 1) {
-                const int lo = static_cast<int>(g) * mapping_.rows_per_read;
-                read_rows = mapping_.read_group_rows(static_cast<int64_t>(block), g);
                 const int hi = lo + read_rows;
-                read_sum = 0;
-                for (int r = lo; r < hi; ++r) read_sum += input[first + r];
+                in.read_sum = 0;
+                for (int r = lo; r < hi; ++r) in.read_sum += in.input[first + r];
                 for (int w = 0; w < words; ++w) {
                   const uint64_t mask = rows_mask(lo, hi, w);
                   for (int q = 0; q < activation_bits_; ++q)
-                    group_planes[static_cast<size_t>(q) * words + w] =
-                        planes[static_cast<size_t>(q) * words + w] & mask;
+                    in.group_planes[static_cast<size_t>(q) * words + w] =
+                        in.planes[static_cast<size_t>(q) * words + w] & mask;
                 }
-                read_planes = group_planes.data();
+                in.read_planes = in.group_planes.data();
               }
               bool any = false;
               int64_t active_cycles = 0;
               for (int t = 0; t < cycles_; ++t) {
-                active[t] = 0;
-                for (int w = 0; w < words && !active[t]; ++w) {
+                in.active[t] = 0;
+                for (int w = 0; w < words && !in.active[t]; ++w) {
                   for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
                        ++q)
-                    active[t] |= read_planes[static_cast<size_t>(q) * words + w] != 0;
+                    in.active[t] |= in.read_planes[static_cast<size_t>(q) * words + w] != 0;
                 }
-                any |= active[t] != 0;
-                active_cycles += active[t];
+                any |= in.active[t] != 0;
+                active_cycles += in.active[t];
               }
-              counts.conversion_slots += int64_t{cycles_} * block_columns_[block];
-              counts.conversion_active += active_cycles * block_columns_[block];
+              in.counts->conversion_slots += int64_t{cycles_} * block_columns_[block];
+              in.counts->conversion_active += active_cycles * block_columns_[block];
               // All-zero input: every column sum and the offset term are 0 (with ADC offset or
               // noise the analog path still converts, unless skip_zero_blocks skips).
-              if (!any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0))) continue;
-              for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
-                const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
-                if (analog != nullptr) {
-                  NormalStreams rng(
-                      groups == 1
-                          ? device_key({device_key_base_, 2, static_cast<uint64_t>(n),
-                                        static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)})
-                          : device_key({device_key_base_, 2, static_cast<uint64_t>(n),
-                                        static_cast<uint64_t>(pixel), static_cast<uint64_t>(k),
-                                        static_cast<uint64_t>(g)}));
-                  analog_column_values((*analog)[static_cast<size_t>(k)], read_planes, words,
-                                       read_rows, active.data(), rng, values.data(), counts,
-                                       scratch);
-                } else {
-                  KernelArgs args{read_planes, active.data(),    cells_[k].data(),
-                                  words,       activation_bits_, dac_bits_,
-                                  cycles_,     bits_per_cell_,   static_cast<int>(columns.size()),
-                                  &adc_,       values.data(),    &counts};
+              in.skip = !any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0));
+              any_read |= !in.skip;
+            }
+            if (!any_read) continue;
+            for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
+              const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
+              if (analog != nullptr) {
+                // The read's noise is keyed by the read, not the input: every input of this
+                // pixel sees the same draws.
+                NormalStreams rng(
+                    groups == 1
+                        ? device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                      static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)})
+                        : device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                      static_cast<uint64_t>(pixel), static_cast<uint64_t>(k),
+                                      static_cast<uint64_t>(g)}));
+                reads.clear();
+                for (RowInput& in : inputs) {
+                  if (!in.skip)
+                    reads.push_back({in.read_planes, in.active.data(), in.values.data(), in.counts});
+                }
+                analog_column_values((*analog)[static_cast<size_t>(k)], words, read_rows, reads,
+                                     rng, scratch);
+              }
+              for (RowInput& in : inputs) {
+                if (in.skip) continue;
+                if (analog == nullptr) {
+                  KernelArgs args{in.read_planes,   in.active.data(), cells_[k].data(),
+                                  words,            activation_bits_, dac_bits_,
+                                  cycles_,          bits_per_cell_,   static_cast<int>(columns.size()),
+                                  &adc_,            in.values.data(), in.counts};
                   kernel(args);
                 }
                 // Flagged (flipped) columns hold complements over the read's rows: their true
@@ -989,22 +1028,26 @@ class PimLayer {
                 // (sim/adc.h). Flags are per column and row group.
                 const uint8_t* flipped =
                     flipped_[k].data() + g * static_cast<int64_t>(columns.size());
-                const int64_t complement = cell_max_ * read_sum;
+                const int64_t complement = cell_max_ * in.read_sum;
                 // Shift-add: slice shift, sign of the column, into the channel's partial sum.
                 for (size_t c = 0; c < columns.size(); ++c) {
-                  const int64_t value = flipped[c] ? complement - values[c] : values[c];
+                  const int64_t value = flipped[c] ? complement - in.values[c] : in.values[c];
                   const int64_t v = value * (int64_t{1} << columns[c].shift);
-                  acc[columns[c].channel] += columns[c].negative ? -v : v;
+                  in.acc[columns[c].channel] += columns[c].negative ? -v : v;
                 }
               }
             }
-            // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
-            // each channel the block's arrays hold.
-            for (const auto& [j, offset] : block_offsets_[block]) acc[j] -= offset * input_sum;
           }
-          int64_t* o = out.data.data() + n * out.per_image();
+          // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
+          // each channel the block's arrays hold.
+          for (RowInput& in : inputs) {
+            for (const auto& [j, offset] : block_offsets_[block]) in.acc[j] -= offset * in.input_sum;
+          }
+        }
+        for (RowInput& in : inputs) {
+          int64_t* o = in.out->data.data() + n * in.out->per_image();
           for (int64_t j = 0; j < cout; ++j)
-            o[(j * ho + oy) * wo + ox] = acc[j] - input_offset_ * weight_sum_[j];
+            o[(j * ho + oy) * wo + ox] = in.acc[j] - input_offset_ * weight_sum_[j];
         }
       }
     }
@@ -1048,26 +1091,35 @@ class PimLayer {
   // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
   // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
   // ideal path converts.
+  // One input's read of an array: its bit planes over the read's rows (no bits outside them),
+  // its active cycles, where the column values go and what is counted.
+  struct AnalogRead {
+    const uint64_t* planes;
+    const uint8_t* active;
+    int64_t* out;
+    AdcCounts* counts;
+  };
   // Per-thread buffers of analog_column_values.
   struct AnalogScratch {
     std::vector<float> sum, variance;
     std::vector<double> v, normals;
-    std::vector<int32_t> rows;  // every converted cycle's driven rows, cycle after cycle
-    std::vector<float> values;  // their slice values
-    std::vector<int> first;     // cycle t's rows at [first[t], first[t + 1])
+    // Per read: every converted cycle's driven rows and their slice values, cycle after cycle;
+    // cycle t's at [first[t], first[t + 1]).
+    std::vector<std::vector<int32_t>> rows;
+    std::vector<std::vector<float>> values;
+    std::vector<std::vector<int>> first;
     std::vector<int64_t> level_sum;
   };
 
-  // `read_rows`: the rows this read drives (the block's, or a row group's); `planes` has no
-  // bits outside them. `rng` gives the read's noise: one normal per converted cycle and column,
-  // cycle after cycle.
-  void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int read_rows,
-                            const uint8_t* active, NormalStreams& rng, int64_t* out,
-                            AdcCounts& counts, AnalogScratch& scratch) const {
+  // The reads of one array by one or more inputs at one pixel (`read_rows`: the rows a read
+  // drives, the block's or a row group's). `rng` gives the read's noise, one normal per cycle
+  // and column, the same for every input (the draws are keyed by the read).
+  void analog_column_values(const AnalogArray& a, int words, int read_rows,
+                            const std::vector<AnalogRead>& reads, NormalStreams& rng,
+                            AnalogScratch& scratch) const {
     const int columns = a.columns, d = dac_bits_, block_rows = a.rows;
     const int64_t max_sum = int64_t{read_rows} * cell_max_ * ((int64_t{1} << d) - 1);
     if (max_sum >= (int64_t{1} << 51)) throw std::logic_error("functional: column sums too large");
-    std::fill(out, out + columns, 0);
     const bool read_noise = device_.read_noise_sigma > 0;
     const bool noise = read_noise || adc_noise_ > 0;
     const bool wires = device_.wire_resistance_ohm > 0;
@@ -1077,52 +1129,62 @@ class PimLayer {
     scratch.sum.resize(static_cast<size_t>(columns));
     scratch.variance.resize(scratch.sum.size());
     scratch.level_sum.resize(scratch.sum.size());
+    if (scratch.rows.size() < reads.size()) {
+      scratch.rows.resize(reads.size());
+      scratch.values.resize(reads.size());
+      scratch.first.resize(reads.size());
+    }
     // The rows each converted cycle drives and their slice values (skipped cycles: none, sum 0).
-    std::vector<int32_t>& rows = scratch.rows;
-    std::vector<float>& values = scratch.values;
-    std::vector<int>& first = scratch.first;
-    rows.clear();
-    values.clear();
-    first.assign(static_cast<size_t>(cycles_) + 1, 0);
-    const auto converted = [&](int t) { return active[t] || !skip_zero_blocks_; };
-    for (int t = 0; t < cycles_; ++t) {
-      first[static_cast<size_t>(t)] = static_cast<int>(rows.size());
-      if (!converted(t)) continue;
-      const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
-      for (int w = 0; w < words; ++w) {
-        uint64_t any = 0;  // rows of this word with a bit in the slice
-        for (int q = first_plane; q < last_plane; ++q)
-          any |= planes[static_cast<size_t>(q) * words + w];
-        while (any != 0) {
-          const int bit = __builtin_ctzll(any);
-          any &= any - 1;
-          int value = 0;
+    const auto converted = [&](const AnalogRead& read, int t) {
+      return read.active[t] || !skip_zero_blocks_;
+    };
+    for (size_t j = 0; j < reads.size(); ++j) {
+      const AnalogRead& read = reads[j];
+      std::fill(read.out, read.out + columns, 0);
+      std::vector<int32_t>& rows = scratch.rows[j];
+      std::vector<float>& values = scratch.values[j];
+      std::vector<int>& first = scratch.first[j];
+      rows.clear();
+      values.clear();
+      first.assign(static_cast<size_t>(cycles_) + 1, 0);
+      for (int t = 0; t < cycles_; ++t) {
+        first[static_cast<size_t>(t)] = static_cast<int>(rows.size());
+        if (!converted(read, t)) continue;
+        const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
+        for (int w = 0; w < words; ++w) {
+          uint64_t any = 0;  // rows of this word with a bit in the slice
           for (int q = first_plane; q < last_plane; ++q)
-            value |= static_cast<int>((planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
-                     << (q - first_plane);
-          rows.push_back(w * 64 + bit);
-          values.push_back(static_cast<float>(value));
+            any |= read.planes[static_cast<size_t>(q) * words + w];
+          while (any != 0) {
+            const int bit = __builtin_ctzll(any);
+            any &= any - 1;
+            int value = 0;
+            for (int q = first_plane; q < last_plane; ++q)
+              value |= static_cast<int>((read.planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
+                       << (q - first_plane);
+            rows.push_back(w * 64 + bit);
+            values.push_back(static_cast<float>(value));
+          }
         }
       }
+      first[static_cast<size_t>(cycles_)] = static_cast<int>(rows.size());
     }
-    first[static_cast<size_t>(cycles_)] = static_cast<int>(rows.size());
+    // One normal per cycle and column, whether or not a read converts in that cycle.
     if (noise) {
       scratch.normals.resize(static_cast<size_t>(cycles_) * columns);
-      for (int t = 0; t < cycles_; ++t)
-        if (converted(t))
-          fill_normals(rng, scratch.normals.data() + static_cast<size_t>(t) * columns,
-                       static_cast<size_t>(columns));
+      fill_normals(rng, scratch.normals.data(), scratch.normals.size());
     }
-    // Columns c0 .. c0 + width of cycle t: sums (and variances) over the cycle's rows.
-    const auto column_sums = [&](int t, int c0, int width) {
+    // Columns c0 .. c0 + width of read j's cycle t: sums (and variances) over the cycle's rows.
+    const auto column_sums = [&](size_t j, int t, int c0, int width) {
+      const std::vector<int>& first = scratch.first[j];
       const int r0 = first[static_cast<size_t>(t)];
-      chunk_kernel({a.level.data() + c0, static_cast<size_t>(columns), rows.data() + r0,
-                    values.data() + r0, first[static_cast<size_t>(t) + 1] - r0, width, off_steps,
-                    d == 1, scratch.sum.data() + c0,
+      chunk_kernel({a.level.data() + c0, static_cast<size_t>(columns), scratch.rows[j].data() + r0,
+                    scratch.values[j].data() + r0, first[static_cast<size_t>(t) + 1] - r0, width,
+                    off_steps, d == 1, scratch.sum.data() + c0,
                     read_noise ? scratch.variance.data() + c0 : nullptr});
     };
-    // ... then what the converters make of them, into `out`.
-    const auto convert_columns = [&](int t, int c0, int width) {
+    // ... then what the converters make of them, into the read's values.
+    const auto convert_columns = [&](const AnalogRead& read, int t, int c0, int width) {
       read_kernel({scratch.sum.data() + c0, read_noise ? scratch.variance.data() + c0 : nullptr,
                    noise ? scratch.normals.data() + static_cast<size_t>(t) * columns + c0 : nullptr,
                    width, adc_offset_, device_.read_noise_sigma * device_.read_noise_sigma,
@@ -1133,46 +1195,53 @@ class PimLayer {
         if (!adc_.lossless) {
           bool clipped = false;
           const int64_t converted_sum = convert(level_sum, adc_, clipped);
-          counts.clipped += clipped;
-          counts.lossy += converted_sum != level_sum;
+          read.counts->clipped += clipped;
+          read.counts->lossy += converted_sum != level_sum;
           level_sum = converted_sum;
         }
-        out[c] += level_sum << (t * d);
+        read.out[c] += level_sum << (t * d);
       }
     };
     if (!wires) {
-      // A chunk of columns through every cycle while its cells stay in the L1 cache.
+      // A chunk of columns through every read and cycle while its cells stay in the L1 cache.
       for (int c0 = 0; c0 < columns; c0 += kAnalogChunk) {
         const int width = std::min(kAnalogChunk, columns - c0);
-        for (int t = 0; t < cycles_; ++t) {
-          if (!converted(t)) continue;
-          column_sums(t, c0, width);
-          convert_columns(t, c0, width);
+        for (size_t j = 0; j < reads.size(); ++j) {
+          for (int t = 0; t < cycles_; ++t) {
+            if (!converted(reads[j], t)) continue;
+            column_sums(j, t, c0, width);
+            convert_columns(reads[j], t, c0, width);
+          }
         }
       }
       return;
     }
     std::vector<double>& v = scratch.v;
-    for (int t = 0; t < cycles_; ++t) {
-      if (!converted(t)) continue;
-      for (int c0 = 0; c0 < columns; c0 += kAnalogChunk)
-        column_sums(t, c0, std::min(kAnalogChunk, columns - c0));
-      v.assign(static_cast<size_t>(block_rows), 0.0);
-      double driven = 0;  // sum of the slice values (the G_off the periphery removes)
-      for (int i = first[static_cast<size_t>(t)]; i < first[static_cast<size_t>(t) + 1]; ++i) {
-        v[static_cast<size_t>(rows[static_cast<size_t>(i)])] = values[static_cast<size_t>(i)];
-        driven += values[static_cast<size_t>(i)];
-      }
-      if (driven > 0) {
-        // One volt per input unit: currents are siemens x volts.
-        const std::vector<double> current =
-            column_currents_first_order(a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
-        for (int c = 0; c < columns; ++c) {
-          scratch.sum[static_cast<size_t>(c)] = static_cast<float>(
-              (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s);
+    for (size_t j = 0; j < reads.size(); ++j) {
+      const std::vector<int32_t>& rows = scratch.rows[j];
+      const std::vector<float>& values = scratch.values[j];
+      const std::vector<int>& first = scratch.first[j];
+      for (int t = 0; t < cycles_; ++t) {
+        if (!converted(reads[j], t)) continue;
+        for (int c0 = 0; c0 < columns; c0 += kAnalogChunk)
+          column_sums(j, t, c0, std::min(kAnalogChunk, columns - c0));
+        v.assign(static_cast<size_t>(block_rows), 0.0);
+        double driven = 0;  // sum of the slice values (the G_off the periphery removes)
+        for (int i = first[static_cast<size_t>(t)]; i < first[static_cast<size_t>(t) + 1]; ++i) {
+          v[static_cast<size_t>(rows[static_cast<size_t>(i)])] = values[static_cast<size_t>(i)];
+          driven += values[static_cast<size_t>(i)];
         }
+        if (driven > 0) {
+          // One volt per input unit: currents are siemens x volts.
+          const std::vector<double> current = column_currents_first_order(
+              a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
+          for (int c = 0; c < columns; ++c) {
+            scratch.sum[static_cast<size_t>(c)] = static_cast<float>(
+                (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s);
+          }
+        }
+        convert_columns(reads[j], t, 0, columns);
       }
-      convert_columns(t, 0, columns);
     }
   }
 
