@@ -450,7 +450,8 @@ void analog_chunk_generic(const AnalogChunkArgs& a) { analog_chunk_body(a, 0); }
 
 // What the columns read: the sum plus ADC offset and, with noise, sqrt(variance) x a standard
 // normal, rounded half away from zero (as std::llround) and clamped to [0, max_sum]; a negative
-// value gives 0 either way. s - trunc(s) is exact.
+// value gives 0 either way. s - trunc(s) is exact. Into `level_sum`, or (a lossless ADC) added
+// shifted by the cycle's place into the column values `out`.
 struct ColumnReadArgs {
   const float* sum;
   const float* variance;  // null: no read noise
@@ -459,6 +460,8 @@ struct ColumnReadArgs {
   double offset, read_sigma2, adc_noise2;
   double max_sum;  // below 2^51
   int64_t* level_sum;
+  int64_t* out;  // null: to level_sum
+  int shift;     // of a level sum in `out`
 };
 
 __attribute__((always_inline)) inline void column_read_body(const ColumnReadArgs& a, int from) {
@@ -478,7 +481,11 @@ __attribute__((always_inline)) inline void column_read_body(const ColumnReadArgs
       if (s - r >= 0.5) r += 1;
       r = std::min(r, a.max_sum);
     }
-    a.level_sum[c] = static_cast<int64_t>(r);
+    if (a.out != nullptr) {
+      a.out[c] += static_cast<int64_t>(r) << a.shift;
+    } else {
+      a.level_sum[c] = static_cast<int64_t>(r);
+    }
   }
 }
 
@@ -542,6 +549,7 @@ __attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
   const __m256d max_sum = _mm256_set1_pd(a.max_sum), zero = _mm256_setzero_pd();
   const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
   const __m256d magic = _mm256_set1_pd(4503599627370496.0);  // 2^52: integers below it to bits
+  const __m128i shift = _mm_cvtsi32_si128(a.shift);
   int c = 0;
   for (; c + 4 <= a.count; c += 4) {
     __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(a.sum + c)), offset);
@@ -559,7 +567,12 @@ __attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
     r = _mm256_and_pd(r, _mm256_cmp_pd(s, zero, _CMP_GT_OQ));
     const __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(r, magic)),
                                           _mm256_castpd_si256(magic));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.level_sum + c), bits);
+    if (a.out != nullptr) {
+      auto* out = reinterpret_cast<__m256i*>(a.out + c);
+      _mm256_storeu_si256(out, _mm256_add_epi64(_mm256_loadu_si256(out), _mm256_sll_epi64(bits, shift)));
+    } else {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.level_sum + c), bits);
+    }
   }
   column_read_body(a, c);
 }
@@ -1189,17 +1202,15 @@ class PimLayer {
                    noise ? scratch.normals.data() + static_cast<size_t>(t) * columns + c0 : nullptr,
                    width, adc_offset_, device_.read_noise_sigma * device_.read_noise_sigma,
                    adc_noise_ * adc_noise_, static_cast<double>(max_sum),
-                   scratch.level_sum.data() + c0});
+                   scratch.level_sum.data() + c0, adc_.lossless ? read.out + c0 : nullptr, t * d});
+      if (adc_.lossless) return;  // already in read.out
       for (int c = c0; c < c0 + width; ++c) {
-        int64_t level_sum = scratch.level_sum[static_cast<size_t>(c)];
-        if (!adc_.lossless) {
-          bool clipped = false;
-          const int64_t converted_sum = convert(level_sum, adc_, clipped);
-          read.counts->clipped += clipped;
-          read.counts->lossy += converted_sum != level_sum;
-          level_sum = converted_sum;
-        }
-        read.out[c] += level_sum << (t * d);
+        const int64_t level_sum = scratch.level_sum[static_cast<size_t>(c)];
+        bool clipped = false;
+        const int64_t converted_sum = convert(level_sum, adc_, clipped);
+        read.counts->clipped += clipped;
+        read.counts->lossy += converted_sum != level_sum;
+        read.out[c] += converted_sum << (t * d);
       }
     };
     if (!wires) {
