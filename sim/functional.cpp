@@ -862,6 +862,13 @@ class PimLayer {
     return out;
   }
 
+  // The rows each converted input cycle of a read drives and their slice values, cycle after
+  // cycle; cycle t's at [first[t], first[t + 1]). The same for every array of the row block.
+  struct DrivenRows {
+    std::vector<int32_t> rows;
+    std::vector<float> values;
+    std::vector<int> first;
+  };
   // One input of run_rows and its buffers.
   struct RowInput {
     const Tensor* x = nullptr;
@@ -873,6 +880,7 @@ class PimLayer {
     int64_t input_sum = 0, read_sum = 0;  // of the block's rows, of the read's rows
     const uint64_t* read_planes = nullptr;
     bool skip = false;  // nothing of this read to convert
+    DrivenRows driven;  // the analog path's
   };
 
   // Output rows [begin, end) of (image, output row) pairs, image major, of every input: each
@@ -1005,6 +1013,9 @@ class PimLayer {
               // noise the analog path still converts, unless skip_zero_blocks skips).
               in.skip = !any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0));
               any_read |= !in.skip;
+              // The analog path's driven rows, once for every array of the block.
+              if (analog != nullptr && !in.skip)
+                driven_rows(in.read_planes, words, in.active.data(), in.driven);
             }
             if (!any_read) continue;
             for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
@@ -1022,10 +1033,10 @@ class PimLayer {
                 reads.clear();
                 for (RowInput& in : inputs) {
                   if (!in.skip)
-                    reads.push_back({in.read_planes, in.active.data(), in.values.data(), in.counts});
+                    reads.push_back({&in.driven, in.active.data(), in.values.data(), in.counts});
                 }
-                analog_column_values((*analog)[static_cast<size_t>(k)], words, read_rows, reads,
-                                     rng, scratch);
+                analog_column_values((*analog)[static_cast<size_t>(k)], read_rows, reads, rng,
+                                     scratch);
               }
               for (RowInput& in : inputs) {
                 if (in.skip) continue;
@@ -1104,10 +1115,10 @@ class PimLayer {
   // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
   // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
   // ideal path converts.
-  // One input's read of an array: its bit planes over the read's rows (no bits outside them),
-  // its active cycles, where the column values go and what is counted.
+  // One input's read of an array: its driven rows, its active cycles, where the column values
+  // go and what is counted.
   struct AnalogRead {
-    const uint64_t* planes;
+    const DrivenRows* driven;
     const uint8_t* active;
     int64_t* out;
     AdcCounts* counts;
@@ -1116,18 +1127,46 @@ class PimLayer {
   struct AnalogScratch {
     std::vector<float> sum, variance;
     std::vector<double> v, normals;
-    // Per read: every converted cycle's driven rows and their slice values, cycle after cycle;
-    // cycle t's at [first[t], first[t + 1]).
-    std::vector<std::vector<int32_t>> rows;
-    std::vector<std::vector<float>> values;
-    std::vector<std::vector<int>> first;
     std::vector<int64_t> level_sum;
   };
+
+  // Whether the analog path converts cycle t of a read with these active cycles (skipped: the
+  // sum is 0).
+  bool converted(const uint8_t* active, int t) const { return active[t] || !skip_zero_blocks_; }
+
+  // A read's driven rows (`planes` over the read's rows, `words` a plane) into `driven`.
+  void driven_rows(const uint64_t* planes, int words, const uint8_t* active,
+                   DrivenRows& driven) const {
+    const int d = dac_bits_;
+    driven.rows.clear();
+    driven.values.clear();
+    driven.first.assign(static_cast<size_t>(cycles_) + 1, 0);
+    for (int t = 0; t < cycles_; ++t) {
+      driven.first[static_cast<size_t>(t)] = static_cast<int>(driven.rows.size());
+      if (!converted(active, t)) continue;
+      const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
+      for (int w = 0; w < words; ++w) {
+        uint64_t any = 0;  // rows of this word with a bit in the slice
+        for (int q = first_plane; q < last_plane; ++q) any |= planes[static_cast<size_t>(q) * words + w];
+        while (any != 0) {
+          const int bit = __builtin_ctzll(any);
+          any &= any - 1;
+          int value = 0;
+          for (int q = first_plane; q < last_plane; ++q)
+            value |= static_cast<int>((planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
+                     << (q - first_plane);
+          driven.rows.push_back(w * 64 + bit);
+          driven.values.push_back(static_cast<float>(value));
+        }
+      }
+    }
+    driven.first[static_cast<size_t>(cycles_)] = static_cast<int>(driven.rows.size());
+  }
 
   // The reads of one array by one or more inputs at one pixel (`read_rows`: the rows a read
   // drives, the block's or a row group's). `rng` gives the read's noise, one normal per cycle
   // and column, the same for every input (the draws are keyed by the read).
-  void analog_column_values(const AnalogArray& a, int words, int read_rows,
+  void analog_column_values(const AnalogArray& a, int read_rows,
                             const std::vector<AnalogRead>& reads, NormalStreams& rng,
                             AnalogScratch& scratch) const {
     const int columns = a.columns, d = dac_bits_, block_rows = a.rows;
@@ -1142,46 +1181,7 @@ class PimLayer {
     scratch.sum.resize(static_cast<size_t>(columns));
     scratch.variance.resize(scratch.sum.size());
     scratch.level_sum.resize(scratch.sum.size());
-    if (scratch.rows.size() < reads.size()) {
-      scratch.rows.resize(reads.size());
-      scratch.values.resize(reads.size());
-      scratch.first.resize(reads.size());
-    }
-    // The rows each converted cycle drives and their slice values (skipped cycles: none, sum 0).
-    const auto converted = [&](const AnalogRead& read, int t) {
-      return read.active[t] || !skip_zero_blocks_;
-    };
-    for (size_t j = 0; j < reads.size(); ++j) {
-      const AnalogRead& read = reads[j];
-      std::fill(read.out, read.out + columns, 0);
-      std::vector<int32_t>& rows = scratch.rows[j];
-      std::vector<float>& values = scratch.values[j];
-      std::vector<int>& first = scratch.first[j];
-      rows.clear();
-      values.clear();
-      first.assign(static_cast<size_t>(cycles_) + 1, 0);
-      for (int t = 0; t < cycles_; ++t) {
-        first[static_cast<size_t>(t)] = static_cast<int>(rows.size());
-        if (!converted(read, t)) continue;
-        const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
-        for (int w = 0; w < words; ++w) {
-          uint64_t any = 0;  // rows of this word with a bit in the slice
-          for (int q = first_plane; q < last_plane; ++q)
-            any |= read.planes[static_cast<size_t>(q) * words + w];
-          while (any != 0) {
-            const int bit = __builtin_ctzll(any);
-            any &= any - 1;
-            int value = 0;
-            for (int q = first_plane; q < last_plane; ++q)
-              value |= static_cast<int>((read.planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
-                       << (q - first_plane);
-            rows.push_back(w * 64 + bit);
-            values.push_back(static_cast<float>(value));
-          }
-        }
-      }
-      first[static_cast<size_t>(cycles_)] = static_cast<int>(rows.size());
-    }
+    for (const AnalogRead& read : reads) std::fill(read.out, read.out + columns, 0);
     // One normal per cycle and column, whether or not a read converts in that cycle.
     if (noise) {
       scratch.normals.resize(static_cast<size_t>(cycles_) * columns);
@@ -1189,10 +1189,10 @@ class PimLayer {
     }
     // Columns c0 .. c0 + width of read j's cycle t: sums (and variances) over the cycle's rows.
     const auto column_sums = [&](size_t j, int t, int c0, int width) {
-      const std::vector<int>& first = scratch.first[j];
-      const int r0 = first[static_cast<size_t>(t)];
-      chunk_kernel({a.level.data() + c0, static_cast<size_t>(columns), scratch.rows[j].data() + r0,
-                    scratch.values[j].data() + r0, first[static_cast<size_t>(t) + 1] - r0, width,
+      const DrivenRows& driven = *reads[j].driven;
+      const int r0 = driven.first[static_cast<size_t>(t)];
+      chunk_kernel({a.level.data() + c0, static_cast<size_t>(columns), driven.rows.data() + r0,
+                    driven.values.data() + r0, driven.first[static_cast<size_t>(t) + 1] - r0, width,
                     off_steps, d == 1, scratch.sum.data() + c0,
                     read_noise ? scratch.variance.data() + c0 : nullptr});
     };
@@ -1219,7 +1219,7 @@ class PimLayer {
         const int width = std::min(kAnalogChunk, columns - c0);
         for (size_t j = 0; j < reads.size(); ++j) {
           for (int t = 0; t < cycles_; ++t) {
-            if (!converted(reads[j], t)) continue;
+            if (!converted(reads[j].active, t)) continue;
             column_sums(j, t, c0, width);
             convert_columns(reads[j], t, c0, width);
           }
@@ -1229,11 +1229,11 @@ class PimLayer {
     }
     std::vector<double>& v = scratch.v;
     for (size_t j = 0; j < reads.size(); ++j) {
-      const std::vector<int32_t>& rows = scratch.rows[j];
-      const std::vector<float>& values = scratch.values[j];
-      const std::vector<int>& first = scratch.first[j];
+      const std::vector<int32_t>& rows = reads[j].driven->rows;
+      const std::vector<float>& values = reads[j].driven->values;
+      const std::vector<int>& first = reads[j].driven->first;
       for (int t = 0; t < cycles_; ++t) {
-        if (!converted(reads[j], t)) continue;
+        if (!converted(reads[j].active, t)) continue;
         for (int c0 = 0; c0 < columns; c0 += kAnalogChunk)
           column_sums(j, t, c0, std::min(kAnalogChunk, columns - c0));
         v.assign(static_cast<size_t>(block_rows), 0.0);
