@@ -14,6 +14,10 @@
 #include <thread>
 #include <utility>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "adc.h"
 #include "analytic.h"
 #include "device.h"
@@ -402,43 +406,193 @@ ColumnKernel column_kernel() {
   return column_values_generic;
 }
 
-// The analog path's inner loop (PimLayer::analog_column_values): one active row of an array
-// adds weight x its cells' level steps to the column sums and, with read noise, weight^2 x
-// (level + G_off / dG)^2 to the column variances. Element by element in the same order in every
-// variant (no fused multiply-add), so results do not depend on the machine.
-struct AnalogRowArgs {
-  const float* level;
-  int columns;
-  float weight, off_steps;
-  float* sum;
-  float* variance;  // null: no read noise
+// The analog path's inner loops (PimLayer::analog_column_values), compiled for AVX2 and for
+// the baseline with the same operations in the same order (no fused multiply-adds), so results
+// do not depend on the machine.
+//
+// The column sums of up to 32 columns of one array over the rows one input cycle drives: each
+// row adds value x its cells' level steps to the sums and, with read noise, value^2 x (level +
+// G_off / dG)^2 to the variances, row after row. The 32 columns' sums stay in registers while
+// the rows stream past.
+struct AnalogChunkArgs {
+  const float* level;  // the chunk's first column in row 0
+  size_t stride;       // floats from one row to the next
+  const int32_t* rows;
+  const float* values;  // the rows' slice values
+  int count;            // rows
+  int width;            // columns, at most kAnalogChunk
+  float off_steps;
+  bool unit;        // every value is 1 (1-bit DACs): value x a = a, skipped
+  float* sum;       // width outputs
+  float* variance;  // width outputs; null: no read noise
+};
+constexpr int kAnalogChunk = 32;
+
+__attribute__((always_inline)) inline void analog_chunk_body(const AnalogChunkArgs& a, int from) {
+  float sum[kAnalogChunk] = {}, variance[kAnalogChunk] = {};
+  const int n = a.width - from;
+  for (int i = 0; i < a.count; ++i) {
+    const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride + from;
+    const float w = a.values[i], w2 = w * w;
+    for (int c = 0; c < n; ++c) sum[c] += w * level[c];
+    if (a.variance == nullptr) continue;
+    for (int c = 0; c < n; ++c) {
+      const float g = level[c] + a.off_steps;
+      variance[c] += w2 * g * g;
+    }
+  }
+  for (int c = 0; c < n; ++c) a.sum[from + c] = sum[c];
+  if (a.variance != nullptr)
+    for (int c = 0; c < n; ++c) a.variance[from + c] = variance[c];
+}
+
+void analog_chunk_generic(const AnalogChunkArgs& a) { analog_chunk_body(a, 0); }
+
+// What the columns read: the sum plus ADC offset and, with noise, sqrt(variance) x a standard
+// normal, rounded half away from zero (as std::llround) and clamped to [0, max_sum]; a negative
+// value gives 0 either way. s - trunc(s) is exact. Into `level_sum`, or (a lossless ADC) added
+// shifted by the cycle's place into the column values `out`.
+struct ColumnReadArgs {
+  const float* sum;
+  const float* variance;  // null: no read noise
+  const double* normals;  // null: no noise at all
+  int count;
+  double offset, read_sigma2, adc_noise2;
+  double max_sum;  // below 2^51
+  int64_t* level_sum;
+  int64_t* out;  // null: to level_sum
+  int shift;     // of a level sum in `out`
 };
 
-__attribute__((always_inline)) inline void analog_row_body(const AnalogRowArgs& a) {
-  const float w = a.weight;
-  for (int c = 0; c < a.columns; ++c) a.sum[c] += w * a.level[c];
-  if (a.variance == nullptr) return;
-  const float w2 = w * w;
-  for (int c = 0; c < a.columns; ++c) {
-    const float g = a.level[c] + a.off_steps;
-    a.variance[c] += w2 * g * g;
+__attribute__((always_inline)) inline void column_read_body(const ColumnReadArgs& a, int from) {
+  const double top = a.max_sum + 1;
+  for (int c = from; c < a.count; ++c) {
+    double s = a.sum[c] + a.offset;
+    // Read noise and ADC noise are independent Gaussians: one draw of their summed variance
+    // (a zero variance adds 0).
+    if (a.normals != nullptr) {
+      const double noise2 =
+          (a.variance != nullptr ? a.read_sigma2 * a.variance[c] : 0.0) + a.adc_noise2;
+      s += std::sqrt(noise2) * a.normals[c];
+    }
+    double r = 0;
+    if (s > 0) {
+      r = std::trunc(std::min(s, top));
+      if (s - r >= 0.5) r += 1;
+      r = std::min(r, a.max_sum);
+    }
+    if (a.out != nullptr) {
+      a.out[c] += static_cast<int64_t>(r) << a.shift;
+    } else {
+      a.level_sum[c] = static_cast<int64_t>(r);
+    }
   }
 }
 
-void analog_row_generic(const AnalogRowArgs& a) { analog_row_body(a); }
+void column_read_generic(const ColumnReadArgs& a) { column_read_body(a, 0); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// Eight floats at a time where the CPU has AVX2 (the build targets baseline x86-64).
-__attribute__((target("avx2"))) void analog_row_avx2(const AnalogRowArgs& a) { analog_row_body(a); }
+// 8 columns a register, `Groups` registers of sums (and of variances) held over every row.
+template <int Groups, bool Unit, bool Noise>
+__attribute__((target("avx2"), always_inline)) inline void analog_chunk_avx2_groups(
+    const AnalogChunkArgs& a) {
+  __m256 sum[Groups], variance[Groups];
+  for (int k = 0; k < Groups; ++k) sum[k] = variance[k] = _mm256_setzero_ps();
+  const __m256 off = _mm256_set1_ps(a.off_steps);
+  for (int i = 0; i < a.count; ++i) {
+    const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride;
+    const __m256 w = _mm256_set1_ps(a.values[i]);
+    const __m256 w2 = _mm256_mul_ps(w, w);
+    for (int k = 0; k < Groups; ++k) {
+      const __m256 l = _mm256_loadu_ps(level + 8 * k);
+      sum[k] = _mm256_add_ps(sum[k], Unit ? l : _mm256_mul_ps(w, l));
+      if (Noise) {
+        const __m256 g = _mm256_add_ps(l, off);
+        const __m256 wg = Unit ? g : _mm256_mul_ps(w2, g);  // (w^2 g) g, as the baseline
+        variance[k] = _mm256_add_ps(variance[k], _mm256_mul_ps(wg, g));
+      }
+    }
+  }
+  for (int k = 0; k < Groups; ++k) {
+    _mm256_storeu_ps(a.sum + 8 * k, sum[k]);
+    if (Noise) _mm256_storeu_ps(a.variance + 8 * k, variance[k]);
+  }
+}
+
+template <int Groups>
+__attribute__((target("avx2"))) void analog_chunk_avx2_dispatch(const AnalogChunkArgs& a) {
+  const bool noise = a.variance != nullptr;
+  if (a.unit) {
+    noise ? analog_chunk_avx2_groups<Groups, true, true>(a)
+          : analog_chunk_avx2_groups<Groups, true, false>(a);
+  } else {
+    noise ? analog_chunk_avx2_groups<Groups, false, true>(a)
+          : analog_chunk_avx2_groups<Groups, false, false>(a);
+  }
+}
+
+__attribute__((target("avx2"))) void analog_chunk_avx2(const AnalogChunkArgs& a) {
+  static_assert(kAnalogChunk == 32, "four groups of eight");
+  switch (a.width / 8) {
+    case 4: analog_chunk_avx2_dispatch<4>(a); break;
+    case 3: analog_chunk_avx2_dispatch<3>(a); break;
+    case 2: analog_chunk_avx2_dispatch<2>(a); break;
+    case 1: analog_chunk_avx2_dispatch<1>(a); break;
+    default: break;
+  }
+  if (a.width % 8 != 0) analog_chunk_body(a, a.width / 8 * 8);  // the last few columns
+}
+
+__attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
+  const __m256d offset = _mm256_set1_pd(a.offset), read_sigma2 = _mm256_set1_pd(a.read_sigma2);
+  const __m256d adc_noise2 = _mm256_set1_pd(a.adc_noise2), top = _mm256_set1_pd(a.max_sum + 1);
+  const __m256d max_sum = _mm256_set1_pd(a.max_sum), zero = _mm256_setzero_pd();
+  const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
+  const __m256d magic = _mm256_set1_pd(4503599627370496.0);  // 2^52: integers below it to bits
+  const __m128i shift = _mm_cvtsi32_si128(a.shift);
+  int c = 0;
+  for (; c + 4 <= a.count; c += 4) {
+    __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(a.sum + c)), offset);
+    if (a.normals != nullptr) {
+      __m256d noise2 = adc_noise2;
+      if (a.variance != nullptr) {
+        noise2 = _mm256_add_pd(
+            _mm256_mul_pd(read_sigma2, _mm256_cvtps_pd(_mm_loadu_ps(a.variance + c))), adc_noise2);
+      }
+      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_sqrt_pd(noise2), _mm256_loadu_pd(a.normals + c)));
+    }
+    __m256d r = _mm256_round_pd(_mm256_min_pd(s, top), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    r = _mm256_add_pd(r, _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(s, r), half, _CMP_GE_OQ), one));
+    r = _mm256_min_pd(r, max_sum);
+    r = _mm256_and_pd(r, _mm256_cmp_pd(s, zero, _CMP_GT_OQ));
+    const __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(r, magic)),
+                                          _mm256_castpd_si256(magic));
+    if (a.out != nullptr) {
+      auto* out = reinterpret_cast<__m256i*>(a.out + c);
+      _mm256_storeu_si256(out, _mm256_add_epi64(_mm256_loadu_si256(out), _mm256_sll_epi64(bits, shift)));
+    } else {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.level_sum + c), bits);
+    }
+  }
+  column_read_body(a, c);
+}
 #endif
 
-using AnalogRowKernel = void (*)(const AnalogRowArgs&);
+using AnalogChunkKernel = void (*)(const AnalogChunkArgs&);
+using ColumnReadKernel = void (*)(const ColumnReadArgs&);
 
-AnalogRowKernel analog_row_kernel() {
+AnalogChunkKernel analog_chunk_kernel() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx2")) return analog_row_avx2;
+  if (__builtin_cpu_supports("avx2")) return analog_chunk_avx2;
 #endif
-  return analog_row_generic;
+  return analog_chunk_generic;
+}
+
+ColumnReadKernel column_read_kernel() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return column_read_avx2;
+#endif
+  return column_read_generic;
 }
 
 // Bits of rows [lo, hi) in 64-row word w (row r is bit r % 64 of word r / 64).
@@ -637,16 +791,16 @@ class PimLayer {
                               static_cast<size_t>((block_rows + per_read - 1) / per_read),
                           0);
             if (analog_) {
-              // Levels row major, for drawing every copy's cells (sim/device.h).
+              // Levels row major, for drawing every copy's cells (sim/device.h); branch-free
+              // (the bits are as good as random: a test per bit mispredicts half the time).
               std::vector<uint8_t>& levels = levels_[static_cast<size_t>(k)];
               levels.assign(static_cast<size_t>(block_rows) * columns.size(), 0);
               for (size_t c = 0; c < columns.size(); ++c) {
                 for (int cb = 0; cb < bits_per_cell_; ++cb) {
                   const uint64_t* plane = cells.data() + (c * bits_per_cell_ + cb) * words;
                   for (int r = 0; r < block_rows; ++r) {
-                    if ((plane[r / 64] >> (r % 64)) & 1)
-                      levels[static_cast<size_t>(r) * columns.size() + c] |=
-                          static_cast<uint8_t>(1 << cb);
+                    levels[static_cast<size_t>(r) * columns.size() + c] |=
+                        static_cast<uint8_t>(((plane[r / 64] >> (r % 64)) & 1) << cb);
                   }
                 }
               }
@@ -664,84 +818,132 @@ class PimLayer {
     }
   }
 
-  // Runs every MVM of the layer on an already requantised input (unsigned activation bits).
-  // The (image, output row) pairs are split over `threads` threads, each with its own buffers
-  // and counts.
+  // Runs every MVM of the layer on each of `inputs`, already requantised (unsigned activation
+  // bits), counting into the matching `counts`. The (input, image, output row) items are split
+  // over `threads` threads, each with its own buffers and counts.
   // With non-idealities (sim/device.h) every copy of the layer's arrays is programmed with
   // its own draws, one copy at a time, and computes the output pixels the work model gives it
-  // (pixel p of an image on copy p mod replication).
-  Tensor run(const Tensor& x, AdcCounts& counts, int threads) const {
+  // (pixel p of an image on copy p mod replication). Several inputs (a layer's isolated and
+  // end-to-end input) share each copy's draws, drawn once, as one programmed chip would; the
+  // draws are keyed by what they model, not by the input, so each output is what a run of its
+  // input alone gives. `arrays` holds the drawn cells; the caller keeps it from layer to layer,
+  // so each layer reuses the memory (and pages) of the last rather than faulting in new ones.
+  std::vector<Tensor> run(const std::vector<const Tensor*>& inputs,
+                          const std::vector<AdcCounts*>& counts, int threads,
+                          std::vector<AnalogArray>& arrays) const {
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t ho = conv ? layer_.output_shape[1] : 1;
-    Tensor out = zeros(layer_.output_shape, x.batch);
-    std::vector<AdcCounts> part_counts(static_cast<size_t>(std::max(1, threads)));
+    const int batch = inputs.at(0)->batch;
+    std::vector<Tensor> out;
+    for (const Tensor* x : inputs) {
+      if (x->batch != batch) throw std::logic_error("functional: inputs of different batches");
+      out.push_back(zeros(layer_.output_shape, batch));
+    }
+    const size_t parts = static_cast<size_t>(std::max(1, threads));
+    std::vector<AdcCounts> part_counts(inputs.size() * parts);  // part major
     const int64_t copies = analog_ ? std::max<int64_t>(1, mapping_.replication) : 1;
-    std::vector<AnalogArray> arrays;  // reused by every copy
     for (int64_t copy = 0; copy < copies; ++copy) {
       if (analog_) program_copy(copy, threads, arrays);
-      parallel_parts(x.batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
-        run_rows(x, begin, end, out, part_counts[static_cast<size_t>(part)],
-                 analog_ ? &arrays : nullptr, copy, copies);
+      parallel_parts(batch * ho, threads, [&](int part, int64_t begin, int64_t end) {
+        std::vector<RowInput> row_inputs(inputs.size());
+        for (size_t i = 0; i < inputs.size(); ++i) {
+          row_inputs[i].x = inputs[i];
+          row_inputs[i].out = &out[i];
+          row_inputs[i].counts = &part_counts[static_cast<size_t>(part) * inputs.size() + i];
+        }
+        run_rows(row_inputs, begin, end, analog_ ? &arrays : nullptr, copy, copies);
       });
     }
-    counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
-    for (const AdcCounts& c : part_counts) counts.merge(c);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      counts[i]->bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
+      for (size_t part = 0; part < parts; ++part)
+        counts[i]->merge(part_counts[part * inputs.size() + i]);
+    }
     return out;
   }
 
-  // Output rows [begin, end) of (image, output row) pairs, image major.
-  void run_rows(const Tensor& x, int64_t begin, int64_t end, Tensor& out, AdcCounts& counts,
+  // The rows each converted input cycle of a read drives and their slice values, cycle after
+  // cycle; cycle t's at [first[t], first[t + 1]). The same for every array of the row block.
+  struct DrivenRows {
+    std::vector<int32_t> rows;
+    std::vector<float> values;
+    std::vector<int> first;
+  };
+  // One input of run_rows and its buffers.
+  struct RowInput {
+    const Tensor* x = nullptr;
+    Tensor* out = nullptr;
+    AdcCounts* counts = nullptr;
+    std::vector<int64_t> input, acc, values;
+    std::vector<uint64_t> planes, group_planes;  // group_planes: one row group's share
+    std::vector<uint8_t> active;
+    int64_t input_sum = 0, read_sum = 0;  // of the block's rows, of the read's rows
+    const uint64_t* read_planes = nullptr;
+    bool skip = false;  // nothing of this read to convert
+    DrivenRows driven;  // the analog path's
+  };
+
+  // Output rows [begin, end) of (image, output row) pairs, image major, of every input: each
+  // pixel's reads of an array for every input one after another, while its cells are in cache.
+  void run_rows(std::vector<RowInput>& inputs, int64_t begin, int64_t end,
                 const std::vector<AnalogArray>* analog, int64_t copy, int64_t copies) const {
     static const ColumnKernel kernel = column_kernel();
     const bool conv = layer_.type == LayerType::kConv2d;
     const int64_t h = conv ? layer_.input_shape[1] : 1, wd = conv ? layer_.input_shape[2] : 1;
     const int64_t ho = conv ? layer_.output_shape[1] : 1, wo = conv ? layer_.output_shape[2] : 1;
     const int64_t cout = layer_.out_channels();
-    counts.bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
     const int64_t rows = mapping_.rows;
-    std::vector<int64_t> input(static_cast<size_t>(rows));
-    std::vector<int64_t> acc(static_cast<size_t>(cout));
     size_t max_words = 0, max_columns = 0;
     for (int w : block_words_) max_words = std::max<size_t>(max_words, w);
     for (const auto& c : columns_) max_columns = std::max(max_columns, c.size());
-    std::vector<uint64_t> planes(max_words * activation_bits_);
-    std::vector<uint64_t> group_planes(planes.size());  // one row group's share of `planes`
-    std::vector<uint8_t> active(static_cast<size_t>(cycles_));
-    std::vector<int64_t> values(max_columns);
+    for (RowInput& in : inputs) {
+      in.counts->bit_ones.resize(static_cast<size_t>(activation_bits_), 0);
+      in.input.resize(static_cast<size_t>(rows));
+      in.acc.resize(static_cast<size_t>(cout));
+      in.planes.resize(max_words * activation_bits_);
+      in.group_planes.resize(in.planes.size());
+      in.active.resize(static_cast<size_t>(cycles_));
+      in.values.resize(max_columns);
+    }
     AnalogScratch scratch;
+    std::vector<AnalogRead> reads;
 
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / ho, oy = item % ho;
-      const int64_t* image = x.data.data() + n * x.per_image();
-      {
-        for (int64_t ox = 0; ox < wo; ++ox) {
-          const int64_t pixel = oy * wo + ox;
-          if (analog != nullptr && pixel % copies != copy) continue;  // another copy's MVM
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        const int64_t pixel = oy * wo + ox;
+        if (analog != nullptr && pixel % copies != copy) continue;  // another copy's MVM
+        for (RowInput& in : inputs) {
           // im2col: the input vector of this MVM, in row order.
+          const int64_t* image = in.x->data.data() + n * in.x->per_image();
           for (int64_t r = 0; r < rows; ++r) {
             const int64_t iy =
                 oy * layer_.stride_h - layer_.pad_h + int64_t{row_ky_[r]} * layer_.dilation_h;
             const int64_t ix =
                 ox * layer_.stride_w - layer_.pad_w + int64_t{row_kx_[r]} * layer_.dilation_w;
             const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-            input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
+            in.input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
           }
-          std::fill(acc.begin(), acc.end(), 0);
-          for (size_t block = 0; block < block_words_.size(); ++block) {
-            const int words = block_words_[block];
-            const int64_t first = block_first_row_[block];
-            const int block_rows = mapping_.row_block_rows[block];
+          std::fill(in.acc.begin(), in.acc.end(), 0);
+        }
+        for (size_t block = 0; block < block_words_.size(); ++block) {
+          const int words = block_words_[block];
+          const int64_t first = block_first_row_[block];
+          const int block_rows = mapping_.row_block_rows[block];
+          const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
+          for (RowInput& in : inputs) {
+            AdcCounts& counts = *in.counts;
             // Bit-serial input: plane q holds bit q of every row's activation.
-            std::fill(planes.begin(),
-                      planes.begin() + static_cast<size_t>(words) * activation_bits_, 0);
-            int64_t input_sum = 0;
+            std::fill(in.planes.begin(),
+                      in.planes.begin() + static_cast<size_t>(words) * activation_bits_, 0);
+            in.input_sum = 0;
             for (int r = 0; r < block_rows; ++r) {
-              uint64_t v = static_cast<uint64_t>(input[first + r]);
-              input_sum += static_cast<int64_t>(v);
+              uint64_t v = static_cast<uint64_t>(in.input[first + r]);
+              in.input_sum += static_cast<int64_t>(v);
               counts.nonzero_inputs += v != 0;
               while (v != 0) {
                 const int q = __builtin_ctzll(v);
-                planes[static_cast<size_t>(q) * words + r / 64] |= uint64_t{1} << (r % 64);
+                in.planes[static_cast<size_t>(q) * words + r / 64] |= uint64_t{1} << (r % 64);
                 v &= v - 1;
               }
             }
@@ -749,7 +951,7 @@ class PimLayer {
             for (int q = 0; q < activation_bits_; ++q) {
               int64_t ones = 0;
               for (int w = 0; w < words; ++w)
-                ones += __builtin_popcountll(planes[static_cast<size_t>(q) * words + w]);
+                ones += __builtin_popcountll(in.planes[static_cast<size_t>(q) * words + w]);
               counts.bit_ones[static_cast<size_t>(q)] += ones;
             }
             int64_t active_rows = 0;  // rows x input cycles whose DAC slice is not zero
@@ -758,71 +960,91 @@ class PimLayer {
                 uint64_t slice = 0;
                 for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
                      ++q)
-                  slice |= planes[static_cast<size_t>(q) * words + w];
+                  slice |= in.planes[static_cast<size_t>(q) * words + w];
                 active_rows += __builtin_popcountll(slice);
               }
             }
-            const int64_t block_arrays = block_first_cells_[block + 1] - block_first_cells_[block];
             counts.dac_drives += int64_t{block_rows} * cycles_ * block_arrays;
             counts.dac_active += active_rows * block_arrays;
             counts.cell_reads += int64_t{block_rows} * cycles_ * block_columns_[block];
             counts.cell_active += active_rows * block_columns_[block];
-            // Row groups (pe.crossbar.rows_per_read) are read and converted one after another:
-            // each sees the inputs of its own rows only.
-            const int64_t groups = mapping_.read_groups(static_cast<int64_t>(block));
-            for (int64_t g = 0; g < groups; ++g) {
-              const uint64_t* read_planes = planes.data();
-              int64_t read_sum = input_sum;  // of the rows this read drives
-              int read_rows = block_rows;
+          }
+          // Row groups (pe.crossbar.rows_per_read) are read and converted one after another:
+          // each sees the inputs of its own rows only.
+          const int64_t groups = mapping_.read_groups(static_cast<int64_t>(block));
+          for (int64_t g = 0; g < groups; ++g) {
+            int read_rows = block_rows;
+            int lo = 0;
+            if (groups > 1) {
+              lo = static_cast<int>(g) * mapping_.rows_per_read;
+              read_rows = mapping_.read_group_rows(static_cast<int64_t>(block), g);
+            }
+            bool any_read = false;
+            for (RowInput& in : inputs) {
+              in.read_planes = in.planes.data();
+              in.read_sum = in.input_sum;  // of the rows this read drives
               if (groups > 1) {
-                const int lo = static_cast<int>(g) * mapping_.rows_per_read;
-                read_rows = mapping_.read_group_rows(static_cast<int64_t>(block), g);
                 const int hi = lo + read_rows;
-                read_sum = 0;
-                for (int r = lo; r < hi; ++r) read_sum += input[first + r];
+                in.read_sum = 0;
+                for (int r = lo; r < hi; ++r) in.read_sum += in.input[first + r];
                 for (int w = 0; w < words; ++w) {
                   const uint64_t mask = rows_mask(lo, hi, w);
                   for (int q = 0; q < activation_bits_; ++q)
-                    group_planes[static_cast<size_t>(q) * words + w] =
-                        planes[static_cast<size_t>(q) * words + w] & mask;
+                    in.group_planes[static_cast<size_t>(q) * words + w] =
+                        in.planes[static_cast<size_t>(q) * words + w] & mask;
                 }
-                read_planes = group_planes.data();
+                in.read_planes = in.group_planes.data();
               }
               bool any = false;
               int64_t active_cycles = 0;
               for (int t = 0; t < cycles_; ++t) {
-                active[t] = 0;
-                for (int w = 0; w < words && !active[t]; ++w) {
+                in.active[t] = 0;
+                for (int w = 0; w < words && !in.active[t]; ++w) {
                   for (int q = t * dac_bits_; q < std::min(activation_bits_, (t + 1) * dac_bits_);
                        ++q)
-                    active[t] |= read_planes[static_cast<size_t>(q) * words + w] != 0;
+                    in.active[t] |= in.read_planes[static_cast<size_t>(q) * words + w] != 0;
                 }
-                any |= active[t] != 0;
-                active_cycles += active[t];
+                any |= in.active[t] != 0;
+                active_cycles += in.active[t];
               }
-              counts.conversion_slots += int64_t{cycles_} * block_columns_[block];
-              counts.conversion_active += active_cycles * block_columns_[block];
+              in.counts->conversion_slots += int64_t{cycles_} * block_columns_[block];
+              in.counts->conversion_active += active_cycles * block_columns_[block];
               // All-zero input: every column sum and the offset term are 0 (with ADC offset or
               // noise the analog path still converts, unless skip_zero_blocks skips).
-              if (!any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0))) continue;
-              for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
-                const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
-                if (analog != nullptr) {
-                  DeviceRng rng(
-                      groups == 1
-                          ? device_key({device_key_base_, 2, static_cast<uint64_t>(n),
-                                        static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)})
-                          : device_key({device_key_base_, 2, static_cast<uint64_t>(n),
-                                        static_cast<uint64_t>(pixel), static_cast<uint64_t>(k),
-                                        static_cast<uint64_t>(g)}));
-                  analog_column_values((*analog)[static_cast<size_t>(k)], read_planes, words,
-                                       read_rows, active.data(), rng, values.data(), counts,
-                                       scratch);
-                } else {
-                  KernelArgs args{read_planes, active.data(),    cells_[k].data(),
-                                  words,       activation_bits_, dac_bits_,
-                                  cycles_,     bits_per_cell_,   static_cast<int>(columns.size()),
-                                  &adc_,       values.data(),    &counts};
+              in.skip = !any && (analog == nullptr || (adc_offset_ == 0 && adc_noise_ == 0));
+              any_read |= !in.skip;
+              // The analog path's driven rows, once for every array of the block.
+              if (analog != nullptr && !in.skip)
+                driven_rows(in.read_planes, words, in.active.data(), in.driven);
+            }
+            if (!any_read) continue;
+            for (int k = block_first_cells_[block]; k < block_first_cells_[block + 1]; ++k) {
+              const std::vector<PimColumn>& columns = columns_[block_arrays_[k]];
+              if (analog != nullptr) {
+                // The read's noise is keyed by the read, not the input: every input of this
+                // pixel sees the same draws.
+                NormalStreams rng(
+                    groups == 1
+                        ? device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                      static_cast<uint64_t>(pixel), static_cast<uint64_t>(k)})
+                        : device_key({device_key_base_, 2, static_cast<uint64_t>(n),
+                                      static_cast<uint64_t>(pixel), static_cast<uint64_t>(k),
+                                      static_cast<uint64_t>(g)}));
+                reads.clear();
+                for (RowInput& in : inputs) {
+                  if (!in.skip)
+                    reads.push_back({&in.driven, in.active.data(), in.values.data(), in.counts});
+                }
+                analog_column_values((*analog)[static_cast<size_t>(k)], read_rows, reads, rng,
+                                     scratch);
+              }
+              for (RowInput& in : inputs) {
+                if (in.skip) continue;
+                if (analog == nullptr) {
+                  KernelArgs args{in.read_planes,   in.active.data(), cells_[k].data(),
+                                  words,            activation_bits_, dac_bits_,
+                                  cycles_,          bits_per_cell_,   static_cast<int>(columns.size()),
+                                  &adc_,            in.values.data(), in.counts};
                   kernel(args);
                 }
                 // Flagged (flipped) columns hold complements over the read's rows: their true
@@ -830,22 +1052,26 @@ class PimLayer {
                 // (sim/adc.h). Flags are per column and row group.
                 const uint8_t* flipped =
                     flipped_[k].data() + g * static_cast<int64_t>(columns.size());
-                const int64_t complement = cell_max_ * read_sum;
+                const int64_t complement = cell_max_ * in.read_sum;
                 // Shift-add: slice shift, sign of the column, into the channel's partial sum.
                 for (size_t c = 0; c < columns.size(); ++c) {
-                  const int64_t value = flipped[c] ? complement - values[c] : values[c];
+                  const int64_t value = flipped[c] ? complement - in.values[c] : in.values[c];
                   const int64_t v = value * (int64_t{1} << columns[c].shift);
-                  acc[columns[c].channel] += columns[c].negative ? -v : v;
+                  in.acc[columns[c].channel] += columns[c].negative ? -v : v;
                 }
               }
             }
-            // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
-            // each channel the block's arrays hold.
-            for (const auto& [j, offset] : block_offsets_[block]) acc[j] -= offset * input_sum;
           }
-          int64_t* o = out.data.data() + n * out.per_image();
+          // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
+          // each channel the block's arrays hold.
+          for (RowInput& in : inputs) {
+            for (const auto& [j, offset] : block_offsets_[block]) in.acc[j] -= offset * in.input_sum;
+          }
+        }
+        for (RowInput& in : inputs) {
+          int64_t* o = in.out->data.data() + n * in.out->per_image();
           for (int64_t j = 0; j < cout; ++j)
-            o[(j * ho + oy) * wo + ox] = acc[j] - input_offset_ * weight_sum_[j];
+            o[(j * ho + oy) * wo + ox] = in.acc[j] - input_offset_ * weight_sum_[j];
         }
       }
     }
@@ -853,7 +1079,7 @@ class PimLayer {
 
   // Every array's cells drawn for copy `copy`, from the levels they were written to.
   void program_copy(int64_t copy, int threads, std::vector<AnalogArray>& arrays) const {
-    arrays.resize(cells_.size());
+    if (arrays.size() < cells_.size()) arrays.resize(cells_.size());
     parallel_parts(static_cast<int64_t>(cells_.size()), threads,
                    [&](int, int64_t begin, int64_t end) {
                      for (int64_t k = begin; k < end; ++k) program_array(copy, k, arrays);
@@ -889,91 +1115,143 @@ class PimLayer {
   // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
   // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
   // ideal path converts.
+  // One input's read of an array: its driven rows, its active cycles, where the column values
+  // go and what is counted.
+  struct AnalogRead {
+    const DrivenRows* driven;
+    const uint8_t* active;
+    int64_t* out;
+    AdcCounts* counts;
+  };
   // Per-thread buffers of analog_column_values.
   struct AnalogScratch {
     std::vector<float> sum, variance;
-    std::vector<double> v;
+    std::vector<double> v, normals;
+    std::vector<int64_t> level_sum;
   };
 
-  // `read_rows`: the rows this read drives (the block's, or a row group's); `planes` has no
-  // bits outside them.
-  void analog_column_values(const AnalogArray& a, const uint64_t* planes, int words, int read_rows,
-                            const uint8_t* active, DeviceRng& rng, int64_t* out, AdcCounts& counts,
-                            AnalogScratch& scratch) const {
-    const int columns = a.columns, d = dac_bits_, block_rows = a.rows;
-    const int64_t max_sum = int64_t{read_rows} * cell_max_ * ((int64_t{1} << d) - 1);
-    std::vector<float>& sum = scratch.sum;
-    std::vector<float>& variance = scratch.variance;
-    std::vector<double>& v = scratch.v;
-    sum.resize(static_cast<size_t>(columns));
-    variance.resize(sum.size());
-    v.resize(static_cast<size_t>(block_rows));
-    std::fill(out, out + columns, 0);
-    const bool read_noise = device_.read_noise_sigma > 0;
-    const bool wires = device_.wire_resistance_ohm > 0;
-    static const AnalogRowKernel row_kernel = analog_row_kernel();
-    const auto off_steps = static_cast<float>(cell_.g_off_s / cell_.step_s);
-    const double read_sigma2 = device_.read_noise_sigma * device_.read_noise_sigma;
-    const double adc_noise2 = adc_noise_ * adc_noise_;
+  // Whether the analog path converts cycle t of a read with these active cycles (skipped: the
+  // sum is 0).
+  bool converted(const uint8_t* active, int t) const { return active[t] || !skip_zero_blocks_; }
+
+  // A read's driven rows (`planes` over the read's rows, `words` a plane) into `driven`.
+  void driven_rows(const uint64_t* planes, int words, const uint8_t* active,
+                   DrivenRows& driven) const {
+    const int d = dac_bits_;
+    driven.rows.clear();
+    driven.values.clear();
+    driven.first.assign(static_cast<size_t>(cycles_) + 1, 0);
     for (int t = 0; t < cycles_; ++t) {
-      if (!active[t] && skip_zero_blocks_) continue;  // skipped: the sum is 0
-      std::fill(sum.begin(), sum.end(), 0.0F);
-      if (read_noise) std::fill(variance.begin(), variance.end(), 0.0F);
-      if (wires) std::fill(v.begin(), v.end(), 0.0);
-      double driven = 0;  // sum of the slice values (the G_off the periphery removes)
+      driven.first[static_cast<size_t>(t)] = static_cast<int>(driven.rows.size());
+      if (!converted(active, t)) continue;
       const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
       for (int w = 0; w < words; ++w) {
         uint64_t any = 0;  // rows of this word with a bit in the slice
-        for (int q = first_plane; q < last_plane; ++q)
-          any |= planes[static_cast<size_t>(q) * words + w];
+        for (int q = first_plane; q < last_plane; ++q) any |= planes[static_cast<size_t>(q) * words + w];
         while (any != 0) {
           const int bit = __builtin_ctzll(any);
           any &= any - 1;
-          const int r = w * 64 + bit;
           int value = 0;
           for (int q = first_plane; q < last_plane; ++q)
             value |= static_cast<int>((planes[static_cast<size_t>(q) * words + w] >> bit) & 1)
                      << (q - first_plane);
-          if (wires) v[static_cast<size_t>(r)] = value;
-          driven += value;
-          // A cell's read noise has sigma_read x G / dG = sigma_read x (level + G_off / dG)
-          // level steps: sigma_read^2 is applied once per column below.
-          row_kernel({a.level.data() + static_cast<size_t>(r) * columns, columns,
-                      static_cast<float>(value), off_steps, sum.data(),
-                      read_noise ? variance.data() : nullptr});
+          driven.rows.push_back(w * 64 + bit);
+          driven.values.push_back(static_cast<float>(value));
         }
       }
-      if (device_.wire_resistance_ohm > 0 && driven > 0) {
-        // One volt per input unit: currents are siemens x volts.
-        const std::vector<double> current =
-            column_currents_first_order(a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
-        for (int c = 0; c < columns; ++c) {
-          sum[static_cast<size_t>(c)] = static_cast<float>(
-              (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s);
+    }
+    driven.first[static_cast<size_t>(cycles_)] = static_cast<int>(driven.rows.size());
+  }
+
+  // The reads of one array by one or more inputs at one pixel (`read_rows`: the rows a read
+  // drives, the block's or a row group's). `rng` gives the read's noise, one normal per cycle
+  // and column, the same for every input (the draws are keyed by the read).
+  void analog_column_values(const AnalogArray& a, int read_rows,
+                            const std::vector<AnalogRead>& reads, NormalStreams& rng,
+                            AnalogScratch& scratch) const {
+    const int columns = a.columns, d = dac_bits_, block_rows = a.rows;
+    const int64_t max_sum = int64_t{read_rows} * cell_max_ * ((int64_t{1} << d) - 1);
+    if (max_sum >= (int64_t{1} << 51)) throw std::logic_error("functional: column sums too large");
+    const bool read_noise = device_.read_noise_sigma > 0;
+    const bool noise = read_noise || adc_noise_ > 0;
+    const bool wires = device_.wire_resistance_ohm > 0;
+    static const AnalogChunkKernel chunk_kernel = analog_chunk_kernel();
+    static const ColumnReadKernel read_kernel = column_read_kernel();
+    const auto off_steps = static_cast<float>(cell_.g_off_s / cell_.step_s);
+    scratch.sum.resize(static_cast<size_t>(columns));
+    scratch.variance.resize(scratch.sum.size());
+    scratch.level_sum.resize(scratch.sum.size());
+    for (const AnalogRead& read : reads) std::fill(read.out, read.out + columns, 0);
+    // One normal per cycle and column, whether or not a read converts in that cycle.
+    if (noise) {
+      scratch.normals.resize(static_cast<size_t>(cycles_) * columns);
+      fill_normals(rng, scratch.normals.data(), scratch.normals.size());
+    }
+    // Columns c0 .. c0 + width of read j's cycle t: sums (and variances) over the cycle's rows.
+    const auto column_sums = [&](size_t j, int t, int c0, int width) {
+      const DrivenRows& driven = *reads[j].driven;
+      const int r0 = driven.first[static_cast<size_t>(t)];
+      chunk_kernel({a.level.data() + c0, static_cast<size_t>(columns), driven.rows.data() + r0,
+                    driven.values.data() + r0, driven.first[static_cast<size_t>(t) + 1] - r0, width,
+                    off_steps, d == 1, scratch.sum.data() + c0,
+                    read_noise ? scratch.variance.data() + c0 : nullptr});
+    };
+    // ... then what the converters make of them, into the read's values.
+    const auto convert_columns = [&](const AnalogRead& read, int t, int c0, int width) {
+      read_kernel({scratch.sum.data() + c0, read_noise ? scratch.variance.data() + c0 : nullptr,
+                   noise ? scratch.normals.data() + static_cast<size_t>(t) * columns + c0 : nullptr,
+                   width, adc_offset_, device_.read_noise_sigma * device_.read_noise_sigma,
+                   adc_noise_ * adc_noise_, static_cast<double>(max_sum),
+                   scratch.level_sum.data() + c0, adc_.lossless ? read.out + c0 : nullptr, t * d});
+      if (adc_.lossless) return;  // already in read.out
+      for (int c = c0; c < c0 + width; ++c) {
+        const int64_t level_sum = scratch.level_sum[static_cast<size_t>(c)];
+        bool clipped = false;
+        const int64_t converted_sum = convert(level_sum, adc_, clipped);
+        read.counts->clipped += clipped;
+        read.counts->lossy += converted_sum != level_sum;
+        read.out[c] += converted_sum << (t * d);
+      }
+    };
+    if (!wires) {
+      // A chunk of columns through every read and cycle while its cells stay in the L1 cache.
+      for (int c0 = 0; c0 < columns; c0 += kAnalogChunk) {
+        const int width = std::min(kAnalogChunk, columns - c0);
+        for (size_t j = 0; j < reads.size(); ++j) {
+          for (int t = 0; t < cycles_; ++t) {
+            if (!converted(reads[j].active, t)) continue;
+            column_sums(j, t, c0, width);
+            convert_columns(reads[j], t, c0, width);
+          }
         }
       }
-      for (int c = 0; c < columns; ++c) {
-        double s = sum[static_cast<size_t>(c)] + adc_offset_;
-        // Read noise and ADC noise are independent Gaussians: one draw of their summed variance.
-        const double noise2 =
-            (read_noise ? read_sigma2 * variance[static_cast<size_t>(c)] : 0.0) + adc_noise2;
-        if (noise2 > 0) s += std::sqrt(noise2) * rng.normal();
-        // Rounded half away from zero (as std::llround, without the library call) and clamped
-        // to [0, max_sum]: a negative value gives 0 either way. s - trunc(s) is exact.
-        int64_t level_sum = 0;
-        if (s > 0) {
-          level_sum = static_cast<int64_t>(std::min(s, static_cast<double>(max_sum) + 1));
-          if (s - static_cast<double>(level_sum) >= 0.5) ++level_sum;
-          level_sum = std::min(level_sum, max_sum);
+      return;
+    }
+    std::vector<double>& v = scratch.v;
+    for (size_t j = 0; j < reads.size(); ++j) {
+      const std::vector<int32_t>& rows = reads[j].driven->rows;
+      const std::vector<float>& values = reads[j].driven->values;
+      const std::vector<int>& first = reads[j].driven->first;
+      for (int t = 0; t < cycles_; ++t) {
+        if (!converted(reads[j].active, t)) continue;
+        for (int c0 = 0; c0 < columns; c0 += kAnalogChunk)
+          column_sums(j, t, c0, std::min(kAnalogChunk, columns - c0));
+        v.assign(static_cast<size_t>(block_rows), 0.0);
+        double driven = 0;  // sum of the slice values (the G_off the periphery removes)
+        for (int i = first[static_cast<size_t>(t)]; i < first[static_cast<size_t>(t) + 1]; ++i) {
+          v[static_cast<size_t>(rows[static_cast<size_t>(i)])] = values[static_cast<size_t>(i)];
+          driven += values[static_cast<size_t>(i)];
         }
-        if (!adc_.lossless) {
-          bool clipped = false;
-          const int64_t converted = convert(level_sum, adc_, clipped);
-          counts.clipped += clipped;
-          counts.lossy += converted != level_sum;
-          level_sum = converted;
+        if (driven > 0) {
+          // One volt per input unit: currents are siemens x volts.
+          const std::vector<double> current = column_currents_first_order(
+              a.g_s, block_rows, columns, v, device_.wire_resistance_ohm);
+          for (int c = 0; c < columns; ++c) {
+            scratch.sum[static_cast<size_t>(c)] = static_cast<float>(
+                (current[static_cast<size_t>(c)] - cell_.g_off_s * driven) / cell_.step_s);
+          }
         }
-        out[c] += level_sum << (t * d);
+        convert_columns(reads[j], t, 0, columns);
       }
     }
   }
@@ -1647,6 +1925,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
   auto ref_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : ref[p]; };
   auto e2e_of = [&](int p) -> const Tensor& { return p == kNetworkInput ? input : e2e[p]; };
   bool exact = true;
+  std::vector<PimLayer::AnalogArray> analog_arrays;  // every layer's drawn cells, in turn
 
   for (int i = 0; i < layer_count; ++i) {
     if (options.progress) options.progress(i, layer_count);
@@ -1687,8 +1966,16 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         const PimLayer pim(layer, *layer_map[i], kept_inputs, weights, arch, range.offset(),
                            threads, device_key({options.seed, static_cast<uint64_t>(i)}),
                            options.faults);
-        AdcCounts counts;
-        iso = pim.run(x, counts, threads);
+        AdcCounts counts, ignored;
+        // The end-to-end input, where it differs from the isolated one, runs on the same draws
+        // in the same pass (PimLayer::run).
+        Tensor xe;
+        if (options.end_to_end) xe = requantize(e2e_of(p0), range);
+        const bool both = options.end_to_end && xe.data != x.data;
+        std::vector<Tensor> outs =
+            both ? pim.run({&x, &xe}, {&counts, &ignored}, threads, analog_arrays)
+                 : pim.run({&x}, {&counts}, threads, analog_arrays);
+        iso = std::move(outs[0]);
         lr.adc_conversions = pim.conversions(batch);
         lr.adc_clipped = counts.clipped;
         lr.flipped_columns = pim.flipped_columns();
@@ -1702,11 +1989,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
         lr.driven_inputs = counts.driven_inputs;
         lr.nonzero_inputs = counts.nonzero_inputs;
         lr.bit_ones = counts.bit_ones;
-        if (options.end_to_end) {
-          const Tensor xe = requantize(e2e_of(p0), range);
-          AdcCounts ignored;
-          e2e[i] = xe.data == x.data ? iso : pim.run(xe, ignored, threads);
-        }
+        if (options.end_to_end) e2e[i] = both ? std::move(outs[1]) : iso;
         if (real) {
           const LayerParameters& p = params.at(i);
           auto back = [&](const Tensor& t) {
