@@ -1,6 +1,6 @@
-#include "adc_bank.h"
+#include "hw/adc_bank.h"
 
-#include "sim/adc.h"
+#include "sim/compiler/adc.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "channels.h"
+#include "hw/channels.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "crossbar.h"
+#include "hw/crossbar.h"
 
 namespace mixpim::hw {
 

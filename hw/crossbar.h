@@ -7,9 +7,9 @@
 
 #include <systemc>
 
-#include "channels.h"
-#include "sim/work_model.h"
-#include "step.h"
+#include "hw/channels.h"
+#include "sim/compiler/work_model.h"
+#include "hw/step.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "cycle_engine.h"
+#include "hw/cycle_engine.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,17 +7,18 @@
 #include <memory>
 #include <stdexcept>
 
-#include "channels.h"
-#include "digital_layer.h"
-#include "global_buffer.h"
-#include "noc.h"
-#include "pe_group.h"
-#include "sim/atomic_file.h"
-#include "sim/diagnostics.h"
-#include "sim/memory_guard.h"
-#include "sim/work_model.h"
-#include "tile.h"
-#include "tile_merge.h"
+#include "hw/channels.h"
+#include "hw/digital_layer.h"
+#include "hw/global_buffer.h"
+#include "hw/noc.h"
+#include "hw/pe_group.h"
+#include "sim/util/atomic_file.h"
+#include "sim/util/diagnostics.h"
+#include "sim/util/memory_guard.h"
+#include "sim/compiler/dataflow.h"
+#include "sim/compiler/work_model.h"
+#include "hw/tile.h"
+#include "hw/tile_merge.h"
 
 namespace mixpim::hw {
 

@@ -17,11 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "sim/analytic.h"
-#include "sim/arch_config.h"
-#include "sim/mapping.h"
-#include "sim/precision.h"
-#include "sim/workload.h"
+#include "sim/compiler/activity.h"
+#include "sim/engines/performance.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/mapping.h"
+#include "sim/workload/precision.h"
+#include "sim/workload/workload.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "digital_layer.h"
+#include "hw/digital_layer.h"
 
 #include <algorithm>
 #include <string>

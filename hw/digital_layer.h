@@ -8,12 +8,12 @@
 
 #include <systemc>
 
-#include "channels.h"
-#include "row_producer.h"
-#include "sim/arch_config.h"
-#include "sim/work_model.h"
-#include "step.h"
-#include "tile.h"
+#include "hw/channels.h"
+#include "hw/row_producer.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/work_model.h"
+#include "hw/step.h"
+#include "hw/tile.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "global_buffer.h"
+#include "hw/global_buffer.h"
 
 namespace mixpim::hw {
 

@@ -9,9 +9,9 @@
 #include <systemc>
 #include <vector>
 
-#include "channels.h"
-#include "row_producer.h"
-#include "sim/work_model.h"
+#include "hw/channels.h"
+#include "hw/row_producer.h"
+#include "sim/compiler/work_model.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "noc.h"
+#include "hw/noc.h"
 
 #include <algorithm>
 

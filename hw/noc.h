@@ -10,9 +10,9 @@
 #include <systemc>
 #include <vector>
 
-#include "router.h"
-#include "sim/arch_config.h"
-#include "sim/work_model.h"
+#include "hw/router.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/work_model.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "pe.h"
+#include "hw/pe.h"
 
 namespace mixpim::hw {
 

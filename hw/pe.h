@@ -10,13 +10,13 @@
 
 #include <systemc>
 
-#include "adc_bank.h"
-#include "channels.h"
-#include "crossbar.h"
-#include "shift_add.h"
-#include "sim/arch_config.h"
-#include "sim/work_model.h"
-#include "step.h"
+#include "hw/adc_bank.h"
+#include "hw/channels.h"
+#include "hw/crossbar.h"
+#include "hw/shift_add.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/work_model.h"
+#include "hw/step.h"
 
 namespace mixpim::hw {
 

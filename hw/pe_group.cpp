@@ -1,4 +1,4 @@
-#include "pe_group.h"
+#include "hw/pe_group.h"
 
 #include <algorithm>
 #include <string>

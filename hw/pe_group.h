@@ -11,11 +11,11 @@
 #include <systemc>
 #include <vector>
 
-#include "channels.h"
-#include "pe.h"
-#include "sim/arch_config.h"
-#include "sim/work_model.h"
-#include "step.h"
+#include "hw/channels.h"
+#include "hw/pe.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/work_model.h"
+#include "hw/step.h"
 
 namespace mixpim::hw {
 

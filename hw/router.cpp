@@ -1,4 +1,4 @@
-#include "router.h"
+#include "hw/router.h"
 
 #include <cmath>
 

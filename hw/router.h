@@ -14,7 +14,7 @@
 #include <string>
 #include <systemc>
 
-#include "channels.h"
+#include "hw/channels.h"
 
 namespace mixpim::hw {
 

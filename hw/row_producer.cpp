@@ -1,4 +1,4 @@
-#include "row_producer.h"
+#include "hw/row_producer.h"
 
 namespace mixpim::hw {
 

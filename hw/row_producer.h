@@ -8,9 +8,9 @@
 #include <systemc>
 #include <vector>
 
-#include "channels.h"
-#include "noc.h"
-#include "step.h"
+#include "hw/channels.h"
+#include "hw/noc.h"
+#include "hw/step.h"
 
 namespace mixpim::hw {
 

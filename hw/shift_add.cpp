@@ -1,4 +1,4 @@
-#include "shift_add.h"
+#include "hw/shift_add.h"
 
 #include <string>
 

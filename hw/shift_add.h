@@ -6,10 +6,10 @@
 
 #include <systemc>
 
-#include "channels.h"
-#include "sim/arch_config.h"
-#include "sim/work_model.h"
-#include "step.h"
+#include "hw/channels.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/work_model.h"
+#include "hw/step.h"
 
 namespace mixpim::hw {
 

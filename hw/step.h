@@ -8,7 +8,7 @@
 #include <ostream>
 #include <string>
 
-#include "sim/activity.h"
+#include "sim/compiler/activity.h"
 
 namespace mixpim::hw {
 

@@ -1,4 +1,4 @@
-#include "tile.h"
+#include "hw/tile.h"
 
 namespace mixpim::hw {
 

@@ -6,8 +6,8 @@
 
 #include <systemc>
 
-#include "channels.h"
-#include "sim/work_model.h"
+#include "hw/channels.h"
+#include "sim/compiler/work_model.h"
 
 namespace mixpim::hw {
 

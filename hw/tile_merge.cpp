@@ -1,4 +1,4 @@
-#include "tile_merge.h"
+#include "hw/tile_merge.h"
 
 namespace mixpim::hw {
 

@@ -11,9 +11,9 @@
 #include <iterator>
 #include <string>
 
-#include "sim/arch_config.h"
-#include "sim/diagnostics.h"
-#include "sim/workload.h"
+#include "sim/config/arch_config.h"
+#include "sim/util/diagnostics.h"
+#include "sim/workload/workload.h"
 
 namespace mixpim::test {
 

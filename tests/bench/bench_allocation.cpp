@@ -6,11 +6,11 @@
 
 #include <string>
 
-#include "sim/allocation.h"
-#include "sim/arch_config.h"
-#include "sim/mapping.h"
-#include "sim/precision.h"
-#include "sim/workload.h"
+#include "sim/compiler/allocation.h"
+#include "sim/config/arch_config.h"
+#include "sim/compiler/mapping.h"
+#include "sim/workload/precision.h"
+#include "sim/workload/workload.h"
 
 namespace mixpim::sim {
 namespace {

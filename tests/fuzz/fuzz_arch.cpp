@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/arch_config.h"
-#include "sim/config_echo.h"
-#include "sim/mapping.h"
-#include "sim/precision.h"
-#include "sim/workload.h"
+#include "sim/config/arch_config.h"
+#include "sim/config/config_echo.h"
+#include "sim/compiler/mapping.h"
+#include "sim/workload/precision.h"
+#include "sim/workload/workload.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {

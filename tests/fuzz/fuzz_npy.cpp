@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/npy.h"
+#include "sim/util/npy.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using namespace mixpim::sim;

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sim/onnx_import.h"
-#include "sim/workload.h"
+#include "sim/workload/onnx_import.h"
+#include "sim/workload/workload.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using namespace mixpim::sim;

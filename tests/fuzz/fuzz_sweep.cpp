@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "sim/sweep.h"
+#include "sim/sweep/sweep.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using namespace mixpim::sim;

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/tech_table.h"
+#include "sim/config/tech_table.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using namespace mixpim::sim;

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "sim/diagnostics.h"
+#include "sim/util/diagnostics.h"
 
 namespace mixpim::fuzz {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/precision.h"
-#include "sim/workload.h"
+#include "sim/workload/precision.h"
+#include "sim/workload/workload.h"
 #include "tests/fuzz/fuzz_util.h"
 
 using namespace mixpim::sim;

@@ -13,10 +13,10 @@
 #include <string>
 
 #include "hw/cycle_engine.h"
-#include "sim/analytic.h"
-#include "sim/energy_model.h"
-#include "sim/mapping.h"
-#include "sim/tech_table.h"
+#include "sim/engines/analytic.h"
+#include "sim/engines/energy_model.h"
+#include "sim/compiler/mapping.h"
+#include "sim/config/tech_table.h"
 #include "tests/test_util.h"
 
 namespace mixpim::hw {

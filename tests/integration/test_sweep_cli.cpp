@@ -17,7 +17,7 @@
 #include <sstream>
 #include <thread>
 
-#include "sim/npy.h"
+#include "sim/util/npy.h"
 #include "tests/test_util.h"
 
 namespace mixpim {
