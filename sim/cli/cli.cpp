@@ -18,8 +18,8 @@
 #include "sim/util/diagnostics.h"
 #include "sim/engines/digital_baseline.h"
 #include "sim/engines/energy_model.h"
-#include "sim/engines/functional.h"
-#include "hw/cycle_engine.h"
+#include "sim/engines/engine.h"
+#include "sim/cli/engines.h"
 #include "sim/compiler/mapping.h"
 #include "sim/report/mapping_report.h"
 #include "sim/workload/precision.h"
@@ -194,30 +194,29 @@ std::string join_command(const std::string& command, const std::vector<std::stri
   return text;
 }
 
-// A cycle-engine run in a child process (the SystemC kernel elaborates once per process) of
-// `in` with the precision profile `precision_path` and `extra` arguments; returns its
-// report.json. Throws std::runtime_error naming `what` when the child fails.
-nlohmann::ordered_json cycle_child_report(const SimulationInputs& in,
-                                          const std::string& precision_path,
-                                          const std::vector<std::string>& extra,
-                                          const std::string& tech_path, int64_t inferences,
-                                          bool merge_identical_pes, int batch,
-                                          const std::string& out_dir, const std::string& what) {
+// A run by `engine` in a child process (the cycle engine's SystemC kernel elaborates once per
+// process) of `in` with the precision profile `precision_path`, `extra` arguments and the
+// engine's own (Engine::child_arguments); returns its report.json. Throws std::runtime_error
+// naming `what` when the child fails.
+nlohmann::ordered_json child_report(const std::string& engine, const Engine& engine_options,
+                                    const SimulationInputs& in, const std::string& precision_path,
+                                    const std::vector<std::string>& extra,
+                                    const std::string& tech_path, int batch,
+                                    const std::string& out_dir, const std::string& what) {
   std::string dir = out_dir + "/.child-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) {
     throw std::runtime_error("cannot create a directory in " + out_dir);
   }
   ProcessTask task;
   task.argv = {
-      "/proc/self/exe", "run",    "--engine", "cycle",         "--arch", in.arch_path, "--workload",
+      "/proc/self/exe", "run",    "--engine", engine,          "--arch", in.arch_path, "--workload",
       in.workload_path, "--tech", tech_path,  "--no-baseline", "--out",  dir};
   for (const std::string& o : in.overrides) task.argv.insert(task.argv.end(), {"--set", o});
   if (!precision_path.empty()) task.argv.insert(task.argv.end(), {"--precision", precision_path});
   task.argv.insert(task.argv.end(), {"--batch", std::to_string(batch)});
   task.argv.insert(task.argv.end(), extra.begin(), extra.end());
-  if (inferences > 0)
-    task.argv.insert(task.argv.end(), {"--inferences", std::to_string(inferences)});
-  if (!merge_identical_pes) task.argv.emplace_back("--every-pe");
+  const std::vector<std::string> own = engine_options.child_arguments();
+  task.argv.insert(task.argv.end(), own.begin(), own.end());
   task.stdout_path = dir + "/stdout.txt";
   task.stderr_path = dir + "/stderr.txt";
   ProcessOutcome outcome;
@@ -230,7 +229,7 @@ nlohmann::ordered_json cycle_child_report(const SimulationInputs& in,
     std::ifstream err(dir + "/stderr.txt");
     const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
     std::filesystem::remove_all(dir, ignored);
-    throw std::runtime_error("the cycle-engine " + what + " failed: " + text);
+    throw std::runtime_error("the " + engine + "-engine " + what + " failed: " + text);
   }
   nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(report);
   report.close();
@@ -268,42 +267,38 @@ void check_adc_exact(const RunCase& run, const std::string& what, bool strict, s
 int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   po::options_description options("options");
   SimulationInputs in;
-  std::string engine = "analytic";
+  const EngineRegistry& engines = engine_registry();
+  std::string engine_name = "analytic";
   std::string tech_path;
   std::string out_dir;
-  FunctionalOptions functional;
-  std::string outputs_path;
-  std::string seed_text;
-  hw::CycleOptions cycle;
+  EngineSettings settings;
   std::string digital_path;
   std::string baseline_path;
-  std::string activity_path, activity_out_path;
+  std::string activity_path;
   std::vector<std::string> digital_overrides;
   in.add_to(options);
   options.add_options()(
-      "engine,e", po::value(&engine)->default_value("analytic"),
-      "analytic (closed form), cycle (SystemC, read step by read step), or functional (analytic "
-      "timing and energy plus bit-accurate data through the arrays)")(
-      "trace", po::value(&cycle.trace_path),
+      "engine,e", po::value(&engine_name)->default_value("analytic"), engines.help_text().c_str())(
+      "trace", po::value(&settings.trace_path),
       "cycle: write a Chrome trace-event timeline (Perfetto) to FILE")(
-      "inferences", po::value(&cycle.inferences),
+      "inferences", po::value(&settings.inferences),
       "cycle: inferences simulated back to back (default 4 when layer-pipelined, else 1); the "
       "interval is the mean spacing of their completions")(
       "every-pe",
       "cycle: simulate one pipeline per PE, not one per class of identical PEs (slower; the same "
       "counts, times equal up to the order of simultaneous events)")(
-      "seed", po::value(&seed_text)->default_value("1"),
+      "seed", po::value(&settings.seed_text)->default_value("1"),
       "functional: seed of the random inputs and weights")(
-      "batch", po::value(&functional.batch)->default_value(1),
+      "batch", po::value(&settings.batch)->default_value(1),
       "inferences per batch: time-multiplexed weights are rewritten once per batch, so their "
       "energy and time per inference fall as 1/N; functional: inputs run (top-1 agreement)")(
-      "data", po::value(&functional.data_map_path),
+      "data", po::value(&settings.data_map_path),
       "functional: YAML map of layer name (or `input`, or <layer>.bias) -> .npy file: integer "
       "weights, float weights (quantized per channel) or inputs; an .onnx workload brings its "
       "own float weights")(
-      "labels", po::value(&functional.labels_path),
+      "labels", po::value(&settings.labels_path),
       "functional: .npy of integer class labels, one per input: accuracy in the report")(
-      "threads", po::value(&functional.threads),
+      "threads", po::value(&settings.threads),
       "functional: worker threads (default: one per core; results do not depend on it)")(
       "activity", po::value(&activity_path),
       "analytic, cycle: input activity per weight layer (sim/activity.h; written by "
@@ -312,9 +307,9 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "activity-applied",
       "with --activity: report the run at that activity as its own figures, without the "
       "data_aware block (cycle runs simulate their data-aware side this way in a child process)")(
-      "activity-out", po::value(&activity_out_path),
+      "activity-out", po::value(&settings.activity_out_path),
       "functional: write the input activity measured on the run's data to this YAML file")(
-      "outputs", po::value(&outputs_path),
+      "outputs", po::value(&settings.outputs_path),
       "functional: write the final layer's outputs (PIM path, end to end; real values) to this "
       ".npy file, shape [batch, ...]")("tech,t", po::value(&tech_path),
                                        "technology table (default: the preset's `tech`)")(
@@ -334,64 +329,44 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           "--arch FILE --workload FILE [--precision FILE] [--set key=value]... --out DIR", out)) {
     return kExitOk;
   }
-  if (engine != "analytic" && engine != "cycle" && engine != "functional") {
-    throw UsageError("unknown engine '" + engine + "' (available: analytic, cycle, functional)");
+  const EngineEntry* entry = engines.find(engine_name);
+  if (entry == nullptr) {
+    throw UsageError("unknown engine '" + engine_name + "' (available: " + engines.names_text() +
+                     ")");
   }
-  if (engine != "cycle" &&
-      (values.count("trace") || values.count("inferences") || values.count("every-pe"))) {
-    throw UsageError("--trace, --inferences and --every-pe need --engine cycle");
-  }
-  cycle.merge_identical_pes = values.count("every-pe") == 0;
-  if (values.count("inferences") && (cycle.inferences < 1 || cycle.inferences > 1000)) {
-    throw UsageError("--inferences must be in [1, 1000], got " + std::to_string(cycle.inferences));
+  // Each engine checks its options: its own for this run, and that no option of its is given
+  // to another engine.
+  const OptionUse use{engine_name, [&](const std::string& option) {
+                        return values.count(option) != 0 && !values[option].defaulted();
+                      }};
+  try {
+    for (const EngineEntry& e : engines.entries()) {
+      if (e.check_options) e.check_options(use, settings);
+    }
+  } catch (const EngineUsageError& e) {
+    throw UsageError(e.what());
   }
   if (digital_path.empty() && !digital_overrides.empty()) {
     throw UsageError("--digital-set needs --digital");
   }
-  if (functional.threads < 0 || functional.threads > 1024) {
-    throw UsageError("--threads must be in [0, 1024] (0: one per core), got " +
-                     std::to_string(functional.threads));
-  }
-  if (functional.batch < 1 || functional.batch > (1 << 20)) {
-    throw UsageError("--batch must be in [1, 1048576], got " + std::to_string(functional.batch));
+  if (settings.batch < 1 || settings.batch > (1 << 20)) {
+    throw UsageError("--batch must be in [1, 1048576], got " + std::to_string(settings.batch));
   }
   if (!baseline_path.empty() && values.count("no-baseline")) {
     throw UsageError("--baseline and --no-baseline exclude each other");
-  }
-  if (engine != "functional") {
-    // Options of the functional engine do nothing elsewhere: say so rather than ignore them.
-    for (const char* option : {"data", "seed", "outputs", "labels", "activity-out", "threads"}) {
-      if (!values[option].defaulted() && values.count(option)) {
-        throw UsageError(std::string("--") + option + " needs --engine functional");
-      }
-    }
-  }
-  if (engine == "functional" && values.count("activity")) {
-    throw UsageError(
-        "--activity is for analytic and cycle runs: the functional engine measures the activity "
-        "on its data (write it with --activity-out)");
   }
   const bool activity_applied = values.count("activity-applied") != 0;
   if (activity_applied && activity_path.empty()) {
     throw UsageError("--activity-applied needs --activity");
   }
-  if (seed_text.find_first_not_of("0123456789") != std::string::npos || seed_text.empty() ||
-      seed_text.size() > 20) {
-    throw UsageError("--seed expects a non-negative integer, got '" + seed_text + "'");
-  }
-  try {
-    functional.seed = std::stoull(seed_text);
-  } catch (const std::exception&) {
-    throw UsageError("--seed is out of range: " + seed_text);
-  }
+  const std::unique_ptr<Engine> engine = entry->make(settings);
   const ArchConfig arch = load_arch_config(in.arch_path, in.overrides);
   // An ONNX model brings its float weights to the functional engine (imported once).
   Network network;
-  if (is_onnx_path(in.workload_path) && engine == "functional") {
+  if (is_onnx_path(in.workload_path) && engine->uses_parameters()) {
     ImportedModel model = import_onnx(in.workload_path);
     network = load_imported_network(in.workload_path, model.workload_yaml);
-    functional.parameters = std::move(model.parameters);
-    functional.parameters_source = in.workload_path;
+    engine->take_parameters(std::move(model.parameters), in.workload_path);
   } else {
     network = load_network(in.workload_path);
   }
@@ -400,7 +375,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (!activity_path.empty()) activity = load_activity(activity_path, network, profile);
   const TechTable table = load_tech_table(tech_path.empty() ? resolve_tech_path(arch) : tech_path);
   check_converters(arch, table);
-  if (engine == "functional") check_functional_memory(network, functional);
+  engine->check(network);
   const bool strict_adc = values.count("strict-adc") != 0;
   // Every input is read and checked before anything runs or is written.
   std::optional<DigitalConfig> digital;
@@ -410,23 +385,13 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     digital_table = load_digital_table(resolve_digital_tech_path(*digital));
   }
   NetworkMapping mapping;
-  // The cycle engine times the same program with SystemC; energy comes from its counts and
-  // times through the same model.
-  hw::CycleResult cycle_result;
-  std::function<PerformanceResult(const NetworkMapping&)> timing;
-  if (activity_applied) cycle.activity = &*activity;
-  if (engine == "cycle") {
-    timing = [&](const NetworkMapping& m) {
-      cycle_result = hw::run_cycle(network, profile, arch, m, cycle);
-      return cycle_result.performance;
-    };
-  } else if (activity_applied) {
-    timing = [&](const NetworkMapping& m) {
-      return analyze(network, profile, arch, m, &*activity);
-    };
-  }
+  // The engine times the program; energy comes from its counts and times through the one model.
+  const Activity* applied = activity_applied ? &*activity : nullptr;
   const RunCase run =
-      evaluate_case(network, profile, arch, table, mapping, functional.batch, timing);
+      evaluate_case(network, profile, arch, table, mapping, settings.batch,
+                    [&](const NetworkMapping& m) {
+                      return engine->time({network, profile, arch, m, applied});
+                    });
   check_adc_exact(run, "ADC", strict_adc, err);
 
   // The 16-bit baseline on the same hardware, by the same engine; if it does not fit where the
@@ -443,12 +408,12 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (values.count("no-baseline") == 0) {
     try {
       baseline_analytic = evaluate_case(network, baseline_profile, baseline_arch, table,
-                                        baseline_mapping, functional.batch);
+                                        baseline_mapping, settings.batch);
     } catch (const InputError&) {
       baseline_arch.mapping.allow_reprogramming = true;
       baseline_reprogrammed = true;
       baseline_analytic = evaluate_case(network, baseline_profile, baseline_arch, table,
-                                        baseline_mapping, functional.batch);
+                                        baseline_mapping, settings.batch);
     }
     check_adc_exact(
         *baseline_analytic,
@@ -479,20 +444,19 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::filesystem::create_directories(out_dir);
   if (baseline_analytic) {
     baseline =
-        engine == "cycle"
+        !engine->in_process()
             ? baseline_figures(
-                  cycle_child_report(
-                      in, baseline_path,
+                  child_report(
+                      engine_name, *engine, in, baseline_path,
                       baseline_reprogrammed
                           ? std::vector<std::string>{"--set", "mapping.allow_reprogramming=true"}
                           : std::vector<std::string>{},
-                      table.path, cycle.inferences, cycle.merge_identical_pes, functional.batch,
-                      out_dir, "16-bit baseline"),
+                      table.path, settings.batch, out_dir, "16-bit baseline"),
                   baseline_reprogrammed)
             : baseline_figures(*baseline_analytic, baseline_reprogrammed);
   }
   RunInfo info;
-  info.engine = engine;
+  info.engine = engine_name;
   info.version = kVersion;
   info.git_revision = kGitRevision;
   info.command = join_command("run", args);
@@ -503,62 +467,40 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         *digital_result, *digital, *digital_table, run.evaluation.energy_pj(),
         run.evaluation.latency_ns, run.evaluation.interval_ns, table.technology_nm);
   }
-  if (engine == "cycle") report["cycle"] = hw::cycle_extras_json(cycle_result);
   // Data-aware figures: the same run at the input activity, by the same engine (the cycle
   // engine's in a child process, its kernel elaborating once per process).
   auto data_aware_report = [&](const Activity& a) {
     RunCase aware = run;
     aware.evaluation =
-        evaluate(analyze(network, profile, arch, mapping, &a), arch, table, functional.batch);
+        evaluate(engine->time({network, profile, arch, mapping, &a}), arch, table, settings.batch);
     return run_report_json(aware, table, info, nullptr);
   };
+  // The engine's own blocks (cycle statistics; the functional engine's data and the data-aware
+  // figures at the activity it measured).
+  engine->add_to_report(
+      {network, profile, arch, mapping, applied}, report,
+      [&](const Activity& a, const std::string& source) {
+        report["data_aware"] = data_aware_json(report, data_aware_report(a), source,
+                                               arch.pe.adc.skip_zero_blocks);
+      });
   if (activity_applied) {
     report["activity_applied"] = activity_path;
   } else if (activity) {
     const nlohmann::ordered_json aware =
-        engine == "cycle"
-            ? cycle_child_report(in, in.precision_path,
-                                 {"--activity", activity_path, "--activity-applied"}, table.path,
-                                 cycle.inferences, cycle.merge_identical_pes, functional.batch,
-                                 out_dir, "data-aware run")
+        !engine->in_process()
+            ? child_report(engine_name, *engine, in, in.precision_path,
+                           {"--activity", activity_path, "--activity-applied"}, table.path,
+                           settings.batch, out_dir, "data-aware run")
             : data_aware_report(*activity);
     report["data_aware"] = data_aware_json(report, aware, "activity file " + activity_path,
                                            arch.pe.adc.skip_zero_blocks);
-  }
-  if (engine == "functional") {
-    const FunctionalResult result = run_functional(network, profile, arch, mapping, functional);
-    report["functional"] = functional_json(result);
-    const Activity measured =
-        measured_activity(network, result,
-                          "measured by the functional engine on " + std::to_string(result.batch) +
-                              " input(s) of " + result.input_source);
-    report["data_aware"] = data_aware_json(report, data_aware_report(measured), measured.source,
-                                           arch.pe.adc.skip_zero_blocks);
-    if (!activity_out_path.empty())
-      write_file_atomically(activity_out_path, activity_yaml(measured));
-    if (!outputs_path.empty()) {
-      Shape shape = network.layers.back().output_shape;
-      shape.insert(shape.begin(), result.batch);
-      std::vector<double> values(result.final_pim.size());
-      for (size_t i = 0; i < values.size(); ++i)
-        values[i] = std::ldexp(static_cast<double>(result.final_pim[i]), -result.fraction_bits);
-      write_file_atomically(outputs_path, npy_float64_bytes(shape, values));
-    }
   }
   // report.json last: its presence marks a finished run (sweeps resume on it).
   write_file_atomically(out_dir + "/report.md", run_report_markdown(report));
   write_file_atomically(out_dir + "/layers.csv", layers_csv(report));
   write_file_atomically(out_dir + "/report.json", report.dump(2) + "\n");
   out << run_summary_text(report);
-  if (engine == "cycle") {
-    const nlohmann::ordered_json host = hw::cycle_host_json(cycle_result);
-    out << "  simulated  " << cycle_result.inferences << " inferences, "
-        << cycle_result.simulated_cycles << " cycles, " << cycle_result.read_steps
-        << " read steps, " << cycle_result.kernel_events << " kernel events in "
-        << host.value("wall_s", 0.0) << " s\n";
-    for (const std::string& c : cycle_result.clamped_buffers)
-      err << "warning: tile buffer too small for a deadlock-free pipeline, raised: " << c << "\n";
-  }
+  engine->print_summary(out, err);
   out << "  written    " << out_dir << "/report.json, report.md, layers.csv\n";
   return kExitOk;
 }

@@ -17,6 +17,7 @@
 
 #include "sim/config/arch_config.h"
 #include "sim/engines/digital_baseline.h"
+#include "sim/engines/engine.h"
 #include "sim/workload/precision.h"
 #include "sim/config/tech_table.h"
 #include "sim/util/text_table.h"
@@ -33,7 +34,6 @@ namespace {
 const std::vector<std::string_view> kSpecialKeys = {
     kSweepArch,     kSweepWorkload, kSweepPrecision, kSweepEngine, kSweepDigital,
     kSweepBaseline, kSweepData,     kSweepLabels,    kSweepBatch,  kSweepSeed};
-const std::vector<std::string_view> kEngines = {"analytic", "cycle", "functional"};
 constexpr const char* kDefaultEngine = "analytic";
 
 bool is_special(std::string_view key) {
@@ -192,9 +192,9 @@ class SpecParser {
     SweepValue value;
     value.where = node.where;
     if (key == kSweepEngine) {
-      std::optional<size_t> choice = read_choice(node, path, kEngines, diagnostics_);
+      std::optional<size_t> choice = read_choice(node, path, engine_names(), diagnostics_);
       if (!choice) return std::nullopt;
-      value.text = value.resolved = std::string(kEngines[*choice]);
+      value.text = value.resolved = std::string(engine_names()[*choice]);
       return value;
     }
     if (key == kSweepBatch || key == kSweepSeed) {
