@@ -6,8 +6,9 @@
 // rebuilt from whatever those directories hold, so a sweep resumes after any interruption.
 // The spec format is documented in configs/sweeps/README.md.
 //
-// This file is kernel-free (no SystemC, no process handling): parsing, expansion, the
-// manifest and the CSV/summary builders. Running points is sweep_cli.cpp + process_pool.h.
+// This stage is kernel-free (no SystemC, no process handling): parsing (spec.cpp), expansion
+// and the manifest (plan.cpp), the CSV/summary builders (results.cpp) and the Slurm script
+// (slurm.cpp). Running points is sim/cli/sweep_cli.cpp + sim/util/process_pool.h.
 
 #include <cstddef>
 #include <iosfwd>
