@@ -1,3 +1,6 @@
+// The commands (info, import, map, run, config; sweep is sweep_cli.cpp) and their dispatch.
+// Over 500 lines: `run` is one sequence (read and check every input, then time, then write,
+// report.json last) whose order is its contract: nothing is written before every check passed.
 #include "sim/cli/cli.h"
 
 #include <mixpim/version.h>

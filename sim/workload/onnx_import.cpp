@@ -1,3 +1,6 @@
+// Over 500 lines: import_onnx_bytes is one walk over the graph's nodes whose per-operator cases
+// share the walk's state (tensor shapes, folded batch norms and pads, the names taken); cutting
+// it into files would mean rewriting it around that state, not moving code.
 #include "sim/workload/onnx_import.h"
 
 #include <onnx/onnx_pb.h>
