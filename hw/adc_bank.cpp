@@ -21,7 +21,7 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const sim::PeArrays& arrays, cons
 void AdcBank::run() {
   const bool flipping = arch_.pe.crossbar.weight_flipping;
   // With pe.adc.skip_zero_blocks on a data-aware run, only a share of the columns is converted
-  // (sim/activity.h): this PE's share sets its time, the layer's share its counts. (A member:
+  // (sim/compiler/activity.h): this PE's share sets its time, the layer's share its counts. (A member:
   // the thread never returns, so what its stack owns would never be freed.)
   share_.fraction = work_.active.conversion;
   int64_t copies = -1, columns = 0;

@@ -1,5 +1,5 @@
 #pragma once
-// Cycle engine: executes the compiler's work model (sim/work_model.h) on SystemC modules of the
+// Cycle engine: executes the compiler's work model (sim/compiler/work_model.h) on SystemC modules of the
 // chip, one crossbar read step at a time through each layer's PE pipeline (pe.h), with tiles'
 // shared units (tile.h), rows moving between layers through bounded queues (channels.h) and
 // packets crossing the mesh hop by hop (noc.h, router.h). It returns the same
@@ -9,7 +9,7 @@
 // Layer-pipelined programs run `inferences` inferences back to back: latency is the first's,
 // the interval the mean spacing of their completions. The SystemC kernel elaborates once per
 // process: run_cycle may be called once (a second call throws std::logic_error); a CLI run
-// simulates its 16-bit baseline in a child process (sim/cli.cpp).
+// simulates its 16-bit baseline in a child process (sim/cli/cli.cpp).
 
 #include <cstdint>
 #include <map>
@@ -33,7 +33,7 @@ struct CycleOptions {
   // fed the same read steps and take the same time) and count its work for each; false: one
   // pipeline per PE (slower; the same counts, times equal up to the order of simultaneous events).
   bool merge_identical_pes = true;
-  // Data-aware run (sim/activity.h): the layers' measured activity scales what their PEs drive,
+  // Data-aware run (sim/compiler/activity.h): the layers' measured activity scales what their PEs drive,
   // read and convert, and with pe.adc.skip_zero_blocks the ADC banks' time.
   const sim::Activity* activity = nullptr;
 };

@@ -1,7 +1,7 @@
 #pragma once
 // The mesh NoC of the chip: one Router per mesh position (router.h), linked east-west and
 // north-south, each ejecting to its tiles. Tiles sit at router tile / tiles_per_router; the
-// global buffer at router 0 (sim/work_model.h, noc_router). A row crossing the NoC leaves as
+// global buffer at router 0 (sim/compiler/work_model.h, noc_router). A row crossing the NoC leaves as
 // packets of at most `packet_flits` flits per route (sim::NocRoute), injected at the source
 // router (blocking while its first queue is full).
 

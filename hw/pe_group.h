@@ -1,6 +1,6 @@
 #pragma once
 // The PEs of one weight layer (every copy) and the stage that feeds them. For each MVM slot
-// (sim/work_model.h) the load stage waits for the input rows the slot's pixels need (its input
+// (sim/compiler/work_model.h) the load stage waits for the input rows the slot's pixels need (its input
 // edges' RowQueues), reads the slot's inputs from the tile buffers over the tile bus (each
 // tile's port serves its share), and writes the slot's read steps into every PE's input
 // register. An input register holds one slot's steps, so the next slot loads while the PEs read

@@ -36,7 +36,7 @@ struct LayerCounters {
   int64_t read_steps = 0;            // PE read steps executed (a class's pipeline: each PE's)
   int64_t simulated_read_steps = 0;  // read steps the pipelines executed
   // Data-aware runs: the layer's active share of DAC drives, cell reads and conversions
-  // (sim/activity.h), taken by all its PEs so the layer counts the compiler's closed forms.
+  // (sim/compiler/activity.h), taken by all its PEs so the layer counts the compiler's closed forms.
   sim::ActiveShare dac_share, cell_share, conversion_share;
 };
 

@@ -73,7 +73,7 @@ for mode in classes every-pe; do
   done
 done
 
-# The functional engine with every non-ideality on (sim/device.h) against the ideal run:
+# The functional engine with every non-ideality on (sim/engines/device.h) against the ideal run:
 # ResNet18 CIFAR-10 mixed-channel, batch 1. Target (issue 17): under 2x the ideal time.
 : > "$work/nonideal.tsv"
 for variant in ideal nonideal; do

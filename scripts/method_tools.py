@@ -336,7 +336,7 @@ def mixpim_binary():
     raise SystemExit("mixpim binary not found: build it (scripts/run.sh) or set MIXPIM")
 
 
-# Data-aware figures with conversions of all-zero row blocks skipped (sim/activity.h); the
+# Data-aware figures with conversions of all-zero row blocks skipped (sim/compiler/activity.h); the
 # data-independent figures do not depend on it.
 SKIP_ZERO_BLOCKS = "pe.adc.skip_zero_blocks=true"
 

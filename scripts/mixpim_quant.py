@@ -1,6 +1,6 @@
 """mixpim's quantization rule for real weights, as PyTorch fake quantization.
 
-The functional engine (sim/functional.h, "Real weights") quantizes a float model as follows, and
+The functional engine (sim/engines/functional.h, "Real weights") quantizes a float model as follows, and
 this module applies the same rule to a torch.nn.Module so that accuracy can be read in PyTorch
 and compared image for image with `mixpim run --engine functional`:
 

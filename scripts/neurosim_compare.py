@@ -6,7 +6,7 @@ printed when run as an outside program at its defaults on synthetic traces in it
 format (results/neurosim/README.md says how). This script
   1. writes, per network and precision, the input activity of those traces as a mixpim
      activity file (results/neurosim/activity/): NeuroSim prices a read by the input bits its
-     trace drives, so mixpim is given the same bit statistics (sim/activity.h);
+     trace drives, so mixpim is given the same bit statistics (sim/compiler/activity.h);
   2. runs `mixpim run` on configs/arch/neurosim-sram.yaml with that activity and NeuroSim's tile
      count, and groups mixpim's components as NeuroSim reports them;
   3. writes results/neurosim/comparison.csv and the table of results/neurosim/README.md

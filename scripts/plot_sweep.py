@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 ROWS = "pe.crossbar.rows"
 COLUMNS = "pe.crossbar.columns"
 FIXED_COLUMNS = ("id", "status")
-# Columns that points.csv adds after the axis columns (see sim/sweep.h).
+# Columns that points.csv adds after the axis columns (see sim/sweep/sweep.h).
 METRICS_START = "workload_name"
 
 

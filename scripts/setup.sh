@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-matplotlib python3-numpy python3-yaml time
   slurmctld slurmd slurm-client munge   # the Slurm round-trip test (tests/slurm/roundtrip.sh)
-  libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX import (sim/onnx_import.h)
+  libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX import (sim/workload/onnx_import.h)
   python3-torch python3-onnx   # tests/onnx: models exported from PyTorch at test time
   python3-torchvision python3-sklearn   # torchvision models in tests/onnx; the digits example
 )

@@ -240,7 +240,7 @@ nlohmann::ordered_json child_report(const std::string& engine, const Engine& eng
   return parsed;
 }
 
-// Says on stderr when a run's conversions lose bits (sim/adc.h); with --strict-adc that is an
+// Says on stderr when a run's conversions lose bits (sim/compiler/adc.h); with --strict-adc that is an
 // error (exit 2) raised before anything is written.
 void check_adc_exact(const RunCase& run, const std::string& what, bool strict, std::ostream& err) {
   std::string layers;
@@ -304,7 +304,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "threads", po::value(&settings.threads),
       "functional: worker threads (default: one per core; results do not depend on it)")(
       "activity", po::value(&activity_path),
-      "analytic, cycle: input activity per weight layer (sim/activity.h; written by "
+      "analytic, cycle: input activity per weight layer (sim/compiler/activity.h; written by "
       "--activity-out): report.json's data_aware block gives the energy (and, with "
       "pe.adc.skip_zero_blocks, the latency) at that activity beside the data-independent figures")(
       "activity-applied",
@@ -527,7 +527,7 @@ int cmd_config(const std::vector<std::string>& args, std::ostream& out, std::ost
   return kExitOk;
 }
 
-// Writes an ONNX model as a workload file (sim/onnx_import.h), checked by reading it back.
+// Writes an ONNX model as a workload file (sim/workload/onnx_import.h), checked by reading it back.
 int cmd_import(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
   po::options_description options("options");
   std::string model_path;

@@ -131,7 +131,7 @@ std::string activity_yaml(const Activity& activity) {
   };
   // JSON strings are YAML double-quoted scalars: any layer name survives.
   auto quoted = [](const std::string& text) { return nlohmann::json(text).dump(); };
-  std::string y = "# mixpim activity file (sim/activity.h): input activity per weight layer\n";
+  std::string y = "# mixpim activity file (sim/compiler/activity.h): input activity per weight layer\n";
   if (!activity.source.empty()) y += "source: " + quoted(activity.source) + "\n";
   y += "layers:\n";
   for (const auto& [name, a] : activity.layers) {

@@ -29,7 +29,7 @@ TileWork tile_work(const LayerProgram& perf) {
 
 // ---- The allocator (allocate_pes). It returns the reference's placement (the same PE counts,
 // first PEs and copies) without running the reference's program over every position and PE
-// count; tests/unit/test_allocation.cpp compares the two placement for placement.
+// count; tests/unit/compiler/test_allocation.cpp compares the two placement for placement.
 //
 // Why the answer is the reference's. The reference keeps the least objective, then the fewest
 // PEs, and at each end position the earliest start among equals. The program below visits a

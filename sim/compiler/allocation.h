@@ -5,7 +5,7 @@
 //
 // The choice is exact, not greedy: a dynamic program over PE positions tries every PE count
 // for every layer at the position the layers before it leave, and times each choice with the
-// compiler's work model bounds (sim/work_model.h): read steps (array read, the busiest PE's ADCs
+// compiler's work model bounds (sim/compiler/work_model.h): read steps (array read, the busiest PE's ADCs
 // and shift-adds, read_step_ns), and
 // the digital, buffer and NoC work of the busiest tile it spans, together with the layers
 // that run on its tiles after it (ReLU, pooling, residual adds). The objective:
@@ -66,7 +66,7 @@ int64_t allocate_pes(const std::vector<LayerMapping*>& layers,
 
 // The same result by the plain program: every PE count of every layer at every position, time
 // and memory growing with the square of the PEs. Kept as the reference the allocator is tested
-// against (tests/unit/test_allocation.cpp) and timed against
+// against (tests/unit/compiler/test_allocation.cpp) and timed against
 // (tests/bench/bench_allocation.cpp).
 int64_t allocate_pes_reference(const std::vector<LayerMapping*>& layers,
                                const std::vector<const LayerWork*>& work, int64_t pe_budget,

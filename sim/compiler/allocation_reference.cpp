@@ -1,6 +1,6 @@
 // The plain dynamic program the allocator (allocation.cpp) must agree with: every PE count of
 // every layer at every position, time and memory growing with the square of the PEs. Kept for
-// the tests (tests/unit/test_allocation.cpp) and the benchmark (tests/bench).
+// the tests (tests/unit/compiler/test_allocation.cpp) and the benchmark (tests/bench).
 #include <algorithm>
 #include <limits>
 

@@ -121,7 +121,7 @@ struct PeWork {
   double shift_add_ns = 0;  // the busiest PE's shift-add units
   bool sample_hold = true;
   int adc_bits = 0;  // the layer's conversions (LayerAdc::bits)
-  // Data-aware runs (sim/activity.h): the fractions of DAC drives, cell reads and conversions
+  // Data-aware runs (sim/compiler/activity.h): the fractions of DAC drives, cell reads and conversions
   // that happen; each PE takes its share read step by read step (ActiveShare).
   ActiveFractions active;
   bool data_aware = false;

@@ -14,15 +14,15 @@
 namespace mixpim::sim {
 
 enum class SignedWeights { kOffset, kDifferential };
-enum class AdcResolution { kFixed, kPerLayer, kExact };  // sim/adc.h
-// Functional ADC model (sim/functional.h): what the top code means, and how sums round.
+enum class AdcResolution { kFixed, kPerLayer, kExact };  // sim/compiler/adc.h
+// Functional ADC model (sim/engines/functional.h): what the top code means, and how sums round.
 enum class AdcFullScale { kExactBound, kClip };
 enum class AdcRounding { kNearest, kFloor };
-// How a conversion's time depends on its resolution (sim/adc.h, adc_conversion_ns).
+// How a conversion's time depends on its resolution (sim/compiler/adc.h, adc_conversion_ns).
 enum class AdcConversionTime { kPerBit, kFixed };
 enum class NocTopology { kMesh, kCmesh };
 enum class MappingMode { kLayerPipelined, kLayerByLayer };
-// How a dense layer's im2col rows fill row blocks (sim/mapping.cpp, map_layer).
+// How a dense layer's im2col rows fill row blocks (sim/compiler/mapping.cpp, map_layer).
 enum class RowBlocks { kPacked, kPerKernelPosition };
 
 std::string_view to_string(SignedWeights value);
@@ -37,7 +37,7 @@ std::string_view to_string(RowBlocks value);
 enum class VariationDistribution { kGaussian, kLognormal };
 std::string_view to_string(VariationDistribution value);
 
-// The analog cell and its wires, for the functional engine's non-ideal path (sim/device.h).
+// The analog cell and its wires, for the functional engine's non-ideal path (sim/engines/device.h).
 // Every default is the ideal device: the functional engine then computes column sums as
 // integers; `analog: true` (or any non-ideality) routes them through conductances.
 struct DeviceConfig {
@@ -63,7 +63,7 @@ struct CrossbarConfig {
   int bits_per_cell = 0;
   double read_latency_ns = 0;  // one analog read of the whole array (one input bit-cycle)
   SignedWeights signed_weights = SignedWeights::kOffset;
-  // ISAAC's encoding (sim/adc.h): a column whose cells add up to more than half their maximum
+  // ISAAC's encoding (sim/compiler/adc.h): a column whose cells add up to more than half their maximum
   // stores complements, so column sums need one ADC bit fewer.
   bool weight_flipping = false;
   // Rows one read activates at most (0: all of them). A row block of r rows is then read in
@@ -92,11 +92,11 @@ struct AdcConfig {
   // conversion takes b / bits of the time at sample_rate_msps; fixed: a flash or multi-level
   // sense amplifier compares against every level at once, the same time at any resolution.
   AdcConversionTime conversion_time = AdcConversionTime::kPerBit;
-  // Functional engine, analog path (sim/device.h): input-referred offset and Gaussian noise of
+  // Functional engine, analog path (sim/engines/device.h): input-referred offset and Gaussian noise of
   // a conversion, in units of one column-sum step (one cell level x one input unit).
   double offset_lsb = 0, noise_lsb = 0;
   // Skip the conversions of a row block whose inputs are all zero in an input cycle (its
-  // columns sum to 0): fewer conversions and less ADC time on sparse data (sim/activity.h).
+  // columns sum to 0): fewer conversions and less ADC time on sparse data (sim/compiler/activity.h).
   bool skip_zero_blocks = false;
 };
 
@@ -107,7 +107,7 @@ struct PeConfig {
   AdcConfig adc;
   int shift_add_units = 0;
   // Column samples each shift-add unit absorbs per clock cycle: a read step's shift-adds take
-  // ceil(columns / (units x this)) cycles (sim/work_model.h, shift_add_ns_per_read).
+  // ceil(columns / (units x this)) cycles (sim/compiler/work_model.h, shift_add_ns_per_read).
   double shift_add_ops_per_cycle = 1;
   // Sample-and-hold between the arrays and the ADCs: the next read may start while the ADCs
   // convert the held columns. Without it the array holds its outputs until they are converted.

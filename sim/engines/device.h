@@ -20,7 +20,7 @@
 //   sum_r (v_r sigma_read G_rc / dG)^2 (exact in distribution, one draw per conversion);
 // then the ADC adds its offset and a Gaussian noise (both in steps of the column sum), rounds
 // to the nearest integer sum, clamps it to [0, the largest ideal sum] and converts it as the
-// ideal path does (sim/functional.h: step, clipping, flipping).
+// ideal path does (sim/engines/functional.h: step, clipping, flipping).
 // Wire resistance (IR drop) is modelled separately by column_currents_first_order.
 
 #include <array>

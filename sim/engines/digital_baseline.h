@@ -3,7 +3,7 @@
 // weight-stationary systolic MAC array (configs/digital/*.yaml) charged from its own
 // technology table (configs/tech/digital-45nm.yaml). `mixpim run --digital FILE` reports a PIM
 // run against it. Closed form, layer by layer; README "Digital 16-bit baseline" states every
-// equation and tests/unit/test_digital_baseline.cpp checks them by hand.
+// equation and tests/unit/engines/test_digital_baseline.cpp checks them by hand.
 
 #include <cstdint>
 #include <map>

@@ -40,7 +40,7 @@
 //   quantized by this rule (fake quantization with the same calibration) gives the same
 //   activations up to the 2^-16 rounding of the fixed point (tests/onnx/agreement.py).
 //
-// The PIM path uses the compiler's mapping (sim/mapping.h) as the hardware would: rows are
+// The PIM path uses the compiler's mapping (sim/compiler/mapping.h) as the hardware would: rows are
 // ordered (kept input channel, ky, kx) and split into the mapping's row blocks; each column of
 // a ColumnSpan holds one weight slice (offset encoding: bits of w + 2^(w-1); differential:
 // bits of |w| in the positive or the negative column of a pair). For every array and input
@@ -51,9 +51,9 @@
 // reference's). With weight flipping (pe.crossbar.weight_flipping) each array's column whose
 // cells add up to more than floor(block rows x (2^b_c - 1) / 2) is programmed with the cells'
 // complements and flagged; its converted sum s is restored as (2^b_c - 1) x (sum of the
-// block's inputs) - s before the shift-add (ISAAC's encoding; sim/adc.h).
+// block's inputs) - s before the shift-add (ISAAC's encoding; sim/compiler/adc.h).
 //
-// ADC model (pe.adc, sim/adc.h layer_adc): the largest column sum (rows x (2^bits_per_cell -
+// ADC model (pe.adc, sim/compiler/adc.h layer_adc): the largest column sum (rows x (2^bits_per_cell -
 // 1) x (2^dac_bits - 1), halved by flipping) sets the bits needed: `adc_bits_needed` for the
 // array's physical rows. With full_scale: exact_bound the range covers it (the array's with
 // resolution: fixed, the layer's tallest row block's with per_layer or exact), so an ADC of
@@ -101,7 +101,7 @@ struct FunctionalOptions {
   // do not depend on it.
   int threads = 0;
   // Faults injected at known cells (fault-injection studies and tests), on the analog path
-  // (sim/device.h): layer, copy, array (row block major, as the mapping lists them), row in the
+  // (sim/engines/device.h): layer, copy, array (row block major, as the mapping lists them), row in the
   // block and used column of the array; the cell conducts G_on or G_off whatever was written.
   struct CellFault {
     std::string layer;
@@ -145,7 +145,7 @@ struct FunctionalLayerResult {
   // in the cycle (the rest are skipped with pe.adc.skip_zero_blocks).
   int64_t conversion_slots = 0, conversion_active = 0;
   // Driven inputs (rows x MVMs, padding and signed offset included), the non-zero ones, and
-  // per activation bit those with the bit set (sim/activity.h).
+  // per activation bit those with the bit set (sim/compiler/activity.h).
   int64_t driven_inputs = 0, nonzero_inputs = 0;
   std::vector<int64_t> bit_ones;
   int64_t flipped_columns = 0;  // weight flipping: columns stored as complements (all arrays)
@@ -161,7 +161,7 @@ struct FunctionalResult {
   // Tensors between layers hold value x 2^fraction_bits: 16 with real weights, else 0.
   int fraction_bits = 0;
   std::vector<std::pair<std::string, std::string>> weight_files;  // layer -> .npy path
-  int adc_bits = 0;         // converters as built (sim/adc.h adc_built_bits)
+  int adc_bits = 0;         // converters as built (sim/compiler/adc.h adc_built_bits)
   int adc_bits_needed = 0;  // bits the array's full height needs (weight flipping counted)
   std::string final_layer;
   double top1_agreement = 0;             // final layer, isolated
@@ -194,7 +194,7 @@ int adc_bits_needed(const ArchConfig& arch);
 int64_t adc_convert(int64_t sum, const ArchConfig& arch, bool* clipped = nullptr);
 
 // Refuses (InputError naming --batch) a batch whose tensors would exceed the memory limit
-// (sim/memory_guard.h). run_functional calls it too.
+// (sim/util/memory_guard.h). run_functional calls it too.
 void check_functional_memory(const Network& network, const FunctionalOptions& options);
 
 // Runs the reference and the PIM path. `mapping` must come from map_network(network,
@@ -204,7 +204,7 @@ FunctionalResult run_functional(const Network& network, const PrecisionProfile& 
                                 const ArchConfig& arch, const NetworkMapping& mapping,
                                 const FunctionalOptions& options);
 
-// The input activity of the run's isolated pass, per weight layer (sim/activity.h): what
+// The input activity of the run's isolated pass, per weight layer (sim/compiler/activity.h): what
 // data-aware energy uses and `--activity-out` writes.
 Activity measured_activity(const Network& network, const FunctionalResult& result,
                            const std::string& source);

@@ -49,7 +49,7 @@ nlohmann::ordered_json mapping_json(const Network& network, const ArchConfig& ar
     const std::set<int> bits = placed_bits(m);
     const LayerAdc adc = layer_adc(m, arch);
     // Weight flipping: a flag per used column and row group of every array of every copy, set
-    // when the weights are programmed (sim/adc.h).
+    // when the weights are programmed (sim/compiler/adc.h).
     const int64_t flags =
         arch.pe.crossbar.weight_flipping ? m.replication * m.conversions_per_cycle() : 0;
     layers.push_back({{"name", m.name},

@@ -36,7 +36,7 @@ ordered_json totals_json(const RunCase& run) {
   return t;
 }
 
-// Whether every conversion of the run is exact (sim/adc.h), and which layers lose bits.
+// Whether every conversion of the run is exact (sim/compiler/adc.h), and which layers lose bits.
 ordered_json adc_json(const RunCase& run) {
   const ArchConfig& arch = *run.arch;
   ordered_json a;

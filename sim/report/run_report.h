@@ -48,7 +48,7 @@ struct BaselineFigures {
   double interval_ns = 0;
   double tops_per_w = 0;
   int64_t arrays = 0;
-  bool adc_exact = true;  // every conversion of the baseline is exact (sim/adc.h)
+  bool adc_exact = true;  // every conversion of the baseline is exact (sim/compiler/adc.h)
   std::map<std::string, double> component_energy_pj;
 };
 BaselineFigures baseline_figures(const RunCase& baseline, bool reprogrammed);
@@ -63,7 +63,7 @@ nlohmann::ordered_json run_report_json(const RunCase& run, const TechTable& tabl
                                        const RunInfo& info, const BaselineFigures* baseline);
 
 // The `data_aware` block: a run's data-independent figures (every row driven, every column
-// converted) beside the same run at its input activity (sim/activity.h), both as report.json
+// converted) beside the same run at its input activity (sim/compiler/activity.h), both as report.json
 // documents. `activity` says where the activity came from; ratios are data-aware over
 // data-independent counts.
 nlohmann::ordered_json data_aware_json(const nlohmann::ordered_json& data_independent,

@@ -73,7 +73,7 @@ const std::vector<MetricColumn>& metric_table() {
       {"edp_pj_ns", "totals", "edp_pj_ns"},
       {"macs", "totals", "macs"},
       {"resident", "mapping", "resident"},  // false: time-multiplexed (weights reprogrammed)
-      {"adc_bits", "adc", "built_bits"},    // converters as built (sim/adc.h)
+      {"adc_bits", "adc", "built_bits"},    // converters as built (sim/compiler/adc.h)
       {"adc_exact", "adc", "exact"},        // false: some conversions lose bits
       {"baseline_adc_exact", "baseline", "adc_exact"},
       {"energy_reduction", "baseline", "energy_reduction"},

@@ -45,7 +45,7 @@ struct Layer {
   // only the inputs of its group j / (Cout / groups) (depthwise: groups = Cin).
   int groups = 1;
   // relu only: an upper bound in real units (ReLU6, ONNX Clip(0, max)); 0 = none. Applied by
-  // the functional engine with real weights (sim/functional.h); a comparator like relu's.
+  // the functional engine with real weights (sim/engines/functional.h); a comparator like relu's.
   double relu_max = 0;
   SourceLocation where;
 
@@ -70,7 +70,7 @@ struct Layer {
 
 // Float parameters of one conv2d/linear layer, as a trained model holds them (an imported ONNX
 // model's, batch norm and bias adds folded in; or a --data file's). The functional engine
-// quantizes them (sim/functional.h "Real weights").
+// quantizes them (sim/engines/functional.h "Real weights").
 struct LayerParameters {
   Shape weight_shape;           // [Cout, Cin, kh, kw] (conv2d) or [out, in] (linear)
   std::vector<double> weights;  // C order

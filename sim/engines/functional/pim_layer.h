@@ -46,7 +46,7 @@ struct PimColumn {
 // One conv2d/linear layer on its arrays.
 class PimLayer {
  public:
-  // One array as programmed on one copy (sim/device.h): per row and used column, the cell's
+  // One array as programmed on one copy (sim/engines/device.h): per row and used column, the cell's
   // conductance in level steps above G_off, (G - G_off) / dG, and in siemens.
   struct AnalogArray {
     int rows = 0, columns = 0;
@@ -225,7 +225,7 @@ class PimLayer {
                               static_cast<size_t>((block_rows + per_read - 1) / per_read),
                           0);
             if (analog_) {
-              // Levels row major, for drawing every copy's cells (sim/device.h); branch-free
+              // Levels row major, for drawing every copy's cells (sim/engines/device.h); branch-free
               // (the bits are as good as random: a test per bit mispredicts half the time).
               std::vector<uint8_t>& levels = levels_[static_cast<size_t>(k)];
               levels.assign(static_cast<size_t>(block_rows) * columns.size(), 0);
@@ -255,7 +255,7 @@ class PimLayer {
   // Runs every MVM of the layer on each of `inputs`, already requantised (unsigned activation
   // bits), counting into the matching `counts`. The (input, image, output row) items are split
   // over `threads` threads, each with its own buffers and counts.
-  // With non-idealities (sim/device.h) every copy of the layer's arrays is programmed with
+  // With non-idealities (sim/engines/device.h) every copy of the layer's arrays is programmed with
   // its own draws, one copy at a time, and computes the output pixels the work model gives it
   // (pixel p of an image on copy p mod replication). Several inputs (a layer's isolated and
   // end-to-end input) share each copy's draws, drawn once, as one programmed chip would; the
@@ -483,7 +483,7 @@ class PimLayer {
                 }
                 // Flagged (flipped) columns hold complements over the read's rows: their true
                 // sum is (2^b_c - 1) x (sum of those rows' inputs) - the converted sum
-                // (sim/adc.h). Flags are per column and row group.
+                // (sim/compiler/adc.h). Flags are per column and row group.
                 const uint8_t* flipped =
                     flipped_[k].data() + g * static_cast<int64_t>(columns.size());
                 const int64_t complement = cell_max_ * in.read_sum;
@@ -545,7 +545,7 @@ class PimLayer {
     }
   }
 
-  // The analog path's column values of one array for one MVM (sim/device.h): per input cycle,
+  // The analog path's column values of one array for one MVM (sim/engines/device.h): per input cycle,
   // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
   // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
   // ideal path converts.
@@ -703,7 +703,7 @@ class PimLayer {
   }
 
  private:
-  // Weight flipping (sim/adc.h), as the weights are programmed: a column whose cells add up to
+  // Weight flipping (sim/compiler/adc.h), as the weights are programmed: a column whose cells add up to
   // more than floor(rows x (2^b_c - 1) / 2) stores every cell's complement instead and is
   // flagged. `cells` holds, per column, bits_per_cell bit planes of `words` words over `rows`
   // rows; returns the flags.
@@ -758,7 +758,7 @@ class PimLayer {
   std::vector<std::vector<uint8_t>> levels_;  // analog path: each array's levels, row major
   std::vector<std::vector<uint8_t>> flipped_;
   std::vector<std::vector<std::pair<int, int64_t>>> block_offsets_;  // (channel, 2^(w-1))
-  // The non-ideal analog path (sim/device.h).
+  // The non-ideal analog path (sim/engines/device.h).
   bool analog_ = false;
   DeviceConfig device_;
   CellModel cell_;
