@@ -121,13 +121,18 @@ double LayerProgram::busiest_share() const {
 }
 
 int tile_units(const ArchConfig& arch, TileUnit unit) {
+  // A tile without pool or shift-add units (PUMA) pools and adds on its activation units, a
+  // programmable vector unit; their time is modelled as if each kind of work had them alone.
+  const auto or_activation = [&](int units) {
+    return units > 0 ? units : arch.tile.activation_units;
+  };
   switch (unit) {
     case TileUnit::kActivation:
       return arch.tile.activation_units;
     case TileUnit::kPool:
-      return arch.tile.pool_units;
+      return or_activation(arch.tile.pool_units);
     default:
-      return arch.tile.shift_add_units;
+      return or_activation(arch.tile.shift_add_units);
   }
 }
 

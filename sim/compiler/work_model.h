@@ -201,7 +201,8 @@ WorkModel build_work_model(const Network& network, const PrecisionProfile& profi
 // ones (Kahn process networks with blocking reads and writes). Layer by layer: unbounded.
 void size_edge_buffers(WorkModel& model, const ArchConfig& arch);
 
-// Units of one kind in a tile (tile.shift_add_units, activation_units, pool_units).
+// Units of one kind in a tile (tile.shift_add_units, activation_units, pool_units); a tile with
+// no pool or shift-add units does that work on its activation units.
 int tile_units(const ArchConfig& arch, TileUnit unit);
 
 // Time of one shift-add pass over `columns` column samples on a PE's units.

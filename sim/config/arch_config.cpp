@@ -86,6 +86,20 @@ SourceLocation value_location(MapReader& map, const char* key) {
   return node != nullptr ? node->where : map.where();
 }
 
+// `key`: a map of component name to instance count (fixed_components), optional.
+std::map<std::string, int> read_counts(MapReader& parent, std::string_view key,
+                                       Diagnostics& diagnostics) {
+  std::map<std::string, int> counts;
+  const YamlNode* node = parent.get(key, false);
+  if (node == nullptr) return counts;
+  MapReader reader(node, join_path(parent.path(), key), diagnostics, node->where);
+  if (!reader.present()) return counts;
+  for (const YamlMapEntry& entry : node->entries) {
+    if (auto n = reader.integer(entry.key, 1, 1 << 20)) counts[entry.key] = static_cast<int>(*n);
+  }
+  return counts;
+}
+
 }  // namespace
 
 std::string_view to_string(SignedWeights value) {
@@ -186,12 +200,15 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         t.buffer.bandwidth_bytes_per_cycle =
             static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
       }
+      // 0: none (PUMA); pooling and partial-sum adds then run on the activation units
+      // (tile_units, sim/work_model.h).
       t.output_register_bytes =
-          static_cast<int>(tile.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+          static_cast<int>(tile.integer("output_register_bytes", 0, 1 << 30).value_or(0));
       t.bus_bits = static_cast<int>(tile.integer_or("bus_bits", 256, 1, 1 << 16));
       t.activation_units = static_cast<int>(tile.integer("activation_units", 1, 4096).value_or(0));
-      t.pool_units = static_cast<int>(tile.integer("pool_units", 1, 4096).value_or(0));
-      t.shift_add_units = static_cast<int>(tile.integer("shift_add_units", 1, 4096).value_or(0));
+      t.pool_units = static_cast<int>(tile.integer("pool_units", 0, 4096).value_or(0));
+      t.shift_add_units = static_cast<int>(tile.integer("shift_add_units", 0, 4096).value_or(0));
+      t.fixed_components = read_counts(tile, "fixed_components", diagnostics);
     }
     {
       MapReader pe = top.map("pe", true);
@@ -281,6 +298,7 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
           static_cast<int>(pe.integer("input_register_bytes", 1, 1 << 30).value_or(0));
       p.output_register_bytes =
           static_cast<int>(pe.integer("output_register_bytes", 1, 1 << 30).value_or(0));
+      p.fixed_components = read_counts(pe, "fixed_components", diagnostics);
     }
     {
       MapReader mapping = top.map("mapping", false);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,6 +115,10 @@ struct PeConfig {
   bool sample_hold = true;
   int input_register_bytes = 0;
   int output_register_bytes = 0;
+  // Always-on units the model has no events for (a programmable core's control, instruction
+  // memory, register file), by name: instances per PE. Their area and power come from the
+  // technology table's fixed_components (sim/energy_model.h, area_breakdown).
+  std::map<std::string, int> fixed_components;
 };
 
 struct BufferConfig {
@@ -129,6 +134,7 @@ struct TileConfig {
   int activation_units = 0;
   int pool_units = 0;
   int shift_add_units = 0;
+  std::map<std::string, int> fixed_components;  // as PeConfig's, instances per tile
 };
 
 struct NocConfig {

@@ -38,6 +38,8 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                  {"activation_units", c.tile.activation_units},
                  {"pool_units", c.tile.pool_units},
                  {"shift_add_units", c.tile.shift_add_units}};
+  // Echoed only where a preset lists some (reports of other presets stay as they were).
+  if (!c.tile.fixed_components.empty()) out["tile"]["fixed_components"] = c.tile.fixed_components;
   out["pe"] = {{"crossbars", c.pe.crossbars},
                {"crossbar",
                 {{"rows", c.pe.crossbar.rows},
@@ -76,6 +78,7 @@ nlohmann::ordered_json arch_config_json(const ArchConfig& c) {
                {"shift_add_units", c.pe.shift_add_units},
                {"input_register_bytes", c.pe.input_register_bytes},
                {"output_register_bytes", c.pe.output_register_bytes}};
+  if (!c.pe.fixed_components.empty()) out["pe"]["fixed_components"] = c.pe.fixed_components;
   out["mapping"] = {{"mode", std::string(to_string(c.mapping.mode))},
                     {"allow_reprogramming", c.mapping.allow_reprogramming},
                     {"split_channel_slices", c.mapping.split_channel_slices},

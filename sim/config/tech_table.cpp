@@ -190,6 +190,7 @@ TechTable load_tech_table(const std::string& path,
     table.technology_nm = static_cast<int>(top.integer("technology_nm", 1, 1000).value_or(0));
     top.string_or("description", "");
     top.allow("units");
+    top.allow("fixed_components");  // read below
     const YamlNode* components = top.get("components", true);
     if (components != nullptr && !components->is_map()) {
       diagnostics.add(components->where, "components",
@@ -287,6 +288,26 @@ TechTable load_tech_table(const std::string& path,
       if (!missing.empty()) {
         diagnostics.add(components->where, "components",
                         "the energy model needs actions this table lacks: " + missing);
+      }
+    }
+  }
+  if (const YamlNode* fixed = root.is_map() ? root.find("fixed_components") : nullptr) {
+    if (!fixed->is_map()) {
+      diagnostics.add(
+          fixed->where, "fixed_components",
+          "expected a map of component: {area_mm2, leakage_mw}, got " + fixed->describe());
+    } else {
+      for (const YamlMapEntry& entry : fixed->entries) {
+        const std::string cpath = join_path("fixed_components", entry.key);
+        if (table.components.count(entry.key) != 0) {
+          diagnostics.add(entry.key_where, cpath,
+                          "also a component with events: a fixed component needs its own name");
+          continue;
+        }
+        MapReader c(&entry.value, cpath, diagnostics, entry.key_where);
+        TechComponent& out = table.fixed_components[entry.key];
+        out.area_mm2 = c.number("area_mm2", 0, 1e6).value_or(0);
+        out.leakage_mw = c.number("leakage_mw", 0, 1e9).value_or(0);
       }
     }
   }

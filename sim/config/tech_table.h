@@ -33,6 +33,10 @@ struct TechTable {
   std::string path;
   std::string sha256;  // of the file's bytes, echoed in reports
   std::map<std::string, TechComponent> components;
+  // Units with area and always-on power but no events in the model (area_mm2, leakage_mw):
+  // what a preset's pe/tile fixed_components name (a programmable core's control, instruction
+  // memory, register file...).
+  std::map<std::string, TechComponent> fixed_components;
 
   // Energy of one `action` of `component`; the pair must exist (checked at load).
   double energy_pj(const std::string& component, const std::string& action) const;

@@ -177,7 +177,7 @@ inline void box_muller(uint64_t bits, float& z0, float& z1) {
 
 }  // namespace
 
-void fill_normals_generic(NormalStreams& streams, double* out, size_t count) {
+void fill_normals_generic(NormalStreams& streams, float* out, size_t count) {
   for (size_t i = 0; i < count; i += 16) {
     float z[16];
     for (int l = 0; l < 8; ++l) box_muller(lane_next(streams.lanes, l), z[l], z[8 + l]);
@@ -214,7 +214,7 @@ __attribute__((target("avx2"))) inline __m256i xoshiro4(__m256i& s0, __m256i& s1
 
 // fill_normals with AVX2: eight streams (two registers a state word), box_muller on the eight
 // numbers at once.
-__attribute__((target("avx2"))) void fill_normals_avx2(NormalStreams& streams, double* out,
+__attribute__((target("avx2"))) void fill_normals_avx2(NormalStreams& streams, float* out,
                                                        size_t count) {
   auto* lanes = reinterpret_cast<__m256i*>(streams.lanes.data());
   __m256i a0 = _mm256_loadu_si256(lanes + 0), b0 = _mm256_loadu_si256(lanes + 1);
@@ -276,10 +276,8 @@ __attribute__((target("avx2"))) void fill_normals_avx2(NormalStreams& streams, d
     s = _mm256_xor_ps(s, _mm256_castsi256_ps(s_negative));
     const __m256 z0 = mul(r, c), z1 = mul(r, s);
     if (count - i >= 16) {
-      _mm256_storeu_pd(out + i, _mm256_cvtps_pd(_mm256_castps256_ps128(z0)));
-      _mm256_storeu_pd(out + i + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(z0, 1)));
-      _mm256_storeu_pd(out + i + 8, _mm256_cvtps_pd(_mm256_castps256_ps128(z1)));
-      _mm256_storeu_pd(out + i + 12, _mm256_cvtps_pd(_mm256_extractf128_ps(z1, 1)));
+      _mm256_storeu_ps(out + i, z0);
+      _mm256_storeu_ps(out + i + 8, z1);
     } else {
       alignas(32) float zs[16];
       _mm256_store_ps(zs, z0);
@@ -299,7 +297,7 @@ __attribute__((target("avx2"))) void fill_normals_avx2(NormalStreams& streams, d
 }  // namespace
 #endif
 
-void fill_normals(NormalStreams& streams, double* out, size_t count) {
+void fill_normals(NormalStreams& streams, float* out, size_t count) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) return fill_normals_avx2(streams, out, count);
@@ -314,7 +312,8 @@ namespace {
 struct CellChunk {
   const uint8_t* levels;
   size_t count;
-  double* g;              // in: the normals (or nothing without variation); out: G / dG drifted
+  const float* normals;   // the cells' normals (or nothing without variation)
+  double* g;              // out: G / dG drifted
   float* level_steps;
   double* siemens;        // or null
   double off, sigma, lognormal_shift, drift, step_s;
@@ -327,10 +326,10 @@ __attribute__((always_inline)) inline void cell_chunk_body(const CellChunk& a) {
   if (!a.variation) {
     for (size_t i = 0; i < n; ++i) g[i] = a.off + a.levels[i];
   } else if (a.gaussian) {
-    for (size_t i = 0; i < n; ++i) g[i] = (a.off + a.levels[i]) * (1 + a.sigma * g[i]);
+    for (size_t i = 0; i < n; ++i) g[i] = (a.off + a.levels[i]) * (1 + a.sigma * a.normals[i]);
   } else {
     for (size_t i = 0; i < n; ++i)
-      g[i] = (a.off + a.levels[i]) * std::exp(a.sigma * g[i] + a.lognormal_shift);
+      g[i] = (a.off + a.levels[i]) * std::exp(a.sigma * a.normals[i] + a.lognormal_shift);
   }
   for (size_t i = 0; i < n; ++i) {
     const double x = g[i] * a.drift;
@@ -372,14 +371,16 @@ void draw_cells(const uint8_t* levels, size_t count, const CellModel& cell,
   // Variation and drift of every cell, a chunk at a time (the normals stay in L1).
   constexpr size_t kChunk = 1024;
   double g[kChunk];
+  float normals[kChunk];
   NormalStreams streams(chunk.variation ? rng.next() : 0);
   for (size_t first = 0; first < count; first += kChunk) {
     chunk.levels = levels + first;
     chunk.count = std::min(kChunk, count - first);
     chunk.g = g;
+    chunk.normals = normals;
     chunk.level_steps = level_steps + first;
     chunk.siemens = siemens != nullptr ? siemens + first : nullptr;
-    if (chunk.variation) fill_normals(streams, g, chunk.count);
+    if (chunk.variation) fill_normals(streams, normals, chunk.count);
     chunk_kernel(chunk);
   }
   // Stuck-at cells: G_on or G_off whatever was written, drifted.

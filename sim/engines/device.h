@@ -101,11 +101,12 @@ struct NormalStreams {
   explicit NormalStreams(uint64_t key);
   std::array<uint64_t, 32> lanes;  // state word w of stream l at [w * 8 + l]
 };
-// Writes `count` standard normals to `out`; a call takes whole rounds of sixteen (a count not
-// a multiple of sixteen leaves the last round's extra draws unused).
-void fill_normals(NormalStreams& streams, double* out, size_t count);
+// Writes `count` standard normals to `out` (single precision, as they are computed); a call
+// takes whole rounds of sixteen (a count not a multiple of sixteen leaves the last round's
+// extra draws unused).
+void fill_normals(NormalStreams& streams, float* out, size_t count);
 // The same numbers without SIMD (what fill_normals does on a CPU without AVX2; for tests).
-void fill_normals_generic(NormalStreams& streams, double* out, size_t count);
+void fill_normals_generic(NormalStreams& streams, float* out, size_t count);
 // A key from the numbers that name a draw (splitmix64 over them).
 uint64_t device_key(std::initializer_list<uint64_t> parts);
 

@@ -6,6 +6,24 @@
 
 namespace mixpim::sim {
 
+namespace {
+
+// The table's fixed component `name`, which the arch's pe or tile (`level`) lists.
+const TechComponent& fixed_component(const ArchConfig& arch, const TechTable& t, const char* level,
+                                     const std::string& name) {
+  auto it = t.fixed_components.find(name);
+  if (it == t.fixed_components.end()) {
+    const std::string key = std::string(level) + ".fixed_components." + name;
+    throw InputError(
+        {{key_location(arch, {level, "fixed_components", name.c_str()}), key,
+          "technology table " + t.name + " (" + t.path + ") has no fixed_components entry " + name +
+              " (its area_mm2 and leakage_mw)"}});
+  }
+  return it->second;
+}
+
+}  // namespace
+
 AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   AreaBreakdown a;
   const PeConfig& pe = arch.pe;
@@ -24,6 +42,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   a.pe_mm2["shift_add"] = pe.shift_add_units * per_instance("shift_add");
   a.pe_mm2["input_register"] = pe.input_register_bytes * per_instance("input_register");
   a.pe_mm2["output_register"] = pe.output_register_bytes * per_instance("output_register");
+  for (const auto& [name, count] : pe.fixed_components)
+    a.pe_mm2[name] = count * fixed_component(arch, t, "pe", name).area_mm2;
   for (const auto& [name, mm2] : a.pe_mm2) {
     a.pe_total_mm2 += mm2;
     a.tile_mm2[name] = mm2 * arch.tile.pes;
@@ -38,6 +58,8 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   a.tile_mm2["pool_unit"] = tile.pool_units * per_instance("pool_unit");
   a.tile_mm2["tile_shift_add"] = tile.shift_add_units * per_instance("tile_shift_add");
   a.tile_mm2["router"] = per_instance("router") / arch.chip.noc.tiles_per_router;  // shared (cmesh)
+  for (const auto& [name, count] : tile.fixed_components)
+    a.tile_mm2[name] += count * fixed_component(arch, t, "tile", name).area_mm2;
   for (const auto& [name, mm2] : a.tile_mm2) {
     a.tile_total_mm2 += mm2;
     a.chip_mm2[name] = mm2 * arch.chip.tiles;
@@ -72,6 +94,10 @@ AreaBreakdown area_breakdown(const ArchConfig& arch, const TechTable& t) {
   l["pool_unit"] = tile.pool_units * leak("pool_unit");
   l["tile_shift_add"] = tile.shift_add_units * leak("tile_shift_add");
   l["router"] = leak("router") / arch.chip.noc.tiles_per_router;
+  for (const auto& [name, count] : pe.fixed_components)
+    l[name] += tile.pes * count * fixed_component(arch, t, "pe", name).leakage_mw;
+  for (const auto& [name, count] : tile.fixed_components)
+    l[name] += count * fixed_component(arch, t, "tile", name).leakage_mw;
   a.global_leakage_mw =
       static_cast<double>(arch.chip.global_buffer.capacity_bytes) * leak("global_buffer");
   if (arch.chip.offchip_links > 0) a.links_mw = arch.chip.offchip_links * leak("offchip_link");

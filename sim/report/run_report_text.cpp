@@ -145,12 +145,14 @@ const std::vector<GlossaryEntry>& glossary() {
       {"dram", "storage", "off-chip traffic (inputs, outputs, rewritten weights)"},
       {"tile_bus", "interconnect", "buffer-to-PE bus"},
       {"router", "interconnect", "NoC: flits times routers crossed"},
+      {"offchip_link", "interconnect", "off-chip links (HyperTransport): area and always-on power"},
       {"reprogram", "reprogramming", "cell writes when weights are time-multiplexed"},
   };
   return entries;
 }
 
-std::string glossary_markdown(const ordered_json& components) {
+// `arch`: the run's arch config echo, whose pe/tile fixed_components name always-on units.
+std::string glossary_markdown(const ordered_json& components, const ordered_json& arch) {
   std::string md = "\n### What the components are\n\n| group | component | what |\n|---|---|---|\n";
   for (const char* group :
        {"analog array", "converters", "digital", "storage", "interconnect", "reprogramming"}) {
@@ -165,7 +167,16 @@ std::string glossary_markdown(const ordered_json& components) {
     const std::string name = item.key();
     const bool known = std::any_of(glossary().begin(), glossary().end(),
                                    [&](const GlossaryEntry& e) { return name == e.name; });
-    if (!known) md += "| other | " + markdown_cell(name) + " | |\n";
+    if (known) continue;
+    bool fixed = false;
+    for (const char* level : {"pe", "tile"}) {
+      fixed |= arch.contains(level) && arch[level].contains("fixed_components") &&
+               arch[level]["fixed_components"].contains(name);
+    }
+    md += fixed ? "| fixed | " + markdown_cell(name) +
+                      " | always-on unit the preset lists (fixed_components): area and static "
+                      "power, no events |\n"
+                : "| other | " + markdown_cell(name) + " | |\n";
   }
   return md;
 }
@@ -325,7 +336,7 @@ std::string run_report_markdown(const ordered_json& r) {
     }
     md += "\n";
   }
-  md += glossary_markdown(r["components"]);
+  md += glossary_markdown(r["components"], r["run"]["arch"]["config"]);
   if (r.contains("digital_baseline")) md += digital_baseline_markdown(r["digital_baseline"]);
   if (r.contains("functional")) {
     md += "\n## Functional (bit-accurate data through the arrays)\n\n" +

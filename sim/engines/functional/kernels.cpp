@@ -63,9 +63,23 @@ ColumnKernel column_kernel() {
 
 
 
+
 __attribute__((always_inline)) inline void analog_chunk_body(const AnalogChunkArgs& a, int from) {
   float sum[kAnalogChunk] = {}, variance[kAnalogChunk] = {};
   const int n = a.width - from;
+  if (a.unit && a.variance != nullptr) {
+    for (int i = 0; i < a.count; ++i) {
+      const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride + from;
+      for (int c = 0; c < n; ++c) sum[c] += level[c];
+      for (int c = 0; c < n; ++c) variance[c] += level[c] * level[c];  // sum(l^2) for now
+    }
+    const UnitVariance unit_variance(a);
+    for (int c = 0; c < n; ++c) {
+      a.sum[from + c] = sum[c];
+      a.variance[from + c] = unit_variance(variance[c], sum[c]);
+    }
+    return;
+  }
   for (int i = 0; i < a.count; ++i) {
     const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride + from;
     const float w = a.values[i], w2 = w * w;
@@ -118,20 +132,29 @@ __attribute__((target("avx2"), always_inline)) inline void analog_chunk_avx2_gro
     const AnalogChunkArgs& a) {
   __m256 sum[Groups], variance[Groups];
   for (int k = 0; k < Groups; ++k) sum[k] = variance[k] = _mm256_setzero_ps();
-  const __m256 off = _mm256_set1_ps(a.off_steps);
+  [[maybe_unused]] const __m256 off = _mm256_set1_ps(a.off_steps);
   for (int i = 0; i < a.count; ++i) {
     const float* level = a.level + static_cast<size_t>(a.rows[i]) * a.stride;
     const __m256 w = _mm256_set1_ps(a.values[i]);
-    const __m256 w2 = _mm256_mul_ps(w, w);
+    [[maybe_unused]] const __m256 w2 = _mm256_mul_ps(w, w);
     for (int k = 0; k < Groups; ++k) {
       const __m256 l = _mm256_loadu_ps(level + 8 * k);
       sum[k] = _mm256_add_ps(sum[k], Unit ? l : _mm256_mul_ps(w, l));
-      if (Noise) {
+      if constexpr (Noise && Unit) {  // sum(l^2), completed below
+        variance[k] = _mm256_add_ps(variance[k], _mm256_mul_ps(l, l));
+      } else if constexpr (Noise) {
         const __m256 g = _mm256_add_ps(l, off);
-        const __m256 wg = Unit ? g : _mm256_mul_ps(w2, g);  // (w^2 g) g, as the baseline
+        const __m256 wg = _mm256_mul_ps(w2, g);  // (w^2 g) g, as the baseline
         variance[k] = _mm256_add_ps(variance[k], _mm256_mul_ps(wg, g));
       }
     }
+  }
+  if constexpr (Noise && Unit) {
+    const UnitVariance unit_variance(a);
+    const __m256 two_off = _mm256_set1_ps(unit_variance.two_off);
+    const __m256 n_off2 = _mm256_set1_ps(unit_variance.n_off2);
+    for (int k = 0; k < Groups; ++k)
+      variance[k] = _mm256_add_ps(_mm256_add_ps(variance[k], _mm256_mul_ps(two_off, sum[k])), n_off2);
   }
   for (int k = 0; k < Groups; ++k) {
     _mm256_storeu_ps(a.sum + 8 * k, sum[k]);
@@ -179,7 +202,8 @@ __attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
         noise2 = _mm256_add_pd(
             _mm256_mul_pd(read_sigma2, _mm256_cvtps_pd(_mm_loadu_ps(a.variance + c))), adc_noise2);
       }
-      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_sqrt_pd(noise2), _mm256_loadu_pd(a.normals + c)));
+      s = _mm256_add_pd(
+          s, _mm256_mul_pd(_mm256_sqrt_pd(noise2), _mm256_cvtps_pd(_mm_loadu_ps(a.normals + c))));
     }
     __m256d r = _mm256_round_pd(_mm256_min_pd(s, top), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     r = _mm256_add_pd(r, _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(s, r), half, _CMP_GE_OQ), one));

@@ -35,7 +35,9 @@ ColumnKernel column_kernel();
 // The column sums of up to 32 columns of one array over the rows one input cycle drives: each
 // row adds value x its cells' level steps to the sums and, with read noise, value^2 x (level +
 // G_off / dG)^2 to the variances, row after row. The 32 columns' sums stay in registers while
-// the rows stream past.
+// the rows stream past. With 1-bit DACs (every value 1) the variance is summed as
+// sum(l^2) + 2 off sum(l) + n off^2 (off = G_off / dG, n rows): two adds and a multiply a row
+// and column rather than three adds and a multiply.
 struct AnalogChunkArgs {
   const float* level;  // the chunk's first column in row 0
   size_t stride;       // floats from one row to the next
@@ -51,6 +53,15 @@ struct AnalogChunkArgs {
 
 constexpr int kAnalogChunk = 32;
 
+// The unit variance's last step, sum(l^2) + 2 off sum(l) + n off^2, in this order.
+struct UnitVariance {
+  float two_off, n_off2;
+  explicit UnitVariance(const AnalogChunkArgs& a)
+      : two_off(2.0f * a.off_steps),
+        n_off2(static_cast<float>(a.count) * a.off_steps * a.off_steps) {}
+  float operator()(float squares, float sum) const { return (squares + two_off * sum) + n_off2; }
+};
+
 // What the columns read: the sum plus ADC offset and, with noise, sqrt(variance) x a standard
 // normal, rounded half away from zero (as std::llround) and clamped to [0, max_sum]; a negative
 // value gives 0 either way. s - trunc(s) is exact. Into `level_sum`, or (a lossless ADC) added
@@ -58,7 +69,7 @@ constexpr int kAnalogChunk = 32;
 struct ColumnReadArgs {
   const float* sum;
   const float* variance;  // null: no read noise
-  const double* normals;  // null: no noise at all
+  const float* normals;  // null: no noise at all
   int count;
   double offset, read_sigma2, adc_noise2;
   double max_sum;  // below 2^51

@@ -560,7 +560,8 @@ class PimLayer {
   // Per-thread buffers of analog_column_values.
   struct AnalogScratch {
     std::vector<float> sum, variance;
-    std::vector<double> v, normals;
+    std::vector<double> v;
+    std::vector<float> normals;
     std::vector<int64_t> level_sum;
   };
 

@@ -145,19 +145,19 @@ TEST(Device, BatchedNormalsAreStandardNormalAndTheSameWithoutSimd) {
   NormalStreams simd(device_key({43})), plain(device_key({43}));
   for (size_t count : {size_t{1}, size_t{3}, size_t{15}, size_t{16}, size_t{17}, size_t{128},
                        size_t{1021}}) {
-    std::vector<double> a(count), b(count);
+    std::vector<float> a(count), b(count);
     fill_normals(simd, a.data(), count);
     fill_normals_generic(plain, b.data(), count);
     for (size_t i = 0; i < count; ++i) ASSERT_EQ(a[i], b[i]) << count << " " << i;
   }
   constexpr int kDraws = 4000000;
-  std::vector<double> x(kDraws), y(kDraws);
+  std::vector<float> x(kDraws), y(kDraws);
   fill_normals(simd, x.data(), x.size());
   fill_normals_generic(plain, y.data(), y.size());
   EXPECT_EQ(x, y);
   double sum = 0, squares = 0, fourth = 0;
   int beyond1 = 0, beyond3 = 0, beyond35 = 0, beyond45 = 0;
-  for (double v : x) {
+  for (const double v : x) {
     sum += v;
     squares += v * v;
     fourth += v * v * v * v;
