@@ -200,12 +200,12 @@ ArchConfig arch_config_from_yaml(const YamlNode& root) {
         t.buffer.bandwidth_bytes_per_cycle =
             static_cast<int>(buffer.integer("bandwidth_bytes_per_cycle", 1, 1 << 20).value_or(0));
       }
-      // 0: none (PUMA); pooling and partial-sum adds then run on the activation units
-      // (tile_units, sim/work_model.h).
-      t.output_register_bytes =
+      t.output_register_bytes =  // 0: none (PUMA)
           static_cast<int>(tile.integer("output_register_bytes", 0, 1 << 30).value_or(0));
       t.bus_bits = static_cast<int>(tile.integer_or("bus_bits", 256, 1, 1 << 16));
       t.activation_units = static_cast<int>(tile.integer("activation_units", 1, 4096).value_or(0));
+      // 0 pool or shift-add units (PUMA): that work runs on the activation units (tile_units,
+      // sim/compiler/work_model.h).
       t.pool_units = static_cast<int>(tile.integer("pool_units", 0, 4096).value_or(0));
       t.shift_add_units = static_cast<int>(tile.integer("shift_add_units", 0, 4096).value_or(0));
       t.fixed_components = read_counts(tile, "fixed_components", diagnostics);

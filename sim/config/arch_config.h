@@ -117,7 +117,7 @@ struct PeConfig {
   int output_register_bytes = 0;
   // Always-on units the model has no events for (a programmable core's control, instruction
   // memory, register file), by name: instances per PE. Their area and power come from the
-  // technology table's fixed_components (sim/energy_model.h, area_breakdown).
+  // technology table's fixed_components (sim/engines/energy_model.h, area_breakdown).
   std::map<std::string, int> fixed_components;
 };
 

@@ -3,11 +3,14 @@
 // integer tensors, the shared arithmetic of both paths, requantisation, threads.
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -117,24 +120,109 @@ struct LayerWeights {
   std::vector<int32_t> values;
 };
 
-// Runs fn(part, begin, end) over [0, n) split into `threads` contiguous parts, part 0 on the
-// calling thread. Every use writes disjoint outputs and per-part counts summed afterwards, so
-// results do not depend on the thread count.
+// Worker threads kept from one parallel_parts call to the next: a run makes thousands of calls
+// (two for every programmed copy of a layer's arrays), and starting threads for each costs
+// more than the work of the smaller ones.
+class WorkerPool {
+ public:
+  static WorkerPool& instance() {
+    static WorkerPool pool;
+    return pool;
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+
+  // body(part) for every part in [0, parts): part 0 on the calling thread, the others on
+  // workers; returns when all have. A call from inside a body runs the parts one by one.
+  void run(int parts, const std::function<void(int)>& body) {
+    if (inside_ || parts <= 1) {
+      for (int part = 0; part < parts; ++part) body(part);
+      return;
+    }
+    std::lock_guard<std::mutex> one_job(job_mutex_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (static_cast<int>(workers_.size()) < parts - 1) {
+        const int id = static_cast<int>(workers_.size()) + 1;
+        workers_.emplace_back([this, id] { work(id); });
+      }
+      job_ = &body;
+      job_parts_ = parts;
+      pending_ = parts - 1;
+      ++generation_;
+    }
+    wake_.notify_all();
+    inside_ = true;
+    body(0);
+    inside_ = false;
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  WorkerPool() = default;
+
+  void work(int id) {
+    inside_ = true;
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (id >= job_parts_) continue;  // a job with fewer parts than workers
+      const std::function<void(int)>* body = job_;
+      lock.unlock();
+      (*body)(id);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex job_mutex_;  // one job at a time
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* job_ = nullptr;
+  int job_parts_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  static inline thread_local bool inside_ = false;
+};
+
+// Runs fn(part, begin, end) over [0, n) on up to `threads` threads, part p on thread p (part 0
+// the caller's), each taking the next few items whenever it is free (items differ in work: an
+// output row's pixels on a copy of the arrays, its active rows). Every use writes disjoint
+// outputs and per-part counts summed afterwards (integers), so results depend neither on the
+// thread count nor on which thread took which items.
 inline void parallel_parts(int64_t n, int threads,
-                    const std::function<void(int part, int64_t begin, int64_t end)>& fn) {
+                           const std::function<void(int part, int64_t begin, int64_t end)>& fn) {
   const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n)));
-  std::vector<std::thread> workers;
+  if (parts == 1) {
+    fn(0, 0, n);
+    return;
+  }
+  const int64_t chunk = std::max<int64_t>(1, n / (int64_t{parts} * 8));
+  std::atomic<int64_t> next{0};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
-  auto run = [&](int part) {
+  WorkerPool::instance().run(parts, [&](int part) {
     try {
-      fn(part, n * part / parts, n * (part + 1) / parts);
+      for (int64_t begin = next.fetch_add(chunk); begin < n; begin = next.fetch_add(chunk))
+        fn(part, begin, std::min(n, begin + chunk));
     } catch (...) {
       errors[static_cast<size_t>(part)] = std::current_exception();
+      next.store(n);  // the others stop at their next chunk
     }
-  };
-  for (int part = 1; part < parts; ++part) workers.emplace_back(run, part);
-  run(0);
-  for (std::thread& t : workers) t.join();
+  });
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);
 }
