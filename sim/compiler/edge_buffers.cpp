@@ -1,11 +1,11 @@
 // Sizing a layer-pipelined program's edge buffers so it cannot deadlock (size_edge_buffers,
 // work_model.h).
-#include "sim/compiler/work_model.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "sim/compiler/work_model.h"
 
 namespace mixpim::sim {
 

@@ -57,7 +57,8 @@ PerformanceResult analyze(const WorkModel& model) {
         for (const EdgeWork& e : model.layers[i].inputs) {
           if (e.producer == kNetworkInput) continue;  // the input image waits in the global buffer
           const int64_t need = e.need[static_cast<size_t>(r)];
-          issue = std::max(issue, row_done[static_cast<size_t>(e.producer)][static_cast<size_t>(need - 1)]);
+          issue = std::max(
+              issue, row_done[static_cast<size_t>(e.producer)][static_cast<size_t>(need - 1)]);
         }
         if (r == 0) l.start_ns = issue;
         previous = issue + per_row;

@@ -18,8 +18,9 @@ class AnalyticEngine : public Engine {
 }  // namespace
 
 void register_analytic_engine(EngineRegistry& registry) {
-  registry.add({"analytic", "closed form", {},
-                [](const EngineSettings&) { return std::make_unique<AnalyticEngine>(); }});
+  registry.add({"analytic", "closed form", {}, [](const EngineSettings&) {
+                  return std::make_unique<AnalyticEngine>();
+                }});
 }
 
 }  // namespace mixpim::sim

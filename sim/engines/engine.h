@@ -9,10 +9,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,7 +49,7 @@ struct EngineSettings {
 
 // Which options the command line gives, for an engine's check_options.
 struct OptionUse {
-  std::string engine;                              // the engine the run uses
+  std::string engine;                             // the engine the run uses
   std::function<bool(const std::string&)> given;  // an option given (not its default)
 };
 

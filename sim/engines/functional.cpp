@@ -19,6 +19,7 @@
 #endif
 
 #include "sim/compiler/adc.h"
+#include "sim/config/yaml_tree.h"
 #include "sim/engines/device.h"
 #include "sim/engines/functional/adc_model.h"
 #include "sim/engines/functional/compare.h"
@@ -29,7 +30,6 @@
 #include "sim/engines/functional/tensor.h"
 #include "sim/util/memory_guard.h"
 #include "sim/util/npy.h"
-#include "sim/config/yaml_tree.h"
 
 namespace mixpim::sim {
 

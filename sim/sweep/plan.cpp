@@ -1,7 +1,5 @@
 // Sweep points: expanding a spec into points (their settings, ids and runner arguments),
 // checking their inputs, and sweep.json.
-#include "sim/sweep/sweep.h"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -22,6 +20,7 @@
 #include "sim/config/yaml_reader.h"
 #include "sim/engines/digital_baseline.h"
 #include "sim/sweep/spec_keys.h"
+#include "sim/sweep/sweep.h"
 #include "sim/workload/precision.h"
 #include "sim/workload/workload.h"
 

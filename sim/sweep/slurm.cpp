@@ -1,6 +1,4 @@
 // Sweeps on Slurm: the job-array script and its points list.
-#include "sim/sweep/sweep.h"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -16,6 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sim/sweep/sweep.h"
 #include "sim/util/text_table.h"
 
 namespace mixpim::sim {

@@ -1,6 +1,4 @@
 // Sweep specs: parsing and checking a spec file (SpecParser), every problem at its line.
-#include "sim/sweep/sweep.h"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -20,6 +18,7 @@
 #include "sim/config/yaml_tree.h"
 #include "sim/engines/engine.h"
 #include "sim/sweep/spec_keys.h"
+#include "sim/sweep/sweep.h"
 
 namespace mixpim::sim {
 

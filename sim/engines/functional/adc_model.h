@@ -32,8 +32,8 @@ inline AdcModel adc_model(int bits, int needed, const AdcConfig& adc) {
   return m;
 }
 
-// A layer's ADC as sim/compiler/adc.h sizes it: its bits, the sums its full scale spans, and whether
-// every sum converts exactly (then the conversion is skipped).
+// A layer's ADC as sim/compiler/adc.h sizes it: its bits, the sums its full scale spans, and
+// whether every sum converts exactly (then the conversion is skipped).
 inline AdcModel adc_model(const LayerAdc& layer, const AdcConfig& adc) {
   AdcModel m = adc_model(layer.bits, layer.range_bits, adc);
   m.lossless = layer.exact;

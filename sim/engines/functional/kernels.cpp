@@ -10,7 +10,6 @@
 
 namespace mixpim::sim::functional_detail {
 
-
 __attribute__((always_inline)) inline void column_values_body(const KernelArgs& k) {
   const int words = k.words, b = k.bits_per_cell, d = k.dac_bits;
   for (int c = 0; c < k.columns; ++c) {
@@ -53,16 +52,12 @@ __attribute__((target("popcnt"))) void column_values_popcnt(const KernelArgs& k)
 }
 #endif
 
-
 ColumnKernel column_kernel() {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (__builtin_cpu_supports("popcnt")) return column_values_popcnt;
 #endif
   return column_values_generic;
 }
-
-
-
 
 __attribute__((always_inline)) inline void analog_chunk_body(const AnalogChunkArgs& a, int from) {
   float sum[kAnalogChunk] = {}, variance[kAnalogChunk] = {};
@@ -96,7 +91,6 @@ __attribute__((always_inline)) inline void analog_chunk_body(const AnalogChunkAr
 }
 
 void analog_chunk_generic(const AnalogChunkArgs& a) { analog_chunk_body(a, 0); }
-
 
 __attribute__((always_inline)) inline void column_read_body(const ColumnReadArgs& a, int from) {
   const double top = a.max_sum + 1;
@@ -154,7 +148,8 @@ __attribute__((target("avx2"), always_inline)) inline void analog_chunk_avx2_gro
     const __m256 two_off = _mm256_set1_ps(unit_variance.two_off);
     const __m256 n_off2 = _mm256_set1_ps(unit_variance.n_off2);
     for (int k = 0; k < Groups; ++k)
-      variance[k] = _mm256_add_ps(_mm256_add_ps(variance[k], _mm256_mul_ps(two_off, sum[k])), n_off2);
+      variance[k] =
+          _mm256_add_ps(_mm256_add_ps(variance[k], _mm256_mul_ps(two_off, sum[k])), n_off2);
   }
   for (int k = 0; k < Groups; ++k) {
     _mm256_storeu_ps(a.sum + 8 * k, sum[k]);
@@ -177,11 +172,20 @@ __attribute__((target("avx2"))) void analog_chunk_avx2_dispatch(const AnalogChun
 __attribute__((target("avx2"))) void analog_chunk_avx2(const AnalogChunkArgs& a) {
   static_assert(kAnalogChunk == 32, "four groups of eight");
   switch (a.width / 8) {
-    case 4: analog_chunk_avx2_dispatch<4>(a); break;
-    case 3: analog_chunk_avx2_dispatch<3>(a); break;
-    case 2: analog_chunk_avx2_dispatch<2>(a); break;
-    case 1: analog_chunk_avx2_dispatch<1>(a); break;
-    default: break;
+    case 4:
+      analog_chunk_avx2_dispatch<4>(a);
+      break;
+    case 3:
+      analog_chunk_avx2_dispatch<3>(a);
+      break;
+    case 2:
+      analog_chunk_avx2_dispatch<2>(a);
+      break;
+    case 1:
+      analog_chunk_avx2_dispatch<1>(a);
+      break;
+    default:
+      break;
   }
   if (a.width % 8 != 0) analog_chunk_body(a, a.width / 8 * 8);  // the last few columns
 }
@@ -209,11 +213,12 @@ __attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
     r = _mm256_add_pd(r, _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(s, r), half, _CMP_GE_OQ), one));
     r = _mm256_min_pd(r, max_sum);
     r = _mm256_and_pd(r, _mm256_cmp_pd(s, zero, _CMP_GT_OQ));
-    const __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(r, magic)),
-                                          _mm256_castpd_si256(magic));
+    const __m256i bits =
+        _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(r, magic)), _mm256_castpd_si256(magic));
     if (a.out != nullptr) {
       auto* out = reinterpret_cast<__m256i*>(a.out + c);
-      _mm256_storeu_si256(out, _mm256_add_epi64(_mm256_loadu_si256(out), _mm256_sll_epi64(bits, shift)));
+      _mm256_storeu_si256(out,
+                          _mm256_add_epi64(_mm256_loadu_si256(out), _mm256_sll_epi64(bits, shift)));
     } else {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.level_sum + c), bits);
     }
@@ -222,14 +227,12 @@ __attribute__((target("avx2"))) void column_read_avx2(const ColumnReadArgs& a) {
 }
 #endif
 
-
 AnalogChunkKernel analog_chunk_kernel() {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (__builtin_cpu_supports("avx2")) return analog_chunk_avx2;
 #endif
   return analog_chunk_generic;
 }
-
 
 ColumnReadKernel column_read_kernel() {
 #if defined(__x86_64__) && defined(__GNUC__)

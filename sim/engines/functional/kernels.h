@@ -69,7 +69,7 @@ struct UnitVariance {
 struct ColumnReadArgs {
   const float* sum;
   const float* variance;  // null: no read noise
-  const float* normals;  // null: no noise at all
+  const float* normals;   // null: no noise at all
   int count;
   double offset, read_sigma2, adc_noise2;
   double max_sum;  // below 2^51

@@ -225,8 +225,9 @@ class PimLayer {
                               static_cast<size_t>((block_rows + per_read - 1) / per_read),
                           0);
             if (analog_) {
-              // Levels row major, for drawing every copy's cells (sim/engines/device.h); branch-free
-              // (the bits are as good as random: a test per bit mispredicts half the time).
+              // Levels row major, for drawing every copy's cells (sim/engines/device.h);
+              // branch-free (the bits are as good as random: a test per bit mispredicts half the
+              // time).
               std::vector<uint8_t>& levels = levels_[static_cast<size_t>(k)];
               levels.assign(static_cast<size_t>(block_rows) * columns.size(), 0);
               for (size_t c = 0; c < columns.size(); ++c) {
@@ -356,7 +357,8 @@ class PimLayer {
             const int64_t ix =
                 ox * layer_.stride_w - layer_.pad_w + int64_t{row_kx_[r]} * layer_.dilation_w;
             const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-            in.input[r] = (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
+            in.input[r] =
+                (inside ? image[(row_channel_[r] * h + iy) * wd + ix] : 0) + input_offset_;
           }
           std::fill(in.acc.begin(), in.acc.end(), 0);
         }
@@ -475,10 +477,11 @@ class PimLayer {
               for (RowInput& in : inputs) {
                 if (in.skip) continue;
                 if (analog == nullptr) {
-                  KernelArgs args{in.read_planes,   in.active.data(), cells_[k].data(),
-                                  words,            activation_bits_, dac_bits_,
-                                  cycles_,          bits_per_cell_,   static_cast<int>(columns.size()),
-                                  &adc_,            in.values.data(), in.counts};
+                  KernelArgs args{
+                      in.read_planes, in.active.data(), cells_[k].data(),
+                      words,          activation_bits_, dac_bits_,
+                      cycles_,        bits_per_cell_,   static_cast<int>(columns.size()),
+                      &adc_,          in.values.data(), in.counts};
                   kernel(args);
                 }
                 // Flagged (flipped) columns hold complements over the read's rows: their true
@@ -499,7 +502,8 @@ class PimLayer {
           // Offset encoding: remove 2^(w-1) x (sum of this block's inputs) digitally from
           // each channel the block's arrays hold.
           for (RowInput& in : inputs) {
-            for (const auto& [j, offset] : block_offsets_[block]) in.acc[j] -= offset * in.input_sum;
+            for (const auto& [j, offset] : block_offsets_[block])
+              in.acc[j] -= offset * in.input_sum;
           }
         }
         for (RowInput& in : inputs) {
@@ -545,8 +549,8 @@ class PimLayer {
     }
   }
 
-  // The analog path's column values of one array for one MVM (sim/engines/device.h): per input cycle,
-  // the column sums of the drawn conductances over the active rows (with IR drop, the wires'
+  // The analog path's column values of one array for one MVM (sim/engines/device.h): per input
+  // cycle, the column sums of the drawn conductances over the active rows (with IR drop, the wires'
   // first-order model), read noise, ADC offset and noise, rounded, clamped and converted as the
   // ideal path converts.
   // One input's read of an array: its driven rows, its active cycles, where the column values
@@ -582,7 +586,8 @@ class PimLayer {
       const int first_plane = t * d, last_plane = std::min(activation_bits_, (t + 1) * d);
       for (int w = 0; w < words; ++w) {
         uint64_t any = 0;  // rows of this word with a bit in the slice
-        for (int q = first_plane; q < last_plane; ++q) any |= planes[static_cast<size_t>(q) * words + w];
+        for (int q = first_plane; q < last_plane; ++q)
+          any |= planes[static_cast<size_t>(q) * words + w];
         while (any != 0) {
           const int bit = __builtin_ctzll(any);
           any &= any - 1;
@@ -704,8 +709,8 @@ class PimLayer {
   }
 
  private:
-  // Weight flipping (sim/compiler/adc.h), as the weights are programmed: a column whose cells add up to
-  // more than floor(rows x (2^b_c - 1) / 2) stores every cell's complement instead and is
+  // Weight flipping (sim/compiler/adc.h), as the weights are programmed: a column whose cells add
+  // up to more than floor(rows x (2^b_c - 1) / 2) stores every cell's complement instead and is
   // flagged. `cells` holds, per column, bits_per_cell bit planes of `words` words over `rows`
   // rows; returns the flags.
   std::vector<uint8_t> flip_columns(std::vector<uint64_t>& cells, size_t columns, int rows,
