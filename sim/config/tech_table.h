@@ -43,7 +43,8 @@ struct TechTable {
   const TechComponent& component(const std::string& name) const;
   // ADC conversion energy and ADC area at `bits`: the table's per-resolution values where it
   // lists them (energy_by_bits_pj), else the reference values times 2^(bits - ref): Walden's
-  // figure of merit (energy per conversion step constant across resolutions).
+  // figure of merit (energy per conversion step constant across resolutions). `bits` at most
+  // reference.max_bits (the compiler refuses more: sim/compiler/adc.cpp).
   double adc_energy_pj(int bits) const;
   double adc_area_mm2(int bits) const;
   // DAC likewise (2^(bits - ref)): a d-bit DAC drives 2^d levels.
