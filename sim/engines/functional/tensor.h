@@ -142,6 +142,7 @@ class WorkerPool {
 
   // body(part) for every part in [0, parts): part 0 on the calling thread, the others on
   // workers; returns when all have. A call from inside a body runs the parts one by one.
+  // `body` must not throw (a worker would never report done): parallel_parts catches for it.
   void run(int parts, const std::function<void(int)>& body) {
     if (inside_ || parts <= 1) {
       for (int part = 0; part < parts; ++part) body(part);
